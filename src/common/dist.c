@@ -1,0 +1,35 @@
+#include "hitwin/dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hitwin/log.h"
+
+void hw_dist_init(hw_dist *d, int *argc, char ***argv) {
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited) MPI_Init(argc, argv);
+    d->comm = MPI_COMM_WORLD;
+    MPI_Comm_rank(d->comm, &d->rank);
+    MPI_Comm_size(d->comm, &d->size);
+    hw_log_set_rank(d->rank, d->size);
+}
+
+void hw_dist_finalize(void) {
+    int inited = 0, finalized = 0;
+    MPI_Initialized(&inited);
+    MPI_Finalized(&finalized);
+    if (inited && !finalized) MPI_Finalize();
+}
+
+int hw_dist_agree(const hw_dist *d, int status) {
+    int bad = status != 0, any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, d->comm);
+    return any ? -1 : 0;
+}
+
+void hw_dist_abort(const hw_dist *d, const char *msg) {
+    log_error("%s", msg);
+    if (d && d->size > 1) MPI_Abort(d->comm, 1);
+    exit(1);
+}

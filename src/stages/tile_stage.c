@@ -1,0 +1,1 @@
+/* placeholder */ typedef int hw_placeholder_tile_stage;
