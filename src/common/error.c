@@ -28,7 +28,16 @@ int hw_fail_prefix(const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, error_buf, sizeof old);
-    snprintf(error_buf, sizeof error_buf, "%s: %s", prefix, old);
+    /* the prefix is short (a path); truncating the tail of a long message is fine */
+    size_t n = strlen(prefix);
+    if (n > sizeof error_buf / 2) n = sizeof error_buf / 2;
+    memcpy(error_buf, prefix, n);
+    memcpy(error_buf + n, ": ", 2);
+    size_t room = sizeof error_buf - n - 3;
+    size_t m = strlen(old);
+    if (m > room) m = room;
+    memcpy(error_buf + n + 2, old, m);
+    error_buf[n + 2 + m] = '\0';
     return -1;
 }
 
