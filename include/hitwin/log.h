@@ -11,6 +11,7 @@ int hw_log_rank(void);
 void hw_log_set_quiet(int quiet);
 
 void log_info0(const char *fmt, ...) HW_PRINTF(1, 2);  /* rank 0 only */
+void log_info(const char *fmt, ...) HW_PRINTF(1, 2);   /* any rank, tagged with the rank */
 void log_warn(const char *fmt, ...) HW_PRINTF(1, 2);   /* any rank, tagged with the rank */
 void log_error(const char *fmt, ...) HW_PRINTF(1, 2);  /* "hitwin: error: ..." */
 

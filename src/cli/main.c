@@ -1,2 +1,59 @@
+/* hitwin: one executable, one subcommand per pipeline stage. */
 #include <stdio.h>
-int main(void) { puts("hitwin"); return 0; }
+#include <string.h>
+
+#include "hitwin/dist.h"
+#include "hitwin/gpu.h"
+#include "hitwin/stages.h"
+#include "hitwin/version.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    int uses_mpi; /* MPI is started only for stages that run over ranks */
+    const char *help;
+} subcommand;
+
+static int version_main(int argc, char **argv) {
+    (void)argc, (void)argv;
+    char gpus[2048];
+    hw_gpu_describe(gpus, sizeof gpus);
+    printf("%s\n", HITWIN_VERSION_STRING);
+    printf("cuda backend: %s\n", hw_gpu_built() ? "built" : "not built");
+    printf("gpus: %d\n%s", hw_gpu_count(), gpus);
+    return 0;
+}
+
+static const subcommand commands[] = {
+    {"tile", hw_tile_main, 1, "cut Hi-C files into an HDF5 tile store (MPI)"},
+    {"info", hw_info_main, 0, "describe a .hic/.cool/.mcool file"},
+    {"dump", hw_dump_main, 0, "print pixels of a region as bedGraph2"},
+    {"version", version_main, 0, "print version and GPU devices"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "%s: Siamese embeddings of Hi-C maps\nusage: hitwin COMMAND [args]\n\ncommands:\n",
+            HITWIN_VERSION_STRING);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\n'hitwin COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) return version_main(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        hw_dist d;
+        if (commands[i].uses_mpi) hw_dist_init(&d, &argc, &argv);
+        int rc = commands[i].run(argc - 1, argv + 1);
+        if (commands[i].uses_mpi) hw_dist_finalize();
+        return rc;
+    }
+    fprintf(stderr, "hitwin: error: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -30,6 +30,17 @@ void log_info0(const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
+void log_info(const char *fmt, ...) {
+    if (log_quiet) return;
+    end_progress_line();
+    va_list ap;
+    va_start(ap, fmt);
+    if (log_size > 1) fprintf(stderr, "[rank %d] ", log_rank);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 void log_warn(const char *fmt, ...) {
     end_progress_line();
     va_list ap;

@@ -1,1 +1,46 @@
-/* placeholder */ typedef int hw_placeholder_info_cmd;
+/* `hitwin info FILE`: what a Hi-C file holds, for users and for scripts. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hitwin/contacts.h"
+#include "hitwin/error.h"
+#include "hitwin/log.h"
+#include "hitwin/stages.h"
+
+static const char *format_name(hw_format f) {
+    switch (f) {
+    case HW_FORMAT_HIC: return ".hic";
+    case HW_FORMAT_COOL: return ".cool";
+    case HW_FORMAT_MCOOL: return ".mcool";
+    }
+    return "?";
+}
+
+int hw_info_main(int argc, char **argv) {
+    if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fprintf(argc == 2 ? stdout : stderr,
+                "usage: hitwin info FILE\n"
+                "Print format, version, genome, resolutions, normalisations and chromosomes of a\n"
+                ".hic, .cool or .mcool file.\n");
+        return argc == 2 ? 0 : 2;
+    }
+    hw_contacts *f = hw_contacts_open(argv[1]);
+    if (!f) {
+        log_error("%s", hw_error());
+        return 1;
+    }
+    const hw_info *in = hw_contacts_info(f);
+    printf("file\t%s\n", argv[1]);
+    printf("format\t%s\n", format_name(in->format));
+    printf("version\t%d\n", in->version);
+    printf("genome\t%s\n", in->genome);
+    printf("resolutions\t");
+    for (int r = 0; r < in->nresolutions; r++) printf("%s%d", r ? "," : "", in->resolutions[r]);
+    printf("\nnormalisations\t");
+    for (int k = 0; k < in->nnorms; k++) printf("%s%s", k ? "," : "", in->norms[k]);
+    printf("\nchromosomes\t%d\n", in->nchroms);
+    for (int c = 0; c < in->nchroms; c++)
+        printf("chrom\t%s\t%lld\n", in->chroms[c].name, (long long)in->chroms[c].length);
+    hw_contacts_close(f);
+    return 0;
+}
