@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds hitwin and runs the whole default test suite, from a fresh Debian 12
+# machine: dependencies, a Release build with every test (gpu tests skip
+# without a device), then an ASan/UBSan build running the unit tests.
+# Tests labelled 'slow' are left out; run them with: ctest --test-dir build -L slow
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j"$jobs"
+ctest --test-dir build -LE slow --output-on-failure --no-tests=error -j"$jobs"
+
+# Sanitizers: CPU code only (nvcc objects and ASan do not mix well).
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHITWIN_SANITIZE=ON -DHITWIN_ENABLE_CUDA=OFF
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit -LE slow --output-on-failure --no-tests=error -j"$jobs"
