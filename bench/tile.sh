@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench/tile.sh: `hitwin tile` against the reference approach (one hic-straw
+# getRecordsAsMatrix / cooler fetch per window plus the QC in Python,
+# bench/reference_tile.py) on the same 4 samples, .hic and .mcool, in one run
+# on this machine; then hitwin on 1 and 2 ranks. Prints seconds, MB/s of
+# compressed input, and the ratios.
+#   usage: bench/tile.sh [BUILD_DIR]   (default build)
+# Inputs (4 samples, mm10 chr18 + chr19 at 10 kb, ~2.2M pixels each) are made
+# once by bench/make_bench_data.py into bench/data/ (ignored by git).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+hitwin=$build/hitwin
+data=bench/data
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+[ -x "$hitwin" ] || { echo "bench/tile: build first ($hitwin missing)"; exit 1; }
+if [ ! -f $data/sample4.hic ]; then
+  python3 bench/make_bench_data.py --out $data --samples 4 --chroms chr18,chr19
+fi
+
+for ext in hic mcool; do
+  cat > $data/bench_$ext.yaml <<YAML
+name: bench-$ext
+resolution: 10000
+split: {test: [chr19], validation: [], exclude: []}
+samples:
+  - {path: sample1.$ext, condition: ctrl, replicate: R1}
+  - {path: sample2.$ext, condition: ctrl, replicate: R2}
+  - {path: sample3.$ext, condition: ko, replicate: R1}
+  - {path: sample4.$ext, condition: ko, replicate: R2}
+output: bench_$ext.h5
+YAML
+done
+
+now() { date +%s.%N; }
+mb() { du -cb "$@" | tail -n1 | awk '{print $1 / 1e6}'; }
+for ext in hic mcool; do
+  files=$(ls $data/sample?.$ext)
+  size=$(mb $files)
+  t0=$(now); ref_kept=$(python3 bench/reference_tile.py $files 2>/dev/null); t1=$(now)
+  $hitwin tile $data/bench_$ext.yaml -q > /dev/null; t2=$(now)
+  mpiexec -n 2 --oversubscribe $hitwin tile $data/bench_$ext.yaml -q -o $data/bench_${ext}_2.h5 > /dev/null; t3=$(now)
+  ours_kept=$(python3 -c "import h5py; print(int(h5py.File('$data/bench_$ext.h5')['qc/kept'][:].sum()))")
+  awk -v e=$ext -v s=$size -v r=$(echo "$t1 - $t0" | bc) -v o1=$(echo "$t2 - $t1" | bc) \
+      -v o2=$(echo "$t3 - $t2" | bc) -v rk=$ref_kept -v ok=$ours_kept 'BEGIN {
+    printf "%-6s input %.1f MB | reference %.2f s (%.1f MB/s) | hitwin 1 rank %.2f s (%.1f MB/s) | 2 ranks %.2f s\n", e, s, r, s / r, o1, s / o1, o2
+    printf "%-6s speed-up vs reference (1 rank): %.1fx | 1 -> 2 ranks: %.2fx | tiles kept: reference %d, hitwin %d\n", e, r / o1, o1 / o2, rk, ok
+  }'
+done
