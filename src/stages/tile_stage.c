@@ -466,8 +466,6 @@ int hw_tile_main(int argc, char **argv) {
             hw_window_count(plan.length[k], cfg.resolution, cfg.tile_size, cfg.stride);
     int64_t W = plan.first_window[plan.n_chroms];
     char *config_yaml = hw_dataset_config_to_yaml(&cfg);
-    log_info0("%s: tiling %d samples, %d chromosomes, %lld windows on %d rank%s",
-              HITWIN_VERSION_STRING, S, plan.n_chroms, (long long)W, d.size, d.size > 1 ? "s" : "");
 
     /* Temporary name chosen by rank 0 (unique per job), renamed when complete. */
     char tmp_path[4096];
@@ -482,6 +480,9 @@ int hw_tile_main(int argc, char **argv) {
         hw_dataset_config_free(&cfg);
         return 1;
     }
+
+    log_info0("%s: tiling %d samples, %d chromosomes, %lld windows on %d rank%s",
+              HITWIN_VERSION_STRING, S, plan.n_chroms, (long long)W, d.size, d.size > 1 ? "s" : "");
 
     int n_units;
     work_unit *units = my_units(&plan, S, &d, &n_units);
