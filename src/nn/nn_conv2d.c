@@ -1,10 +1,17 @@
-/* 2-D convolution (NCHW, groups, stride, zero padding) as im2col + sgemm per image.
- * One image's column matrix [C*KH*KW, OH*OW] lives in the caller's scratch and is reused
- * across the batch; group g uses the contiguous row block g*(C/groups)*KH*KW. */
+/* 2-D convolution (NCHW, groups, stride, zero padding) as im2col + sgemm.
+ * Per image, the output rows are processed in blocks of R rows: the block's column
+ * matrix [C*KH*KW, R*OW] is built in the caller's scratch (sized to stay in L2, so the
+ * GEMM reads it hot; whole-image columns made the conv memory-bound) and reused across
+ * blocks and images. Group g uses the contiguous row block g*(C/groups)*KH*KW of it. */
 #include "hitwin/nn.h"
 
 #include <cblas.h>
 #include <string.h>
+
+/* target floats of one column block (256 KiB) */
+#ifndef NN_CONV_BLOCK_FLOATS
+#define NN_CONV_BLOCK_FLOATS 65536
+#endif
 
 int nn_conv2d_out_h(const NnConv2dDims *d) { return (d->H + 2 * d->pad - d->KH) / d->stride + 1; }
 int nn_conv2d_out_w(const NnConv2dDims *d) { return (d->W + 2 * d->pad - d->KW) / d->stride + 1; }
@@ -14,8 +21,16 @@ static int is_pointwise(const NnConv2dDims *d) {
     return d->KH == 1 && d->KW == 1 && d->stride == 1 && d->pad == 0;
 }
 
+/* output rows per block */
+static int block_rows(const NnConv2dDims *d) {
+    size_t per_row = (size_t)d->C * d->KH * d->KW * nn_conv2d_out_w(d);
+    int r = (int)(NN_CONV_BLOCK_FLOATS / (per_row ? per_row : 1));
+    int OH = nn_conv2d_out_h(d);
+    return r < 1 ? 1 : r > OH ? OH : r;
+}
+
 size_t nn_conv2d_scratch_floats(const NnConv2dDims *d) {
-    size_t col = (size_t)d->C * d->KH * d->KW * nn_conv2d_out_h(d) * nn_conv2d_out_w(d);
+    size_t col = (size_t)d->C * d->KH * d->KW * block_rows(d) * nn_conv2d_out_w(d);
     return 2 * col; /* col for forward/dweight + dcol for dinp */
 }
 
@@ -29,18 +44,19 @@ static void valid_range(int W, int OW, int s, int pad, int kw, int *lo, int *hi)
     if (*lo > *hi) *lo = *hi;
 }
 
-static void im2col(float *col,       /* [C*KH*KW, OH*OW] */
+/* columns of output rows [oh0, oh1): col[(c*KH + kh)*KW + kw][(oh - oh0)*OW + ow] */
+static void im2col(float *col,       /* [C*KH*KW, (oh1-oh0)*OW] */
                    const float *img, /* [C, H, W] */
-                   const NnConv2dDims *d, int OH, int OW) {
-    const int s = d->stride, p = d->pad;
+                   const NnConv2dDims *d, int OW, int oh0, int oh1) {
+    const int s = d->stride, p = d->pad, N = (oh1 - oh0) * OW;
     for (int c = 0; c < d->C; c++) {
         for (int kh = 0; kh < d->KH; kh++) {
             for (int kw = 0; kw < d->KW; kw++) {
-                float *row = col + ((size_t)(c * d->KH + kh) * d->KW + kw) * OH * OW;
+                float *row = col + ((size_t)(c * d->KH + kh) * d->KW + kw) * N;
                 int lo, hi;
                 valid_range(d->W, OW, s, p, kw, &lo, &hi);
-                for (int oh = 0; oh < OH; oh++) {
-                    float *dst = row + (size_t)oh * OW;
+                for (int oh = oh0; oh < oh1; oh++) {
+                    float *dst = row + (size_t)(oh - oh0) * OW;
                     int ih = oh * s - p + kh;
                     if (ih < 0 || ih >= d->H) {
                         memset(dst, 0, sizeof(float) * OW);
@@ -61,27 +77,46 @@ static void im2col(float *col,       /* [C*KH*KW, OH*OW] */
     }
 }
 
-/* Adjoint of im2col: scatter-add the column gradient back into the image gradient. */
+/* Adjoint of im2col: scatter-add the block's column gradient into the image gradient. */
 static void col2im_add(float *dimg,       /* [C, H, W] */
-                       const float *dcol, /* [C*KH*KW, OH*OW] */
-                       const NnConv2dDims *d, int OH, int OW) {
-    const int s = d->stride, p = d->pad;
+                       const float *dcol, /* [C*KH*KW, (oh1-oh0)*OW] */
+                       const NnConv2dDims *d, int OW, int oh0, int oh1) {
+    const int s = d->stride, p = d->pad, N = (oh1 - oh0) * OW;
     for (int c = 0; c < d->C; c++) {
         for (int kh = 0; kh < d->KH; kh++) {
             for (int kw = 0; kw < d->KW; kw++) {
-                const float *row = dcol + ((size_t)(c * d->KH + kh) * d->KW + kw) * OH * OW;
+                const float *row = dcol + ((size_t)(c * d->KH + kh) * d->KW + kw) * N;
                 int lo, hi;
                 valid_range(d->W, OW, s, p, kw, &lo, &hi);
-                for (int oh = 0; oh < OH; oh++) {
+                for (int oh = oh0; oh < oh1; oh++) {
                     int ih = oh * s - p + kh;
                     if (ih < 0 || ih >= d->H) continue;
-                    const float *src = row + (size_t)oh * OW;
+                    const float *src = row + (size_t)(oh - oh0) * OW;
                     float *dst = dimg + ((size_t)c * d->H + ih) * d->W;
-                    for (int ow = lo; ow < hi; ow++) dst[ow * s - p + kw] += src[ow];
+                    if (s == 1) { /* contiguous: lets the compiler vectorise */
+                        float *dd = dst + (lo - p + kw);
+                        const float *ss = src + lo;
+                        for (int k = 0; k < hi - lo; k++) dd[k] += ss[k];
+                    } else {
+                        for (int ow = lo; ow < hi; ow++) dst[ow * s - p + kw] += src[ow];
+                    }
                 }
             }
         }
     }
+}
+
+/* sum with 8 independent partial sums (vectorisable without -ffast-math, and more
+ * accurate than one running sum) */
+static float sum_floats(const float *x, int n) {
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += x[i + k];
+    float s = 0.0f;
+    for (; i < n; i++) s += x[i];
+    for (int k = 0; k < 8; k++) s += acc[k];
+    return s;
 }
 
 void conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -89,23 +124,27 @@ void conv2d_forward(float *out, const float *inp, const float *weight, const flo
     const int OH = nn_conv2d_out_h(d), OW = nn_conv2d_out_w(d), OHW = OH * OW;
     const int G = d->groups, OCg = d->OC / G, K = (d->C / G) * d->KH * d->KW;
     const size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->OC * OHW;
+    const int pointwise = is_pointwise(d), R = pointwise ? OH : block_rows(d);
     for (int b = 0; b < d->B; b++) {
         const float *img = inp + b * in_sz;
         float *o = out + b * out_sz;
-        const float *col = img;
-        if (!is_pointwise(d)) {
-            im2col(scratch, img, d, OH, OW);
-            col = scratch;
-        }
         if (bias) {
             for (int oc = 0; oc < d->OC; oc++)
                 for (int i = 0; i < OHW; i++) o[(size_t)oc * OHW + i] = bias[oc];
         }
-        for (int g = 0; g < G; g++) {
-            /* out_g [OCg, OHW] (+)= W_g [OCg, K] @ col_g [K, OHW] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OCg, OHW, K, 1.0f,
-                        weight + (size_t)g * OCg * K, K, col + (size_t)g * K * OHW, OHW,
-                        bias ? 1.0f : 0.0f, o + (size_t)g * OCg * OHW, OHW);
+        for (int oh0 = 0; oh0 < OH; oh0 += R) {
+            const int oh1 = oh0 + R < OH ? oh0 + R : OH, N = (oh1 - oh0) * OW;
+            const float *col = img; /* pointwise: one block, the image itself */
+            if (!pointwise) {
+                im2col(scratch, img, d, OW, oh0, oh1);
+                col = scratch;
+            }
+            for (int g = 0; g < G; g++) {
+                /* out_g[:, block] (+)= W_g [OCg, K] @ col_g [K, N] */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OCg, N, K, 1.0f,
+                            weight + (size_t)g * OCg * K, K, col + (size_t)g * K * N, N,
+                            bias ? 1.0f : 0.0f, o + (size_t)g * OCg * OHW + (size_t)oh0 * OW, OHW);
+            }
         }
     }
 }
@@ -115,43 +154,43 @@ void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dou
     const int OH = nn_conv2d_out_h(d), OW = nn_conv2d_out_w(d), OHW = OH * OW;
     const int G = d->groups, OCg = d->OC / G, K = (d->C / G) * d->KH * d->KW;
     const size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->OC * OHW;
-    const int pointwise = is_pointwise(d);
+    const int pointwise = is_pointwise(d), R = pointwise ? OH : block_rows(d);
     float *col = scratch;
     float *dcol = scratch + nn_conv2d_scratch_floats(d) / 2;
     for (int b = 0; b < d->B; b++) {
         const float *dout_b = dout + b * out_sz;
+        const float *img = inp + b * in_sz;
+        float *dimg = dinp ? dinp + b * in_sz : NULL;
         if (dbias) {
-            for (int oc = 0; oc < d->OC; oc++) {
-                const float *r = dout_b + (size_t)oc * OHW;
-                float sum = 0.0f;
-                for (int i = 0; i < OHW; i++) sum += r[i];
-                dbias[oc] += sum;
-            }
+            for (int oc = 0; oc < d->OC; oc++) dbias[oc] += sum_floats(dout_b + (size_t)oc * OHW, OHW);
         }
-        if (dweight) {
-            const float *c = inp + b * in_sz;
-            if (!pointwise) {
-                im2col(col, inp + b * in_sz, d, OH, OW);
-                c = col;
+        for (int oh0 = 0; oh0 < OH && (dweight || dinp); oh0 += R) {
+            const int oh1 = oh0 + R < OH ? oh0 + R : OH, N = (oh1 - oh0) * OW;
+            const float *dout_blk = dout_b + (size_t)oh0 * OW; /* row stride OHW */
+            if (dweight) {
+                const float *c = img;
+                if (!pointwise) {
+                    im2col(col, img, d, OW, oh0, oh1);
+                    c = col;
+                }
+                for (int g = 0; g < G; g++) {
+                    /* dW_g [OCg, K] += dout_g[:, block] [OCg, N] @ col_g^T [N, K] */
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OCg, K, N, 1.0f,
+                                dout_blk + (size_t)g * OCg * OHW, OHW, c + (size_t)g * K * N, N,
+                                1.0f, dweight + (size_t)g * OCg * K, K);
+                }
             }
-            for (int g = 0; g < G; g++) {
-                /* dW_g [OCg, K] += dout_g [OCg, OHW] @ col_g^T [OHW, K] */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OCg, K, OHW, 1.0f,
-                            dout_b + (size_t)g * OCg * OHW, OHW, c + (size_t)g * K * OHW, OHW,
-                            1.0f, dweight + (size_t)g * OCg * K, K);
+            if (dimg) {
+                for (int g = 0; g < G; g++) {
+                    /* dcol_g [K, N] = W_g^T [K, OCg] @ dout_g[:, block] [OCg, N]; pointwise
+                     * adds into dinp directly */
+                    float *dst = pointwise ? dimg + (size_t)g * K * OHW : dcol + (size_t)g * K * N;
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, OCg, 1.0f,
+                                weight + (size_t)g * OCg * K, K, dout_blk + (size_t)g * OCg * OHW,
+                                OHW, pointwise ? 1.0f : 0.0f, dst, N);
+                }
+                if (!pointwise) col2im_add(dimg, dcol, d, OW, oh0, oh1);
             }
-        }
-        if (dinp) {
-            float *dimg = dinp + b * in_sz;
-            for (int g = 0; g < G; g++) {
-                /* dcol_g [K, OHW] = W_g^T [K, OCg] @ dout_g [OCg, OHW]; pointwise adds into
-                 * dinp directly */
-                float *dst = pointwise ? dimg + (size_t)g * K * OHW : dcol + (size_t)g * K * OHW;
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, OHW, OCg, 1.0f,
-                            weight + (size_t)g * OCg * K, K, dout_b + (size_t)g * OCg * OHW, OHW,
-                            pointwise ? 1.0f : 0.0f, dst, OHW);
-            }
-            if (!pointwise) col2im_add(dimg, dcol, d, OH, OW);
         }
     }
 }
