@@ -227,6 +227,44 @@ int main(void) {
             CHECK(!leftovers());
         }
     }
+    /* A corrupt block found mid-run by whichever rank holds that unit: every rank
+     * stops, the message names file and cause, no store is left. A truncated
+     * file is caught before any work starts. */
+    char src[1024], corrupt[600], trunc[600];
+    snprintf(src, sizeof src, "%s/tests/data/tile_pair.hic", cwd);
+    snprintf(corrupt, sizeof corrupt, "%s/corrupt.hic", dir);
+    snprintf(trunc, sizeof trunc, "%s/trunc.hic", dir);
+    FILE *in = fopen(src, "rb");
+    static unsigned char bytes[1 << 20];
+    size_t nbytes = in ? fread(bytes, 1, sizeof bytes, in) : 0;
+    if (in) fclose(in);
+    CHECK(nbytes > 60000);
+    FILE *out = fopen(trunc, "wb");
+    fwrite(bytes, 1, 50000, out);
+    fclose(out);
+    memset(bytes + 20000, 0xff, 64); /* inside chr7's first block */
+    out = fopen(corrupt, "wb");
+    fwrite(bytes, 1, nbytes, out);
+    fclose(out);
+    for (int k = 0; k < 2; k++) {
+        snprintf(cfg, sizeof cfg,
+                 "resolution: 10000\nsplit: {test: [], validation: []}\nsamples:\n"
+                 "  - {path: %s, condition: ctrl, replicate: R1}\n"
+                 "  - {path: %s, condition: ctrl, replicate: R2}\n"
+                 "  - {path: %s, condition: ko, replicate: R1}\n"
+                 "  - {path: %s, condition: ko, replicate: R2}\noutput: bad.h5\n",
+                 src, src, src, k ? trunc : corrupt);
+        write_file("bad.yaml", cfg);
+        int rc = run(err, sizeof err, "%s --quiet -n 2 --oversubscribe %s tile -q %s/bad.yaml", mpiexec,
+                     hitwin, dir);
+        CHECK_INT_EQ(rc, 1);
+        if (k) snprintf(want, sizeof want, "hitwin: error: %s: truncated file (needed 8 bytes at offset 94817, file has 50000)\n", trunc);
+        else snprintf(want, sizeof want, "hitwin: error: ko_R2 (chromosome chr7): %s: corrupt zlib block at offset 109 (chromosome chr7, resolution 10000)\n", corrupt);
+        CHECK_STR_EQ(err, want);
+        CHECK(!exists("bad.h5"));
+        CHECK(!leftovers());
+    }
+
     /* too few replicates and an unknown key: the config's own errors */
     write_file("few.yaml", "resolution: 10000\nsamples:\n  - {path: a.hic, condition: c, replicate: R1}\n");
     CHECK_INT_EQ(run(err, sizeof err, "%s --quiet -n 2 --oversubscribe %s tile %s/few.yaml", mpiexec, hitwin, dir), 1);
