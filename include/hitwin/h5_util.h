@@ -17,6 +17,10 @@ int hw_h5_exists(hid_t loc, const char *path); /* link exists (intermediate grou
 int hw_h5_attr_str(hid_t obj, const char *name, char *out, size_t cap);
 int hw_h5_attr_int(hid_t obj, const char *name, int64_t *out);
 
+/* Boolean attribute: integer, h5py/numpy bool (an HDF5 enum of int8) or the
+ * strings "true"/"false". 1 = read, 0 = absent, -1 = not a boolean. */
+int hw_h5_attr_bool(hid_t obj, const char *name, int *out);
+
 /* Attribute writers (scalar). */
 int hw_h5_write_attr_str(hid_t obj, const char *name, const char *value);
 int hw_h5_write_attr_int(hid_t obj, const char *name, int64_t value);
@@ -27,6 +31,16 @@ int64_t hw_h5_len(hid_t loc, const char *path);
 
 /* Read elements [off, off+n) of a 1-D dataset converted to mem_type. */
 int hw_h5_read_slice(hid_t loc, const char *path, hid_t mem_type, int64_t off, int64_t n, void *out);
+
+/* The same on an already open dataset (name is only for messages): readers
+ * that stream one dataset in many slices keep it open. */
+int hw_h5_read_dset_slice(hid_t dset, const char *name, hid_t mem_type, int64_t off, int64_t n,
+                          void *out);
+
+/* Read a 1-D string dataset (fixed-length of any width, NUL- or space-padded,
+ * or variable-length) into n slots of `width` bytes, NUL-terminated. Fails
+ * when the dataset does not hold exactly n strings or one does not fit. */
+int hw_h5_read_strings(hid_t loc, const char *path, int64_t n, size_t width, char *out);
 
 /* Write a whole 1-D dataset, chunked and gzip-compressed when n is large. */
 int hw_h5_write_1d(hid_t loc, const char *path, hid_t file_type, hid_t mem_type, int64_t n,

@@ -1,7 +1,9 @@
 #include "hitwin/h5_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hitwin/error.h"
 #include "hitwin/xalloc.h"
@@ -85,6 +87,44 @@ int hw_h5_attr_int(hid_t obj, const char *name, int64_t *out) {
     return rc;
 }
 
+int hw_h5_attr_bool(hid_t obj, const char *name, int *out) {
+    if (H5Aexists(obj, name) <= 0) return 0;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return hw_fail("cannot open attribute '%s'", name);
+    hid_t ft = H5Aget_type(a);
+    H5T_class_t cls = H5Tget_class(ft);
+    int rc = 1;
+    if (cls == H5T_STRING) {
+        H5Tclose(ft);
+        H5Aclose(a);
+        char buf[16];
+        if (hw_h5_attr_str(obj, name, buf, sizeof buf) < 0) return -1;
+        if (strcasecmp(buf, "true") == 0 || strcmp(buf, "1") == 0) *out = 1;
+        else if (strcasecmp(buf, "false") == 0 || strcmp(buf, "0") == 0) *out = 0;
+        else return hw_fail("attribute '%s' = '%s' is not a boolean", name, buf);
+        return 1;
+    }
+    if (cls == H5T_ENUM || cls == H5T_INTEGER) {
+        /* HDF5 does not convert enum to integer: read the enum's own bytes
+         * (numpy bool: int8 base, FALSE = 0, TRUE = 1) and test for non-zero. */
+        hid_t mt = H5Tget_native_type(ft, H5T_DIR_ASCEND);
+        size_t sz = H5Tget_size(mt);
+        unsigned char v[16] = {0};
+        if (sz > sizeof v || H5Aread(a, mt, v) < 0) rc = hw_fail("cannot read attribute '%s'", name);
+        else {
+            int nz = 0;
+            for (size_t k = 0; k < sz; k++) nz |= v[k] != 0;
+            *out = nz;
+        }
+        H5Tclose(mt);
+    } else {
+        rc = hw_fail("attribute '%s' is not a boolean", name);
+    }
+    H5Tclose(ft);
+    H5Aclose(a);
+    return rc;
+}
+
 static int write_attr(hid_t obj, const char *name, hid_t type, const void *value) {
     if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
     hid_t sp = H5Screate(H5S_SCALAR);
@@ -128,30 +168,96 @@ int64_t hw_h5_len(hid_t loc, const char *path) {
     return n;
 }
 
-int hw_h5_read_slice(hid_t loc, const char *path, hid_t mem_type, int64_t off, int64_t n, void *out) {
+int hw_h5_read_dset_slice(hid_t d, const char *name, hid_t mem_type, int64_t off, int64_t n,
+                          void *out) {
     if (n == 0) return 0;
-    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
-    if (d < 0) return hw_fail("missing dataset '%s'", path);
     hid_t fs = H5Dget_space(d);
+    if (fs < 0) return hw_fail("cannot read dataset '%s' (corrupt or truncated file)", name);
     hsize_t dims[1] = {0};
     int rc = 0;
     if (H5Sget_simple_extent_ndims(fs) != 1) {
-        rc = hw_fail("dataset '%s' is not 1-dimensional", path);
+        rc = hw_fail("dataset '%s' is not 1-dimensional", name);
     } else {
         H5Sget_simple_extent_dims(fs, dims, NULL);
         if (off < 0 || n < 0 || (hsize_t)(off + n) > dims[0]) {
-            rc = hw_fail("dataset '%s' has %llu elements, needed [%lld, %lld)", path,
+            rc = hw_fail("dataset '%s' has %llu elements, needed [%lld, %lld)", name,
                          (unsigned long long)dims[0], (long long)off, (long long)(off + n));
         } else {
             hsize_t start[1] = {(hsize_t)off}, count[1] = {(hsize_t)n};
             H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
             hid_t ms = H5Screate_simple(1, count, NULL);
             if (H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, out) < 0)
-                rc = hw_fail("cannot read dataset '%s' (corrupt or truncated file)", path);
+                rc = hw_fail("cannot read dataset '%s' (corrupt or truncated file)", name);
             H5Sclose(ms);
         }
     }
     H5Sclose(fs);
+    return rc;
+}
+
+int hw_h5_read_slice(hid_t loc, const char *path, hid_t mem_type, int64_t off, int64_t n, void *out) {
+    if (n == 0) return 0;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0) return hw_fail("missing dataset '%s'", path);
+    int rc = hw_h5_read_dset_slice(d, path, mem_type, off, n, out);
+    H5Dclose(d);
+    return rc;
+}
+
+int hw_h5_read_strings(hid_t loc, const char *path, int64_t n, size_t width, char *out) {
+    int64_t len = hw_h5_len(loc, path);
+    if (len < 0) return -1;
+    if (len != n) return hw_fail("dataset '%s' has %lld entries, expected %lld", path, (long long)len,
+                                 (long long)n);
+    if (n == 0) return 0;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    hid_t ft = H5Dget_type(d);
+    int rc = 0;
+    if (H5Tget_class(ft) != H5T_STRING) {
+        rc = hw_fail("dataset '%s' does not hold strings", path);
+    } else if (H5Tis_variable_str(ft) > 0) {
+        char **s = xcalloc((size_t)n, sizeof *s);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0) {
+            rc = hw_fail("cannot read dataset '%s' (corrupt or truncated file)", path);
+        } else {
+            for (int64_t k = 0; k < n && rc == 0; k++) {
+                const char *v = s[k] ? s[k] : "";
+                if (strlen(v) >= width) rc = hw_fail("dataset '%s': string %lld is too long", path, (long long)k);
+                else snprintf(out + (size_t)k * width, width, "%s", v);
+            }
+            hid_t sp = H5Dget_space(d);
+            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, s);
+            H5Sclose(sp);
+        }
+        H5Tclose(mt);
+        free(s);
+    } else {
+        /* fixed width w: read as NUL-padded w-byte strings, then trim */
+        size_t w = H5Tget_size(ft);
+        char *raw = xcalloc((size_t)n, w + 1);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, w + 1); /* room for the terminator HDF5 adds on conversion */
+        H5Tset_strpad(mt, H5T_STR_NULLTERM);
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
+            rc = hw_fail("cannot read dataset '%s' (corrupt or truncated file)", path);
+        } else {
+            for (int64_t k = 0; k < n && rc == 0; k++) {
+                char *v = raw + (size_t)k * (w + 1);
+                size_t m = strnlen(v, w);
+                while (m > 0 && v[m - 1] == ' ') m--; /* space-padded (Fortran style) */
+                if (m >= width) rc = hw_fail("dataset '%s': string %lld is too long", path, (long long)k);
+                else {
+                    memcpy(out + (size_t)k * width, v, m);
+                    out[(size_t)k * width + m] = '\0';
+                }
+            }
+        }
+        H5Tclose(mt);
+        free(raw);
+    }
+    H5Tclose(ft);
     H5Dclose(d);
     return rc;
 }
