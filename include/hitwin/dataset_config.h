@@ -8,6 +8,7 @@
  *   tile_size: 224             # bins
  *   stride: 28                 # bins between window starts; default tile_size / 8
  *   min_row_coverage: 0.9      # QC: fraction of tile rows with a positive value
+ *   compression: 1             # deflate level of the stored tiles (0 = none)
  *   split:
  *     test: [chr2]
  *     validation: [chr18]
@@ -52,6 +53,7 @@ typedef struct {
     int n_samples;
     char *output;
     int min_replicates;    /* per condition, default 2 */
+    int compression;       /* deflate level of the tiles, 0 (none) to 9, default 1 */
 } hw_dataset_config;
 
 /* Load and validate. -1 with "<file>:<line>: <cause>" on any problem. */

@@ -10,6 +10,10 @@
 
 void hw_h5_quiet(void);
 
+/* Links the libdeflate-backed compress2 (src/io/h5_libdeflate.c) that HDF5's
+ * deflate filter then uses. Called by hw_h5_quiet. */
+int hw_h5_use_libdeflate(void);
+
 int hw_h5_exists(hid_t loc, const char *path); /* link exists (intermediate groups too) */
 
 /* Attribute readers: string (any HDF5 string type, fixed or variable),

@@ -5,7 +5,7 @@
  *                       config (resolved YAML), name, resolution, tile_size, stride,
  *                       normalisation, type, min_row_coverage
  *   /tiles       float32 [W, S, T, T]: window x sample x tile; chunk [1, 1, T, T],
- *                shuffle + deflate. A window's S tiles are adjacent chunks, so all
+ *                shuffle + deflate (level from the config, default 1; 0 = none). A window's S tiles are adjacent chunks, so all
  *                samples at one genomic start come in one read. Rejected tiles are
  *                never written and read back as 0.
  *   /samples/    name, path, condition, replicate (strings) [S]; class_id int32 [S]
@@ -52,11 +52,12 @@ typedef struct hw_tile_writer hw_tile_writer;
 
 /* Create `path` with an empty /tiles [n_windows, n_samples, tile, tile]. */
 hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n_windows,
-                                      int n_samples, int32_t tile);
+                                      int n_samples, int32_t tile, int deflate_level);
 
-/* Write n tiles (n may be 0 on some ranks: every rank calls this the same
- * number of times). tiles is [n, T, T]. */
-int hw_tile_writer_write(hw_tile_writer *w, int n, const int64_t *window, const int *sample,
+/* Write the tiles of windows [first_window, first_window + n) of one sample:
+ * tiles is [n, T, T]. Collective: every rank calls this the same number of
+ * times, with n = 0 when it has nothing to write. */
+int hw_tile_writer_write(hw_tile_writer *w, int n, int64_t first_window, int sample,
                          const float *tiles);
 
 /* Collective close. Returns -1 if any write failed on this rank. */

@@ -14,7 +14,8 @@
 
 static const char *const top_keys[] = {"name", "resolution", "normalisation", "normalization",
                                        "type", "tile_size", "stride", "min_row_coverage", "split",
-                                       "conditions", "samples", "output", "min_replicates", NULL};
+                                       "conditions", "samples", "output", "min_replicates",
+                                       "compression", NULL};
 static const char *const split_keys[] = {"test", "validation", "exclude", NULL};
 static const char *const sample_keys[] = {"name", "path", "condition", "replicate",
                                           "normalisation", "normalization", NULL};
@@ -70,6 +71,7 @@ static void set_defaults(hw_dataset_config *cfg) {
     cfg->n_exclude = 3;
     cfg->output = xstrdup("tiles.h5");
     cfg->min_replicates = 2;
+    cfg->compression = 1;
 }
 
 static int load_samples(const yt_doc *d, const yt_node *seq, hw_dataset_config *cfg) {
@@ -163,6 +165,9 @@ int hw_dataset_config_load(const char *path, hw_dataset_config *cfg) {
     v = cfg->min_replicates;
     if (yt_get_int(d, r, what, "min_replicates", 0, 1, 1000, &v) != 0) goto done;
     cfg->min_replicates = (int)v;
+    v = cfg->compression;
+    if (yt_get_int(d, r, what, "compression", 0, 0, 9, &v) != 0) goto done;
+    cfg->compression = (int)v;
     if (yt_get_str(d, r, what, "output", 0, &s) != 0) goto done;
     if (yt_get(r, "output")) free(cfg->output), cfg->output = resolve_path(path, s);
 
@@ -280,6 +285,9 @@ int hw_dataset_config_set(hw_dataset_config *cfg, const char *assignment) {
     } else if (!strcmp(key, "min_replicates")) {
         if (parse_int_value(key, val, 1, 1000, &v)) return -1;
         cfg->min_replicates = (int)v;
+    } else if (!strcmp(key, "compression")) {
+        if (parse_int_value(key, val, 0, 9, &v)) return -1;
+        cfg->compression = (int)v;
     } else if (!strcmp(key, "min_row_coverage")) {
         char *end;
         double x = strtod(val, &end);
@@ -308,7 +316,7 @@ int hw_dataset_config_set(hw_dataset_config *cfg, const char *assignment) {
         *dst = split_commas(val, n);
     } else {
         return hw_fail("--set: unknown key '%s' (expected one of: name, resolution, normalisation, "
-                       "type, tile_size, stride, min_row_coverage, min_replicates, output, "
+                       "type, tile_size, stride, min_row_coverage, min_replicates, compression, output, "
                        "split.test, split.validation, split.exclude)", key);
     }
     return 0;
@@ -367,9 +375,9 @@ char *hw_dataset_config_to_yaml(const hw_dataset_config *cfg) {
     t.buf[0] = '\0';
     add(&t, "name: \"%s\"\nresolution: %d\nnormalisation: \"%s\"\ntype: %s\n", cfg->name,
         cfg->resolution, cfg->norm, cfg->type == HW_OE ? "oe" : "observed");
-    add(&t, "tile_size: %d\nstride: %d\nmin_row_coverage: %.17g\nmin_replicates: %d\n",
+    add(&t, "tile_size: %d\nstride: %d\nmin_row_coverage: %.17g\nmin_replicates: %d\ncompression: %d\n",
         cfg->tile_size, cfg->stride ? cfg->stride : cfg->tile_size / 8, cfg->min_row_coverage,
-        cfg->min_replicates);
+        cfg->min_replicates, cfg->compression);
     add(&t, "split:\n");
     add_list(&t, "test", cfg->test_chroms, cfg->n_test);
     add_list(&t, "validation", cfg->val_chroms, cfg->n_val);

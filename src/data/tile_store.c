@@ -10,10 +10,6 @@
 #include "hitwin/h5_util.h"
 #include "hitwin/xalloc.h"
 
-/* deflate level 1: tiles of real data are noisy floats that barely compress
- * further at higher levels, and tiling speed matters more (measured in bench/). */
-#define TILE_DEFLATE_LEVEL 1
-
 void hw_tile_meta_free(hw_tile_meta *m) {
     free(m->config_yaml);
     free(m->version);
@@ -53,7 +49,7 @@ struct hw_tile_writer {
 };
 
 hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n_windows,
-                                      int n_samples, int32_t tile) {
+                                      int n_samples, int32_t tile, int deflate_level) {
     hw_h5_quiet();
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
@@ -73,8 +69,13 @@ hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n
     hid_t space = H5Screate_simple(4, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 4, chunk);
-    H5Pset_shuffle(dcpl);
-    H5Pset_deflate(dcpl, TILE_DEFLATE_LEVEL);
+    /* Level 1 by default: tiles of real data are noisy floats that compress only
+     * a little better at higher levels, at several times the cost, and
+     * compression is most of the time `hitwin tile` takes (bench/tile.sh). */
+    if (deflate_level > 0) {
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, (unsigned)deflate_level);
+    }
     float zero = 0.0f;
     H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &zero);
     H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
@@ -96,20 +97,21 @@ hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n
     return w;
 }
 
-int hw_tile_writer_write(hw_tile_writer *w, int n, const int64_t *window, const int *sample,
+int hw_tile_writer_write(hw_tile_writer *w, int n, int64_t first_window, int sample,
                          const float *tiles) {
+    /* One regular hyperslab per call: HDF5 maps it to chunks without the
+     * per-element selection walk that a union of tiles costs. */
     hid_t fs = H5Dget_space(w->tiles);
-    H5Sselect_none(fs);
-    hsize_t count[4] = {1, 1, (hsize_t)w->tile, (hsize_t)w->tile};
-    for (int k = 0; k < n; k++) {
-        hsize_t start[4] = {(hsize_t)window[k], (hsize_t)sample[k], 0, 0};
-        H5Sselect_hyperslab(fs, H5S_SELECT_OR, start, NULL, count, NULL);
+    hsize_t start[4] = {(hsize_t)first_window, (hsize_t)sample, 0, 0};
+    hsize_t count[4] = {(hsize_t)n, 1, (hsize_t)w->tile, (hsize_t)w->tile};
+    hsize_t mcount[4] = {(hsize_t)(n > 0 ? n : 1), 1, (hsize_t)w->tile, (hsize_t)w->tile};
+    hid_t ms = H5Screate_simple(4, mcount, NULL);
+    if (n > 0) {
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    } else {
+        H5Sselect_none(fs);
+        H5Sselect_none(ms);
     }
-    /* Tiles must be in the file's selection order (row-major over window,
-     * sample), which the caller guarantees by writing in ascending order. */
-    hsize_t mdim[1] = {n > 0 ? (hsize_t)n * (hsize_t)w->tile * (hsize_t)w->tile : 1};
-    hid_t ms = H5Screate_simple(1, mdim, NULL);
-    if (n == 0) H5Sselect_none(ms);
     herr_t e = H5Dwrite(w->tiles, H5T_NATIVE_FLOAT, ms, fs, w->dxpl, tiles);
     H5Sclose(ms);
     H5Sclose(fs);

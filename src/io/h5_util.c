@@ -8,7 +8,10 @@
 #include "hitwin/error.h"
 #include "hitwin/xalloc.h"
 
-void hw_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void hw_h5_quiet(void) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hw_h5_use_libdeflate();
+}
 
 int hw_h5_exists(hid_t loc, const char *path) {
     char buf[1024];

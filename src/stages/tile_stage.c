@@ -51,7 +51,8 @@ static void usage(FILE *out) {
             "  -o, --output PATH     tile store to write (overrides 'output')\n"
             "  -s, --set KEY=VALUE   override a config key (resolution, normalisation, type,\n"
             "                        tile_size, stride, min_row_coverage, min_replicates,\n"
-            "                        split.test, split.validation, split.exclude, name)\n"
+            "                        compression, split.test, split.validation, split.exclude,\n"
+            "                        name)\n"
             "  -q, --quiet           no progress output\n"
             "  -h, --help\n"
             "Run with mpiexec -n N to shard (sample, chromosome) pairs over N ranks.\n");
@@ -200,11 +201,12 @@ static work_unit *my_units(const tile_plan *p, int S, const hw_dist *d, int *n_o
     return mine;
 }
 
-/* Pending tiles of this rank, flushed collectively. */
+/* This rank's next write: consecutive windows of one unit (rejected ones as
+ * zero tiles, which compress to almost nothing), flushed collectively. */
 typedef struct {
     int n;
-    int64_t window[TILES_PER_ROUND];
-    int sample[TILES_PER_ROUND];
+    int64_t first_window;
+    int sample;
     float *data; /* [TILES_PER_ROUND, T, T] */
 } tile_batch;
 
@@ -262,20 +264,22 @@ static void finish_unit(tile_worker *w) {
     w->band = NULL;
 }
 
-/* Fill the batch with up to TILES_PER_ROUND kept tiles, moving through units. */
+/* Fill the batch with the next windows of the current unit, moving to the next
+ * unit when this one is done. */
 static int fill_batch(tile_worker *w, const work_unit *units, int n_units, tile_batch *b) {
     const hw_dataset_config *cfg = w->cfg;
     int32_t T = cfg->tile_size;
     int S = cfg->n_samples;
     b->n = 0;
-    while (b->n < TILES_PER_ROUND) {
-        if (w->unit < 0 || w->next_window >= w->end_window) {
-            if (w->unit >= 0 && w->band) finish_unit(w);
-            if (w->unit + 1 >= n_units) return 0;
-            w->unit++;
-            if (start_unit(w, &units[w->unit]) != 0) return -1;
-            continue;
-        }
+    while (w->unit < 0 || w->next_window >= w->end_window) {
+        if (w->unit >= 0 && w->band) finish_unit(w);
+        if (w->unit + 1 >= n_units) return 0;
+        w->unit++;
+        if (start_unit(w, &units[w->unit]) != 0) return -1;
+    }
+    b->first_window = w->next_window;
+    b->sample = w->unit_sample;
+    while (b->n < TILES_PER_ROUND && w->next_window < w->end_window) {
         int64_t win = w->next_window++;
         int64_t start_bin = (win - w->plan->first_window[w->unit_chrom]) * cfg->stride;
         float *tile = b->data + (size_t)b->n * T * T;
@@ -286,34 +290,16 @@ static int fill_batch(tile_worker *w, const work_unit *units, int n_units, tile_
         w->rows_covered[qi] = rows;
         w->kept[qi] = (uint8_t)keep;
         if (keep) {
-            b->window[b->n] = win;
-            b->sample[b->n] = w->unit_sample;
-            b->n++;
             w->unit_kept++;
             w->tiles_kept++;
         } else {
+            memset(tile, 0, (size_t)T * T * sizeof *tile); /* rejected tiles read as zeros */
             w->unit_rejected++;
             w->windows_rejected++;
         }
+        b->n++;
     }
     return 0;
-}
-
-/* The file selection is ordered by (window, sample); order the batch the same way. */
-static void sort_batch(tile_batch *b, int32_t T, int S) {
-    size_t tsz = (size_t)T * T;
-    for (int i = 1; i < b->n; i++) {
-        for (int j = i; j > 0; j--) {
-            int64_t kj = b->window[j] * S + b->sample[j], kp = b->window[j - 1] * S + b->sample[j - 1];
-            if (kp <= kj) break;
-            int64_t tw = b->window[j]; b->window[j] = b->window[j - 1]; b->window[j - 1] = tw;
-            int ts = b->sample[j]; b->sample[j] = b->sample[j - 1]; b->sample[j - 1] = ts;
-            float *x = b->data + (size_t)j * tsz, *y = b->data + (size_t)(j - 1) * tsz;
-            for (size_t k = 0; k < tsz; k++) {
-                float t = x[k]; x[k] = y[k]; y[k] = t;
-            }
-        }
-    }
 }
 
 static void print_summary(const hw_dataset_config *cfg, const tile_plan *plan, const uint8_t *kept,
@@ -471,7 +457,7 @@ int hw_tile_main(int argc, char **argv) {
     char tmp_path[4096];
     if (d.rank == 0) snprintf(tmp_path, sizeof tmp_path, "%s.tmp-%ld", cfg.output, (long)getpid());
     MPI_Bcast(tmp_path, sizeof tmp_path, MPI_CHAR, 0, d.comm);
-    hw_tile_writer *writer = hw_tile_writer_create(d.comm, tmp_path, W, S, cfg.tile_size);
+    hw_tile_writer *writer = hw_tile_writer_create(d.comm, tmp_path, W, S, cfg.tile_size, cfg.compression);
     if (!writer) {
         /* collective create failed the same way on every rank */
         if (d.rank == 0) log_error("%s: cannot create the tile store (directory missing or not writable?)", cfg.output);
@@ -502,8 +488,7 @@ int hw_tile_main(int argc, char **argv) {
             local_err = 1;
             batch.n = 0;
         }
-        sort_batch(&batch, cfg.tile_size, S);
-        if (hw_tile_writer_write(writer, failed ? 0 : batch.n, batch.window, batch.sample,
+        if (hw_tile_writer_write(writer, failed ? 0 : batch.n, batch.first_window, batch.sample,
                                  batch.data) != 0 && !local_err) {
             log_error("%s: %s", tmp_path, hw_error());
             local_err = 1;

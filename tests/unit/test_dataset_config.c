@@ -95,7 +95,7 @@ int main(void) {
     expect_error("resolution: 10000\nresolutin: 5\n" SAMPLES4,
                  "%s:2: unknown key 'resolutin' in dataset config (expected one of: name, "
                  "resolution, normalisation, normalization, type, tile_size, stride, "
-                 "min_row_coverage, split, conditions, samples, output, min_replicates)");
+                 "min_row_coverage, split, conditions, samples, output, min_replicates, compression)");
     expect_error("name: x\nresolution: 10000\n", "%s:1: missing required key 'samples' in dataset config");
     expect_error("samples:\n  - {condition: ctrl, replicate: R1}\n",
                  "%s:1: missing required key 'resolution' in dataset config");
