@@ -4,6 +4,7 @@
 
 #include "hitwin/dist.h"
 #include "hitwin/gpu.h"
+#include "hitwin/simulate.h"
 #include "hitwin/stages.h"
 #include "hitwin/version.h"
 
@@ -25,6 +26,7 @@ static int version_main(int argc, char **argv) {
 }
 
 static const subcommand commands[] = {
+    {"simulate", hw_simulate_main, 1, "make replicate/condition Hi-C data with known differences (MPI)"},
     {"tile", hw_tile_main, 1, "cut Hi-C files into an HDF5 tile store (MPI)"},
     {"info", hw_info_main, 0, "describe a .hic/.cool/.mcool file"},
     {"dump", hw_dump_main, 0, "print pixels of a region as bedGraph2"},

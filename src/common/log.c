@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static int log_rank = 0, log_size = 1, log_quiet = 0, progress_open = 0;
@@ -33,12 +34,17 @@ void log_info0(const char *fmt, ...) {
 void log_info(const char *fmt, ...) {
     if (log_quiet) return;
     end_progress_line();
+    /* one write per line, so lines of different ranks never interleave */
+    char line[1024];
+    int n = log_size > 1 ? snprintf(line, sizeof line, "[rank %d] ", log_rank) : 0;
     va_list ap;
     va_start(ap, fmt);
-    if (log_size > 1) fprintf(stderr, "[rank %d] ", log_rank);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    size_t len = strlen(line);
+    line[len] = '\n';
+    fwrite(line, 1, len + 1, stderr);
+    fflush(stderr);
 }
 
 void log_warn(const char *fmt, ...) {
