@@ -1,6 +1,7 @@
 /* Simulate config: presets, YAML overlay, validation, YAML emission. */
 #include "hitwin/sim_config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,11 +386,10 @@ int hw_sim_config_load_string(hw_sim_config *cfg, const char *text, const char *
 
 /* ---- validation ------------------------------------------------------------------ */
 
-/* Defaults per 50 Mb of genome: enough sites to measure, few enough that the
- * changed domains stay a minority. */
+/* Defaults per 50 Mb of genome (at least one of each): enough sites to
+ * measure, few enough that the changed domains stay a minority. */
 static void default_changes(hw_sim_config *cfg) {
-    int64_t units = hw_sim_genome_length(cfg) / 50000000;
-    if (units < 1) units = 1;
+    double units = (double)hw_sim_genome_length(cfg) / 50e6;
     static const struct { sim_change_kind k; int per; double s; } def[] = {
         {SIM_LOOP_LOSS, 8, 1.0}, {SIM_BOUNDARY_LOSS, 4, 1.0},
         {SIM_DOMAIN_WEAKENING, 2, 0.7}, {SIM_COMPARTMENT_SHIFT, 1, 1.0}};
@@ -397,7 +397,10 @@ static void default_changes(hw_sim_config *cfg) {
     cfg->changes = xcalloc(4, sizeof *cfg->changes);
     cfg->nchanges = 4;
     for (int i = 0; i < 4; i++)
-        cfg->changes[i] = (sim_change_spec){def[i].k, (int)(def[i].per * units), def[i].s, 2000000};
+    {
+        long count = lround(def[i].per * units);
+        cfg->changes[i] = (sim_change_spec){def[i].k, count > 0 ? (int)count : 1, def[i].s, 2000000};
+    }
 }
 
 int hw_sim_config_validate(hw_sim_config *cfg) {
