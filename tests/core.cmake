@@ -4,3 +4,4 @@ hw_test(test_windows SOURCES unit/test_windows.c LABELS unit)
 hw_test(test_tile_stage SOURCES integration/test_tile_stage.c LABELS integration mpi)
 set_tests_properties(test_tile_stage PROPERTIES PROCESSORS 2
                      ENVIRONMENT "${HW_TEST_ENV};MPIEXEC=${MPIEXEC_EXECUTABLE}")
+hw_script_test(test_cli_dump tests/integration/test_cli_dump.sh LABELS integration)

@@ -55,7 +55,6 @@ int main(int argc, char **argv) {
         if (commands[i].uses_mpi) hw_dist_finalize();
         return rc;
     }
-    fprintf(stderr, "hitwin: error: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+    fprintf(stderr, "hitwin: error: unknown command '%s' (hitwin --help lists them)\n", argv[1]);
     return 2;
 }
