@@ -13,3 +13,5 @@ hw_script_test(test_sim_repro tests/integration/test_sim_repro.sh LABELS integra
 set_tests_properties(test_sim_repro PROPERTIES PROCESSORS 2)
 hw_script_test(test_sim_cooler tests/integration/test_sim_cooler.sh LABELS integration
                ARGS $<TARGET_FILE:sim_driver>)
+hw_script_test(test_sim_pipeline tests/integration/test_sim_pipeline.sh LABELS integration
+               ARGS $<TARGET_FILE:sim_driver>)
