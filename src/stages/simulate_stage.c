@@ -97,8 +97,13 @@ int hw_simulate_run(const hw_sim_config *cfg, const hw_dist *d) {
     int c0, c1;
     partition(cfg, d->size, d->rank, &c0, &c1);
     const int nmine = c1 - c0;
-    log_info0("simulate: %d chromosomes, %d sites planted, %d x %d replicates, %d rank(s)",
-              cfg->nchroms, g.nsites, 2, cfg->replicates, d->size);
+    if (g.gw_mag)
+        log_info0("simulate: %d chromosomes, genome-wide %s depletion, 2 x %d replicates, %d rank(s)",
+                  cfg->nchroms, cfg->gw_kind == SIM_GW_CTCF ? "CTCF" : "cohesin", cfg->replicates,
+                  d->size);
+    else
+        log_info0("simulate: %d chromosomes, %d sites planted, 2 x %d replicates, %d rank(s)",
+                  cfg->nchroms, g.nsites, cfg->replicates, d->size);
 
     /* Per-diagonal normalisation of each of this rank's chromosomes (control
      * structure), and one scratch band sized for the largest. */
