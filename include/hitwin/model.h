@@ -1,0 +1,124 @@
+/* The Siamese model: SLeNet backbone (reference.md 3.2) with the wrapper's
+ * per-tile max normalisation and diagonal mask (3.1), the classification head
+ * on e1 - e2 (3.3), the three training objectives (4.2-4.4) and the optimisers
+ * (Adam, Adagrad with PyTorch defaults). Everything numeric of training lives
+ * here; the trainer (src/stages/train_*.c) only feeds batches and moves buffers.
+ *
+ * Memory (after llm.c): parameters, gradients and optimiser moments are each ONE
+ * float buffer; a table of named tensors (PyTorch state_dict names and shapes:
+ * features.0.weight, features.0.bias, features.2.weight, features.2.bias,
+ * linear.1.weight, linear.1.bias, linear.3.weight, linear.3.bias, and the head
+ * head.0.weight, head.0.bias) points into it, so zeroing is one memset, the
+ * gradient all-reduce is one call and a checkpoint is one write. The backbone's
+ * tensors come first, the head's last. */
+#ifndef HITWIN_MODEL_H
+#define HITWIN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { HW_LOSS_CONTRASTIVE = 0, HW_LOSS_TRIPLET = 1, HW_LOSS_SUPCON = 2 } hw_loss_kind;
+
+/* Cross-entropy of the head: the reference applies CrossEntropyLoss to softmax
+ * probabilities (a double softmax, reference.md 4.2 and bug 10); LOGITS is the
+ * textbook form. */
+typedef enum { HW_CE_REFERENCE = 0, HW_CE_LOGITS = 1 } hw_ce_form;
+
+typedef enum { HW_OPTIM_ADAM = 0, HW_OPTIM_ADAGRAD = 1 } hw_optim_kind;
+
+typedef struct {
+    int image_size;     /* tile side, 224 */
+    int mask;           /* 1: zero |i - j| < 3 before the backbone */
+    float dropout;      /* backbone dropout before linear.1, 0.5 */
+    hw_loss_kind loss;
+    hw_ce_form ce_form; /* contrastive only */
+    float bias;         /* contrastive: L = bias * L_con + CE, reference default 2 */
+    float margin;       /* contrastive 2, triplet 1 */
+    float temperature;  /* supcon 0.07 */
+} hw_model_config;
+
+typedef struct {
+    const char *name; /* PyTorch state_dict key */
+    int ndim;
+    int64_t shape[4];
+    size_t offset;    /* into params / grads, floats */
+    size_t numel;
+} hw_tensor;
+
+typedef struct hw_model hw_model;
+
+/* PyTorch's default initialisation drawn from a generator seeded with seed. */
+hw_model *hw_model_create(const hw_model_config *cfg, uint64_t seed);
+void hw_model_free(hw_model *m);
+const hw_model_config *hw_model_cfg(const hw_model *m);
+
+/* The flat buffers and the tensor table. n_backbone counts the backbone's
+ * floats (the head follows). */
+float *hw_model_params(hw_model *m, size_t *n);
+float *hw_model_grads(hw_model *m, size_t *n);
+int hw_model_tensors(const hw_model *m, const hw_tensor **tensors);
+size_t hw_model_backbone_floats(const hw_model *m);
+int hw_model_embed_dim(const hw_model *m); /* 83 */
+
+/* One batch of training items; tiles are raw values (after augmentation), the
+ * model normalises and masks them itself, as the reference's forward does.
+ *   contrastive: views 2, labels[n] pair labels (0 same condition, 1 different)
+ *   triplet:     views 3 (anchor, positive, negative), labels unused
+ *   supcon:      views V per item (one genomic position), labels[n * V] class ids
+ * global_n is the number of items in the GLOBAL batch across ranks: losses are
+ * means over it, so summing the ranks' gradients gives the full batch's gradient. */
+typedef struct {
+    int n, views, global_n;
+    const float *tiles; /* [n, views, S, S] */
+    const int *labels;
+} hw_batch;
+
+typedef struct {
+    double loss;       /* the objective over this shard (sum of per-item terms / global_n) */
+    double con_loss;   /* contrastive part (before bias) */
+    double ce_loss;    /* classifier part */
+    int n_correct;     /* classifier: argmax equals the pair label */
+} hw_step_stats;
+
+/* Forward, loss and backward of one shard; gradients ACCUMULATE into the grads
+ * buffer (zero it once per step with hw_model_zero_grad). Dropout is drawn from
+ * the model's generator stream at `rng_counter` (so ranks and resumed runs can
+ * reproduce it). Returns 0, or -1 with hw_error set (e.g. a non-finite loss). */
+void hw_model_zero_grad(hw_model *m);
+int hw_model_train_step(hw_model *m, const hw_batch *b, uint64_t rng_counter, hw_step_stats *st);
+
+/* Loss without gradients, dropout off (evaluation mode). */
+int hw_model_eval_loss(hw_model *m, const hw_batch *b, hw_step_stats *st);
+
+/* Embeddings in evaluation mode: tiles [n, S, S] raw -> emb [n, D]. */
+int hw_model_embed(hw_model *m, const float *tiles, int n, float *emb);
+
+/* ---- optimiser --------------------------------------------------------------------- */
+typedef struct {
+    hw_optim_kind kind;
+    float lr;
+    /* PyTorch defaults: Adam betas (0.9, 0.999), eps 1e-8, weight decay 0;
+     * Adagrad lr_decay 0, eps 1e-10, initial accumulator 0. */
+    float beta1, beta2, eps;
+    int64_t step;     /* steps taken */
+    size_t n;
+    float *m, *v;     /* Adam moments; Adagrad uses v as the accumulator */
+} hw_optim;
+
+void hw_optim_init(hw_optim *o, hw_optim_kind kind, float lr, size_t n_params);
+void hw_optim_free(hw_optim *o);
+void hw_optim_step(hw_optim *o, float *params, const float *grads);
+
+/* ---- checkpoints ------------------------------------------------------------------ */
+/* Two safetensors files, as the reference saves two checkpoints: `path` holds
+ * the SiameseNet state_dict (backbone tensors, plus the int32 `mask` [S, S]
+ * when cfg.mask, exactly the keys the reference's SiameseNet(mask=True) has,
+ * so load_state_dict(strict=True) accepts it), and `path` with "_nn" before the
+ * extension holds the head's state_dict (LastLayerNN keys). metadata: a NULL-
+ * terminated list of key, value strings stored in __metadata__ (config YAML,
+ * hitwin version, ...). Each written to a temporary name and renamed. */
+int hw_model_save(const hw_model *m, const char *path, const char *const *metadata);
+/* Refuses a file of another model or shape with a message naming the tensor. */
+int hw_model_load(hw_model *m, const char *path);
+
+#endif
