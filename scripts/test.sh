@@ -18,4 +18,9 @@ ctest --test-dir build -LE slow --output-on-failure --no-tests=error -j"$jobs"
 # Sanitizers: CPU code only (nvcc objects and ASan do not mix well).
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHITWIN_SANITIZE=ON -DHITWIN_ENABLE_CUDA=OFF
 cmake --build build-asan -j"$jobs"
-ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit -LE slow --output-on-failure --no-tests=error -j"$jobs"
+# Open MPI keeps allocations for the life of the process: tests/lsan.supp names
+# them; full unwinding lets the suppressions see through its frame-pointer-less code.
+export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:fast_unwind_on_malloc=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan -L unit -LE slow --output-on-failure --no-tests=error -j"$jobs"
