@@ -265,6 +265,22 @@ int main(void) {
         CHECK(!leftovers());
     }
 
+    /* samples at different resolutions: the one without the dataset's is named */
+    snprintf(cfg, sizeof cfg,
+             "resolution: 10000\nsplit: {test: [], validation: []}\nsamples:\n"
+             "  - {path: %s/tests/data/tile_pair.hic, condition: ctrl, replicate: R1}\n"
+             "  - {path: %s/tests/data/tile_pair.mcool, condition: ctrl, replicate: R2}\n"
+             "  - {path: %s/tests/data/tile_pair.hic, condition: ko, replicate: R1}\n"
+             "  - {path: %s/../shared/data/gm12878_raw_values.cool, condition: ko, replicate: R2}\n"
+             "output: bad.h5\n", cwd, cwd, cwd, cwd);
+    write_file("bad.yaml", cfg);
+    CHECK_INT_EQ(run(err, sizeof err, "%s tile %s/bad.yaml", hitwin, dir), 1);
+    snprintf(want, sizeof want,
+             "hitwin: error: %s/../shared/data/gm12878_raw_values.cool: resolution 10000 bp not in file "
+             "(has 2500000); all samples must offer the dataset's resolution\n", cwd);
+    CHECK_STR_EQ(err, want);
+    CHECK(!exists("bad.h5"));
+
     /* too few replicates and an unknown key: the config's own errors */
     write_file("few.yaml", "resolution: 10000\nsamples:\n  - {path: a.hic, condition: c, replicate: R1}\n");
     CHECK_INT_EQ(run(err, sizeof err, "%s --quiet -n 2 --oversubscribe %s tile %s/few.yaml", mpiexec, hitwin, dir), 1);
