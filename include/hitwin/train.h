@@ -1,0 +1,111 @@
+/* `hitwin train`: Siamese training on a tile store (docs/train.md).
+ *
+ * The config (YAML, every hyper-parameter of reference.md 5.1 plus ours):
+ *
+ *   tiles: tiles.h5            # hitwin tile output (relative to this file)
+ *   model: SLeNet
+ *   loss: contrastive          # contrastive | triplet | supcon
+ *   ce_form: reference         # reference (double softmax, bug 10) | logits
+ *   bias: 2                    # L = bias * L_con + CE
+ *   learning_rate: 1.0e-4
+ *   batch_size: 128            # global batch (items), split over ranks
+ *   epochs: 100
+ *   enforced_epochs: 0
+ *   patience: 3
+ *   min_delta: 1.0e-3
+ *   seed: 30004
+ *   mask: true
+ *   n_aug: 0
+ *   optimiser: Adam            # Adam | Adagrad
+ *   dropout: 0.5
+ *   output: train-out          # directory: checkpoints, state, metrics.jsonl
+ *   checkpoint_every_steps: 0  # 0: state at epoch ends only
+ *
+ * Work is split over MPI ranks by batch shard (data parallel); every rank holds
+ * the whole model and the same weights. */
+#ifndef HITWIN_TRAIN_H
+#define HITWIN_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hitwin/dist.h"
+#include "hitwin/model.h"
+
+typedef struct {
+    char *source;         /* config file path ("" when defaults only) */
+    char *tiles;          /* tile store, resolved path */
+    char *model;          /* "SLeNet" */
+    hw_loss_kind loss;
+    hw_ce_form ce_form;
+    double bias;
+    double margin;        /* 0 = by loss (contrastive 2, triplet 1) */
+    double temperature;   /* supcon, 0.07 */
+    double learning_rate;
+    int batch_size;
+    int epochs;
+    int enforced_epochs;
+    int patience;
+    double min_delta;
+    uint64_t seed;
+    int mask;
+    int n_aug;
+    hw_optim_kind optimiser;
+    double dropout;
+    char *output;         /* run directory, resolved */
+    int64_t checkpoint_every_steps;
+} hw_train_config;
+
+/* Defaults (reference.md 5.1 with mask on). */
+void hw_train_config_defaults(hw_train_config *cfg);
+/* Load and validate; -1 with "<file>:<line>: <cause>". */
+int hw_train_config_load(const char *path, hw_train_config *cfg);
+/* One "key=value" override from the CLI. */
+int hw_train_config_set(hw_train_config *cfg, const char *assignment);
+int hw_train_config_validate(const hw_train_config *cfg);
+/* The resolved config as YAML (stored with checkpoints). Caller frees. */
+char *hw_train_config_to_yaml(const hw_train_config *cfg);
+/* Hash of everything that shapes the trajectory of a run (all keys except
+ * output, epochs and checkpoint_every_steps): a resume must match it. */
+uint64_t hw_train_config_hash(const hw_train_config *cfg);
+void hw_train_config_free(hw_train_config *cfg);
+
+/* The margin in use: the config's, else 2 (contrastive) or 1 (triplet). */
+double hw_train_margin(const hw_train_config *cfg);
+const char *hw_loss_name(hw_loss_kind k);
+const char *hw_optim_name(hw_optim_kind k);
+
+/* ---- the run ------------------------------------------------------------------ */
+typedef struct {
+    int resume;                /* continue from <output>/state.bin if present */
+    int64_t stop_after_steps;  /* > 0: exit as if killed after this many steps (tests) */
+    int quiet;
+} hw_train_options;
+
+typedef struct {
+    int epochs_run;            /* epochs completed, in total */
+    int64_t steps;
+    double last_train_loss, last_val_loss, best_val;
+    double *train_loss;        /* [epochs_run] objective per epoch (xmalloc'd) */
+    double *val_loss;          /* [epochs_run] the reference's validation metric */
+    float *params;             /* copy of the final weights (this rank) */
+    size_t n_params;
+    uint64_t params_hash;
+    int stopped;               /* 1: stop_after_steps cut the run short */
+} hw_train_result;
+
+void hw_train_result_free(hw_train_result *r);
+
+/* Collective over d: train under cfg. 0, or -1 on every rank after the
+ * failing rank printed its message. */
+int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
+                 hw_train_result *res);
+
+/* CLI: hitwin train CONFIG.yaml [--set KEY=VALUE]... [--resume] [--stop-after-steps N] [-q] */
+int hw_train_main(int argc, char **argv);
+
+/* FNV-1a 64 of bytes (config hash, weight fingerprints). */
+uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h);
+#define HW_FNV_OFFSET 0xcbf29ce484222325ULL
+
+#endif

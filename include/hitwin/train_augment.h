@@ -1,0 +1,40 @@
+/* Tile augmentations of reference.md 5.3, on raw tile values, drawn from
+ * counter-based streams (nn.h's NnRng) keyed by (seed, epoch, item, copy, view):
+ * an augmented tile depends on nothing else, so 1 rank and 64 ranks, a run and
+ * its resumption, see the same tiles (bug 20: the reference's Python `random`
+ * is unseeded).
+ *
+ *   identity
+ *   Poisson resample: lower triangle incl. diagonal A ~ Poisson(value), mirrored
+ *     T = A + A^T - diag(A), rescaled by sum(original) / sum(T) when sum(T) > 0
+ *   random dropout: f ~ U(0.025, 0.075); floor(f * nnz) of the non-zero entries,
+ *     chosen uniformly without replacement, set to 0 (symmetry is broken, as in
+ *     the reference, bug 21)
+ * A plain augmentation picks one of the three uniformly; a forced one (SupCon)
+ * picks Poisson or dropout. */
+#ifndef HITWIN_TRAIN_AUGMENT_H
+#define HITWIN_TRAIN_AUGMENT_H
+
+#include <stdint.h>
+
+#include "hitwin/nn.h"
+
+typedef enum { HW_AUG_IDENTITY = 0, HW_AUG_POISSON = 1, HW_AUG_DROPOUT = 2 } hw_aug_kind;
+
+/* The stream seed of one augmented tile. copy >= 1 (copy 0 is the original). */
+uint64_t hw_aug_seed(uint64_t seed, int64_t epoch, int64_t item, int copy, int view);
+
+/* Uniform double in [0, 1) with 53 random bits (two draws). */
+double hw_rng_double(NnRng *rng);
+/* Poisson(lambda): multiplication method below 10, Hormann's PTRS above (the
+ * sampler numpy uses). lambda <= 0 or not finite gives 0. */
+int64_t hw_rng_poisson(NnRng *rng, double lambda);
+
+/* out [T, T] from in [T, T]; out == in is allowed. */
+void hw_aug_poisson(float *out, const float *in, int T, NnRng *rng);
+/* scratch: T*T int32. Returns the number of entries set to 0. */
+int64_t hw_aug_dropout(float *out, const float *in, int T, NnRng *rng, int32_t *scratch);
+/* Choose and apply one augmentation (force: never identity). */
+hw_aug_kind hw_augment(float *out, const float *in, int T, int force, NnRng *rng, int32_t *scratch);
+
+#endif

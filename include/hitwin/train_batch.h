@@ -1,0 +1,53 @@
+/* Batches for the trainer: the epoch's item order, and the tiles of a list of
+ * items read from the tile store (each window once, all its samples in one read,
+ * cached while the batch is assembled) with the n_aug augmented copies of
+ * reference.md 5.3 appended per item. */
+#ifndef HITWIN_TRAIN_BATCH_H
+#define HITWIN_TRAIN_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hitwin/model.h"
+#include "hitwin/tile_store.h"
+#include "hitwin/train_pairs.h"
+
+/* Item order of an epoch: a uniform permutation of [0, n) drawn from the stream
+ * keyed by (seed, epoch), the same on every rank. */
+void hw_train_shuffle(int64_t *order, int64_t n, uint64_t seed, int64_t epoch);
+
+typedef struct {
+    hw_tile_store *store;
+    const hw_tile_meta *meta;
+    int S, T;
+    int n_aug;
+    int cap_items;        /* items per fill */
+    int max_views;
+    /* window cache: slot k holds window win[k] ([S, T, T] at cache + k*S*T*T) */
+    int n_slots;
+    int64_t *win;
+    uint8_t *used;
+    float *cache;
+    int64_t windows_read;
+    /* the batch */
+    float *tiles;         /* [cap_items * (1 + n_aug) * max_views, T, T] */
+    int *labels;          /* [cap_items * (1 + n_aug) * max_views] */
+    int32_t *scratch;     /* [T * T] for dropout */
+} hw_batcher;
+
+/* One allocation per role, sized for cap_items items of up to max_views views. */
+void hw_batcher_init(hw_batcher *b, hw_tile_store *store, int cap_items, int max_views, int n_aug);
+void hw_batcher_free(hw_batcher *b);
+size_t hw_batcher_bytes(const hw_batcher *b);
+
+/* Tiles of items set->items[idx[i]], i < n, which must all have the same number
+ * of views. augment: emit n_aug augmented copies (streams keyed by seed, epoch,
+ * item index). Fills out (tiles, labels, n, views; global_n is the caller's).
+ *   contrastive / triplet: out->n = n * (1 + n_aug), each item followed by its
+ *     copies (each view augmented independently); labels = pair labels.
+ *   supcon: out->n = n, views V * (1 + n_aug) (each view then its forced
+ *     augmentations, in the item's order: class 0 first); labels = class ids. */
+int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n, int augment,
+                    uint64_t seed, int64_t epoch, hw_batch *out);
+
+#endif

@@ -1,0 +1,678 @@
+/* `hitwin train`: data-parallel Siamese training on a tile store (docs/train.md).
+ *
+ * Flow: every rank loads the config, opens the tile store and builds the same
+ * item lists (pairs / triplets / SupCon positions of the training and validation
+ * windows); the model is created from the seed on every rank (identical weights).
+ * Per epoch the item order is a seeded shuffle, the same everywhere; each global
+ * batch of B items is cut into one contiguous shard per rank. Per step: zero the
+ * gradients, forward/backward on the shard (losses are means over the GLOBAL
+ * batch), one in-place MPI_Allreduce(SUM) of the flat gradient buffer, the
+ * optimiser step on every rank, so the weights stay bit-identical (checked at
+ * every epoch end). Then validation in evaluation mode, early stopping as the
+ * reference's, the best model saved (safetensors), metrics (stdout +
+ * metrics.jsonl), and the state file that --resume continues from. Any rank's
+ * error stops every rank at the next agreement point with that rank's message. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hitwin/dist.h"
+#include "hitwin/error.h"
+#include "hitwin/log.h"
+#include "hitwin/model.h"
+#include "hitwin/tile_store.h"
+#include "hitwin/train.h"
+#include "hitwin/train_batch.h"
+#include "hitwin/train_pairs.h"
+#include "hitwin/train_state.h"
+#include "hitwin/version.h"
+#include "hitwin/xalloc.h"
+
+#define STEP_STREAM_SHIFT 40 /* dropout draws of step s start at s << 40 */
+
+void hw_train_result_free(hw_train_result *r) {
+    free(r->train_loss);
+    free(r->val_loss);
+    free(r->params);
+    memset(r, 0, sizeof *r);
+}
+
+static int mkdir_p(const char *dir) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    size_t n = strlen(buf);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return hw_fail("%s: cannot create the output directory (%s)", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
+    return 0;
+}
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Keep the metrics lines of epochs <= last_epoch (a resumed run re-does the rest). */
+static void truncate_metrics(const char *path, int64_t last_epoch) {
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    size_t cap = strlen(path) + 32;
+    char *tmp = xmalloc(cap);
+    snprintf(tmp, cap, "%s.tmp-%ld", path, (long)getpid());
+    FILE *o = fopen(tmp, "w");
+    if (!o) {
+        fclose(f);
+        free(tmp);
+        return;
+    }
+    char line[8192];
+    while (fgets(line, sizeof line, f)) {
+        long long e = 0;
+        const char *p = strstr(line, "\"epoch\":");
+        if (p && sscanf(p + 8, "%lld", &e) == 1 && e <= last_epoch) fputs(line, o);
+    }
+    fclose(f);
+    fclose(o);
+    rename(tmp, path);
+    free(tmp);
+}
+
+/* The first line where two YAML texts differ (outside output/epochs, which may change). */
+static void first_difference(const char *a, const char *b, char *la, char *lb, size_t cap) {
+    la[0] = lb[0] = '\0';
+    for (;;) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        size_t na = ea ? (size_t)(ea - a) : strlen(a), nb = eb ? (size_t)(eb - b) : strlen(b);
+        int skip = !strncmp(a, "output:", 7) || !strncmp(a, "epochs:", 7) ||
+                   !strncmp(a, "checkpoint_every_steps:", 23);
+        if (!skip && (na != nb || strncmp(a, b, na) != 0)) {
+            snprintf(la, cap, "%.*s", (int)na, a);
+            snprintf(lb, cap, "%.*s", (int)nb, b);
+            return;
+        }
+        if (!ea || !eb) return;
+        a = ea + 1;
+        b = eb + 1;
+    }
+}
+
+/* Parameter fingerprint (bit-exact). */
+static uint64_t params_hash(const float *p, size_t n) { return hw_fnv1a64(p, n * sizeof *p, HW_FNV_OFFSET); }
+
+typedef struct {
+    double loss, con, ce, items, correct, failed;
+} sums;
+
+/* Run items idx[0..n) (one rank's part) through the model in sub-batches of at
+ * most cap items, grouped in runs of equal view count (only SupCon varies).
+ * train: gradients accumulate, dropout counters from (step, first_global_view);
+ * else evaluation. Sums per-item loss terms (scaled back from the model's
+ * per-global_n means when global_n is the sub-batch's own size). */
+typedef struct {
+    hw_model *model;
+    hw_batcher *batcher;
+    const hw_item_set *set;
+    const hw_train_config *cfg;
+    uint64_t F; /* dropout draws per tile */
+} runner;
+
+static int run_items(runner *r, const int64_t *idx, int n, int train, int global_n, uint64_t step,
+                     uint64_t first_view, int64_t epoch, sums *acc) {
+    uint64_t view_pos = first_view; /* views of the global batch before the sub-batch */
+    int i = 0;
+    while (i < n) {
+        int views = r->set->items[idx[i]].n;
+        int j = i + 1;
+        while (j < n && j - i < r->batcher->cap_items && r->set->items[idx[j]].n == views) j++;
+        hw_batch b = {0};
+        if (hw_batcher_fill(r->batcher, r->set, idx + i, j - i, train, r->cfg->seed, epoch, &b) != 0)
+            return -1;
+        hw_step_stats st = {0};
+        int rc;
+        if (train) {
+            b.global_n = global_n;
+            uint64_t counter = (step << STEP_STREAM_SHIFT) + view_pos * r->F;
+            rc = hw_model_train_step(r->model, &b, counter, &st);
+        } else {
+            b.global_n = b.n;
+            rc = hw_model_eval_loss(r->model, &b, &st);
+        }
+        if (rc != 0) {
+            /* a non-finite loss is reported by the caller, with the epoch and batch */
+            if (isfinite(st.loss)) return -1;
+            acc->failed = 1;
+        }
+        double w = train ? 1.0 : (double)b.n; /* eval: means over the sub-batch -> sums */
+        acc->loss += st.loss * w;
+        acc->con += st.con_loss * w;
+        acc->ce += st.ce_loss * w;
+        acc->correct += st.n_correct;
+        acc->items += b.n;
+        view_pos += (uint64_t)b.n * (uint64_t)b.views;
+        i = j;
+    }
+    return 0;
+}
+
+/* JSON number, or null for nan/inf (JSON has neither). */
+static int jnum(char *buf, size_t cap, const char *key, double x) {
+    if (isfinite(x)) return snprintf(buf, cap, "\"%s\": %.9g, ", key, x);
+    return snprintf(buf, cap, "\"%s\": null, ", key);
+}
+
+static void write_metrics(FILE *mf, int64_t epoch, const hw_train_config *cfg, const sums *tr,
+                          const sums *va, double val_metric, int best, double pairs_per_s,
+                          double seconds, double train_seconds, int64_t step, uint64_t hash,
+                          int64_t patience) {
+    char line[2048];
+    size_t k = 0, cap = sizeof line;
+    int contrastive = cfg->loss == HW_LOSS_CONTRASTIVE;
+    double tn = tr->items > 0 ? tr->items : 1, vn = va->items > 0 ? va->items : 1;
+    k += (size_t)snprintf(line + k, cap - k, "{\"epoch\": %lld, \"step\": %lld, \"loss\": \"%s\", ",
+                          (long long)epoch, (long long)step, hw_loss_name(cfg->loss));
+    k += (size_t)jnum(line + k, cap - k, "train_loss", tr->loss / tn);
+    if (contrastive) {
+        k += (size_t)jnum(line + k, cap - k, "train_con_loss", tr->con / tn);
+        k += (size_t)jnum(line + k, cap - k, "train_ce_loss", tr->ce / tn);
+        k += (size_t)jnum(line + k, cap - k, "train_accuracy", tr->correct / tn);
+    }
+    k += (size_t)jnum(line + k, cap - k, "val_loss", val_metric);
+    k += (size_t)jnum(line + k, cap - k, "val_objective", va->loss / vn);
+    if (contrastive) {
+        k += (size_t)jnum(line + k, cap - k, "val_con_loss", va->con / vn);
+        k += (size_t)jnum(line + k, cap - k, "val_ce_loss", va->ce / vn);
+        k += (size_t)jnum(line + k, cap - k, "val_accuracy", va->correct / vn);
+    }
+    k += (size_t)jnum(line + k, cap - k, "pairs_per_s", pairs_per_s);
+    k += (size_t)jnum(line + k, cap - k, "train_seconds", train_seconds);
+    k += (size_t)jnum(line + k, cap - k, "seconds", seconds);
+    snprintf(line + k, cap - k, "\"best\": %s, \"patience_counter\": %lld, \"params_hash\": \"%016llx\"}\n",
+             best ? "true" : "false", (long long)patience, (unsigned long long)hash);
+    fputs(line, mf);
+    fflush(mf);
+}
+
+int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
+                 hw_train_result *res) {
+    memset(res, 0, sizeof *res);
+    int rank = d->rank, size = d->size;
+    double t_start = MPI_Wtime();
+
+    /* ---- inputs: store, items (every rank, the same) ------------------------------- */
+    hw_tile_store *store = hw_tile_store_open(cfg->tiles);
+    if (!store) log_error("%s", hw_error());
+    if (hw_dist_agree(d, store ? 0 : -1) != 0) {
+        hw_tile_store_close(store);
+        return -1;
+    }
+    const hw_tile_meta *meta = hw_tile_store_meta(store);
+    hw_item_set train = {0}, val = {0};
+    hw_items_build(&train, meta, 0, cfg->loss);
+    hw_items_build(&val, meta, 1, cfg->loss);
+    const char *unit = cfg->loss == HW_LOSS_CONTRASTIVE ? "pairs"
+                       : cfg->loss == HW_LOSS_TRIPLET   ? "triplets" : "SupCon positions";
+    int rc = 0;
+    const char *need = cfg->loss == HW_LOSS_SUPCON ? "2 kept tiles of each of classes 0 and 1"
+                       : cfg->loss == HW_LOSS_TRIPLET ? "2 kept tiles of one class and 1 of another"
+                       : "2 kept tiles";
+    if (train.n == 0)
+        rc = hw_fail("%s: no training windows with %s (split 0 of /windows/split is empty or "
+                     "rejected by QC)", cfg->tiles, need);
+    else if (val.n == 0)
+        rc = hw_fail("%s: no validation windows with %s (split 1 of /windows/split is empty or "
+                     "rejected by QC)", cfg->tiles, need);
+    else if (cfg->loss == HW_LOSS_CONTRASTIVE && (train.n_label[0] == 0 || train.n_label[1] == 0))
+        rc = hw_fail("%s: the training split has no pairs of label %d (%s condition)", cfg->tiles,
+                     train.n_label[0] == 0 ? 0 : 1, train.n_label[0] == 0 ? "same" : "different");
+    if (rc != 0) {
+        if (rank == 0) log_error("%s", hw_error());
+        hw_items_free(&train);
+        hw_items_free(&val);
+        hw_tile_store_close(store);
+        return -1;
+    }
+
+    /* ---- model and optimiser -------------------------------------------------------- */
+    hw_model_config mc = {.image_size = meta->tile_size,
+                          .mask = cfg->mask,
+                          .dropout = (float)cfg->dropout,
+                          .loss = cfg->loss,
+                          .ce_form = cfg->ce_form,
+                          .bias = (float)cfg->bias,
+                          .margin = (float)hw_train_margin(cfg),
+                          .temperature = (float)cfg->temperature};
+    hw_model *model = hw_model_create(&mc, cfg->seed);
+    if (!model) {
+        if (rank == 0) log_error("%s", hw_error());
+        hw_items_free(&train);
+        hw_items_free(&val);
+        hw_tile_store_close(store);
+        return -1;
+    }
+    size_t n_params = 0;
+    float *params = hw_model_params(model, &n_params);
+    float *grads = hw_model_grads(model, NULL);
+    const hw_tensor *tensors;
+    int n_tensors = hw_model_tensors(model, &tensors);
+    hw_optim optim;
+    hw_optim_init(&optim, cfg->optimiser, (float)cfg->learning_rate, n_params);
+
+    int B = cfg->batch_size;
+    int shard_cap = (B + size - 1) / size;
+    int max_views = train.max_views > val.max_views ? train.max_views : val.max_views;
+    hw_batcher batcher;
+    hw_batcher_init(&batcher, store, shard_cap, max_views, cfg->n_aug);
+    runner run = {model, &batcher, &train, cfg, hw_model_dropout_draws_per_tile(model)};
+
+    /* ---- output directory, state, resume ------------------------------------------- */
+    char state_path[4200], best_path[4200], metrics_path[4200];
+    snprintf(state_path, sizeof state_path, "%s/state.bin", cfg->output);
+    snprintf(best_path, sizeof best_path, "%s/best.safetensors", cfg->output);
+    snprintf(metrics_path, sizeof metrics_path, "%s/metrics.jsonl", cfg->output);
+    char *config_yaml = hw_train_config_to_yaml(cfg);
+    uint64_t cfg_hash = hw_train_config_hash(cfg);
+    hw_train_state st = {.config_hash = cfg_hash, .optim_kind = cfg->optimiser,
+                         .best_val = INFINITY};
+    rc = rank == 0 ? mkdir_p(cfg->output) : 0;
+    if (rc != 0) log_error("%s", hw_error());
+    int resumed = 0;
+    if (hw_dist_agree(d, rc) == 0) {
+        int have_state = file_exists(state_path);
+        if (have_state && !opt->resume) {
+            rc = hw_fail("%s: a run is already there (pass --resume to continue it, or choose "
+                         "another output)", state_path);
+        } else if (have_state) {
+            hw_train_state s2;
+            rc = hw_train_state_read(state_path, &s2, tensors, n_tensors, params, optim.m, optim.v,
+                                     n_params);
+            if (rc == 0 && s2.config_hash != cfg_hash) {
+                char la[256], lb[256];
+                first_difference(s2.config_yaml, config_yaml, la, lb, sizeof la);
+                rc = hw_fail("%s: the state was written with another config (state: '%s', this "
+                             "run: '%s')", state_path, la, lb);
+            }
+            if (rc == 0 && s2.optim_kind != cfg->optimiser)
+                rc = hw_fail("%s: state of another optimiser", state_path);
+            if (rc == 0) {
+                free(s2.config_yaml);
+                free(s2.version);
+                s2.config_yaml = s2.version = NULL;
+                st = s2;
+                optim.step = st.step;
+                resumed = 1;
+            } else {
+                hw_train_state_free(&s2);
+            }
+        }
+        if (rc != 0) log_error("%s", hw_error());
+        rc = hw_dist_agree(d, rc);
+    } else {
+        rc = -1;
+    }
+    FILE *mf = NULL;
+    if (rc == 0 && rank == 0) {
+        if (resumed) truncate_metrics(metrics_path, st.epoch);
+        mf = fopen(metrics_path, resumed ? "a" : "w");
+        if (!mf) {
+            hw_fail("%s: cannot write metrics (%s)", metrics_path, strerror(errno));
+            log_error("%s", hw_error());
+        }
+    }
+    if (rc == 0 && hw_dist_agree(d, rank == 0 && !mf) != 0) rc = -1;
+    if (rc != 0) {
+        if (mf) fclose(mf);
+        free(config_yaml);
+        hw_batcher_free(&batcher);
+        hw_optim_free(&optim);
+        hw_model_free(model);
+        hw_items_free(&train);
+        hw_items_free(&val);
+        hw_tile_store_close(store);
+        return -1;
+    }
+
+    int copies = 1 + cfg->n_aug;
+    int64_t N = train.n, NB = (N + B - 1) / B;
+    log_info0("%s: training %s on %s (%d samples, tile %d) with %d rank%s", HITWIN_VERSION_STRING,
+              cfg->model, cfg->tiles, meta->n_samples, meta->tile_size, size, size > 1 ? "s" : "");
+    log_info0("train: %lld %s from %lld windows (%lld skipped); validation: %lld %s from %lld "
+              "windows", (long long)train.n, unit, (long long)train.windows_used,
+              (long long)train.windows_skipped, (long long)val.n, unit,
+              (long long)val.windows_used);
+    if (cfg->loss == HW_LOSS_CONTRASTIVE)
+        log_info0("train pairs: %lld same condition (label 0), %lld different (label 1)",
+                  (long long)train.n_label[0], (long long)train.n_label[1]);
+    log_info0("memory per rank: params %.1f MiB, grads %.1f MiB, optimiser %.1f MiB, batch "
+              "buffers %.1f MiB", n_params * 4 / 1048576.0, n_params * 4 / 1048576.0,
+              n_params * 8 / 1048576.0, hw_batcher_bytes(&batcher) / 1048576.0);
+    log_info0("config:\n%s", config_yaml);
+    if (resumed)
+        log_info0("resuming from %s: epoch %lld done, batch %lld of epoch %lld, step %lld",
+                  state_path, (long long)st.epoch, (long long)st.cursor, (long long)st.epoch + 1,
+                  (long long)st.step);
+    else if (opt->resume)
+        log_info0("no state in %s: starting a new run", cfg->output);
+
+    res->train_loss = xmalloc((size_t)cfg->epochs * sizeof(double));
+    res->val_loss = xmalloc((size_t)cfg->epochs * sizeof(double));
+    for (int e = 0; e < cfg->epochs; e++) res->train_loss[e] = res->val_loss[e] = NAN;
+
+    int64_t *order = xmalloc((size_t)N * sizeof *order);
+    int64_t *val_idx = xmalloc((size_t)val.n * sizeof *val_idx);
+    for (int64_t i = 0; i < val.n; i++) val_idx[i] = i;
+    int64_t step = st.step;
+    int failed = 0, stopped = 0, done = 0;
+    /* progress: a live line on a terminal, a line every 30 s in a log file */
+    double last_progress = 0, progress_every = isatty(fileno(stderr)) ? 0.2 : 30.0;
+
+    /* the early-stopping state machine can already be finished (resume after the end) */
+    if (st.epoch >= cfg->epochs ||
+        (st.epoch > cfg->enforced_epochs && st.patience_counter >= cfg->patience && st.epoch > 0 &&
+         st.cursor == 0))
+        done = 1;
+
+    for (int64_t epoch = st.epoch + 1; !done && !failed && !stopped && epoch <= cfg->epochs; epoch++) {
+        double t_epoch = MPI_Wtime() - st.seconds;
+        hw_train_shuffle(order, N, cfg->seed, epoch);
+        sums tr = {st.sum_loss, st.sum_con, st.sum_ce, st.n_items, st.n_correct, 0};
+        for (int64_t bi = st.cursor; bi < NB; bi++) {
+            int64_t g0 = bi * B, gB = N - g0 < B ? N - g0 : B;
+            int64_t lo = g0 + rank * gB / size, hi = g0 + (rank + 1) * gB / size;
+            /* views of the global batch before this shard, for the dropout stream */
+            uint64_t first_view = 0;
+            for (int64_t k = g0; k < lo; k++) first_view += (uint64_t)train.items[order[k]].n;
+            first_view *= (uint64_t)copies; /* each view comes with its n_aug copies */
+            hw_model_zero_grad(model);
+            sums local = {0};
+            run.set = &train;
+            int global_n = (int)(cfg->loss == HW_LOSS_SUPCON ? gB : gB * copies);
+            rc = hi > lo ? run_items(&run, order + lo, (int)(hi - lo), 1, global_n, (uint64_t)step,
+                                     first_view, epoch, &local)
+                         : 0;
+            if (rc != 0) {
+                log_error("%s", hw_error()); /* this rank's own message */
+                local.failed = 1000;
+            }
+            MPI_Allreduce(MPI_IN_PLACE, grads, (int)n_params, MPI_FLOAT, MPI_SUM, d->comm);
+            double lv[6] = {local.loss, local.con, local.ce, local.items, local.correct, local.failed};
+            double gv[6];
+            MPI_Allreduce(lv, gv, 6, MPI_DOUBLE, MPI_SUM, d->comm);
+            /* failed: 1 per rank with a non-finite loss, 1000 per rank with another error */
+            if (gv[5] > 0 || !isfinite(gv[0])) {
+                if (rank == 0 && gv[5] < 1000)
+                    log_error("non-finite training loss (%g) in epoch %lld, batch %lld of %lld "
+                              "(step %lld); a tile with NaN/inf values, or lower learning_rate",
+                              gv[0], (long long)epoch, (long long)bi + 1, (long long)NB,
+                              (long long)step + 1);
+                failed = 1;
+                break;
+            }
+            hw_optim_step(&optim, params, grads);
+            step++;
+            tr.loss += gv[0] * gB; /* gv[0] is the batch mean */
+            tr.con += gv[1] * gB;
+            tr.ce += gv[2] * gB;
+            tr.items += gv[3];
+            tr.correct += gv[4];
+            double el = MPI_Wtime() - t_epoch, now = MPI_Wtime();
+            if (now - last_progress >= progress_every || bi + 1 == NB) {
+                last_progress = now;
+                log_progress0("epoch %lld/%d batch %lld/%lld loss %.4f %.1f %s/s", (long long)epoch,
+                          cfg->epochs, (long long)bi + 1, (long long)NB, gv[0],
+                              tr.items / (el > 0 ? el : 1),
+                              cfg->loss == HW_LOSS_SUPCON ? "positions" : "pairs");
+            }
+            int last = bi + 1 == NB;
+            if (!last && cfg->checkpoint_every_steps > 0 && step % cfg->checkpoint_every_steps == 0) {
+                hw_train_state s2 = st;
+                s2.epoch = epoch - 1;
+                s2.cursor = bi + 1;
+                s2.step = step;
+                s2.sum_loss = tr.loss, s2.sum_con = tr.con, s2.sum_ce = tr.ce;
+                s2.n_items = tr.items, s2.n_correct = tr.correct;
+                s2.seconds = MPI_Wtime() - t_epoch;
+                s2.config_yaml = config_yaml;
+                s2.version = (char *)HITWIN_VERSION_STRING;
+                rc = rank == 0 ? hw_train_state_write(state_path, &s2, tensors, n_tensors, params,
+                                                      optim.m, optim.v, n_params)
+                               : 0;
+                if (rc != 0) log_error("%s", hw_error());
+                if (hw_dist_agree(d, rc) != 0) {
+                    failed = 1;
+                    break;
+                }
+            }
+            if (opt->stop_after_steps > 0 && step >= opt->stop_after_steps) {
+                stopped = 1;
+                break;
+            }
+        }
+        log_progress_done0();
+        if (failed || stopped) break;
+        double train_seconds = MPI_Wtime() - t_epoch;
+
+        /* ---- validation: evaluation mode, every rank a contiguous part ----------------- */
+        int64_t vlo = rank * val.n / size, vhi = (rank + 1) * val.n / size;
+        sums va = {0};
+        run.set = &val;
+        rc = 0;
+        for (int64_t i = vlo; rc == 0 && i < vhi; i += shard_cap) {
+            int n = (int)(vhi - i < shard_cap ? vhi - i : shard_cap);
+            rc = run_items(&run, val_idx + i, n, 0, n, 0, 0, epoch, &va);
+        }
+        if (rc != 0) log_error("%s", hw_error());
+        if (hw_dist_agree(d, rc) != 0) {
+            failed = 1;
+            break;
+        }
+        double vl[5] = {va.loss, va.con, va.ce, va.items, va.correct}, vg[5];
+        MPI_Allreduce(vl, vg, 5, MPI_DOUBLE, MPI_SUM, d->comm);
+        va = (sums){vg[0], vg[1], vg[2], vg[3], vg[4], 0};
+        /* the reference's validation metric: mean L_con for contrastive (bug 18: the
+         * full objective is logged beside it), the mean loss otherwise */
+        double val_metric = (cfg->loss == HW_LOSS_CONTRASTIVE ? va.con : va.loss) / va.items;
+
+        /* ---- replicas must agree bit for bit ------------------------------------------- */
+        uint64_t h = params_hash(params, n_params), hmin = h, hmax = h;
+        MPI_Allreduce(MPI_IN_PLACE, &hmin, 1, MPI_UINT64_T, MPI_MIN, d->comm);
+        MPI_Allreduce(MPI_IN_PLACE, &hmax, 1, MPI_UINT64_T, MPI_MAX, d->comm);
+        if (hmin != hmax) {
+            if (rank == 0)
+                log_error("weights differ between ranks after epoch %lld (internal error)",
+                          (long long)epoch);
+            failed = 1;
+            break;
+        }
+
+        /* ---- early stopping (reference.md 5.4) ----------------------------------------- */
+        int improved = val_metric + cfg->min_delta < st.best_val;
+        if (improved) {
+            st.best_val = val_metric;
+            st.best_epoch = epoch;
+            st.patience_counter = 0;
+            if (rank == 0) {
+                char ep[32], vs[64], hs[32];
+                snprintf(ep, sizeof ep, "%lld", (long long)epoch);
+                snprintf(vs, sizeof vs, "%.9g", val_metric);
+                snprintf(hs, sizeof hs, "%016llx", (unsigned long long)cfg_hash);
+                const char *md[] = {"hitwin_version", HITWIN_VERSION_STRING, "config", config_yaml,
+                                    "config_hash", hs, "epoch", ep, "val_loss", vs, NULL};
+                rc = hw_model_save(model, best_path, md);
+                if (rc != 0) log_error("%s", hw_error());
+            }
+            if (hw_dist_agree(d, rc) != 0) {
+                failed = 1;
+                break;
+            }
+        } else {
+            st.patience_counter++;
+        }
+        if (epoch <= cfg->enforced_epochs) st.patience_counter = 0;
+        int stop_now = epoch > cfg->enforced_epochs && st.patience_counter >= cfg->patience;
+
+        double seconds = MPI_Wtime() - t_epoch;
+        double pps = tr.items / (train_seconds > 0 ? train_seconds : 1);
+        res->train_loss[epoch - 1] = tr.loss / tr.items;
+        res->val_loss[epoch - 1] = val_metric;
+        if (rank == 0) {
+            write_metrics(mf, epoch, cfg, &tr, &va, val_metric, improved, pps, seconds,
+                          train_seconds, step, h, st.patience_counter);
+            if (cfg->loss == HW_LOSS_CONTRASTIVE)
+                printf("epoch %3lld  train %.5f (con %.5f, ce %.5f, acc %.3f)  val %.5f (objective "
+                       "%.5f, acc %.3f)%s  %.1f pairs/s  %.1f s\n",
+                       (long long)epoch, tr.loss / tr.items, tr.con / tr.items, tr.ce / tr.items,
+                       tr.correct / tr.items, val_metric, va.loss / va.items,
+                       va.correct / va.items, improved ? " *" : "", pps, seconds);
+            else
+                printf("epoch %3lld  train %.5f  val %.5f%s  %.1f %s/s  %.1f s\n", (long long)epoch,
+                       tr.loss / tr.items, val_metric, improved ? " *" : "", pps,
+                       cfg->loss == HW_LOSS_SUPCON ? "positions" : "triplets", seconds);
+            fflush(stdout);
+        }
+
+        /* ---- state at the end of the epoch --------------------------------------------- */
+        st.epoch = epoch;
+        st.cursor = 0;
+        st.step = step;
+        st.sum_loss = st.sum_con = st.sum_ce = st.n_items = st.n_correct = st.seconds = 0;
+        st.config_yaml = config_yaml;
+        st.version = (char *)HITWIN_VERSION_STRING;
+        rc = rank == 0 ? hw_train_state_write(state_path, &st, tensors, n_tensors, params, optim.m,
+                                              optim.v, n_params)
+                       : 0;
+        st.config_yaml = st.version = NULL;
+        if (rc != 0) log_error("%s", hw_error());
+        if (hw_dist_agree(d, rc) != 0) {
+            failed = 1;
+            break;
+        }
+        res->epochs_run = (int)epoch;
+        if (stop_now) {
+            log_info0("early stop after epoch %lld: validation has not improved by %g for %d "
+                      "epoch%s (best %.6g at epoch %lld)", (long long)epoch, cfg->min_delta,
+                      cfg->patience, cfg->patience > 1 ? "s" : "", st.best_val,
+                      (long long)st.best_epoch);
+            break;
+        }
+    }
+    if (stopped) log_info0("stopped after step %lld (--stop-after-steps)", (long long)step);
+
+    res->steps = step;
+    res->best_val = st.best_val;
+    res->stopped = stopped;
+    res->n_params = n_params;
+    res->params = xmalloc(n_params * sizeof(float));
+    memcpy(res->params, params, n_params * sizeof(float));
+    res->params_hash = params_hash(params, n_params);
+    if (res->epochs_run > 0) {
+        res->last_train_loss = res->train_loss[res->epochs_run - 1];
+        res->last_val_loss = res->val_loss[res->epochs_run - 1];
+    }
+    if (rank == 0 && !failed && !stopped)
+        log_info0("done: %lld steps, best validation %.6g at epoch %lld (%s), %.1f s",
+                  (long long)step, st.best_val, (long long)st.best_epoch, best_path,
+                  MPI_Wtime() - t_start);
+
+    if (mf) fclose(mf);
+    free(order);
+    free(val_idx);
+    free(config_yaml);
+    hw_batcher_free(&batcher);
+    hw_optim_free(&optim);
+    hw_model_free(model);
+    hw_items_free(&train);
+    hw_items_free(&val);
+    hw_tile_store_close(store);
+    return failed ? -1 : 0;
+}
+
+/* ---- CLI ------------------------------------------------------------------------------ */
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: hitwin train CONFIG.yaml [options]\n"
+            "Train a Siamese network on a tile store (docs/train.md).\n"
+            "  -s, --set KEY=VALUE      override a config key (tiles, loss, ce_form, bias, margin,\n"
+            "                           temperature, learning_rate, batch_size, epochs,\n"
+            "                           enforced_epochs, patience, min_delta, seed, mask, n_aug,\n"
+            "                           optimiser, dropout, output, checkpoint_every_steps)\n"
+            "  -r, --resume             continue the run in 'output' from its last state\n"
+            "                           (a new run when there is none)\n"
+            "      --stop-after-steps N stop after N optimiser steps, as if killed (tests)\n"
+            "  -q, --quiet              no progress output\n"
+            "  -h, --help\n"
+            "Run with mpiexec -n N for N data-parallel ranks (the global batch is split).\n");
+}
+
+int hw_train_main(int argc, char **argv) {
+    hw_dist d;
+    hw_dist_init(&d, &argc, &argv);
+    static const struct option opts[] = {{"set", required_argument, 0, 's'},
+                                         {"resume", no_argument, 0, 'r'},
+                                         {"stop-after-steps", required_argument, 0, 'S'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    hw_train_options opt = {0};
+    char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
+    int n_sets = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "s:rqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': sets[n_sets++] = optarg; break;
+        case 'r': opt.resume = 1; break;
+        case 'S': {
+            char *end;
+            opt.stop_after_steps = strtoll(optarg, &end, 10);
+            if (end == optarg || *end || opt.stop_after_steps < 1) {
+                if (d.rank == 0) log_error("--stop-after-steps: '%s' is not a positive integer", optarg);
+                free(sets);
+                return 2;
+            }
+            break;
+        }
+        case 'q':
+            opt.quiet = 1;
+            hw_log_set_quiet(1);
+            break;
+        case 'h':
+            if (d.rank == 0) usage(stdout);
+            free(sets);
+            return 0;
+        default:
+            if (d.rank == 0) usage(stderr);
+            free(sets);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        if (d.rank == 0) usage(stderr);
+        free(sets);
+        return 2;
+    }
+    hw_train_config cfg;
+    int rc = hw_train_config_load(argv[optind], &cfg);
+    for (int i = 0; rc == 0 && i < n_sets; i++) rc = hw_train_config_set(&cfg, sets[i]);
+    if (rc == 0) rc = hw_train_config_validate(&cfg);
+    free(sets);
+    if (rc != 0) {
+        if (d.rank == 0) log_error("%s", hw_error());
+        hw_train_config_free(&cfg);
+        return 1;
+    }
+    hw_train_result res;
+    rc = hw_train_run(&cfg, &opt, &d, &res);
+    hw_train_result_free(&res);
+    hw_train_config_free(&cfg);
+    return rc == 0 ? 0 : 1;
+}

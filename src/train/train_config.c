@@ -1,0 +1,324 @@
+/* The train config: strict YAML with file:line errors, CLI --set overrides,
+ * the resolved YAML stored with checkpoints and its trajectory hash
+ * (include/hitwin/train.h, docs/train.md). */
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hitwin/error.h"
+#include "hitwin/train.h"
+#include "hitwin/xalloc.h"
+#include "hitwin/yaml_tree.h"
+
+static const char *const top_keys[] = {
+    "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
+    "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
+    "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", NULL};
+
+#define SET_KEYS                                                                                  \
+    "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
+    "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
+    "checkpoint_every_steps"
+
+uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+const char *hw_loss_name(hw_loss_kind k) {
+    switch (k) {
+    case HW_LOSS_CONTRASTIVE: return "contrastive";
+    case HW_LOSS_TRIPLET: return "triplet";
+    default: return "supcon";
+    }
+}
+
+const char *hw_optim_name(hw_optim_kind k) { return k == HW_OPTIM_ADAGRAD ? "Adagrad" : "Adam"; }
+
+static int parse_loss(const char *s, hw_loss_kind *k) {
+    if (!strcmp(s, "contrastive")) *k = HW_LOSS_CONTRASTIVE;
+    else if (!strcmp(s, "triplet")) *k = HW_LOSS_TRIPLET;
+    else if (!strcmp(s, "supcon")) *k = HW_LOSS_SUPCON;
+    else return -1;
+    return 0;
+}
+
+static int parse_ce(const char *s, hw_ce_form *k) {
+    if (!strcmp(s, "reference")) *k = HW_CE_REFERENCE;
+    else if (!strcmp(s, "logits")) *k = HW_CE_LOGITS;
+    else return -1;
+    return 0;
+}
+
+static int parse_optim(const char *s, hw_optim_kind *k) {
+    if (!strcasecmp(s, "Adam")) *k = HW_OPTIM_ADAM;
+    else if (!strcasecmp(s, "Adagrad")) *k = HW_OPTIM_ADAGRAD;
+    else return -1;
+    return 0;
+}
+
+/* "x" relative to the config's directory, unless absolute. */
+static char *resolve_path(const char *config_path, const char *p) {
+    if (p[0] == '/' || !config_path || !config_path[0]) return xstrdup(p);
+    char *copy = xstrdup(config_path);
+    const char *dir = dirname(copy);
+    size_t n = strlen(dir) + strlen(p) + 2;
+    char *out = xmalloc(n);
+    if (strcmp(dir, ".") == 0) snprintf(out, n, "%s", p);
+    else snprintf(out, n, "%s/%s", dir, p);
+    free(copy);
+    return out;
+}
+
+void hw_train_config_defaults(hw_train_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->source = xstrdup("");
+    cfg->tiles = xstrdup("tiles.h5");
+    cfg->model = xstrdup("SLeNet");
+    cfg->loss = HW_LOSS_CONTRASTIVE;
+    cfg->ce_form = HW_CE_REFERENCE;
+    cfg->bias = 2.0;
+    cfg->margin = 0.0;
+    cfg->temperature = 0.07;
+    cfg->learning_rate = 1e-4;
+    cfg->batch_size = 128;
+    cfg->epochs = 100;
+    cfg->enforced_epochs = 0;
+    cfg->patience = 3;
+    cfg->min_delta = 1e-3;
+    cfg->seed = 30004;
+    cfg->mask = 1;
+    cfg->n_aug = 0;
+    cfg->optimiser = HW_OPTIM_ADAM;
+    cfg->dropout = 0.5;
+    cfg->output = xstrdup("train-out");
+    cfg->checkpoint_every_steps = 0;
+}
+
+void hw_train_config_free(hw_train_config *cfg) {
+    free(cfg->source);
+    free(cfg->tiles);
+    free(cfg->model);
+    free(cfg->output);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* An enumerated string key: absent leaves the value; a bad value names the line. */
+static int get_enum(const yt_doc *d, const yt_node *r, const char *key, const char *expected,
+                    int (*parse)(const char *, void *), void *out) {
+    const char *s = NULL;
+    if (yt_get_str(d, r, "train config", key, 0, &s) != 0) return -1;
+    if (s && parse(s, out) != 0)
+        return hw_fail("%s:%d: '%s' must be %s, got '%s'", d->name, yt_get(r, key)->line, key,
+                       expected, s);
+    return 0;
+}
+
+static int parse_loss_v(const char *s, void *o) { return parse_loss(s, o); }
+static int parse_ce_v(const char *s, void *o) { return parse_ce(s, o); }
+static int parse_optim_v(const char *s, void *o) { return parse_optim(s, o); }
+
+static int get_int(const yt_doc *d, const yt_node *r, const char *key, int64_t lo, int64_t hi,
+                   int *out) {
+    int64_t v = *out;
+    if (yt_get_int(d, r, "train config", key, 0, lo, hi, &v) != 0) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int hw_train_config_load(const char *path, hw_train_config *cfg) {
+    hw_train_config_defaults(cfg);
+    free(cfg->source);
+    cfg->source = xstrdup(path);
+    yt_doc *d = yt_load_file(path);
+    if (!d) return -1;
+    const yt_node *r = d->root;
+    const char *what = "train config";
+    int rc = -1;
+    if (!r) {
+        hw_fail("%s: empty train config (at least 'tiles' is needed)", path);
+        goto done;
+    }
+    if (yt_expect_map(d, r, what) != 0 || yt_check_keys(d, r, what, top_keys) != 0) goto done;
+    const char *s = NULL;
+    if (yt_get_str(d, r, what, "tiles", 1, &s) != 0) goto done;
+    free(cfg->tiles);
+    cfg->tiles = resolve_path(path, s);
+    s = NULL;
+    if (yt_get_str(d, r, what, "model", 0, &s) != 0) goto done;
+    if (s) {
+        if (strcmp(s, "SLeNet") != 0) {
+            hw_fail("%s:%d: 'model' must be SLeNet (the only model built so far), got '%s'", path,
+                    yt_get(r, "model")->line, s);
+            goto done;
+        }
+    }
+    if (get_enum(d, r, "loss", "contrastive, triplet or supcon", parse_loss_v, &cfg->loss) ||
+        get_enum(d, r, "ce_form", "reference or logits", parse_ce_v, &cfg->ce_form) ||
+        get_enum(d, r, "optimiser", "Adam or Adagrad", parse_optim_v, &cfg->optimiser) ||
+        get_enum(d, r, "optimizer", "Adam or Adagrad", parse_optim_v, &cfg->optimiser))
+        goto done;
+    if (yt_get_double(d, r, what, "bias", 0, 0.0, 1e6, &cfg->bias) ||
+        yt_get_double(d, r, what, "margin", 0, 0.0, 1e6, &cfg->margin) ||
+        yt_get_double(d, r, what, "temperature", 0, 1e-6, 1e6, &cfg->temperature) ||
+        yt_get_double(d, r, what, "learning_rate", 0, 0.0, 10.0, &cfg->learning_rate) ||
+        yt_get_double(d, r, what, "min_delta", 0, 0.0, 1e9, &cfg->min_delta) ||
+        yt_get_double(d, r, what, "dropout", 0, 0.0, 0.999, &cfg->dropout))
+        goto done;
+    if (get_int(d, r, "batch_size", 1, 1 << 20, &cfg->batch_size) ||
+        get_int(d, r, "epochs", 1, 1000000, &cfg->epochs) ||
+        get_int(d, r, "enforced_epochs", 0, 1000000, &cfg->enforced_epochs) ||
+        get_int(d, r, "patience", 1, 1000000, &cfg->patience) ||
+        get_int(d, r, "n_aug", 0, 64, &cfg->n_aug))
+        goto done;
+    int64_t v = (int64_t)cfg->seed;
+    if (yt_get_int(d, r, what, "seed", 0, 0, INT64_MAX, &v) != 0) goto done;
+    cfg->seed = (uint64_t)v;
+    v = cfg->checkpoint_every_steps;
+    if (yt_get_int(d, r, what, "checkpoint_every_steps", 0, 0, INT64_MAX, &v) != 0) goto done;
+    cfg->checkpoint_every_steps = v;
+    if (yt_get_bool(d, r, what, "mask", 0, &cfg->mask) != 0) goto done;
+    s = NULL;
+    if (yt_get_str(d, r, what, "output", 0, &s) != 0) goto done;
+    if (s) free(cfg->output), cfg->output = resolve_path(path, s);
+    else free(cfg->output), cfg->output = resolve_path(path, "train-out");
+    rc = hw_train_config_validate(cfg);
+done:
+    yt_free(d);
+    return rc;
+}
+
+int hw_train_config_validate(const hw_train_config *cfg) {
+    const char *src = cfg->source && cfg->source[0] ? cfg->source : "train config";
+    if (cfg->enforced_epochs > cfg->epochs)
+        return hw_fail("%s: enforced_epochs %d is more than epochs %d", src, cfg->enforced_epochs,
+                       cfg->epochs);
+    if (cfg->loss != HW_LOSS_CONTRASTIVE && cfg->ce_form != HW_CE_REFERENCE)
+        return hw_fail("%s: ce_form applies to the contrastive loss only (loss is %s)", src,
+                       hw_loss_name(cfg->loss));
+    if (!cfg->output[0]) return hw_fail("%s: 'output' is empty", src);
+    return 0;
+}
+
+static int parse_int(const char *key, const char *val, int64_t lo, int64_t hi, int64_t *out) {
+    char *end;
+    long long x = strtoll(val, &end, 10);
+    if (end == val || *end) return hw_fail("--set %s: '%s' is not an integer", key, val);
+    if (x < lo || x > hi)
+        return hw_fail("--set %s: %lld is out of range [%lld, %lld]", key, x, (long long)lo,
+                       (long long)hi);
+    *out = x;
+    return 0;
+}
+
+static int parse_num(const char *key, const char *val, double lo, double hi, double *out) {
+    char *end;
+    double x = strtod(val, &end);
+    if (end == val || *end) return hw_fail("--set %s: '%s' is not a number", key, val);
+    if (!(x >= lo && x <= hi))
+        return hw_fail("--set %s: %s is out of range [%g, %g]", key, val, lo, hi);
+    *out = x;
+    return 0;
+}
+
+int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
+    const char *eq = strchr(assignment, '=');
+    if (!eq) return hw_fail("--set '%s': expected key=value", assignment);
+    char key[64];
+    size_t klen = (size_t)(eq - assignment);
+    if (klen >= sizeof key) return hw_fail("--set: key too long");
+    memcpy(key, assignment, klen);
+    key[klen] = '\0';
+    const char *val = eq + 1;
+    int64_t v = 0;
+    struct { const char *k; int *dst; int64_t lo, hi; } ints[] = {
+        {"batch_size", &cfg->batch_size, 1, 1 << 20}, {"epochs", &cfg->epochs, 1, 1000000},
+        {"enforced_epochs", &cfg->enforced_epochs, 0, 1000000},
+        {"patience", &cfg->patience, 1, 1000000}, {"n_aug", &cfg->n_aug, 0, 64}};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
+        if (!strcmp(key, ints[i].k)) {
+            if (parse_int(key, val, ints[i].lo, ints[i].hi, &v)) return -1;
+            *ints[i].dst = (int)v;
+            return 0;
+        }
+    struct { const char *k; double *dst; double lo, hi; } nums[] = {
+        {"bias", &cfg->bias, 0, 1e6}, {"margin", &cfg->margin, 0, 1e6},
+        {"temperature", &cfg->temperature, 1e-6, 1e6},
+        {"learning_rate", &cfg->learning_rate, 0, 10}, {"min_delta", &cfg->min_delta, 0, 1e9},
+        {"dropout", &cfg->dropout, 0, 0.999}};
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+        if (!strcmp(key, nums[i].k)) return parse_num(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
+    if (!strcmp(key, "seed")) {
+        if (parse_int(key, val, 0, INT64_MAX, &v)) return -1;
+        cfg->seed = (uint64_t)v;
+    } else if (!strcmp(key, "checkpoint_every_steps")) {
+        if (parse_int(key, val, 0, INT64_MAX, &v)) return -1;
+        cfg->checkpoint_every_steps = v;
+    } else if (!strcmp(key, "loss")) {
+        if (parse_loss(val, &cfg->loss))
+            return hw_fail("--set loss: must be contrastive, triplet or supcon, got '%s'", val);
+    } else if (!strcmp(key, "ce_form")) {
+        if (parse_ce(val, &cfg->ce_form))
+            return hw_fail("--set ce_form: must be reference or logits, got '%s'", val);
+    } else if (!strcmp(key, "optimiser") || !strcmp(key, "optimizer")) {
+        if (parse_optim(val, &cfg->optimiser))
+            return hw_fail("--set %s: must be Adam or Adagrad, got '%s'", key, val);
+    } else if (!strcmp(key, "mask")) {
+        if (!strcmp(val, "true")) cfg->mask = 1;
+        else if (!strcmp(val, "false")) cfg->mask = 0;
+        else return hw_fail("--set mask: must be true or false, got '%s'", val);
+    } else if (!strcmp(key, "model")) {
+        if (strcmp(val, "SLeNet") != 0)
+            return hw_fail("--set model: must be SLeNet (the only model built so far), got '%s'", val);
+    } else if (!strcmp(key, "tiles")) {
+        free(cfg->tiles);
+        cfg->tiles = xstrdup(val);
+    } else if (!strcmp(key, "output")) {
+        free(cfg->output);
+        cfg->output = xstrdup(val);
+    } else {
+        return hw_fail("--set: unknown key '%s' (expected one of: " SET_KEYS ")", key);
+    }
+    return 0;
+}
+
+double hw_train_margin(const hw_train_config *cfg) {
+    if (cfg->margin > 0) return cfg->margin;
+    return cfg->loss == HW_LOSS_TRIPLET ? 1.0 : 2.0;
+}
+
+static char *emit(const hw_train_config *cfg, int for_hash) {
+    size_t cap = 4096 + strlen(cfg->tiles) + strlen(cfg->output);
+    char *buf = xmalloc(cap);
+    int n = snprintf(buf, cap,
+                     "tiles: \"%s\"\nmodel: %s\nloss: %s\nce_form: %s\nbias: %.15g\nmargin: %.15g\n"
+                     "temperature: %.15g\nlearning_rate: %.15g\nbatch_size: %d\n"
+                     "enforced_epochs: %d\npatience: %d\nmin_delta: %.15g\nseed: %llu\nmask: %s\n"
+                     "n_aug: %d\noptimiser: %s\ndropout: %.15g\n",
+                     cfg->tiles, cfg->model, hw_loss_name(cfg->loss),
+                     cfg->ce_form == HW_CE_LOGITS ? "logits" : "reference", cfg->bias,
+                     hw_train_margin(cfg), cfg->temperature, cfg->learning_rate, cfg->batch_size,
+                     cfg->enforced_epochs, cfg->patience, cfg->min_delta,
+                     (unsigned long long)cfg->seed, cfg->mask ? "true" : "false", cfg->n_aug,
+                     hw_optim_name(cfg->optimiser), cfg->dropout);
+    if (!for_hash)
+        snprintf(buf + n, cap - (size_t)n, "epochs: %d\noutput: \"%s\"\ncheckpoint_every_steps: %lld\n",
+                 cfg->epochs, cfg->output, (long long)cfg->checkpoint_every_steps);
+    return buf;
+}
+
+char *hw_train_config_to_yaml(const hw_train_config *cfg) { return emit(cfg, 0); }
+
+uint64_t hw_train_config_hash(const hw_train_config *cfg) {
+    char *s = emit(cfg, 1);
+    uint64_t h = hw_fnv1a64(s, strlen(s), HW_FNV_OFFSET);
+    free(s);
+    return h;
+}
