@@ -121,4 +121,17 @@ int hw_model_save(const hw_model *m, const char *path, const char *const *metada
 /* Refuses a file of another model or shape with a message naming the tensor. */
 int hw_model_load(hw_model *m, const char *path);
 
+/* ---- additions (model.c developer, after the contract above) --------------------------- */
+/* Dropout draws one value per element of the flattened features (F = 44,944 at 224) per
+ * tile: item i, view v of a shard draws rng_counter + (i * views + v) * F onward, and the
+ * shard uses n * views * F draws in all. A trainer that passes
+ *   rng_counter = step_base + (index of the shard's first item in the global batch) * views * F
+ * gets the same masks for an item whatever the number of ranks. */
+uint64_t hw_model_dropout_draws_per_tile(const hw_model *m);
+/* Bytes of the activation arena now allocated (it grows to the largest batch seen). */
+size_t hw_model_arena_bytes(const hw_model *m);
+/* The head checkpoint's path: "_nn" before the extension of the last path component
+ * ("run/best.safetensors" -> "run/best_nn.safetensors", "run/best" -> "run/best_nn"). */
+int hw_model_head_path(const char *path, char *out, size_t cap);
+
 #endif

@@ -1,0 +1,150 @@
+/* Checkpoints as the reference's two state_dicts in safetensors form (model.h):
+ *   <path>        SiameseNet/SLeNet: mask (int32 [S, S], only when cfg.mask),
+ *                 features.0.weight ... linear.3.bias
+ *   <path>_nn.ext LastLayerNN: net.0.weight [2, 83], net.0.bias [2] (contrastive only;
+ *                 the reference's head is nn.Sequential `net`, our table calls it head.0.*)
+ * Load checks every name, dtype and shape before it copies anything. */
+#include "model_internal.h"
+
+#include "hitwin/error.h"
+#include "hitwin/nn.h"
+#include "hitwin/safetensors.h"
+#include "hitwin/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hw_model_head_path(const char *path, char *out, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : path, '.');
+    size_t stem = dot && dot != (slash ? slash + 1 : path) ? (size_t)(dot - path) : strlen(path);
+    int k = snprintf(out, cap, "%.*s_nn%s", (int)stem, path, path + stem);
+    if (k < 0 || (size_t)k >= cap) return hw_fail("%s: path too long", path);
+    return 0;
+}
+
+static void band_mask(int32_t *mask, int S) {
+    for (int i = 0; i < S; i++)
+        for (int j = 0; j < S; j++) mask[(size_t)i * S + j] = abs(i - j) >= NN_DIAG_MASK_BAND;
+}
+
+/* The expected tensors of one file; returns the count. mask_buf holds the mask. */
+static int expected(const hw_model *m, int head, hw_st_tensor *t, int32_t *mask_buf) {
+    int n = 0;
+    if (!head && m->cfg.mask) {
+        t[n] = (hw_st_tensor){.name = "mask", .dtype = "I32", .ndim = 2,
+                              .shape = {m->S, m->S}, .data = mask_buf,
+                              .nbytes = (size_t)m->S * m->S * sizeof(int32_t)};
+        n++;
+    }
+    static const char *head_names[2] = {"net.0.weight", "net.0.bias"};
+    int lo = head ? T_HEAD_W : T_CONV1_W, hi = head ? T_HEAD_B : T_FC2_B;
+    for (int i = lo; i <= hi; i++) {
+        const hw_tensor *x = &m->tensors[i];
+        t[n] = (hw_st_tensor){.name = head ? head_names[i - T_HEAD_W] : x->name, .dtype = "F32",
+                              .ndim = x->ndim, .data = m->params + x->offset,
+                              .nbytes = x->numel * sizeof(float)};
+        for (int d = 0; d < x->ndim; d++) t[n].shape[d] = x->shape[d];
+        n++;
+    }
+    return n;
+}
+
+int hw_model_save(const hw_model *m, const char *path, const char *const *metadata) {
+    /* __metadata__: the caller's pairs, plus format=pt (the convention of torch's files) */
+    int nm = 0;
+    while (metadata && metadata[nm] && metadata[nm + 1]) nm += 2;
+    const char **meta = xcalloc((size_t)nm + 3, sizeof *meta);
+    int has_format = 0;
+    for (int i = 0; i < nm; i++) {
+        meta[i] = metadata[i];
+        if (i % 2 == 0 && strcmp(metadata[i], "format") == 0) has_format = 1;
+    }
+    if (!has_format) {
+        meta[nm++] = "format";
+        meta[nm++] = "pt";
+    }
+    hw_st_tensor t[T_COUNT + 1];
+    int32_t *mask = m->cfg.mask ? xmalloc((size_t)m->S * m->S * sizeof(int32_t)) : NULL;
+    if (mask) band_mask(mask, m->S);
+    int rc = hw_st_write(path, t, expected(m, 0, t, mask), meta);
+    if (!rc && m->has_head) {
+        char head[4096];
+        rc = hw_model_head_path(path, head, sizeof head);
+        if (!rc) rc = hw_st_write(head, t, expected(m, 1, t, NULL), meta);
+    }
+    free(mask);
+    free(meta);
+    return rc;
+}
+
+static void shape_str(char *out, size_t cap, int ndim, const int64_t *shape) {
+    size_t k = (size_t)snprintf(out, cap, "[");
+    for (int d = 0; d < ndim && k < cap; d++)
+        k += (size_t)snprintf(out + k, cap - k, d ? ", %lld" : "%lld", (long long)shape[d]);
+    if (k < cap) snprintf(out + k, cap - k, "]");
+}
+
+/* Check file f (at path) holds exactly the tensors of want[0..n). */
+static int check_file(const hw_st_file *f, const char *path, const hw_st_tensor *want, int n,
+                      const hw_model *m) {
+    for (int i = 0; i < n; i++) {
+        const hw_st_tensor *got = hw_st_find(f, want[i].name);
+        if (!got)
+            return hw_fail("%s: no tensor %s (a checkpoint of another model%s?)", path, want[i].name,
+                           strcmp(want[i].name, "mask") == 0 ? ", or saved without the mask" : "");
+        if (strcmp(got->dtype, want[i].dtype) != 0)
+            return hw_fail("%s: tensor %s is %s, the model expects %s", path, want[i].name,
+                           got->dtype, want[i].dtype);
+        int same = got->ndim == want[i].ndim;
+        for (int d = 0; same && d < got->ndim; d++) same = got->shape[d] == want[i].shape[d];
+        if (!same) {
+            char a[128], b[128];
+            shape_str(a, sizeof a, got->ndim, got->shape);
+            shape_str(b, sizeof b, want[i].ndim, want[i].shape);
+            return hw_fail("%s: tensor %s has shape %s, the model expects %s (image size %d)", path,
+                           want[i].name, a, b, m->S);
+        }
+    }
+    for (int j = 0; j < f->n; j++) {
+        int known = 0;
+        for (int i = 0; i < n && !known; i++) known = strcmp(f->tensors[j].name, want[i].name) == 0;
+        if (!known)
+            return hw_fail("%s: unexpected tensor %s%s", path, f->tensors[j].name,
+                           strcmp(f->tensors[j].name, "mask") == 0 ? " (the model was built without the mask)"
+                                                                  : "");
+    }
+    return 0;
+}
+
+int hw_model_load(hw_model *m, const char *path) {
+    hw_st_tensor want[2][T_COUNT + 1];
+    int nw[2] = {0, 0};
+    hw_st_file f[2];
+    char head[4096];
+    memset(f, 0, sizeof f);
+    int nfiles = m->has_head ? 2 : 1, rc = 0;
+    if (m->has_head && hw_model_head_path(path, head, sizeof head)) return -1;
+    int32_t *mask = m->cfg.mask ? xmalloc((size_t)m->S * m->S * sizeof(int32_t)) : NULL;
+    if (mask) band_mask(mask, m->S);
+    for (int k = 0; k < nfiles && !rc; k++) {
+        const char *p = k ? head : path;
+        nw[k] = expected(m, k, want[k], mask);
+        rc = hw_st_read(&f[k], p) || check_file(&f[k], p, want[k], nw[k], m);
+        if (!rc && k == 0 && mask &&
+            memcmp(hw_st_find(&f[0], "mask")->data, mask, want[0][0].nbytes) != 0)
+            rc = hw_fail("%s: tensor mask is not the diagonal mask (|i - j| >= %d)", p,
+                         NN_DIAG_MASK_BAND);
+    }
+    if (!rc) /* everything checked: copy */
+        for (int k = 0; k < nfiles; k++)
+            for (int i = 0; i < nw[k]; i++) {
+                if (strcmp(want[k][i].name, "mask") == 0) continue;
+                memcpy((void *)want[k][i].data, hw_st_find(&f[k], want[k][i].name)->data,
+                       want[k][i].nbytes);
+            }
+    for (int k = 0; k < nfiles; k++) hw_st_close(&f[k]);
+    free(mask);
+    return rc ? -1 : 0;
+}

@@ -1,0 +1,67 @@
+/* Adam and Adagrad over the flat parameter buffer, step for step as torch.optim's
+ * single-tensor implementations with default hyper-parameters (torch 1.13-2.x):
+ *   Adam     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+ *            p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ *   Adagrad  v += g^2;  p -= lr * g / (sqrt(v) + eps)   (lr_decay 0, initial value 0)
+ * The bias corrections are computed in double (Python floats in torch) and the
+ * element-wise arithmetic in float, as torch does on float32 tensors. */
+#include "hitwin/model.h"
+
+#include "hitwin/xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* torch holds hyper-parameters as Python floats: read 0.9f as 0.9, not 0.899999976 */
+static double as_decimal(float x) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.7g", (double)x);
+    return strtod(buf, NULL);
+}
+
+void hw_optim_init(hw_optim *o, hw_optim_kind kind, float lr, size_t n_params) {
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->lr = lr;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.999f;
+    o->eps = kind == HW_OPTIM_ADAM ? 1e-8f : 1e-10f;
+    o->n = n_params;
+    o->m = kind == HW_OPTIM_ADAM ? xcalloc(n_params ? n_params : 1, sizeof(float)) : NULL;
+    o->v = xcalloc(n_params ? n_params : 1, sizeof(float));
+}
+
+void hw_optim_free(hw_optim *o) {
+    free(o->m);
+    free(o->v);
+    o->m = o->v = NULL;
+}
+
+void hw_optim_step(hw_optim *o, float *params, const float *grads) {
+    o->step++;
+    if (o->kind == HW_OPTIM_ADAM) {
+        const double bc1 = 1.0 - pow(as_decimal(o->beta1), (double)o->step);
+        const double bc2 = 1.0 - pow(as_decimal(o->beta2), (double)o->step);
+        const float step_size = (float)(as_decimal(o->lr) / bc1), bc2_sqrt = (float)sqrt(bc2);
+        const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
+        const float a1 = (float)(1.0 - as_decimal(b1)), a2 = (float)(1.0 - as_decimal(b2));
+        float *m = o->m, *v = o->v;
+        for (size_t i = 0; i < o->n; i++) {
+            float g = grads[i];
+            m[i] = m[i] * b1 + a1 * g;
+            v[i] = v[i] * b2 + a2 * g * g;
+            float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+            params[i] += -step_size * m[i] / denom; /* addcdiv: p + value * t1 / t2 */
+        }
+    } else {
+        const float clr = o->lr, eps = o->eps; /* lr / (1 + (step - 1) * lr_decay), lr_decay 0 */
+        float *v = o->v;
+        for (size_t i = 0; i < o->n; i++) {
+            float g = grads[i];
+            v[i] += g * g;
+            params[i] += -clr * g / (sqrtf(v[i]) + eps);
+        }
+    }
+}

@@ -1,0 +1,262 @@
+/* SLeNet (reference.md 3.2) with the SiameseNet wrapper's per-tile max normalisation and
+ * diagonal mask (3.1): parameters and gradients in one buffer each behind a table of
+ * PyTorch-named tensors, activations in one arena with a saved set per branch so every
+ * branch's backward can run after the loss has been computed on all of them. */
+#include "model_internal.h"
+
+#include "hitwin/error.h"
+#include "hitwin/nn.h"
+#include "hitwin/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The dropout stream is separate from the initialisation stream of the same seed. */
+#define HW_DROPOUT_STREAM 0xD50B0D50B0D50B0DULL
+
+static void set_tensor(hw_model *m, int t, const char *name, int ndim, int64_t d0, int64_t d1,
+                       int64_t d2, int64_t d3) {
+    hw_tensor *x = &m->tensors[t];
+    int64_t d[4] = {d0, d1, d2, d3};
+    x->name = name;
+    x->ndim = ndim;
+    x->numel = 1;
+    for (int i = 0; i < 4; i++) {
+        x->shape[i] = i < ndim ? d[i] : 0;
+        if (i < ndim) x->numel *= (size_t)d[i];
+    }
+    x->offset = m->n_params;
+    m->n_params += x->numel;
+}
+
+hw_model *hw_model_create(const hw_model_config *cfg, uint64_t seed) {
+    if (cfg->image_size < 16) {
+        hw_fail("model: image_size %d is too small for SLeNet (at least 16)", cfg->image_size);
+        return NULL;
+    }
+    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f)) {
+        hw_fail("model: dropout %g is outside [0, 1)", (double)cfg->dropout);
+        return NULL;
+    }
+    hw_model *m = xcalloc(1, sizeof *m);
+    m->cfg = *cfg;
+    m->seed = seed;
+    m->dropout_seed = seed ^ HW_DROPOUT_STREAM;
+    m->S = cfg->image_size;
+    m->C1 = m->S - HW_SLENET_K + 1;
+    m->P1 = m->C1 / 2;
+    m->C2 = m->P1 - HW_SLENET_K + 1;
+    m->P2 = m->C2 / 2;
+    m->F = HW_SLENET_C2 * m->P2 * m->P2;
+    m->has_head = cfg->loss == HW_LOSS_CONTRASTIVE;
+
+    set_tensor(m, T_CONV1_W, "features.0.weight", 4, HW_SLENET_C1, 1, HW_SLENET_K, HW_SLENET_K);
+    set_tensor(m, T_CONV1_B, "features.0.bias", 1, HW_SLENET_C1, 0, 0, 0);
+    set_tensor(m, T_CONV2_W, "features.2.weight", 4, HW_SLENET_C2, HW_SLENET_C1, HW_SLENET_K,
+               HW_SLENET_K);
+    set_tensor(m, T_CONV2_B, "features.2.bias", 1, HW_SLENET_C2, 0, 0, 0);
+    set_tensor(m, T_FC1_W, "linear.1.weight", 2, HW_SLENET_H1, m->F, 0, 0);
+    set_tensor(m, T_FC1_B, "linear.1.bias", 1, HW_SLENET_H1, 0, 0, 0);
+    set_tensor(m, T_FC2_W, "linear.3.weight", 2, HW_SLENET_D, HW_SLENET_H1, 0, 0);
+    set_tensor(m, T_FC2_B, "linear.3.bias", 1, HW_SLENET_D, 0, 0, 0);
+    m->n_backbone = m->n_params;
+    m->n_tensors = T_FC2_B + 1;
+    if (m->has_head) {
+        set_tensor(m, T_HEAD_W, "head.0.weight", 2, HW_HEAD_OUT, HW_SLENET_D, 0, 0);
+        set_tensor(m, T_HEAD_B, "head.0.bias", 1, HW_HEAD_OUT, 0, 0, 0);
+        m->n_tensors = T_COUNT;
+    }
+    m->params = xcalloc(m->n_params, sizeof(float));
+    m->grads = xcalloc(m->n_params, sizeof(float));
+
+    /* PyTorch default init, layers in state_dict order from one stream */
+    NnRng rng;
+    nn_rng_init(&rng, seed);
+    nn_init_conv2d(hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B), HW_SLENET_C1, 1, HW_SLENET_K,
+                   HW_SLENET_K, &rng);
+    nn_init_conv2d(hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B), HW_SLENET_C2, HW_SLENET_C1,
+                   HW_SLENET_K, HW_SLENET_K, &rng);
+    nn_init_linear(hw_p(m, T_FC1_W), hw_p(m, T_FC1_B), HW_SLENET_H1, m->F, &rng);
+    nn_init_linear(hw_p(m, T_FC2_W), hw_p(m, T_FC2_B), HW_SLENET_D, HW_SLENET_H1, &rng);
+    if (m->has_head)
+        nn_init_linear(hw_p(m, T_HEAD_W), hw_p(m, T_HEAD_B), HW_HEAD_OUT, HW_SLENET_D, &rng);
+    return m;
+}
+
+void hw_model_free(hw_model *m) {
+    if (!m) return;
+    free(m->params);
+    free(m->grads);
+    free(m->arena);
+    free(m->br);
+    free(m->lbuf);
+    free(m);
+}
+
+const hw_model_config *hw_model_cfg(const hw_model *m) { return &m->cfg; }
+
+float *hw_model_params(hw_model *m, size_t *n) {
+    if (n) *n = m->n_params;
+    return m->params;
+}
+
+float *hw_model_grads(hw_model *m, size_t *n) {
+    if (n) *n = m->n_params;
+    return m->grads;
+}
+
+int hw_model_tensors(const hw_model *m, const hw_tensor **tensors) {
+    if (tensors) *tensors = m->tensors;
+    return m->n_tensors;
+}
+
+size_t hw_model_backbone_floats(const hw_model *m) { return m->n_backbone; }
+int hw_model_embed_dim(const hw_model *m) { (void)m; return HW_SLENET_D; }
+uint64_t hw_model_dropout_draws_per_tile(const hw_model *m) { return (uint64_t)m->F; }
+size_t hw_model_arena_bytes(const hw_model *m) { return m->arena_bytes; }
+
+void hw_model_zero_grad(hw_model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
+
+/* ---- activation arena ---------------------------------------------------------------- */
+
+/* Two passes over the same carve sequence: the first (base NULL) only measures. */
+typedef struct {
+    char *base;
+    size_t off;
+} carver;
+
+static void *carve(carver *c, size_t count, size_t elem) {
+    size_t off = (c->off + 63) & ~(size_t)63;
+    c->off = off + count * elem;
+    return c->base ? c->base + off : NULL;
+}
+
+static void layout(hw_model *m, carver *c, int n, int views) {
+    const size_t N = (size_t)n, S2 = (size_t)m->S * m->S;
+    const size_t np1 = N * HW_SLENET_C1 * m->P1 * m->P1, nF = N * m->F;
+    for (int v = 0; v < views; v++) {
+        hw_branch *b = &m->br[v];
+        b->x = carve(c, N * S2, sizeof(float));
+        b->maxval = carve(c, N, sizeof(float));
+        b->p1 = carve(c, np1, sizeof(float));
+        b->a1 = carve(c, np1, sizeof(int32_t));
+        b->a2 = carve(c, nF, sizeof(int32_t));
+        b->drop = carve(c, nF, sizeof(float));
+        b->dmask = carve(c, nF, 1);
+        b->h1 = carve(c, N * HW_SLENET_H1, sizeof(float));
+        b->g1 = carve(c, N * HW_SLENET_H1, sizeof(float));
+        b->h2 = carve(c, N * HW_SLENET_D, sizeof(float));
+        b->emb = carve(c, N * HW_SLENET_D, sizeof(float));
+    }
+    m->c1 = carve(c, N * HW_SLENET_C1 * m->C1 * m->C1, sizeof(float));
+    m->c2 = carve(c, N * HW_SLENET_C2 * m->C2 * m->C2, sizeof(float));
+    m->p2 = carve(c, nF, sizeof(float));
+    m->dp1 = carve(c, np1, sizeof(float));
+    m->dh1 = carve(c, N * HW_SLENET_H1, sizeof(float));
+    m->dg1 = carve(c, N * HW_SLENET_H1, sizeof(float));
+    m->dh2 = carve(c, N * HW_SLENET_D, sizeof(float));
+    m->demb = carve(c, (size_t)views * N * HW_SLENET_D, sizeof(float));
+    NnConv2dDims d1 = {n, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    NnConv2dDims d2 = {n, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    size_t s1 = nn_conv2d_scratch_floats(&d1), s2 = nn_conv2d_scratch_floats(&d2);
+    m->conv_scratch = carve(c, s1 > s2 ? s1 : s2, sizeof(float));
+}
+
+void hw_model_reserve(hw_model *m, int n, int views) {
+    if (n <= m->cap_n && views <= m->cap_views) return;
+    int cn = n > m->cap_n ? n : m->cap_n, cv = views > m->cap_views ? views : m->cap_views;
+    free(m->arena);
+    free(m->br);
+    m->br = xcalloc((size_t)cv, sizeof(hw_branch));
+    carver c = {NULL, 0};
+    layout(m, &c, cn, cv);
+    m->arena_bytes = c.off + 64;
+    m->arena = xmalloc(m->arena_bytes);
+    c.base = (char *)(((uintptr_t)m->arena + 63) & ~(uintptr_t)63);
+    c.off = 0;
+    layout(m, &c, cn, cv);
+    m->cap_n = cn;
+    m->cap_views = cv;
+}
+
+/* ---- one branch ------------------------------------------------------------------------ */
+
+void hw_branch_forward(hw_model *m, int v, const float *tiles, int n, int views, int mask, int train,
+                       uint64_t rng_counter) {
+    hw_branch *b = &m->br[v];
+    const int S = m->S;
+    const size_t S2 = (size_t)S * S;
+    /* SiameseNet.forward: x / amax(x) per tile (guard: an all-zero tile stays zero, where
+     * the reference gives NaN, bug 15), then the diagonal mask */
+    for (int i = 0; i < n; i++)
+        maxnorm_forward(b->x + i * S2, b->maxval + i, tiles + ((size_t)i * views + v) * S2, 1,
+                        (int)S2);
+    if (mask) diagmask_forward(b->x, b->x, NN_DIAG_MASK_BAND, n, S, S);
+
+    NnConv2dDims d1 = {n, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    conv2d_forward(m->c1, b->x, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B), m->conv_scratch, &d1);
+    maxpool2d_forward(b->p1, b->a1, m->c1, n, HW_SLENET_C1, m->C1, m->C1, 2, 2, 0);
+    NnConv2dDims d2 = {n, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    conv2d_forward(m->c2, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B), m->conv_scratch, &d2);
+    maxpool2d_forward(m->p2, b->a2, m->c2, n, HW_SLENET_C2, m->C2, m->C2, 2, 2, 0);
+
+    /* linear.0: dropout, item i of branch v at draw rng_counter + (i * views + v) * F, so a
+     * mask depends on the item's place in the batch only, never on the thread or rank */
+    const size_t F = (size_t)m->F;
+    const float p = train ? m->cfg.dropout : 0.0f;
+    for (int i = 0; i < n; i++) {
+        NnRng rng = {m->dropout_seed, rng_counter + ((uint64_t)i * views + v) * F};
+        dropout_forward(b->drop + i * F, b->dmask + i * F, m->p2 + i * F, p, &rng, F);
+    }
+    linear_forward(b->h1, b->drop, hw_p(m, T_FC1_W), hw_p(m, T_FC1_B), n, m->F, HW_SLENET_H1);
+    gelu_forward(b->g1, b->h1, (size_t)n * HW_SLENET_H1);
+    linear_forward(b->h2, b->g1, hw_p(m, T_FC2_W), hw_p(m, T_FC2_B), n, HW_SLENET_H1, HW_SLENET_D);
+    gelu_forward(b->emb, b->h2, (size_t)n * HW_SLENET_D);
+}
+
+void hw_branch_backward(hw_model *m, int v, int n) {
+    hw_branch *b = &m->br[v];
+    const float *demb = m->demb + (size_t)v * n * HW_SLENET_D;
+    const size_t N = (size_t)n, F = (size_t)m->F;
+    memset(m->dh2, 0, N * HW_SLENET_D * sizeof(float));
+    gelu_backward(m->dh2, demb, b->h2, N * HW_SLENET_D);
+    memset(m->dg1, 0, N * HW_SLENET_H1 * sizeof(float));
+    linear_backward(m->dg1, hw_g(m, T_FC2_W), hw_g(m, T_FC2_B), m->dh2, b->g1, hw_p(m, T_FC2_W), n,
+                    HW_SLENET_H1, HW_SLENET_D);
+    memset(m->dh1, 0, N * HW_SLENET_H1 * sizeof(float));
+    gelu_backward(m->dh1, m->dg1, b->h1, N * HW_SLENET_H1);
+    float *ddrop = m->c1; /* conv1's output buffer is free now; [n, F] fits in [n, 6, C1, C1] */
+    memset(ddrop, 0, N * F * sizeof(float));
+    linear_backward(ddrop, hw_g(m, T_FC1_W), hw_g(m, T_FC1_B), m->dh1, b->drop, hw_p(m, T_FC1_W), n,
+                    m->F, HW_SLENET_H1);
+    float *dp2 = m->p2;
+    memset(dp2, 0, N * F * sizeof(float));
+    dropout_backward(dp2, ddrop, b->dmask, m->cfg.dropout, N * F);
+
+    const size_t nc2 = N * HW_SLENET_C2 * m->C2 * m->C2, nc1 = N * HW_SLENET_C1 * m->C1 * m->C1;
+    memset(m->c2, 0, nc2 * sizeof(float));
+    maxpool2d_backward(m->c2, dp2, b->a2, n, HW_SLENET_C2, m->C2, m->C2, m->P2, m->P2);
+    NnConv2dDims d2 = {n, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    memset(m->dp1, 0, N * HW_SLENET_C1 * m->P1 * m->P1 * sizeof(float));
+    conv2d_backward(m->dp1, hw_g(m, T_CONV2_W), hw_g(m, T_CONV2_B), m->c2, b->p1, hw_p(m, T_CONV2_W),
+                    m->conv_scratch, &d2);
+    memset(m->c1, 0, nc1 * sizeof(float));
+    maxpool2d_backward(m->c1, m->dp1, b->a1, n, HW_SLENET_C1, m->C1, m->C1, m->P1, m->P1);
+    NnConv2dDims d1 = {n, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    /* the tiles are data: no input gradient, and none through the mask or normalisation */
+    conv2d_backward(NULL, hw_g(m, T_CONV1_W), hw_g(m, T_CONV1_B), m->c1, b->x, hw_p(m, T_CONV1_W),
+                    m->conv_scratch, &d1);
+}
+
+int hw_model_embed(hw_model *m, const float *tiles, int n, float *emb) {
+    /* evaluation mode, like SiameseNet.forward's branch: normalise, mask when cfg.mask, no
+     * dropout, no L2 normalisation (distance time rebuilds the model with supcon=False) */
+    const int chunk = 64;
+    for (int i0 = 0; i0 < n; i0 += chunk) {
+        int k = n - i0 < chunk ? n - i0 : chunk;
+        hw_model_reserve(m, k, 1);
+        hw_branch_forward(m, 0, tiles + (size_t)i0 * m->S * m->S, k, 1, m->cfg.mask, 0, 0);
+        memcpy(emb + (size_t)i0 * HW_SLENET_D, m->br[0].emb, (size_t)k * HW_SLENET_D * sizeof(float));
+    }
+    return 0;
+}
