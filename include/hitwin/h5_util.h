@@ -14,6 +14,13 @@ void hw_h5_quiet(void);
  * deflate filter then uses. Called by hw_h5_quiet. */
 int hw_h5_use_libdeflate(void);
 
+/* Compress n inputs of len bytes now, on `threads` threads, so that HDF5's
+ * deflate of byte-identical data (the next H5Dwrite's chunks, after the same
+ * filters before deflate) takes the stored result. The inputs must stay valid
+ * until hw_deflate_forget. */
+void hw_deflate_prepare(const unsigned char *const *inputs, size_t len, int n, int level, int threads);
+void hw_deflate_forget(void);
+
 int hw_h5_exists(hid_t loc, const char *path); /* link exists (intermediate groups too) */
 
 /* Attribute readers: string (any HDF5 string type, fixed or variable),

@@ -9,7 +9,9 @@
  * writes must be collective); rank 0 adds the tables and renames the temporary
  * file into place. Any rank's error stops every rank at the next round, with
  * that rank's message, and no output is left behind. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <getopt.h>
+#include <sched.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "hitwin/dataset_config.h"
 #include "hitwin/dist.h"
 #include "hitwin/error.h"
+#include "hitwin/h5_util.h"
 #include "hitwin/log.h"
 #include "hitwin/stages.h"
 #include "hitwin/tile_store.h"
@@ -302,6 +305,33 @@ static int fill_batch(tile_worker *w, const work_unit *units, int n_units, tile_
     return 0;
 }
 
+/* Cores this rank may use: its CPU affinity (mpiexec and srun bind ranks). */
+static int cores_of_this_rank(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? n : 1;
+}
+
+/* HDF5 deflates the chunks of one write one after another; with spare cores,
+ * compress them beforehand in parallel (src/io/h5_libdeflate.c). The input
+ * must be what HDF5's shuffle filter hands to deflate: byte planes. */
+static void prepare_compression(const tile_batch *b, int32_t T, int level, int threads,
+                                unsigned char *shuffled) {
+    if (level <= 0 || threads <= 1 || b->n == 0) return;
+    size_t elems = (size_t)T * T, bytes = elems * sizeof(float);
+    const unsigned char *inputs[TILES_PER_ROUND];
+    for (int k = 0; k < b->n; k++) {
+        const unsigned char *src = (const unsigned char *)(b->data + (size_t)k * elems);
+        unsigned char *dst = shuffled + (size_t)k * bytes;
+        for (size_t i = 0; i < elems; i++)
+            for (size_t byte = 0; byte < sizeof(float); byte++)
+                dst[byte * elems + i] = src[i * sizeof(float) + byte];
+        inputs[k] = dst;
+    }
+    hw_deflate_prepare(inputs, bytes, b->n, level, threads);
+}
+
 static void print_summary(const hw_dataset_config *cfg, const tile_plan *plan, const uint8_t *kept,
                           const char *output, double seconds) {
     int S = cfg->n_samples;
@@ -478,6 +508,9 @@ int hw_tile_main(int argc, char **argv) {
     w.rows_covered = xcalloc((size_t)(W * S) + 1, sizeof *w.rows_covered);
     tile_batch batch = {0};
     batch.data = xmalloc((size_t)TILES_PER_ROUND * cfg.tile_size * cfg.tile_size * sizeof(float));
+    int threads = cores_of_this_rank();
+    unsigned char *shuffled = threads > 1 && cfg.compression > 0
+        ? xmalloc((size_t)TILES_PER_ROUND * cfg.tile_size * cfg.tile_size * sizeof(float)) : NULL;
 
     int failed = 0;
     int64_t rounds = 0;
@@ -488,8 +521,11 @@ int hw_tile_main(int argc, char **argv) {
             local_err = 1;
             batch.n = 0;
         }
-        if (hw_tile_writer_write(writer, failed ? 0 : batch.n, batch.first_window, batch.sample,
-                                 batch.data) != 0 && !local_err) {
+        if (!failed) prepare_compression(&batch, cfg.tile_size, cfg.compression, threads, shuffled);
+        int wrc = hw_tile_writer_write(writer, failed ? 0 : batch.n, batch.first_window, batch.sample,
+                                       batch.data);
+        hw_deflate_forget();
+        if (wrc != 0 && !local_err) {
             log_error("%s: %s", tmp_path, hw_error());
             local_err = 1;
         }
@@ -545,6 +581,7 @@ int hw_tile_main(int argc, char **argv) {
     free(w.kept);
     free(w.rows_covered);
     free(batch.data);
+    free(shuffled);
     free(units);
     free(kept);
     free(rows);
