@@ -69,8 +69,9 @@ void hw_contacts_close(hw_contacts *f);
 const hw_info *hw_contacts_info(const hw_contacts *f);
 const char *hw_contacts_path(const hw_contacts *f);
 
-/* Number of bins of a chromosome at a resolution: ceil(length / resolution)
- * for .hic; the chromosome's bin count in the bins table for cooler. */
+/* Number of bins of a chromosome at a resolution: ceil(length / resolution),
+ * for both formats (a cooler's bins table may cover only part of a chromosome:
+ * its bins keep their genomic numbering, start / resolution). */
 int64_t hw_contacts_nbins(const hw_contacts *f, int chrom, int32_t resolution);
 
 /* Is this normalisation available at this resolution? (NONE always is.) */
