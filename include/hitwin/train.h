@@ -58,7 +58,8 @@ typedef struct {
 
 /* Defaults (reference.md 5.1 with mask on). */
 void hw_train_config_defaults(hw_train_config *cfg);
-/* Load and validate; -1 with "<file>:<line>: <cause>". */
+/* Load (every key checked, -1 with "<file>:<line>: <cause>"); then apply --set
+ * overrides and call hw_train_config_validate for the cross-field rules. */
 int hw_train_config_load(const char *path, hw_train_config *cfg);
 /* One "key=value" override from the CLI. */
 int hw_train_config_set(hw_train_config *cfg, const char *assignment);

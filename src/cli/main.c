@@ -6,6 +6,7 @@
 #include "hitwin/gpu.h"
 #include "hitwin/simulate.h"
 #include "hitwin/stages.h"
+#include "hitwin/train.h"
 #include "hitwin/version.h"
 
 typedef struct {
@@ -28,6 +29,7 @@ static int version_main(int argc, char **argv) {
 static const subcommand commands[] = {
     {"simulate", hw_simulate_main, 1, "make replicate/condition Hi-C data with known differences (MPI)"},
     {"tile", hw_tile_main, 1, "cut Hi-C files into an HDF5 tile store (MPI)"},
+    {"train", hw_train_main, 1, "Siamese training on a tile store (MPI)"},
     {"info", hw_info_main, 0, "describe a .hic/.cool/.mcool file"},
     {"dump", hw_dump_main, 0, "print pixels of a region as bedGraph2"},
     {"version", version_main, 0, "print version and GPU devices"},

@@ -148,9 +148,9 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     }
     if (yt_expect_map(d, r, what) != 0 || yt_check_keys(d, r, what, top_keys) != 0) goto done;
     const char *s = NULL;
-    if (yt_get_str(d, r, what, "tiles", 1, &s) != 0) goto done;
+    if (yt_get_str(d, r, what, "tiles", 0, &s) != 0) goto done;
     free(cfg->tiles);
-    cfg->tiles = resolve_path(path, s);
+    cfg->tiles = s ? resolve_path(path, s) : xstrdup("");
     s = NULL;
     if (yt_get_str(d, r, what, "model", 0, &s) != 0) goto done;
     if (s) {
@@ -189,7 +189,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     if (yt_get_str(d, r, what, "output", 0, &s) != 0) goto done;
     if (s) free(cfg->output), cfg->output = resolve_path(path, s);
     else free(cfg->output), cfg->output = resolve_path(path, "train-out");
-    rc = hw_train_config_validate(cfg);
+    rc = 0; /* cross-field rules: hw_train_config_validate, after the --set overrides */
 done:
     yt_free(d);
     return rc;
@@ -203,6 +203,7 @@ int hw_train_config_validate(const hw_train_config *cfg) {
     if (cfg->loss != HW_LOSS_CONTRASTIVE && cfg->ce_form != HW_CE_REFERENCE)
         return hw_fail("%s: ce_form applies to the contrastive loss only (loss is %s)", src,
                        hw_loss_name(cfg->loss));
+    if (!cfg->tiles[0]) return hw_fail("%s: 'tiles' is not set (the tile store to train on)", src);
     if (!cfg->output[0]) return hw_fail("%s: 'output' is empty", src);
     return 0;
 }

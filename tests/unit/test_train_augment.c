@@ -1,0 +1,141 @@
+/* Augmentations (reference.md 5.3) and the epoch shuffle: properties, and
+ * determinism of the counter-based streams. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hitwin/train_augment.h"
+#include "hitwin/train_batch.h"
+#include "test_util.h"
+
+#define T 48
+
+static void make_tile(float *t, int zeros) {
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j <= i; j++) {
+            float v = 500.0f / (1.0f + (float)(i - j)) + 0.37f * (float)((i * 7 + j * 3) % 5);
+            if (zeros && (i + j) % 7 == 0) v = 0;
+            t[i * T + j] = t[j * T + i] = v;
+        }
+}
+
+static double sum(const float *t) {
+    double s = 0;
+    for (int i = 0; i < T * T; i++) s += t[i];
+    return s;
+}
+
+static int nnz(const float *t) {
+    int n = 0;
+    for (int i = 0; i < T * T; i++) n += t[i] != 0;
+    return n;
+}
+
+int main(void) {
+    float in[T * T], out[T * T], out2[T * T];
+    int32_t scratch[T * T];
+    make_tile(in, 1);
+    NnRng rng;
+
+    /* Poisson sampler: mean and variance near lambda (5 sigma of the estimate) */
+    double lams[] = {0.3, 3.0, 42.0, 1500.0};
+    for (int k = 0; k < 4; k++) {
+        nn_rng_init(&rng, 7 + k);
+        int n = 20000;
+        double s = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            double x = (double)hw_rng_poisson(&rng, lams[k]);
+            CHECK(x >= 0);
+            s += x, s2 += x * x;
+        }
+        double mean = s / n, var = s2 / n - mean * mean, lam = lams[k];
+        CHECK_NEAR(mean, lam, 5 * sqrt(lam / n), 0);
+        CHECK_NEAR(var, lam, 5 * lam * sqrt(2.0 / n) + 5 * sqrt(lam / n), 0);
+    }
+    nn_rng_init(&rng, 1);
+    CHECK_INT_EQ(hw_rng_poisson(&rng, 0.0), 0);
+    CHECK_INT_EQ(hw_rng_poisson(&rng, -1.0), 0);
+    CHECK_INT_EQ(hw_rng_poisson(&rng, NAN), 0);
+
+    /* Poisson resample: symmetric, sum kept (float rescale), integer-valued before
+     * the rescale, so the values change */
+    nn_rng_init(&rng, hw_aug_seed(30004, 1, 17, 1, 0));
+    hw_aug_poisson(out, in, T, &rng);
+    int sym = 1, changed = 0;
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++) {
+            sym &= out[i * T + j] == out[j * T + i];
+            changed += out[i * T + j] != in[i * T + j];
+        }
+    CHECK(sym);
+    CHECK(changed > T * T / 4);
+    CHECK_NEAR(sum(out), sum(in), 0, 1e-5);
+    /* in place gives the same result */
+    memcpy(out2, in, sizeof in);
+    nn_rng_init(&rng, hw_aug_seed(30004, 1, 17, 1, 0));
+    hw_aug_poisson(out2, out2, T, &rng);
+    CHECK(memcmp(out, out2, sizeof out) == 0);
+    /* an all-zero tile stays zero (no rescale by 0/0) */
+    float zero[T * T] = {0};
+    hw_aug_poisson(out2, zero, T, &rng);
+    CHECK_NEAR(sum(out2), 0, 0, 0);
+
+    /* dropout: floor(f * nnz) non-zeros set to 0 with f in [0.025, 0.075] */
+    int base = nnz(in);
+    for (int r = 0; r < 200; r++) {
+        nn_rng_init(&rng, hw_aug_seed(5, 2, r, 1, 1));
+        int64_t n = hw_aug_dropout(out, in, T, &rng, scratch);
+        CHECK_INT_EQ(base - nnz(out), n);
+        CHECK(n >= (int64_t)floor(0.025 * base) && n <= (int64_t)floor(0.075 * base));
+        int others = 1; /* only zeroing, nothing else changes */
+        for (int i = 0; i < T * T; i++) others &= out[i] == in[i] || out[i] == 0;
+        CHECK(others);
+    }
+
+    /* determinism: the same key gives the same tile; another item, copy, view or
+     * epoch gives another */
+    nn_rng_init(&rng, hw_aug_seed(30004, 3, 99, 1, 0));
+    hw_aug_kind k1 = hw_augment(out, in, T, 1, &rng, scratch);
+    nn_rng_init(&rng, hw_aug_seed(30004, 3, 99, 1, 0));
+    hw_aug_kind k2 = hw_augment(out2, in, T, 1, &rng, scratch);
+    CHECK_INT_EQ(k1, k2);
+    CHECK(memcmp(out, out2, sizeof out) == 0);
+    uint64_t keys[5] = {hw_aug_seed(30004, 3, 99, 1, 0), hw_aug_seed(30004, 3, 98, 1, 0),
+                        hw_aug_seed(30004, 3, 99, 2, 0), hw_aug_seed(30004, 3, 99, 1, 1),
+                        hw_aug_seed(30004, 4, 99, 1, 0)};
+    for (int a = 0; a < 5; a++)
+        for (int b = a + 1; b < 5; b++) CHECK(keys[a] != keys[b]);
+    CHECK(hw_aug_seed(1, 3, 99, 1, 0) != keys[0]);
+
+    /* choice: uniform over 3 (plain) or 2 (forced, never identity) */
+    int count[3] = {0, 0, 0}, forced[3] = {0, 0, 0};
+    float small_in[T * T];
+    make_tile(small_in, 0);
+    for (int r = 0; r < 3000; r++) {
+        nn_rng_init(&rng, hw_aug_seed(11, 0, r, 1, 0));
+        count[hw_augment(out, small_in, T, 0, &rng, scratch)]++;
+        nn_rng_init(&rng, hw_aug_seed(11, 1, r, 1, 0));
+        forced[hw_augment(out, small_in, T, 1, &rng, scratch)]++;
+    }
+    for (int k = 0; k < 3; k++) CHECK(count[k] > 1000 - 130 && count[k] < 1000 + 130);
+    CHECK_INT_EQ(forced[HW_AUG_IDENTITY], 0);
+    CHECK(forced[1] > 1500 - 130 && forced[1] < 1500 + 130);
+
+    /* shuffle: a permutation, the same for the same (seed, epoch), another per epoch */
+    int64_t o1[1000], o2[1000], o3[1000];
+    hw_train_shuffle(o1, 1000, 30004, 1);
+    hw_train_shuffle(o2, 1000, 30004, 1);
+    hw_train_shuffle(o3, 1000, 30004, 2);
+    CHECK(memcmp(o1, o2, sizeof o1) == 0);
+    CHECK(memcmp(o1, o3, sizeof o1) != 0);
+    char seen[1000] = {0};
+    int perm = 1, fixed = 0;
+    for (int i = 0; i < 1000; i++) {
+        perm &= o1[i] >= 0 && o1[i] < 1000 && !seen[o1[i]];
+        if (o1[i] >= 0 && o1[i] < 1000) seen[o1[i]] = 1;
+        fixed += o1[i] == i;
+    }
+    CHECK(perm);
+    CHECK(fixed < 10);
+    return TEST_RESULT();
+}

@@ -1,0 +1,157 @@
+/* The train config: defaults (reference.md 5.1, mask on), a full file, --set
+ * overrides, the resolved YAML and its hash, and every error's exact message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hitwin/error.h"
+#include "hitwin/train.h"
+#include "test_util.h"
+
+static char dir[] = "/tmp/hw_train_cfg_XXXXXX";
+
+static const char *write_cfg(const char *name, const char *text) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Load (and validate) a config text; return the error message, "" when it loads. */
+static const char *load_err(const char *name, const char *text) {
+    static char msg[2048];
+    hw_train_config c;
+    const char *p = write_cfg(name, text);
+    int rc = hw_train_config_load(p, &c);
+    if (rc == 0) rc = hw_train_config_validate(&c);
+    /* strip the directory so the expected messages are fixed strings */
+    const char *e = rc ? hw_error() : "";
+    size_t dl = strlen(dir);
+    snprintf(msg, sizeof msg, "%s", strncmp(e, dir, dl) == 0 ? e + dl + 1 : e);
+    hw_train_config_free(&c);
+    return msg;
+}
+
+static const char *set_err(hw_train_config *c, const char *kv) {
+    return hw_train_config_set(c, kv) ? hw_error() : "";
+}
+
+int main(void) {
+    if (!mkdtemp(dir)) return 77;
+    hw_train_config c;
+
+    /* defaults: the reference's CLI defaults (5.1), mask on */
+    hw_train_config_defaults(&c);
+    CHECK_INT_EQ(c.loss, HW_LOSS_CONTRASTIVE);
+    CHECK_INT_EQ(c.ce_form, HW_CE_REFERENCE);
+    CHECK_NEAR(c.bias, 2, 0, 0);
+    CHECK_NEAR(c.learning_rate, 1e-4, 0, 0);
+    CHECK_INT_EQ(c.batch_size, 128);
+    CHECK_INT_EQ(c.epochs, 100);
+    CHECK_INT_EQ(c.enforced_epochs, 0);
+    CHECK_INT_EQ(c.patience, 3);
+    CHECK_NEAR(c.min_delta, 1e-3, 0, 0);
+    CHECK_INT_EQ(c.seed, 30004);
+    CHECK_INT_EQ(c.mask, 1);
+    CHECK_INT_EQ(c.n_aug, 0);
+    CHECK_INT_EQ(c.optimiser, HW_OPTIM_ADAM);
+    CHECK_NEAR(c.dropout, 0.5, 0, 0);
+    CHECK_NEAR(hw_train_margin(&c), 2, 0, 0);
+    c.loss = HW_LOSS_TRIPLET;
+    CHECK_NEAR(hw_train_margin(&c), 1, 0, 0);
+    hw_train_config_free(&c);
+
+    /* a full file; paths relative to the config's directory */
+    const char *p = write_cfg("full.yaml",
+                              "tiles: data/tiles.h5\nmodel: SLeNet\nloss: triplet\nbias: 1.5\n"
+                              "learning_rate: 3.0e-4\nbatch_size: 32\nepochs: 7\nenforced_epochs: 2\n"
+                              "patience: 4\nmin_delta: 0.01\nseed: 9\nmask: false\nn_aug: 2\n"
+                              "optimiser: Adagrad\ndropout: 0.25\noutput: /abs/run\n"
+                              "checkpoint_every_steps: 50\n");
+    CHECK_INT_EQ(hw_train_config_load(p, &c), 0);
+    CHECK_INT_EQ(hw_train_config_validate(&c), 0);
+    char want[600];
+    snprintf(want, sizeof want, "%s/data/tiles.h5", dir);
+    CHECK_STR_EQ(c.tiles, want);
+    CHECK_STR_EQ(c.output, "/abs/run");
+    CHECK_INT_EQ(c.loss, HW_LOSS_TRIPLET);
+    CHECK_INT_EQ(c.batch_size, 32);
+    CHECK_INT_EQ(c.mask, 0);
+    CHECK_INT_EQ(c.n_aug, 2);
+    CHECK_INT_EQ(c.optimiser, HW_OPTIM_ADAGRAD);
+    CHECK_INT_EQ(c.checkpoint_every_steps, 50);
+    CHECK_NEAR(c.dropout, 0.25, 0, 0);
+    CHECK_NEAR(hw_train_margin(&c), 1, 0, 0);
+
+    /* the hash follows the trajectory keys only */
+    uint64_t h = hw_train_config_hash(&c);
+    CHECK_INT_EQ(hw_train_config_set(&c, "epochs=70"), 0);
+    CHECK_INT_EQ(hw_train_config_set(&c, "output=elsewhere"), 0);
+    CHECK_INT_EQ(hw_train_config_set(&c, "checkpoint_every_steps=5"), 0);
+    CHECK(hw_train_config_hash(&c) == h);
+    CHECK_INT_EQ(hw_train_config_set(&c, "learning_rate=1e-3"), 0);
+    CHECK(hw_train_config_hash(&c) != h);
+    CHECK_INT_EQ(c.epochs, 70);
+    CHECK_NEAR(c.learning_rate, 1e-3, 0, 0);
+    /* the resolved YAML loads back to the same config */
+    char *yaml = hw_train_config_to_yaml(&c);
+    hw_train_config c2;
+    p = write_cfg("resolved.yaml", yaml);
+    CHECK_INT_EQ(hw_train_config_load(p, &c2), 0);
+    CHECK(hw_train_config_hash(&c2) == hw_train_config_hash(&c));
+    CHECK_INT_EQ(c2.epochs, 70);
+    free(yaml);
+    hw_train_config_free(&c2);
+
+    /* --set errors */
+    CHECK_STR_EQ(set_err(&c, "batch_size=0"), "--set batch_size: 0 is out of range [1, 1048576]");
+    CHECK_STR_EQ(set_err(&c, "batch_size=many"), "--set batch_size: 'many' is not an integer");
+    CHECK_STR_EQ(set_err(&c, "dropout=2"), "--set dropout: 2 is out of range [0, 0.999]");
+    CHECK_STR_EQ(set_err(&c, "loss=siamese"),
+                 "--set loss: must be contrastive, triplet or supcon, got 'siamese'");
+    CHECK_STR_EQ(set_err(&c, "mask=yes"), "--set mask: must be true or false, got 'yes'");
+    CHECK_STR_EQ(set_err(&c, "optimiser=SGD"), "--set optimiser: must be Adam or Adagrad, got 'SGD'");
+    CHECK_STR_EQ(set_err(&c, "batch_size"), "--set 'batch_size': expected key=value");
+    CHECK_STR_EQ(set_err(&c, "lr=1"),
+                 "--set: unknown key 'lr' (expected one of: tiles, model, loss, ce_form, bias, "
+                 "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
+                 "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
+                 "checkpoint_every_steps)");
+    hw_train_config_free(&c);
+
+    /* file errors, with file:line */
+    CHECK_STR_EQ(load_err("unknown.yaml", "tiles: t.h5\nbatch_size: 16\nlearing_rate: 1\n"),
+                 "unknown.yaml:3: unknown key 'learing_rate' in train config (expected one of: "
+                 "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
+                 "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
+                 "optimiser, optimizer, dropout, output, checkpoint_every_steps)");
+    CHECK_STR_EQ(load_err("badloss.yaml", "tiles: t.h5\nloss: siamese\n"),
+                 "badloss.yaml:2: 'loss' must be contrastive, triplet or supcon, got 'siamese'");
+    CHECK_STR_EQ(load_err("badint.yaml", "tiles: t.h5\nbatch_size: lots\n"),
+                 "badint.yaml:2: 'batch_size' in train config must be an integer, got 'lots'");
+    CHECK_STR_EQ(load_err("badbool.yaml", "tiles: t.h5\nmask: maybe\n"),
+                 "badbool.yaml:2: 'mask' in train config must be true or false, got 'maybe'");
+    CHECK_STR_EQ(load_err("dropout.yaml", "tiles: t.h5\ndropout: 1.5\n"),
+                 "dropout.yaml:2: 'dropout' in train config = 1.5 is out of range [0, 0.999]");
+    CHECK_STR_EQ(load_err("model.yaml", "tiles: t.h5\nmodel: MaxViT\n"),
+                 "model.yaml:2: 'model' must be SLeNet (the only model built so far), got 'MaxViT'");
+    CHECK_STR_EQ(load_err("ce.yaml", "tiles: t.h5\nce_form: softmax\n"),
+                 "ce.yaml:2: 'ce_form' must be reference or logits, got 'softmax'");
+    CHECK_STR_EQ(load_err("notiles.yaml", "batch_size: 4\n"),
+                 "notiles.yaml: 'tiles' is not set (the tile store to train on)");
+    CHECK_STR_EQ(load_err("enforced.yaml", "tiles: t.h5\nepochs: 2\nenforced_epochs: 5\n"),
+                 "enforced.yaml: enforced_epochs 5 is more than epochs 2");
+    CHECK_STR_EQ(load_err("ce2.yaml", "tiles: t.h5\nloss: supcon\nce_form: logits\n"),
+                 "ce2.yaml: ce_form applies to the contrastive loss only (loss is supcon)");
+    CHECK_STR_EQ(load_err("list.yaml", "- tiles\n"),
+                 "list.yaml:1: train config must be a mapping, found a list");
+    CHECK_STR_EQ(load_err("ok.yaml", "tiles: t.h5\n"), "");
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
+    return TEST_RESULT();
+}
