@@ -1,2 +1,8 @@
 # The Siamese SLeNet model (src/model): finite differences, PyTorch fixture, checkpoints.
 hw_test(test_model_gradcheck SOURCES unit/test_model_gradcheck.c LABELS unit)
+hw_test(test_model_torch SOURCES unit/test_model_torch.c LABELS unit)
+hw_test(test_model_checkpoint SOURCES unit/test_model_checkpoint.c LABELS unit)
+add_executable(safetensors_export integration/safetensors_export.c)
+target_link_libraries(safetensors_export PRIVATE hitwin_core)
+hw_script_test(test_safetensors_torch tests/integration/test_safetensors_torch.sh LABELS integration
+               ARGS $<TARGET_FILE:safetensors_export>)
