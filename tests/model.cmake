@@ -6,3 +6,4 @@ add_executable(safetensors_export integration/safetensors_export.c)
 target_link_libraries(safetensors_export PRIVATE hitwin_core)
 hw_script_test(test_safetensors_torch tests/integration/test_safetensors_torch.sh LABELS integration
                ARGS $<TARGET_FILE:safetensors_export>)
+hw_test(test_model_bench SOURCES unit/test_model_bench.c LABELS unit bench)
