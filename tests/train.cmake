@@ -5,3 +5,14 @@
 hw_test(test_train_pairs SOURCES unit/test_train_pairs.c LABELS unit)
 hw_test(test_train_augment SOURCES unit/test_train_augment.c LABELS unit)
 hw_test(test_train_config SOURCES unit/test_train_config.c LABELS unit)
+hw_test(test_train_state SOURCES unit/test_train_state.c LABELS unit)
+hw_mpi_test(test_train_mpi 2 SOURCES integration/test_train_mpi.c)
+set_tests_properties(test_train_mpi PROPERTIES
+                     ENVIRONMENT "${HW_TEST_ENV};OPENBLAS_NUM_THREADS=1;OMP_NUM_THREADS=1")
+
+add_executable(train_fixture ${PROJECT_SOURCE_DIR}/tests/integration/train_fixture.c)
+target_link_libraries(train_fixture PRIVATE hitwin_core)
+target_include_directories(train_fixture PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+hw_script_test(test_train_cli tests/integration/test_train_cli.sh LABELS integration mpi
+               ARGS $<TARGET_FILE:train_fixture>)
+set_tests_properties(test_train_cli PROPERTIES PROCESSORS 2)

@@ -107,6 +107,15 @@ static void first_difference(const char *a, const char *b, char *la, char *lb, s
     }
 }
 
+/* Collective: 0 if every rank passed rc == 0, else -1 everywhere; the lowest
+ * failing rank prints its message (ranks that fail alike print one line). */
+static int agree(const hw_dist *d, int rc) {
+    int mine = rc ? d->rank : d->size, first = d->size;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, d->comm);
+    if (first == d->rank) log_error("%s", hw_error());
+    return first < d->size ? -1 : 0;
+}
+
 /* Parameter fingerprint (bit-exact). */
 static uint64_t params_hash(const float *p, size_t n) { return hw_fnv1a64(p, n * sizeof *p, HW_FNV_OFFSET); }
 
@@ -211,8 +220,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
 
     /* ---- inputs: store, items (every rank, the same) ------------------------------- */
     hw_tile_store *store = hw_tile_store_open(cfg->tiles);
-    if (!store) log_error("%s", hw_error());
-    if (hw_dist_agree(d, store ? 0 : -1) != 0) {
+    if (agree(d, store ? 0 : -1) != 0) {
         hw_tile_store_close(store);
         return -1;
     }
@@ -285,9 +293,8 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     hw_train_state st = {.config_hash = cfg_hash, .optim_kind = cfg->optimiser,
                          .best_val = INFINITY};
     rc = rank == 0 ? mkdir_p(cfg->output) : 0;
-    if (rc != 0) log_error("%s", hw_error());
     int resumed = 0;
-    if (hw_dist_agree(d, rc) == 0) {
+    if (agree(d, rc) == 0) {
         int have_state = file_exists(state_path);
         if (have_state && !opt->resume) {
             rc = hw_fail("%s: a run is already there (pass --resume to continue it, or choose "
@@ -315,8 +322,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                 hw_train_state_free(&s2);
             }
         }
-        if (rc != 0) log_error("%s", hw_error());
-        rc = hw_dist_agree(d, rc);
+        rc = agree(d, rc);
     } else {
         rc = -1;
     }
@@ -324,12 +330,9 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     if (rc == 0 && rank == 0) {
         if (resumed) truncate_metrics(metrics_path, st.epoch);
         mf = fopen(metrics_path, resumed ? "a" : "w");
-        if (!mf) {
-            hw_fail("%s: cannot write metrics (%s)", metrics_path, strerror(errno));
-            log_error("%s", hw_error());
-        }
+        if (!mf) hw_fail("%s: cannot write metrics (%s)", metrics_path, strerror(errno));
     }
-    if (rc == 0 && hw_dist_agree(d, rank == 0 && !mf) != 0) rc = -1;
+    if (rc == 0 && agree(d, rank == 0 && !mf) != 0) rc = -1;
     if (rc != 0) {
         if (mf) fclose(mf);
         free(config_yaml);
@@ -400,17 +403,17 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
             rc = hi > lo ? run_items(&run, order + lo, (int)(hi - lo), 1, global_n, (uint64_t)step,
                                      first_view, epoch, &local)
                          : 0;
-            if (rc != 0) {
-                log_error("%s", hw_error()); /* this rank's own message */
-                local.failed = 1000;
+            if (agree(d, rc) != 0) {
+                failed = 1;
+                break;
             }
             MPI_Allreduce(MPI_IN_PLACE, grads, (int)n_params, MPI_FLOAT, MPI_SUM, d->comm);
             double lv[6] = {local.loss, local.con, local.ce, local.items, local.correct, local.failed};
             double gv[6];
             MPI_Allreduce(lv, gv, 6, MPI_DOUBLE, MPI_SUM, d->comm);
-            /* failed: 1 per rank with a non-finite loss, 1000 per rank with another error */
+            /* failed: ranks with a non-finite loss */
             if (gv[5] > 0 || !isfinite(gv[0])) {
-                if (rank == 0 && gv[5] < 1000)
+                if (rank == 0)
                     log_error("non-finite training loss (%g) in epoch %lld, batch %lld of %lld "
                               "(step %lld); a tile with NaN/inf values, or lower learning_rate",
                               gv[0], (long long)epoch, (long long)bi + 1, (long long)NB,
@@ -420,9 +423,10 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
             }
             hw_optim_step(&optim, params, grads);
             step++;
-            tr.loss += gv[0] * gB; /* gv[0] is the batch mean */
-            tr.con += gv[1] * gB;
-            tr.ce += gv[2] * gB;
+            /* gv[0..2] are means over the batch's gv[3] effective items (with copies) */
+            tr.loss += gv[0] * gv[3];
+            tr.con += gv[1] * gv[3];
+            tr.ce += gv[2] * gv[3];
             tr.items += gv[3];
             tr.correct += gv[4];
             double el = MPI_Wtime() - t_epoch, now = MPI_Wtime();
@@ -447,8 +451,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                 rc = rank == 0 ? hw_train_state_write(state_path, &s2, tensors, n_tensors, params,
                                                       optim.m, optim.v, n_params)
                                : 0;
-                if (rc != 0) log_error("%s", hw_error());
-                if (hw_dist_agree(d, rc) != 0) {
+                if (agree(d, rc) != 0) {
                     failed = 1;
                     break;
                 }
@@ -471,8 +474,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
             int n = (int)(vhi - i < shard_cap ? vhi - i : shard_cap);
             rc = run_items(&run, val_idx + i, n, 0, n, 0, 0, epoch, &va);
         }
-        if (rc != 0) log_error("%s", hw_error());
-        if (hw_dist_agree(d, rc) != 0) {
+                if (agree(d, rc) != 0) {
             failed = 1;
             break;
         }
@@ -509,9 +511,8 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                 const char *md[] = {"hitwin_version", HITWIN_VERSION_STRING, "config", config_yaml,
                                     "config_hash", hs, "epoch", ep, "val_loss", vs, NULL};
                 rc = hw_model_save(model, best_path, md);
-                if (rc != 0) log_error("%s", hw_error());
             }
-            if (hw_dist_agree(d, rc) != 0) {
+            if (agree(d, rc) != 0) {
                 failed = 1;
                 break;
             }
@@ -552,8 +553,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                                               optim.v, n_params)
                        : 0;
         st.config_yaml = st.version = NULL;
-        if (rc != 0) log_error("%s", hw_error());
-        if (hw_dist_agree(d, rc) != 0) {
+                if (agree(d, rc) != 0) {
             failed = 1;
             break;
         }
