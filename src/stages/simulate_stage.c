@@ -29,7 +29,7 @@ static const char usage[] =
     "  --out DIR      output directory (mcools, truth, dataset.yaml)\n"
     "  --seed N       random seed (same seed, same files)\n"
     "  --null         every change gets strength 0: two conditions with no difference\n"
-    "  --quiet        no progress output\n";
+    "  -q, --quiet    no progress output\n";
 
 static double now(void) {
     struct timespec t;
@@ -211,7 +211,7 @@ int hw_simulate_main(int argc, char **argv) {
             return 0;
         } else if (!strcmp(argv[i], "--null")) {
             null_mode = 1;
-        } else if (!strcmp(argv[i], "--quiet")) {
+        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
             hw_log_set_quiet(1);
         } else if ((v = flag_value(argc, argv, &i, "--config"))) {
             config = v;
