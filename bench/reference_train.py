@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""The reference training step (HiTwinFormer main_final.py, reference.md 3.1-3.3,
+4.1-4.2, 5.4) on the tiles of a hitwin tile store, for bench/train.sh.
+
+SiameseNet(mask=True) with per-sample max normalisation, SLeNet backbone,
+LastLayerNN head (LazyLinear(2) -> GELU -> Softmax), L = 2 * L_con + CE (double
+softmax), Adam lr 1e-4, fp32 on CPU (the reference's AMP is CUDA-only). Pairs
+are every unordered pair of kept samples at each training window, as hitwin
+builds them; one epoch of RandomSampler batches, timed from the first batch to
+the last optimiser step. Tiles are held in memory (the reference's dataset does).
+
+  reference_train.py TILES.bin KEPT.bin SPLIT.bin CLASS.bin W S T BATCH [THREADS]
+(the raw arrays of /tiles, /qc/kept, /windows/split, /samples/class_id as
+h5dump -b LE writes them). Prints one line: pairs, seconds, pairs/s."""
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SLeNet(nn.Module):
+    def __init__(self, image_size=224):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 6, 5), nn.MaxPool2d(2, 2),
+                                      nn.Conv2d(6, 16, 5), nn.MaxPool2d(2, 2))
+        with torch.no_grad():
+            flat = self.features(torch.zeros(1, 1, image_size, image_size)).numel()
+        self.linear = nn.Sequential(nn.Dropout(0.5), nn.Linear(flat, 120), nn.GELU(),
+                                    nn.Linear(120, 83), nn.GELU())
+
+    def forward(self, x):
+        return self.linear(torch.flatten(self.features(x), 1))
+
+
+class SiameseNet(nn.Module):
+    def __init__(self, image_size=224, mask=True):
+        super().__init__()
+        self.backbone = SLeNet(image_size)
+        self.mask = None
+        if mask:
+            m = torch.tril(torch.ones(image_size, image_size), -3) + torch.triu(
+                torch.ones(image_size, image_size), 3)
+            self.mask = nn.Parameter(m.int(), requires_grad=False)
+
+    def forward_one(self, x):
+        return self.backbone(x)
+
+    def forward(self, x1, x2):
+        x1 = x1 / torch.amax(x1, dim=(1, 2, 3), keepdim=True)
+        x2 = x2 / torch.amax(x2, dim=(1, 2, 3), keepdim=True)
+        if self.mask is not None:
+            x1 = x1 * self.mask
+            x2 = x2 * self.mask
+        return self.forward_one(x1), self.forward_one(x2)
+
+
+class LastLayerNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.LazyLinear(2), nn.GELU(), nn.Softmax(dim=-1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def contrastive(e1, e2, y, margin=2.0):
+    d = F.pairwise_distance(e1, e2)
+    return torch.mean((1 - y) * d.pow(2) + y * torch.clamp(margin - d, min=0).pow(2))
+
+
+def main():
+    tiles_p, kept_p, split_p, class_p = sys.argv[1:5]
+    W, S, T, B = (int(a) for a in sys.argv[5:9])
+    threads = int(sys.argv[9]) if len(sys.argv) > 9 else 2
+    torch.set_num_threads(threads)
+    torch.manual_seed(30004)
+    tiles = np.fromfile(tiles_p, dtype="<f4").reshape(W, S, T, T)
+    kept = np.fromfile(kept_p, dtype="u1").reshape(W, S)
+    split = np.fromfile(split_p, dtype="i1")
+    cls = np.fromfile(class_p, dtype="<i4")
+    pairs = [(w, a, b) for w in range(W) if split[w] == 0
+             for a in range(S) for b in range(a + 1, S) if kept[w, a] and kept[w, b]]
+    x_all = torch.from_numpy(np.ascontiguousarray(tiles))
+    labels = torch.tensor([0.0 if cls[a] == cls[b] else 1.0 for _, a, b in pairs])
+    model, head = SiameseNet(T, mask=True), LastLayerNN()
+    head(torch.rand(1, 83))  # materialise the lazy layer, as HTF does
+    opt = torch.optim.Adam(list(model.parameters()) + list(head.parameters()), lr=1e-4)
+    ce = nn.CrossEntropyLoss()
+    model.train()
+    head.train()
+    order = torch.randperm(len(pairs))
+    t0 = time.perf_counter()
+    n = 0
+    for i in range(0, len(pairs), B):
+        idx = order[i:i + B]
+        w = torch.tensor([pairs[k][0] for k in idx])
+        a = torch.tensor([pairs[k][1] for k in idx])
+        b = torch.tensor([pairs[k][2] for k in idx])
+        x1 = x_all[w, a].unsqueeze(1).clone()
+        x2 = x_all[w, b].unsqueeze(1).clone()
+        y = labels[idx]
+        e1, e2 = model(x1, x2)
+        loss = 2.0 * contrastive(e1, e2, y) + ce(head(e1 - e2), y.long())
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        n += len(idx)
+    dt = time.perf_counter() - t0
+    print(f"reference: {n} pairs, batch {B}, {threads} threads, {dt:.3f} s, {n / dt:.2f} pairs/s")
+
+
+if __name__ == "__main__":
+    main()

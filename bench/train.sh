@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# bench/train.sh: training throughput of `hitwin train` against the reference
+# PyTorch model and loop (bench/reference_train.py: SiameseNet + SLeNet +
+# LastLayerNN, Adam, fp32 on CPU) on the same tiles: the small simulated data set
+# (hitwin simulate --preset small, 224-bin tiles, 78 training windows x 6 pairs),
+# batch sizes 32 and 128, one epoch each, both on the same number of threads.
+# Prints pairs/s, the ratio and our fraction of peak.
+#
+# Napkin: SLeNet forward is ~80 MFLOP per 224 tile (conv2 6->16 5x5 on 106x106 is
+# 2*16*150*106*106 = 54 MFLOP, conv1 2*6*25*220*220 = 15 MFLOP, linear.1
+# 2*44944*120 = 11 MFLOP); a training pair is 2 tiles x (forward + ~2x backward)
+# ~ 480 MFLOP. The issue quotes ~130 GFLOP/s fp32 peak for these 2-core machines
+# (AVX2 FMA at ~2.45 GHz would be 2 x 32 x 2.45 = 157 GFLOP/s), i.e. ~270 pairs/s
+# at peak.
+#   usage: bench/train.sh [BUILD_DIR] [THREADS]   (defaults: build, 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+threads=${2:-2}
+hitwin=$build/hitwin
+[ -x "$hitwin" ] || { echo "bench/train: build first ($hitwin missing)"; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
+dir=bench/data/train
+mkdir -p $dir
+if [ ! -f $dir/sim/tiles.h5 ]; then
+  $hitwin simulate --preset small --out $dir/sim --quiet > /dev/null
+  $hitwin tile $dir/sim/dataset.yaml -q > /dev/null
+fi
+store=$dir/sim/tiles.h5
+# raw arrays for the reference script (no h5py on the bench machines)
+read -r W S T T2 < <(h5ls "$store/tiles" | sed -E 's/.*\{([0-9]+), ([0-9]+), ([0-9]+), ([0-9]+)\}.*/\1 \2 \3 \4/')
+for ds in tiles qc/kept windows/split samples/class_id; do
+  out=$dir/$(echo $ds | tr / _).bin
+  [ -f "$out" ] || h5dump -d /$ds -b LE -o "$out" "$store" > /dev/null
+done
+
+peak=130
+echo "data: $store ($W windows x $S samples, tile $T); $threads threads; peak taken as $peak GFLOP/s"
+printf "%-6s %14s %14s %8s %12s\n" batch "hitwin pairs/s" "torch pairs/s" ratio "hitwin %peak"
+for B in 32 128; do
+  cat > $dir/bench_train.yaml <<YAML
+tiles: sim/tiles.h5
+batch_size: $B
+epochs: 1
+learning_rate: 1.0e-4
+output: run_$B
+YAML
+  rm -rf $dir/run_$B
+  $hitwin train $dir/bench_train.yaml -q > /dev/null
+  ours=$(sed -E 's/.*"pairs_per_s": ([0-9.]+).*/\1/' $dir/run_$B/metrics.jsonl | tail -n1)
+  ref=$(/usr/bin/python3 bench/reference_train.py $dir/tiles.bin $dir/qc_kept.bin $dir/windows_split.bin \
+        $dir/samples_class_id.bin "$W" "$S" "$T" "$B" "$threads" | sed -E 's/.* ([0-9.]+) pairs\/s/\1/')
+  awk -v b=$B -v o="$ours" -v r="$ref" -v p=$peak 'BEGIN {
+    printf "%-6d %14.1f %14.1f %8.2f %11.1f%%\n", b, o, r, o / r, 100 * o * 0.48 / p }'
+done
