@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "hitwin/dist.h"
+#include "hitwin/distance.h"
+#include "hitwin/evaluate.h"
 #include "hitwin/gpu.h"
 #include "hitwin/simulate.h"
 #include "hitwin/stages.h"
@@ -30,6 +32,8 @@ static const subcommand commands[] = {
     {"simulate", hw_simulate_main, 1, "make replicate/condition Hi-C data with known differences (MPI)"},
     {"tile", hw_tile_main, 1, "cut Hi-C files into an HDF5 tile store (MPI)"},
     {"train", hw_train_main, 1, "Siamese training on a tile store (MPI)"},
+    {"distance", hw_distance_main, 1, "embedding distances per window, with SSIM/Pearson/MSE baselines (MPI)"},
+    {"evaluate", hw_evaluate_main, 0, "score distances against a simulated truth (AUROC, AP, threshold)"},
     {"info", hw_info_main, 0, "describe a .hic/.cool/.mcool file"},
     {"dump", hw_dump_main, 0, "print pixels of a region as bedGraph2"},
     {"version", version_main, 0, "print version and GPU devices"},

@@ -1,0 +1,76 @@
+/* `hitwin distance` (docs/distance.md): per genomic window, the distances between
+ * every pair of samples that passed QC, from the Siamese embedding (the reference's
+ * distance_calculation.py, reference.md 6) and from three classical image
+ * comparisons on the same tile pairs. This header holds the measures, pure
+ * functions the stage and the tests share; the stage itself is
+ * src/stages/distance_stage.c. */
+#ifndef HITWIN_DISTANCE_H
+#define HITWIN_DISTANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The measures, in the order of the output columns. Every one is a distance
+ * (larger = more different): pairwise, cosine and the baselines turned into
+ * distances (1 - SSIM, 1 - r, MSE). */
+enum { HW_M_PAIRWISE, HW_M_COSINE, HW_M_SSIM, HW_M_PEARSON, HW_M_MSE, HW_N_MEASURES };
+extern const char *const hw_measure_names[HW_N_MEASURES]; /* pairwise cosine ssim pearson mse */
+#define HW_N_MODEL_MEASURES 2 /* the first two come from the embedding */
+
+/* Band excluded by the Pearson and MSE baselines: |i - j| < 3, the model's mask. */
+#define HW_BASELINE_BAND 3
+
+/* ---- embedding distances (PyTorch semantics, float inputs, double arithmetic) ---- */
+/* ||a - b + 1e-6||_2, torch.nn.functional.pairwise_distance(p=2, eps=1e-6). */
+double hw_euclidean_distance(const float *a, const float *b, int d);
+/* 1 - a.b / (max(||a||, 1e-8) max(||b||, 1e-8)), 1 - F.cosine_similarity. */
+double hw_cosine_distance(const float *a, const float *b, int d);
+
+/* ---- baselines -------------------------------------------------------------------- */
+/* What every baseline needs of one tile, computed once per tile (not per pair). */
+typedef struct {
+    int T;
+    double *oe;       /* [T, T] CHESS input: observed/expected, 1 where no contact */
+    uint8_t *masked;  /* [T] CHESS's unmappable rows (all of the row is the fill 1) */
+    int n_masked;
+    double *logp;     /* [T, T] log1p(value) */
+    double *norm;     /* [T, T] value / max over the tile (0 when the tile is empty) */
+} hw_tile_prep;
+
+void hw_tile_prep_init(hw_tile_prep *p, int T);
+void hw_tile_prep_free(hw_tile_prep *p);
+/* tile [T, T] raw values from the tile store; is_oe: the store already holds O/E
+ * (type oe), else the expected per diagonal is taken from the tile itself. */
+void hw_tile_prep_compute(hw_tile_prep *p, const float *tile, int is_oe);
+
+/* The O/E matrix CHESS compares, from one tile: expected E[d] = mean of the tile's
+ * diagonal d over pairs of mappable rows (a row is mappable when it holds a positive
+ * value; CHESS's expected_values on the tile); O/E = value / E[d] for value > 0 and
+ * E[d] > 0, else 1 (CHESS fills absent contacts with default_weight 1). */
+void hw_chess_oe(double *oe, const float *tile, int T);
+
+/* skimage.metrics.structural_similarity(x, y, win_size=win, data_range=range) with
+ * its defaults (uniform window, K1 0.01, K2 0.03, sample covariance), the filters as
+ * scipy.ndimage.uniform_filter (reflect, axis 0 then 1), mean over the crop of
+ * (win - 1) / 2. x, y [n, n]; work holds 7 n^2 doubles. */
+double hw_ssim_skimage(const double *x, const double *y, int n, int win, double range, double *work);
+
+/* chess.sim.compare_matrix_pair(reference=a, query=b) with its defaults (min_bins 20,
+ * mappability_cutoff 0.1, relative window 1, unmappable rows removed from both):
+ * the SSIM (similarity, not distance), NaN where CHESS returns NaN. work: 9 T^2. */
+double hw_ssim_chess(const hw_tile_prep *a, const hw_tile_prep *b, double *work);
+size_t hw_ssim_work_doubles(int T);
+
+/* Pearson r of log1p values over the upper triangle j - i >= HW_BASELINE_BAND
+ * (NaN when either side is constant). */
+double hw_pearson_log1p(const hw_tile_prep *a, const hw_tile_prep *b);
+/* Mean squared difference of the max-normalised tiles over j - i >= HW_BASELINE_BAND. */
+double hw_mse_maxnorm(const hw_tile_prep *a, const hw_tile_prep *b);
+
+/* All three baselines as distances into out[HW_M_SSIM..HW_M_MSE]. */
+void hw_baseline_distances(const hw_tile_prep *a, const hw_tile_prep *b, double *work, double *out);
+
+/* ---- the subcommand ------------------------------------------------------------------ */
+int hw_distance_main(int argc, char **argv);
+
+#endif

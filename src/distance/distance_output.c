@@ -1,0 +1,414 @@
+/* Tables and files of `hitwin distance` (include/hitwin/distance_output.h,
+ * docs/distance.md). */
+#include "hitwin/distance_output.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hitwin/error.h"
+#include "hitwin/h5_util.h"
+#include "hitwin/version.h"
+#include "hitwin/xalloc.h"
+
+/* ---- tables ------------------------------------------------------------------------ */
+
+void hw_pair_table_reserve(hw_pair_table *p, int64_t n) {
+    if (n <= p->cap) return;
+    int64_t cap = p->cap ? p->cap : 64;
+    while (cap < n) cap *= 2;
+    p->window = xrealloc(p->window, (size_t)cap * sizeof *p->window);
+    p->a = xrealloc(p->a, (size_t)cap * sizeof *p->a);
+    p->b = xrealloc(p->b, (size_t)cap * sizeof *p->b);
+    p->label = xrealloc(p->label, (size_t)cap * sizeof *p->label);
+    for (int m = 0; m < HW_N_MEASURES; m++) p->d[m] = xrealloc(p->d[m], (size_t)cap * sizeof(double));
+    p->cap = cap;
+}
+
+void hw_pair_table_free(hw_pair_table *p) {
+    free(p->window);
+    free(p->a);
+    free(p->b);
+    free(p->label);
+    for (int m = 0; m < HW_N_MEASURES; m++) free(p->d[m]);
+    memset(p, 0, sizeof *p);
+}
+
+void hw_window_table_build(hw_window_table *w, const hw_pair_table *p, const hw_tile_meta *meta) {
+    memset(w, 0, sizeof *w);
+    int64_t nw = 0;
+    for (int64_t i = 0; i < p->n; i++)
+        if (i == 0 || p->window[i] != p->window[i - 1]) nw++;
+    size_t cap = (size_t)nw + 1;
+    w->window = xcalloc(cap, sizeof *w->window);
+    w->start = xcalloc(cap, sizeof *w->start);
+    w->middle = xcalloc(cap, sizeof *w->middle);
+    w->end = xcalloc(cap, sizeof *w->end);
+    w->chrom = xcalloc(cap, sizeof *w->chrom);
+    w->split = xcalloc(cap, sizeof *w->split);
+    w->n_within = xcalloc(cap, sizeof *w->n_within);
+    w->n_between = xcalloc(cap, sizeof *w->n_between);
+    for (int m = 0; m < HW_N_MEASURES; m++) {
+        w->within[m] = xcalloc(cap, sizeof(double));
+        w->between[m] = xcalloc(cap, sizeof(double));
+        w->score[m] = xcalloc(cap, sizeof(double));
+    }
+    int64_t span = (int64_t)meta->resolution * meta->tile_size;
+    int64_t k = -1;
+    for (int64_t i0 = 0; i0 < p->n;) {
+        int64_t i1 = i0;
+        while (i1 < p->n && p->window[i1] == p->window[i0]) i1++;
+        k++;
+        int64_t win = p->window[i0];
+        w->window[k] = win;
+        w->chrom[k] = meta->win_chrom[win];
+        w->split[k] = meta->win_split[win];
+        w->start[k] = meta->win_start[win];
+        /* the reference's Middle: Start + bin_size * patch_len // 2 */
+        w->middle[k] = meta->win_start[win] + span / 2;
+        w->end[k] = meta->win_start[win] + span;
+        for (int64_t i = i0; i < i1; i++) {
+            if (p->label[i]) w->n_between[k]++;
+            else w->n_within[k]++;
+        }
+        for (int m = 0; m < HW_N_MEASURES; m++) {
+            /* pandas' mean skips NaN */
+            double s[2] = {0, 0};
+            int n[2] = {0, 0};
+            for (int64_t i = i0; i < i1; i++)
+                if (!isnan(p->d[m][i])) {
+                    s[p->label[i] ? 1 : 0] += p->d[m][i];
+                    n[p->label[i] ? 1 : 0]++;
+                }
+            w->within[m][k] = n[0] ? s[0] / n[0] : NAN;
+            w->between[m][k] = n[1] ? s[1] / n[1] : NAN;
+            double diff = w->between[m][k] - w->within[m][k];
+            w->score[m][k] = isnan(diff) ? NAN : diff > 0.0 ? diff : 0.0;
+        }
+        i0 = i1;
+    }
+    w->n = nw;
+}
+
+void hw_window_table_free(hw_window_table *w) {
+    free(w->window);
+    free(w->start);
+    free(w->middle);
+    free(w->end);
+    free(w->chrom);
+    free(w->split);
+    free(w->n_within);
+    free(w->n_between);
+    for (int m = 0; m < HW_N_MEASURES; m++) {
+        free(w->within[m]);
+        free(w->between[m]);
+        free(w->score[m]);
+    }
+    memset(w, 0, sizeof *w);
+}
+
+/* ---- formatting ------------------------------------------------------------------------ */
+
+void hw_reference_chrom(char *out, size_t cap, const char *name) {
+    snprintf(out, cap, "%s%s", strncmp(name, "chr", 3) == 0 ? "" : "chr", name);
+}
+
+void hw_format_double(char *out, size_t cap, double v) {
+    if (isnan(v)) {
+        snprintf(out, cap, "%s", "");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, cap, "%s", v > 0 ? "inf" : "-inf");
+        return;
+    }
+    /* the shortest %.Ng that reads back as the same double, as Python's repr */
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, cap, "%.*g", prec, v);
+        if (strtod(out, NULL) == v) break;
+    }
+    if (!strpbrk(out, ".e")) { /* repr(1.0) == '1.0' */
+        size_t len = strlen(out);
+        if (len + 2 < cap) memcpy(out + len, ".0", 3);
+    }
+}
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+#define MAX_OUTPUTS (1 + 2 * HW_N_MEASURES + 3 * HW_N_MEASURES)
+
+typedef struct {
+    char final[MAX_OUTPUTS][4096];
+    char tmp[MAX_OUTPUTS][4160];
+    int n;
+} out_set;
+
+static const char *add_output(out_set *o, const char *dir, const char *base, const char *suffix) {
+    int k = o->n++;
+    char name[4096];
+    snprintf(name, sizeof name, "%s/%s%s", dir, base, suffix);
+    memcpy(o->final[k], name, sizeof name);
+    snprintf(o->tmp[k], sizeof o->tmp[k], "%s.tmp-%ld", name, (long)getpid());
+    return o->tmp[k];
+}
+
+static int write_strings(hid_t loc, const char *path, char *const *strs, int64_t n) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = hw_h5_write_1d(loc, path, t, t, n, strs);
+    H5Tclose(t);
+    return rc;
+}
+
+static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_table *p,
+                    const hw_window_table *w) {
+    const hw_tile_meta *m = run->meta;
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_obj_track_times(fcpl, 0);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
+    if (f < 0) return hw_fail("%s: cannot create (directory not writable?)", path);
+    int rc = 0;
+    rc |= hw_h5_write_attr_str(f, "format", HW_DISTANCE_FORMAT);
+    rc |= hw_h5_write_attr_int(f, "format_version", HW_DISTANCE_VERSION);
+    rc |= hw_h5_write_attr_str(f, "hitwin_version", HITWIN_VERSION_STRING);
+    rc |= hw_h5_write_attr_str(f, "config", run->run_config);
+    rc |= hw_h5_write_attr_str(f, "checkpoint", run->ckpt_path);
+    rc |= hw_h5_write_attr_str(f, "tile_store", run->store_path);
+    rc |= hw_h5_write_attr_str(f, "tile_store_config", m->config_yaml ? m->config_yaml : "");
+    rc |= hw_h5_write_attr_str(f, "tile_store_version", m->version ? m->version : "");
+    rc |= hw_h5_write_attr_str(f, "split", run->split);
+    rc |= hw_h5_write_attr_int(f, "resolution", m->resolution);
+    rc |= hw_h5_write_attr_int(f, "tile_size", m->tile_size);
+    rc |= hw_h5_write_attr_int(f, "stride", m->stride);
+    char measures[256] = "";
+    for (int k = 0; k < HW_N_MEASURES; k++)
+        snprintf(measures + strlen(measures), sizeof measures - strlen(measures), "%s%s", k ? " " : "",
+                 hw_measure_names[k]);
+    rc |= hw_h5_write_attr_str(f, "measures", measures);
+    /* the checkpoint's __metadata__, one attribute per key */
+    hid_t g = H5Gcreate2(f, "checkpoint_metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) rc = -1;
+    for (int k = 0; g >= 0 && k < run->n_ckpt_meta; k++)
+        rc |= hw_h5_write_attr_str(g, run->ckpt_meta[2 * k], run->ckpt_meta[2 * k + 1]);
+    if (g >= 0) H5Gclose(g);
+
+    int S = m->n_samples;
+    rc |= write_strings(f, "samples/name", m->sample_name, S);
+    rc |= write_strings(f, "samples/condition", m->condition, S);
+    rc |= write_strings(f, "samples/replicate", m->replicate, S);
+    rc |= hw_h5_write_1d(f, "samples/class_id", H5T_STD_I32LE, H5T_NATIVE_INT32, S, m->class_id);
+
+    /* pairs */
+    int64_t P = p->n;
+    char **chrom = xcalloc((size_t)P + 1, sizeof *chrom), **na = xcalloc((size_t)P + 1, sizeof *na),
+         **nb = xcalloc((size_t)P + 1, sizeof *nb);
+    int64_t *start = xcalloc((size_t)P + 1, sizeof *start);
+    for (int64_t i = 0; i < P; i++) {
+        chrom[i] = m->chrom_name[m->win_chrom[p->window[i]]];
+        start[i] = m->win_start[p->window[i]];
+        na[i] = m->sample_name[p->a[i]];
+        nb[i] = m->sample_name[p->b[i]];
+    }
+    rc |= hw_h5_write_1d(f, "pairs/window", H5T_STD_I64LE, H5T_NATIVE_INT64, P, p->window);
+    rc |= write_strings(f, "pairs/chrom", chrom, P);
+    rc |= hw_h5_write_1d(f, "pairs/start", H5T_STD_I64LE, H5T_NATIVE_INT64, P, start);
+    rc |= hw_h5_write_1d(f, "pairs/sample_a", H5T_STD_I32LE, H5T_NATIVE_INT32, P, p->a);
+    rc |= hw_h5_write_1d(f, "pairs/sample_b", H5T_STD_I32LE, H5T_NATIVE_INT32, P, p->b);
+    rc |= write_strings(f, "pairs/name_a", na, P);
+    rc |= write_strings(f, "pairs/name_b", nb, P);
+    rc |= hw_h5_write_1d(f, "pairs/label", H5T_STD_I8LE, H5T_NATIVE_INT8, P, p->label);
+    char path_buf[128];
+    for (int k = 0; k < HW_N_MEASURES; k++) {
+        snprintf(path_buf, sizeof path_buf, "pairs/%s", hw_measure_names[k]);
+        rc |= hw_h5_write_1d(f, path_buf, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, P, p->d[k]);
+    }
+    free(chrom);
+    free(na);
+    free(nb);
+    free(start);
+
+    /* windows */
+    int64_t W = w->n;
+    char **wchrom = xcalloc((size_t)W + 1, sizeof *wchrom);
+    for (int64_t i = 0; i < W; i++) wchrom[i] = m->chrom_name[w->chrom[i]];
+    rc |= hw_h5_write_1d(f, "windows/window", H5T_STD_I64LE, H5T_NATIVE_INT64, W, w->window);
+    rc |= write_strings(f, "windows/chrom", wchrom, W);
+    rc |= hw_h5_write_1d(f, "windows/start", H5T_STD_I64LE, H5T_NATIVE_INT64, W, w->start);
+    rc |= hw_h5_write_1d(f, "windows/middle", H5T_STD_I64LE, H5T_NATIVE_INT64, W, w->middle);
+    rc |= hw_h5_write_1d(f, "windows/end", H5T_STD_I64LE, H5T_NATIVE_INT64, W, w->end);
+    rc |= hw_h5_write_1d(f, "windows/split", H5T_STD_I8LE, H5T_NATIVE_INT8, W, w->split);
+    rc |= hw_h5_write_1d(f, "windows/n_within", H5T_STD_I32LE, H5T_NATIVE_INT32, W, w->n_within);
+    rc |= hw_h5_write_1d(f, "windows/n_between", H5T_STD_I32LE, H5T_NATIVE_INT32, W, w->n_between);
+    for (int k = 0; k < HW_N_MEASURES; k++) {
+        const char *kind[3] = {"within", "between", "score"};
+        double *col[3] = {w->within[k], w->between[k], w->score[k]};
+        for (int c = 0; c < 3; c++) {
+            snprintf(path_buf, sizeof path_buf, "windows/%s_%s", hw_measure_names[k], kind[c]);
+            rc |= hw_h5_write_1d(f, path_buf, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, W, col[c]);
+        }
+    }
+    free(wchrom);
+    if (H5Fclose(f) < 0) rc = -1;
+    if (rc) return hw_fail("%s: writing the distance file failed", path);
+    return 0;
+}
+
+/* Row orders of the reference's CSV files: chromosome as a string, then start
+ * descending (raw) or ascending (summary). */
+typedef struct {
+    char chrom[128];
+    int64_t start;
+    int64_t row; /* window table row */
+} csv_key;
+
+static int cmp_desc(const void *x, const void *y) {
+    const csv_key *a = x, *b = y;
+    int c = strcmp(a->chrom, b->chrom);
+    if (c) return c;
+    return a->start < b->start ? 1 : a->start > b->start ? -1 : 0;
+}
+
+static int cmp_asc(const void *x, const void *y) {
+    const csv_key *a = x, *b = y;
+    int c = strcmp(a->chrom, b->chrom);
+    if (c) return c;
+    return a->start < b->start ? -1 : a->start > b->start ? 1 : 0;
+}
+
+static csv_key *sorted_windows(const hw_window_table *w, const hw_tile_meta *m, int ascending,
+                               int plain_names) {
+    csv_key *k = xcalloc((size_t)w->n + 1, sizeof *k);
+    for (int64_t i = 0; i < w->n; i++) {
+        const char *name = m->chrom_name[w->chrom[i]];
+        if (plain_names) snprintf(k[i].chrom, sizeof k[i].chrom, "%s", name);
+        else hw_reference_chrom(k[i].chrom, sizeof k[i].chrom, name);
+        k[i].start = w->start[i];
+        k[i].row = i;
+    }
+    qsort(k, (size_t)w->n, sizeof *k, ascending ? cmp_asc : cmp_desc);
+    return k;
+}
+
+static const char *model_name_of(int measure) {
+    return measure < HW_N_MODEL_MEASURES ? "SLeNet" : "baseline";
+}
+
+static int write_raw_csv(const char *path, int measure, const hw_pair_table *p,
+                         const hw_window_table *w, const int64_t *first_pair, const hw_tile_meta *m) {
+    FILE *fp = fopen(path, "w");
+    if (!fp) return hw_fail("%s: cannot create: %s", path, strerror(errno));
+    fprintf(fp, "Chromosome,Start,Middle,distances,labels,labels_siam,model_name,distance_measure,"
+                "bin_size,patch_len\n");
+    csv_key *k = sorted_windows(w, m, 0, 0);
+    char num[64];
+    for (int64_t r = 0; r < w->n; r++) {
+        int64_t row = k[r].row;
+        for (int64_t i = first_pair[row]; i < first_pair[row + 1]; i++) {
+            hw_format_double(num, sizeof num, p->d[measure][i]);
+            fprintf(fp, "%s,%lld,%lld,%s,\"(%d, %d)\",%s,%s,%s,%d,%d\n", k[r].chrom,
+                    (long long)w->start[row], (long long)w->middle[row], num, p->a[i], p->b[i],
+                    p->label[i] ? "between" : "within", model_name_of(measure),
+                    hw_measure_names[measure], m->resolution, m->tile_size);
+        }
+    }
+    free(k);
+    if (ferror(fp) | (fclose(fp) != 0)) return hw_fail("%s: write failed", path);
+    return 0;
+}
+
+static int write_summary_csv(const char *path, int measure, const hw_window_table *w,
+                             const hw_tile_meta *m) {
+    FILE *fp = fopen(path, "w");
+    if (!fp) return hw_fail("%s: cannot create: %s", path, strerror(errno));
+    fprintf(fp, "Chromosome,Start,Middle,between,within,distance_simple,model_name,distance_measure,"
+                "bin_size,patch_len\n");
+    csv_key *k = sorted_windows(w, m, 1, 0);
+    char b[64], wi[64], s[64];
+    for (int64_t r = 0; r < w->n; r++) {
+        int64_t row = k[r].row;
+        hw_format_double(b, sizeof b, w->between[measure][row]);
+        hw_format_double(wi, sizeof wi, w->within[measure][row]);
+        hw_format_double(s, sizeof s, w->score[measure][row]);
+        fprintf(fp, "%s,%lld,%lld,%s,%s,%s,%s,%s,%d,%d\n", k[r].chrom, (long long)w->start[row],
+                (long long)w->middle[row], b, wi, s, model_name_of(measure), hw_measure_names[measure],
+                m->resolution, m->tile_size);
+    }
+    free(k);
+    if (ferror(fp) | (fclose(fp) != 0)) return hw_fail("%s: write failed", path);
+    return 0;
+}
+
+/* bedGraph: one interval per window, centred on Middle and stride * resolution wide,
+ * so consecutive windows tile the chromosome without overlapping (bedGraph and
+ * bigWig need non-overlapping intervals); sorted by chromosome name then start
+ * (sort -k1,1 -k2,2n), NaN windows left out. */
+static int write_bedgraph(const char *path, const hw_distance_run *run, int measure, int kind,
+                          const hw_window_table *w) {
+    const hw_tile_meta *m = run->meta;
+    static const char *kinds[3] = {"within", "between", "score"};
+    const double *col = kind == 0 ? w->within[measure] : kind == 1 ? w->between[measure] : w->score[measure];
+    FILE *fp = fopen(path, "w");
+    if (!fp) return hw_fail("%s: cannot create: %s", path, strerror(errno));
+    fprintf(fp, "track type=bedGraph name=\"%s %s %s\" description=\"hitwin distance: %s, %s "
+                "%s\" visibility=full autoScale=on\n",
+            run->ckpt_base, hw_measure_names[measure], kinds[kind], run->ckpt_base,
+            hw_measure_names[measure],
+            kind == 2 ? "Twins score max(between - within, 0)" : kind == 0 ? "mean within-condition distance"
+                                                                           : "mean between-condition distance");
+    csv_key *k = sorted_windows(w, m, 1, 1);
+    int64_t step = (int64_t)m->stride * m->resolution;
+    char num[64];
+    for (int64_t r = 0; r < w->n; r++) {
+        int64_t row = k[r].row;
+        if (isnan(col[row])) continue;
+        int64_t lo = w->middle[row] - step / 2;
+        hw_format_double(num, sizeof num, col[row]);
+        fprintf(fp, "%s\t%lld\t%lld\t%s\n", k[r].chrom, (long long)lo, (long long)(lo + step), num);
+    }
+    free(k);
+    if (ferror(fp) | (fclose(fp) != 0)) return hw_fail("%s: write failed", path);
+    return 0;
+}
+
+int hw_distance_write(const hw_distance_run *run, const hw_pair_table *p, const hw_window_table *w) {
+    out_set o = {.n = 0};
+    int64_t *first_pair = xcalloc((size_t)w->n + 2, sizeof *first_pair);
+    for (int64_t i = 0, r = 0; r < w->n; r++) {
+        first_pair[r] = i;
+        while (i < p->n && p->window[i] == w->window[r]) i++;
+        first_pair[r + 1] = i;
+    }
+    char suffix[256];
+    int rc = write_h5(add_output(&o, run->out_dir, run->ckpt_base, "_distances.h5"), run, p, w);
+    for (int k = 0; !rc && k < HW_N_MEASURES; k++) {
+        snprintf(suffix, sizeof suffix, "_%s_distances_raw.csv", hw_measure_names[k]);
+        rc = write_raw_csv(add_output(&o, run->out_dir, run->ckpt_base, suffix), k, p, w, first_pair,
+                           run->meta);
+        snprintf(suffix, sizeof suffix, "_%s_distances_summary.csv", hw_measure_names[k]);
+        if (!rc)
+            rc = write_summary_csv(add_output(&o, run->out_dir, run->ckpt_base, suffix), k, w, run->meta);
+        static const char *kinds[3] = {"within", "between", "score"};
+        for (int c = 0; !rc && c < 3; c++) {
+            snprintf(suffix, sizeof suffix, "_%s_%s.bedgraph", hw_measure_names[k], kinds[c]);
+            rc = write_bedgraph(add_output(&o, run->out_dir, run->ckpt_base, suffix), run, k, c, w);
+        }
+    }
+    free(first_pair);
+    int renamed = 0;
+    for (; !rc && renamed < o.n; renamed++)
+        if (rename(o.tmp[renamed], o.final[renamed]) != 0) {
+            rc = hw_fail("%s: cannot rename %s into place: %s", o.final[renamed], o.tmp[renamed],
+                         strerror(errno));
+            break;
+        }
+    if (rc) { /* nothing half-written: no temporaries, and not part of a set either */
+        for (int k = 0; k < o.n; k++) unlink(o.tmp[k]);
+        for (int k = 0; k < renamed; k++) unlink(o.final[k]);
+    }
+    return rc;
+}

@@ -1,0 +1,265 @@
+/* `hitwin evaluate DISTANCES.h5 --truth truth.bed|truth.bedgraph [--json OUT]`
+ * (docs/distance.md): per measure, AUROC and average precision of the per-window
+ * Twins score against the planted changes, and the reference's replicate/condition
+ * separation of the pair distances (KDE threshold, reference.md 7.7). */
+#include <getopt.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hitwin/distance.h"
+#include "hitwin/distance_output.h"
+#include "hitwin/error.h"
+#include "hitwin/evaluate.h"
+#include "hitwin/h5_util.h"
+#include "hitwin/log.h"
+#include "hitwin/xalloc.h"
+
+#define NAME_W 128
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: hitwin evaluate DISTANCES.h5 --truth TRUTH [options]\n"
+            "Score the per-window Twins score of every measure against a simulated truth.\n"
+            "  -t, --truth FILE          truth.bed (planted changes) or truth.bedgraph (magnitudes)\n"
+            "  -m, --min-magnitude X     bedGraph: a window is a change when the largest magnitude\n"
+            "                            overlapping its tile span exceeds X (default 0.5)\n"
+            "  -j, --json FILE           also write the results as JSON\n"
+            "  -h, --help\n"
+            "BED: a window is a change when its tile span overlaps a change of strength > 0.\n");
+}
+
+typedef struct {
+    int64_t nw, np;
+    char *chrom;   /* [nw * NAME_W] */
+    int64_t *start, *end;
+    double *score[HW_N_MEASURES];
+    int8_t *label; /* pairs */
+    double *dist[HW_N_MEASURES];
+} dist_file;
+
+static void dist_file_free(dist_file *f) {
+    free(f->chrom);
+    free(f->start);
+    free(f->end);
+    free(f->label);
+    for (int q = 0; q < HW_N_MEASURES; q++) free(f->score[q]), free(f->dist[q]);
+}
+
+static int load_distances(const char *path, dist_file *d) {
+    memset(d, 0, sizeof *d);
+    hw_h5_quiet();
+    if (access(path, R_OK) != 0) return hw_fail("%s: cannot open distance file", path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return hw_fail("%s: not an HDF5 file (or truncated)", path);
+    char fmt[64] = "";
+    if (hw_h5_attr_str(f, "format", fmt, sizeof fmt) <= 0 || strcmp(fmt, HW_DISTANCE_FORMAT) != 0) {
+        H5Fclose(f);
+        return hw_fail("%s: not a hitwin distance file (attribute format is not '%s')", path,
+                       HW_DISTANCE_FORMAT);
+    }
+    int rc = 0;
+    d->nw = hw_h5_len(f, "windows/start");
+    d->np = hw_h5_len(f, "pairs/label");
+    if (d->nw < 0 || d->np < 0) rc = -1;
+    if (!rc) {
+        d->chrom = xcalloc((size_t)d->nw * NAME_W + 1, 1);
+        d->start = xcalloc((size_t)d->nw + 1, sizeof *d->start);
+        d->end = xcalloc((size_t)d->nw + 1, sizeof *d->end);
+        d->label = xcalloc((size_t)d->np + 1, sizeof *d->label);
+        rc |= hw_h5_read_strings(f, "windows/chrom", d->nw, NAME_W, d->chrom);
+        rc |= hw_h5_read_slice(f, "windows/start", H5T_NATIVE_INT64, 0, d->nw, d->start);
+        rc |= hw_h5_read_slice(f, "windows/end", H5T_NATIVE_INT64, 0, d->nw, d->end);
+        rc |= hw_h5_read_slice(f, "pairs/label", H5T_NATIVE_INT8, 0, d->np, d->label);
+        char p[128];
+        for (int q = 0; q < HW_N_MEASURES; q++) {
+            d->score[q] = xcalloc((size_t)d->nw + 1, sizeof(double));
+            d->dist[q] = xcalloc((size_t)d->np + 1, sizeof(double));
+            snprintf(p, sizeof p, "windows/%s_score", hw_measure_names[q]);
+            rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->score[q]);
+            snprintf(p, sizeof p, "pairs/%s", hw_measure_names[q]);
+            rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->np, d->dist[q]);
+        }
+    }
+    H5Fclose(f);
+    if (rc) {
+        dist_file_free(d);
+        return hw_fail("%s: distance file is incomplete or corrupt (missing tables)", path);
+    }
+    return 0;
+}
+
+typedef struct {
+    double auroc, ap;
+    int64_t n_pos, n_neg, n_scored;
+    hw_separation sep;
+    int64_t n_within, n_between;
+} measure_result;
+
+static void json_num(FILE *fp, double v) {
+    if (isnan(v) || isinf(v)) fputs("null", fp);
+    else fprintf(fp, "%.17g", v);
+}
+
+static void json_str(FILE *fp, const char *s) {
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', fp);
+        if ((unsigned char)*s < 0x20) fprintf(fp, "\\u%04x", *s);
+        else fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static int write_json(const char *path, const char *dist_path, const char *truth_path, const hw_truth *t,
+                      double min_mag, const measure_result *r) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) return hw_fail("%s: cannot create", path);
+    fputs("{\n  \"distances\": ", fp);
+    json_str(fp, dist_path);
+    fputs(",\n  \"truth\": ", fp);
+    json_str(fp, truth_path);
+    fprintf(fp, ",\n  \"truth_mode\": \"%s\",\n  \"min_magnitude\": ", t->bedgraph ? "bedgraph" : "bed");
+    json_num(fp, t->bedgraph ? min_mag : NAN);
+    fputs(",\n  \"threshold_method\": \"gaussian_kde (Scott), 200-point grid, first crossing\",\n"
+          "  \"measures\": {\n", fp);
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        const measure_result *m = &r[q];
+        fprintf(fp, "    \"%s\": {\"auroc\": ", hw_measure_names[q]);
+        json_num(fp, m->auroc);
+        fputs(", \"average_precision\": ", fp);
+        json_num(fp, m->ap);
+        fprintf(fp, ", \"positives\": %lld, \"negatives\": %lld, \"windows_scored\": %lld, "
+                    "\"within_pairs\": %lld, \"between_pairs\": %lld, \"threshold\": ",
+                (long long)m->n_pos, (long long)m->n_neg, (long long)m->n_scored,
+                (long long)m->n_within, (long long)m->n_between);
+        json_num(fp, m->sep.threshold);
+        fputs(", \"replicate_rate\": ", fp);
+        json_num(fp, m->sep.replicate_rate);
+        fputs(", \"condition_rate\": ", fp);
+        json_num(fp, m->sep.condition_rate);
+        fputs(", \"mean_rate\": ", fp);
+        json_num(fp, m->sep.mean_rate);
+        fputs(", \"separation_index\": ", fp);
+        json_num(fp, m->sep.separation);
+        fprintf(fp, "}%s\n", q + 1 < HW_N_MEASURES ? "," : "");
+    }
+    fputs("  }\n}\n", fp);
+    int bad = ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+        unlink(tmp);
+        return hw_fail("%s: write failed", path);
+    }
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        return hw_fail("%s: cannot rename %s into place", path, tmp);
+    }
+    return 0;
+}
+
+int hw_evaluate_main(int argc, char **argv) {
+    static const struct option opts[] = {{"truth", required_argument, 0, 't'},
+                                         {"min-magnitude", required_argument, 0, 'm'},
+                                         {"json", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *truth_path = NULL, *json_path = NULL;
+    double min_mag = 0.5;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:m:j:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': truth_path = optarg; break;
+        case 'j': json_path = optarg; break;
+        case 'm': {
+            char *end;
+            min_mag = strtod(optarg, &end);
+            if (*end || !isfinite(min_mag)) {
+                log_error("--min-magnitude %s: expected a number", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1 || !truth_path) {
+        if (optind == argc - 1) log_error("--truth is required");
+        usage(stderr);
+        return 2;
+    }
+    const char *dist_path = argv[optind];
+    dist_file df;
+    if (load_distances(dist_path, &df) != 0) {
+        log_error("%s", hw_error());
+        return 1;
+    }
+    hw_truth truth;
+    if (hw_truth_load(truth_path, &truth) != 0) {
+        log_error("%s", hw_error());
+        dist_file_free(&df);
+        return 1;
+    }
+    uint8_t *y = xcalloc((size_t)df.nw + 1, 1);
+    for (int64_t i = 0; i < df.nw; i++)
+        y[i] = (uint8_t)hw_truth_label(&truth, df.chrom + i * NAME_W, df.start[i], df.end[i], min_mag);
+
+    measure_result r[HW_N_MEASURES];
+    double *w = xcalloc((size_t)df.np + 1, sizeof *w), *b = xcalloc((size_t)df.np + 1, sizeof *b);
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        measure_result *m = &r[q];
+        memset(m, 0, sizeof *m);
+        for (int64_t i = 0; i < df.nw; i++) {
+            if (isnan(df.score[q][i])) continue;
+            m->n_scored++;
+            if (y[i]) m->n_pos++;
+            else m->n_neg++;
+        }
+        m->auroc = hw_auroc(df.score[q], y, df.nw);
+        m->ap = hw_average_precision(df.score[q], y, df.nw);
+        int64_t nw = 0, nb = 0;
+        for (int64_t i = 0; i < df.np; i++) {
+            double v = df.dist[q][i];
+            if (!isfinite(v)) continue;
+            if (df.label[i]) b[nb++] = v;
+            else w[nw++] = v;
+        }
+        m->n_within = nw;
+        m->n_between = nb;
+        hw_kde_separation(w, nw, b, nb, 200, &m->sep);
+    }
+    free(w);
+    free(b);
+
+    printf("distances: %s\ntruth: %s (%s", dist_path, truth_path, truth.bedgraph ? "bedGraph" : "BED");
+    if (truth.bedgraph) printf(", change = magnitude > %g", min_mag);
+    printf("), %lld windows\n", (long long)df.nw);
+    printf("threshold: first crossing of Gaussian KDEs (Scott) of within/between pair distances, "
+           "200-point grid\n");
+    printf("%-9s %8s %8s %6s %6s %11s %9s %9s %9s %9s\n", "measure", "AUROC", "AP", "pos", "neg",
+           "threshold", "repl_rate", "cond_rate", "mean_rate", "separation");
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        const measure_result *m = &r[q];
+        printf("%-9s %8.4f %8.4f %6lld %6lld %11.5g %9.4f %9.4f %9.4f %9.4f\n", hw_measure_names[q],
+               m->auroc, m->ap, (long long)m->n_pos, (long long)m->n_neg, m->sep.threshold,
+               m->sep.replicate_rate, m->sep.condition_rate, m->sep.mean_rate, m->sep.separation);
+    }
+    int rc = 0;
+    if (r[0].n_pos == 0) printf("note: no window overlaps a change: AUROC and AP are undefined (nan)\n");
+    else if (r[0].n_neg == 0) printf("note: every window overlaps a change: AUROC is undefined (nan)\n");
+    fflush(stdout);
+    if (json_path && write_json(json_path, dist_path, truth_path, &truth, min_mag, r) != 0) {
+        log_error("%s", hw_error());
+        rc = 1;
+    }
+    free(y);
+    hw_truth_free(&truth);
+    dist_file_free(&df);
+    return rc;
+}

@@ -1,0 +1,13 @@
+# hitwin distance / hitwin evaluate (docs/distance.md): measures against chess-hic,
+# numpy and hand values, metrics against hand-computed examples and scipy, and the
+# stage end to end on simulated data (1 vs 2 ranks, embed-once, formats, errors).
+
+# A random-init checkpoint for the integration test (hw_model_create + hw_model_save).
+add_executable(distance_make_ckpt ${PROJECT_SOURCE_DIR}/tests/integration/distance_make_ckpt.c)
+target_link_libraries(distance_make_ckpt PRIVATE hitwin_core)
+
+hw_test(test_distance_measures SOURCES unit/test_distance_measures.c LABELS unit)
+hw_test(test_evaluate_metrics SOURCES unit/test_evaluate_metrics.c LABELS unit)
+hw_test(test_distance_stage SOURCES integration/test_distance_stage.c LABELS integration mpi
+        ARGS $<TARGET_FILE:distance_make_ckpt> ${MPIEXEC_EXECUTABLE})
+set_tests_properties(test_distance_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)
