@@ -1,1 +1,390 @@
-int main(void){return 77;}
+/* `hitwin distance` and `hitwin evaluate` end to end on simulated data:
+ *   - a 2+2 data set from `hitwin simulate --preset small`, tiled by `hitwin tile`;
+ *   - a random-init checkpoint (hw_model_create + hw_model_save, mask on);
+ *   - 1 and 2 ranks give identical tables (h5diff) and identical CSV/bedGraph files;
+ *   - the embed-once distances equal a direct per-pair computation through
+ *     hw_model_embed (eval mode: a dropout-on forward would be far off), and the
+ *     baselines equal the measures on the tiles read back;
+ *   - the reference CSV files have the exact header, rows and order; bedGraphs are
+ *     sorted, non-overlapping, with a track line;
+ *   - a checkpoint directory gives one output set per backbone checkpoint, heads and
+ *     unrelated files skipped;
+ *   - bad input: exact one-line messages, exit 1, nothing written;
+ *   - `hitwin evaluate` on the result: table, JSON, truth from the simulation.
+ * Arguments: the distance_make_ckpt helper and mpiexec. */
+#define _GNU_SOURCE /* strchrnul */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <hdf5.h>
+
+#include "hitwin/distance.h"
+#include "hitwin/error.h"
+#include "hitwin/h5_util.h"
+#include "hitwin/model.h"
+#include "hitwin/tile_store.h"
+#include "hitwin/xalloc.h"
+#include "test_util.h"
+
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
+static const char *hitwin, *mkckpt, *mpiexec;
+static char dir[256];
+static char err[8192];
+
+static int run(const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char full[4600];
+    snprintf(full, sizeof full, "( %s ) > %s/stdout.txt 2> %s/stderr.txt", cmd, dir, dir);
+    int rc = system(full);
+    char path[512];
+    snprintf(path, sizeof path, "%s/stderr.txt", dir);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(err, 1, sizeof err - 1, f) : 0;
+    err[n] = '\0';
+    if (f) fclose(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+static int exists(const char *fmt, ...) {
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int count_files(const char *sub) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls -A %s/%s | wc -l", dir, sub);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p && fscanf(p, "%d", &n) != 1) n = -1;
+    if (p) pclose(p);
+    return n;
+}
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = xmalloc((size_t)n + 1);
+    s[fread(s, 1, (size_t)n, f)] = '\0';
+    fclose(f);
+    return s;
+}
+
+static const char *measures[] = {"pairwise", "cosine", "ssim", "pearson", "mse"};
+
+static void check_output_set(const char *out, const char *base) {
+    CHECK(exists("%s/%s/%s_distances.h5", dir, out, base));
+    for (int m = 0; m < 5; m++) {
+        CHECK(exists("%s/%s/%s_%s_distances_raw.csv", dir, out, base, measures[m]));
+        CHECK(exists("%s/%s/%s_%s_distances_summary.csv", dir, out, base, measures[m]));
+        CHECK(exists("%s/%s/%s_%s_within.bedgraph", dir, out, base, measures[m]));
+        CHECK(exists("%s/%s/%s_%s_between.bedgraph", dir, out, base, measures[m]));
+        CHECK(exists("%s/%s/%s_%s_score.bedgraph", dir, out, base, measures[m]));
+    }
+}
+
+/* The pairs table of a distance file. */
+typedef struct {
+    int64_t n;
+    int64_t *window;
+    int32_t *a, *b;
+    int8_t *label;
+    double *d[5];
+} pairs;
+
+static int read_pairs(const char *path, pairs *p) {
+    memset(p, 0, sizeof *p);
+    hw_h5_quiet();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return -1;
+    p->n = hw_h5_len(f, "pairs/label");
+    p->window = xcalloc((size_t)p->n + 1, sizeof *p->window);
+    p->a = xcalloc((size_t)p->n + 1, sizeof *p->a);
+    p->b = xcalloc((size_t)p->n + 1, sizeof *p->b);
+    p->label = xcalloc((size_t)p->n + 1, sizeof *p->label);
+    int rc = hw_h5_read_slice(f, "pairs/window", H5T_NATIVE_INT64, 0, p->n, p->window);
+    rc |= hw_h5_read_slice(f, "pairs/sample_a", H5T_NATIVE_INT32, 0, p->n, p->a);
+    rc |= hw_h5_read_slice(f, "pairs/sample_b", H5T_NATIVE_INT32, 0, p->n, p->b);
+    rc |= hw_h5_read_slice(f, "pairs/label", H5T_NATIVE_INT8, 0, p->n, p->label);
+    for (int m = 0; m < 5; m++) {
+        char name[64];
+        snprintf(name, sizeof name, "pairs/%s", measures[m]);
+        p->d[m] = xcalloc((size_t)p->n + 1, sizeof(double));
+        rc |= hw_h5_read_slice(f, name, H5T_NATIVE_DOUBLE, 0, p->n, p->d[m]);
+    }
+    char fmt[64] = "";
+    hw_h5_attr_str(f, "format", fmt, sizeof fmt);
+    if (strcmp(fmt, "hitwin-distances") != 0) rc = -1;
+    H5Fclose(f);
+    return rc;
+}
+
+static void free_pairs(pairs *p) {
+    free(p->window);
+    free(p->a);
+    free(p->b);
+    free(p->label);
+    for (int m = 0; m < 5; m++) free(p->d[m]);
+}
+
+/* Recompute pairs directly: each pair's two tiles embedded on their own, as a
+ * per-pair forward of the reference would, in evaluation mode. */
+static void check_direct(const char *store_path, const char *ckpt, const pairs *p) {
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    hw_tile_store *s = hw_tile_store_open(store_path);
+    CHECK(s != NULL);
+    if (!s) return;
+    const hw_tile_meta *m = hw_tile_store_meta(s);
+    int T = m->tile_size, S = m->n_samples;
+    hw_model_config cfg = {.image_size = T, .mask = 1, .dropout = 0.5f, .loss = HW_LOSS_TRIPLET,
+                           .margin = 1.0f, .temperature = 0.07f};
+    hw_model *model = hw_model_create(&cfg, 99);
+    CHECK(model && hw_model_load(model, ckpt) == 0);
+    float *tiles = xmalloc((size_t)S * T * T * sizeof(float));
+    float ea[128], eb[128];
+    double *work = xmalloc(hw_ssim_work_doubles(T) * sizeof(double));
+    hw_tile_prep pa, pb;
+    hw_tile_prep_init(&pa, T);
+    hw_tile_prep_init(&pb, T);
+    int D = hw_model_embed_dim(model), checked = 0;
+    double worst = 0.0;
+    for (int64_t i = 0; i < p->n; i += 7) { /* every 7th pair: all six pair kinds, many windows */
+        CHECK(hw_tile_store_read_window(s, p->window[i], tiles) == 0);
+        const float *ta = tiles + (size_t)p->a[i] * T * T, *tb = tiles + (size_t)p->b[i] * T * T;
+        CHECK(hw_model_embed(model, ta, 1, ea) == 0);
+        CHECK(hw_model_embed(model, tb, 1, eb) == 0);
+        double dp = hw_euclidean_distance(ea, eb, D), dc = hw_cosine_distance(ea, eb, D);
+        CHECK_NEAR(p->d[0][i], dp, 1e-9, 1e-4);
+        CHECK_NEAR(p->d[1][i], dc, 1e-12, 1e-3);
+        worst = fmax(worst, fabs(p->d[0][i] - dp) / dp);
+        CHECK_INT_EQ(p->label[i], m->class_id[p->a[i]] != m->class_id[p->b[i]]);
+        CHECK(p->a[i] < p->b[i]);
+        hw_tile_prep_compute(&pa, ta, 0);
+        hw_tile_prep_compute(&pb, tb, 0);
+        double d[HW_N_MEASURES];
+        hw_baseline_distances(&pa, &pb, work, d);
+        for (int k = 2; k < 5; k++) {
+            if (isnan(d[k])) CHECK(isnan(p->d[k][i]));
+            else CHECK(p->d[k][i] == d[k]);
+        }
+        checked++;
+    }
+    printf("direct per-pair check: %d pairs, largest relative difference %.3g (pairwise)\n", checked,
+           worst);
+    CHECK(checked > 30);
+    hw_tile_prep_free(&pa);
+    hw_tile_prep_free(&pb);
+    free(work);
+    free(tiles);
+    hw_model_free(model);
+    hw_tile_store_close(s);
+}
+
+static void check_csv(const char *out) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s/model_pairwise_distances_raw.csv", dir, out);
+    char *raw = read_text(path);
+    CHECK(raw != NULL);
+    if (!raw) return;
+    const char *hdr = "Chromosome,Start,Middle,distances,labels,labels_siam,model_name,distance_measure,"
+                      "bin_size,patch_len\n";
+    CHECK(strncmp(raw, hdr, strlen(hdr)) == 0);
+    int rows = 0;
+    long long prev_start = -1;
+    char prev_chrom[64] = "";
+    int order_ok = 1, within = 0, between = 0;
+    for (char *line = strchr(raw, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        char chrom[64], lab[64], siam[16], model[16], meas[16];
+        long long start, middle;
+        double dist;
+        int a, b, bin, patch;
+        int n = sscanf(line, "%63[^,],%lld,%lld,%lf,\"(%d, %d)\",%15[^,],%15[^,],%15[^,],%d,%d", chrom,
+                       &start, &middle, &dist, &a, &b, siam, model, meas, &bin, &patch);
+        (void)lab;
+        CHECK_INT_EQ(n, 11);
+        if (n != 11) break;
+        rows++;
+        CHECK_INT_EQ(middle - start, 1120000);
+        CHECK_STR_EQ(model, "SLeNet");
+        CHECK_STR_EQ(meas, "pairwise");
+        CHECK_INT_EQ(bin, 10000);
+        CHECK_INT_EQ(patch, 224);
+        within += !strcmp(siam, "within");
+        between += !strcmp(siam, "between");
+        /* chromosome as a string, then start descending */
+        if (!strcmp(chrom, prev_chrom)) order_ok &= start <= prev_start;
+        else order_ok &= strcmp(chrom, prev_chrom) > 0;
+        snprintf(prev_chrom, sizeof prev_chrom, "%s", chrom);
+        prev_start = start;
+    }
+    CHECK(order_ok);
+    CHECK_INT_EQ(rows, 300); /* 50 test windows x 6 pairs */
+    CHECK_INT_EQ(within, 100);
+    CHECK_INT_EQ(between, 200);
+    free(raw);
+
+    snprintf(path, sizeof path, "%s/%s/model_ssim_distances_summary.csv", dir, out);
+    char *sum = read_text(path);
+    CHECK(sum != NULL);
+    if (!sum) return;
+    const char *shdr = "Chromosome,Start,Middle,between,within,distance_simple,model_name,"
+                       "distance_measure,bin_size,patch_len\n";
+    CHECK(strncmp(sum, shdr, strlen(shdr)) == 0);
+    char *first = strchr(sum, '\n') + 1;
+    CHECK(strncmp(first, "chr2,0,1120000,", 15) == 0);
+    CHECK(strstr(first, ",baseline,ssim,10000,224\n") != NULL);
+    int srows = 0;
+    for (char *line = first; *line; line = strchr(line, '\n') + 1) srows++;
+    CHECK_INT_EQ(srows, 50);
+    free(sum);
+
+    snprintf(path, sizeof path, "%s/%s/model_pairwise_score.bedgraph", dir, out);
+    char *bg = read_text(path);
+    CHECK(bg && strncmp(bg, "track type=bedGraph name=\"model pairwise score\"", 46) == 0);
+    if (bg) {
+        long long prev_end = -1;
+        int n = 0, ok = 1;
+        for (char *line = strchr(bg, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+            char chrom[64];
+            long long s, e;
+            double v;
+            if (sscanf(line, "%63s\t%lld\t%lld\t%lf", chrom, &s, &e, &v) != 4) {
+                ok = 0;
+                break;
+            }
+            ok &= e - s == 280000 && s >= prev_end && v >= 0; /* sorted, non-overlapping */
+            prev_end = e;
+            n++;
+        }
+        CHECK(ok);
+        CHECK_INT_EQ(n, 50);
+    }
+    free(bg);
+}
+
+int main(int argc, char **argv) {
+    hitwin = getenv("HITWIN");
+    if (argc < 3 || !hitwin) {
+        fprintf(stderr, "usage: HITWIN=... %s distance_make_ckpt mpiexec\n", argv[0]);
+        return 1;
+    }
+    mkckpt = argv[1];
+    mpiexec = argv[2];
+    snprintf(dir, sizeof dir, "/tmp/hw_distance_XXXXXX");
+    if (!mkdtemp(dir)) return 1;
+
+    /* ---- data and checkpoints ---- */
+    CHECK_INT_EQ(run("%s simulate --preset small --out %s/sim --quiet", hitwin, dir), 0);
+    CHECK_INT_EQ(run("cd %s/sim && %s tile dataset.yaml -q", dir, hitwin), 0);
+    CHECK_INT_EQ(run("cd %s/sim && %s tile dataset.yaml -q -o ../notest.h5 -s split.exclude=chr2", dir,
+                     hitwin), 0);
+    CHECK_INT_EQ(run("mkdir -p %s/ck %s/o1 %s/o2 %s/od %s/bad %s/empty", dir, dir, dir, dir, dir, dir), 0);
+    CHECK_INT_EQ(run("%s %s/ck/model.safetensors 224 7 1 1", mkckpt, dir), 0); /* + model_nn */
+    CHECK_INT_EQ(run("%s %s/ck/model2.safetensors 224 8 1 0", mkckpt, dir), 0);
+    CHECK_INT_EQ(run("%s %s/small.safetensors 64 7 1 0", mkckpt, dir), 0);
+    CHECK_INT_EQ(run("echo notes > %s/ck/notes.txt && echo junk > %s/ck/junk.safetensors", dir, dir), 0);
+    char store[512];
+    snprintf(store, sizeof store, "%s/sim/tiles.h5", dir);
+
+    /* ---- 1 rank and 2 ranks ---- */
+    CHECK_INT_EQ(run("%s distance %s --checkpoint %s/ck/model.safetensors -o %s/o1 --split test", hitwin,
+                     store, dir, dir), 0);
+    check_output_set("o1", "model");
+    CHECK_INT_EQ(count_files("o1"), 26);
+    CHECK_INT_EQ(run("%s -n 2 --oversubscribe %s distance %s --checkpoint %s/ck/model.safetensors -o %s/o2 "
+                     "--split test -q", mpiexec, hitwin, store, dir, dir), 0);
+    CHECK_INT_EQ(count_files("o2"), 26);
+    CHECK_INT_EQ(run("h5diff %s/o1/model_distances.h5 %s/o2/model_distances.h5", dir, dir), 0);
+    CHECK_INT_EQ(run("for f in %s/o1/*.csv %s/o1/*.bedgraph; do cmp $f %s/o2/$(basename $f) || exit 1; "
+                     "done", dir, dir, dir), 0);
+
+    char h5[600];
+    snprintf(h5, sizeof h5, "%s/o1/model_distances.h5", dir);
+    pairs p;
+    CHECK(read_pairs(h5, &p) == 0);
+    CHECK_INT_EQ(p.n, 300);
+    char ckpt[600];
+    snprintf(ckpt, sizeof ckpt, "%s/ck/model.safetensors", dir);
+    check_direct(store, ckpt, &p);
+    free_pairs(&p);
+    check_csv("o1");
+
+    /* ---- a checkpoint directory: model and model2; model_nn, notes.txt, junk skipped ---- */
+    CHECK_INT_EQ(run("%s distance %s --checkpoint-dir %s/ck -o %s/od --split validation", hitwin, store,
+                     dir, dir), 0);
+    check_output_set("od", "model");
+    check_output_set("od", "model2");
+    CHECK_INT_EQ(count_files("od"), 52);
+    CHECK(strstr(err, "skipping") && strstr(err, "junk.safetensors (not a backbone checkpoint)"));
+    CHECK(strstr(err, "model_nn.safetensors (not a backbone checkpoint)"));
+
+    /* ---- evaluate ---- */
+    CHECK_INT_EQ(run("%s evaluate %s --truth %s/sim/truth.bed --json %s/eval.json", hitwin, h5, dir, dir), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/stdout.txt", dir);
+    char *out = read_text(path);
+    CHECK(out && strstr(out, "pairwise") && strstr(out, "AUROC") && strstr(out, "ssim"));
+    free(out);
+    snprintf(path, sizeof path, "%s/eval.json", dir);
+    char *js = read_text(path);
+    CHECK(js && strstr(js, "\"measures\"") && strstr(js, "\"pairwise\": {\"auroc\": ") &&
+          strstr(js, "\"truth_mode\": \"bed\""));
+    free(js);
+    CHECK_INT_EQ(run("%s evaluate %s --truth %s/nope.bed", hitwin, h5, dir), 1);
+    char want[1024];
+    snprintf(want, sizeof want, "hitwin: error: %s/nope.bed: cannot open truth file: No such file or directory\n", dir);
+    CHECK_STR_EQ(err, want);
+    CHECK_INT_EQ(run("%s evaluate %s --truth %s/sim/truth.bed", hitwin, store, dir), 1);
+    snprintf(want, sizeof want, "hitwin: error: %s: not a hitwin distance file (attribute format is not 'hitwin-distances')\n", store);
+    CHECK_STR_EQ(err, want);
+
+    /* ---- bad input: one line, exit 1, nothing written ---- */
+    CHECK_INT_EQ(run("%s distance %s/nope.h5 --checkpoint %s -o %s/bad", hitwin, dir, ckpt, dir), 1);
+    snprintf(want, sizeof want, "hitwin: error: %s/nope.h5: cannot open tile store\n", dir);
+    CHECK_STR_EQ(err, want);
+    CHECK_INT_EQ(run("%s distance %s --checkpoint %s/small.safetensors -o %s/bad", hitwin, store, dir, dir), 1);
+    snprintf(want, sizeof want, "hitwin: error: %s/small.safetensors: tensor mask has shape [64, 64], the "
+             "model expects [224, 224] (image size 224)\n", dir);
+    CHECK_STR_EQ(err, want);
+    CHECK_INT_EQ(run("%s distance %s --checkpoint-dir %s/empty -o %s/bad", hitwin, store, dir, dir), 1);
+    snprintf(want, sizeof want, "hitwin: error: %s/empty: no backbone checkpoints (*.safetensors holding "
+             "features.0.weight) in the directory\n", dir);
+    CHECK_STR_EQ(err, want);
+    CHECK_INT_EQ(run("%s -n 2 --oversubscribe %s distance %s/notest.h5 --checkpoint %s -o %s/bad --split test",
+                     mpiexec, hitwin, dir, ckpt, dir), 1);
+    snprintf(want, sizeof want, "hitwin: error: %s/notest.h5: no windows in split 'test' with at least two "
+             "samples passing QC\n", dir);
+    *strchrnul(err, '\n') = '\0'; /* mpiexec adds its own report below our line */
+    want[strlen(want) - 1] = '\0';
+    CHECK_STR_EQ(err, want);
+    CHECK_INT_EQ(run("%s distance %s --checkpoint %s -o %s/missing", hitwin, store, ckpt, dir), 1);
+    snprintf(want, sizeof want, "hitwin: error: %s/missing: output directory does not exist\n", dir);
+    CHECK_STR_EQ(err, want);
+    CHECK_INT_EQ(run("%s distance %s --checkpoint %s --split tset", hitwin, store, ckpt), 2);
+    CHECK_STR_EQ(err, "hitwin: error: --split tset: expected all, train, validation or test\n");
+    CHECK_INT_EQ(count_files("bad"), 0);
+
+    if (!test_failures) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    } else {
+        fprintf(stderr, "outputs kept in %s\n", dir);
+    }
+    return TEST_RESULT();
+}
