@@ -54,6 +54,21 @@ $mpi $HITWIN train "$tmp/train.yaml" --set output="$tmp/killed" --resume -q > /d
 [ "$(wc -l < "$tmp/killed/metrics.jsonl")" = 3 ] || die "a finished run was continued"
 # a state with another trajectory config is refused
 
+# ---- SIGKILL part way (1 rank, no mpiexec), then --resume: the same as uninterrupted ----------
+$HITWIN train "$tmp/train.yaml" --set output="$tmp/full1" --set batch_size=8 --set checkpoint_every_steps=3 -q \
+  > /dev/null 2>&1 || die "1-rank full run"
+$HITWIN train "$tmp/train.yaml" --set output="$tmp/k9" --set batch_size=8 --set checkpoint_every_steps=3 -q \
+  > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 500); do [ -f "$tmp/k9/state.bin" ] && break; sleep 0.01; done
+kill -9 $pid 2> /dev/null; wait $pid; st=$?
+[ $st = 137 ] || echo "note: the run ended (status $st) before SIGKILL"
+$HITWIN train "$tmp/train.yaml" --set output="$tmp/k9" --set batch_size=8 --set checkpoint_every_steps=3 --resume \
+  > /dev/null 2> "$tmp/k9.err" || die "resume after SIGKILL: $(cat "$tmp/k9.err")"
+if ! diff <(fields "$tmp/full1/metrics.jsonl") <(fields "$tmp/k9/metrics.jsonl") > "$tmp/diff.txt"; then
+  die "run resumed after SIGKILL differs from the uninterrupted one:"; cat "$tmp/diff.txt" >&2
+fi
+
 # ---- bad input ----------------------------------------------------------------------
 expect() { # expect NAME "MESSAGE" CMD...
   local name=$1 msg=$2; shift 2
