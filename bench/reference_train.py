@@ -14,6 +14,7 @@ the last optimiser step. Tiles are held in memory (the reference's dataset does)
 h5dump -b LE writes them). Prints one line: pairs, seconds, pairs/s."""
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -72,6 +73,7 @@ def contrastive(e1, e2, y, margin=2.0):
 
 
 def main():
+    warnings.filterwarnings("ignore", message="Lazy modules")
     tiles_p, kept_p, split_p, class_p = sys.argv[1:5]
     W, S, T, B = (int(a) for a in sys.argv[5:9])
     threads = int(sys.argv[9]) if len(sys.argv) > 9 else 2
