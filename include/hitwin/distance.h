@@ -33,8 +33,8 @@ typedef struct {
     double *oe;       /* [T, T] CHESS input: observed/expected, 1 where no contact */
     uint8_t *masked;  /* [T] CHESS's unmappable rows (all of the row is the fill 1) */
     int n_masked;
-    double *logp;     /* [T, T] log1p(value) */
-    double *norm;     /* [T, T] value / max over the tile (0 when the tile is empty) */
+    double *logp;     /* [T, T] log1p(value), upper band j - i >= HW_BASELINE_BAND only */
+    double *norm;     /* [T, T] value / max over the tile (0 when empty), same band */
 } hw_tile_prep;
 
 void hw_tile_prep_init(hw_tile_prep *p, int T);
@@ -50,14 +50,16 @@ void hw_tile_prep_compute(hw_tile_prep *p, const float *tile, int is_oe);
 void hw_chess_oe(double *oe, const float *tile, int T);
 
 /* skimage.metrics.structural_similarity(x, y, win_size=win, data_range=range) with
- * its defaults (uniform window, K1 0.01, K2 0.03, sample covariance), the filters as
- * scipy.ndimage.uniform_filter (reflect, axis 0 then 1), mean over the crop of
- * (win - 1) / 2. x, y [n, n]; work holds 7 n^2 doubles. */
+ * its defaults (uniform window, K1 0.01, K2 0.03, sample covariance), mean over the
+ * crop of (win - 1) / 2, where scipy's uniform_filter window lies inside the image
+ * (so its reflect padding never matters). x, y [n, n], win odd <= n; work holds
+ * 5 (n + 1)^2 doubles. */
 double hw_ssim_skimage(const double *x, const double *y, int n, int win, double range, double *work);
 
 /* chess.sim.compare_matrix_pair(reference=a, query=b) with its defaults (min_bins 20,
  * mappability_cutoff 0.1, relative window 1, unmappable rows removed from both):
- * the SSIM (similarity, not distance), NaN where CHESS returns NaN. work: 9 T^2. */
+ * the SSIM (similarity, not distance), NaN where CHESS returns NaN. work:
+ * hw_ssim_work_doubles(T). */
 double hw_ssim_chess(const hw_tile_prep *a, const hw_tile_prep *b, double *work);
 size_t hw_ssim_work_doubles(int T);
 

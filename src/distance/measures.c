@@ -98,54 +98,53 @@ void hw_tile_prep_compute(hw_tile_prep *p, const float *tile, int is_oe) {
     }
     float mx = 0.0f;
     for (size_t k = 0; k < n; k++) mx = tile[k] > mx ? tile[k] : mx;
-    for (size_t k = 0; k < n; k++) {
-        p->logp[k] = log1p((double)tile[k]);
-        p->norm[k] = mx > 0.0f ? (double)tile[k] / mx : 0.0;
-    }
+    /* Pearson and MSE read the upper band j - i >= HW_BASELINE_BAND only */
+    for (int i = 0; i < T; i++)
+        for (int j = i + HW_BASELINE_BAND; j < T; j++) {
+            size_t k = (size_t)i * T + j;
+            p->logp[k] = log1p((double)tile[k]);
+            p->norm[k] = mx > 0.0f ? (double)tile[k] / mx : 0.0;
+        }
 }
 
 /* ---- SSIM (skimage / scipy semantics) ---------------------------------------------- */
 
-/* scipy.ndimage.uniform_filter1d on one line of length n, window win (odd), mode
- * reflect: the running mean of NI_UniformFilter1D over the extended line. */
-static void uniform_line(const double *in, double *out, int n, int win, double *ext) {
-    int size1 = win / 2, size2 = win - size1 - 1;
-    for (int i = 0; i < n; i++) ext[size1 + i] = in[i];
-    for (int k = 0; k < size1; k++) ext[size1 - 1 - k] = in[k < n ? k : n - 1 - (k % n)];
-    for (int k = 0; k < size2; k++) ext[size1 + n + k] = in[k < n ? n - 1 - k : k % n];
-    double tmp = 0.0;
-    for (int k = 0; k < win; k++) tmp += ext[k];
-    tmp /= (double)win;
-    out[0] = tmp;
-    for (int i = 1; i < n; i++) {
-        tmp += (ext[i + win - 1] - ext[i - 1]) / (double)win;
-        out[i] = tmp;
+/* skimage averages S over crop(S, pad) with pad = (win - 1) / 2, and there the window
+ * of scipy's uniform_filter (odd size, centred) lies inside the image, so its reflect
+ * padding never reaches the result: every filtered value needed is the plain mean of
+ * a win x win block. Summed-area tables give each in O(1), so a pair costs ~5 n^2
+ * additions whatever the window (CHESS's window is the whole matrix). */
+static void summed_area(double *sat, const double *x, const double *y, int n, int which) {
+    size_t w = (size_t)n + 1;
+    memset(sat, 0, w * sizeof *sat);
+    for (int i = 0; i < n; i++) {
+        double row = 0.0;
+        sat[(size_t)(i + 1) * w] = 0.0;
+        for (int j = 0; j < n; j++) {
+            size_t k = (size_t)i * n + j;
+            double v = which == 0 ? x[k] : which == 1 ? y[k] : which == 2 ? x[k] * x[k]
+                     : which == 3 ? y[k] * y[k] : x[k] * y[k];
+            row += v;
+            sat[(size_t)(i + 1) * w + j + 1] = sat[(size_t)i * w + j + 1] + row;
+        }
     }
 }
 
-/* scipy.ndimage.uniform_filter(size=win): along axis 0, then axis 1. */
-static void uniform_2d(const double *in, double *out, int n, int win, double *tmp, double *line) {
-    double *col = line, *res = line + n, *ext = line + 2 * n;
-    for (int j = 0; j < n; j++) {
-        for (int i = 0; i < n; i++) col[i] = in[(size_t)i * n + j];
-        uniform_line(col, res, n, win, ext);
-        for (int i = 0; i < n; i++) tmp[(size_t)i * n + j] = res[i];
-    }
-    for (int i = 0; i < n; i++) uniform_line(tmp + (size_t)i * n, out + (size_t)i * n, n, win, ext);
+static double block_mean(const double *sat, int n, int r0, int c0, int win) {
+    size_t w = (size_t)n + 1;
+    int r1 = r0 + win, c1 = c0 + win;
+    return (sat[(size_t)r1 * w + c1] - sat[(size_t)r0 * w + c1] - sat[(size_t)r1 * w + c0] +
+            sat[(size_t)r0 * w + c0]) / ((double)win * win);
 }
 
 double hw_ssim_skimage(const double *x, const double *y, int n, int win, double range, double *work) {
-    size_t nn = (size_t)n * n;
-    double *ux = work, *uy = ux + nn, *uxx = uy + nn, *uyy = uxx + nn, *uxy = uyy + nn;
-    double *prod = uxy + nn, *tmp = prod + nn, *line = tmp + nn; /* line: 3n + win */
-    uniform_2d(x, ux, n, win, tmp, line);
-    uniform_2d(y, uy, n, win, tmp, line);
-    for (size_t k = 0; k < nn; k++) prod[k] = x[k] * x[k];
-    uniform_2d(prod, uxx, n, win, tmp, line);
-    for (size_t k = 0; k < nn; k++) prod[k] = y[k] * y[k];
-    uniform_2d(prod, uyy, n, win, tmp, line);
-    for (size_t k = 0; k < nn; k++) prod[k] = x[k] * y[k];
-    uniform_2d(prod, uxy, n, win, tmp, line);
+    if (win < 1 || win % 2 == 0 || win > n) return NAN;
+    size_t w2 = ((size_t)n + 1) * ((size_t)n + 1);
+    double *sat[5];
+    for (int k = 0; k < 5; k++) {
+        sat[k] = work + k * w2;
+        summed_area(sat[k], x, y, n, k);
+    }
     double np_ = (double)win * win, cov_norm = np_ / (np_ - 1.0);
     double c1 = (0.01 * range) * (0.01 * range), c2 = (0.03 * range) * (0.03 * range);
     int pad = (win - 1) / 2;
@@ -153,19 +152,23 @@ double hw_ssim_skimage(const double *x, const double *y, int n, int win, double 
     long count = 0;
     for (int i = pad; i < n - pad; i++)
         for (int j = pad; j < n - pad; j++) {
-            size_t k = (size_t)i * n + j;
-            double vx = cov_norm * (uxx[k] - ux[k] * ux[k]);
-            double vy = cov_norm * (uyy[k] - uy[k] * uy[k]);
-            double vxy = cov_norm * (uxy[k] - ux[k] * uy[k]);
-            double a1 = 2.0 * ux[k] * uy[k] + c1, a2 = 2.0 * vxy + c2;
-            double b1 = ux[k] * ux[k] + uy[k] * uy[k] + c1, b2 = vx + vy + c2;
+            double ux = block_mean(sat[0], n, i - pad, j - pad, win);
+            double uy = block_mean(sat[1], n, i - pad, j - pad, win);
+            double uxx = block_mean(sat[2], n, i - pad, j - pad, win);
+            double uyy = block_mean(sat[3], n, i - pad, j - pad, win);
+            double uxy = block_mean(sat[4], n, i - pad, j - pad, win);
+            double vx = cov_norm * (uxx - ux * ux);
+            double vy = cov_norm * (uyy - uy * uy);
+            double vxy = cov_norm * (uxy - ux * uy);
+            double a1 = 2.0 * ux * uy + c1, a2 = 2.0 * vxy + c2;
+            double b1 = ux * ux + uy * uy + c1, b2 = vx + vy + c2;
             sum += (a1 * a2) / (b1 * b2);
             count++;
         }
     return count ? sum / (double)count : NAN;
 }
 
-size_t hw_ssim_work_doubles(int T) { return 9 * (size_t)T * T + 8 * (size_t)T + 8; }
+size_t hw_ssim_work_doubles(int T) { return 2 * (size_t)T * T + 5 * ((size_t)T + 1) * ((size_t)T + 1); }
 
 double hw_ssim_chess(const hw_tile_prep *a, const hw_tile_prep *b, double *work) {
     int T = a->T;
@@ -181,10 +184,11 @@ double hw_ssim_chess(const hw_tile_prep *a, const hw_tile_prep *b, double *work)
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++) {
             size_t src = (size_t)keep[i] * T + keep[j], dst = (size_t)i * m + j;
-            x[dst] = a->oe[src];
-            y[dst] = b->oe[src];
-            lo = fmin(lo, fmin(x[dst], y[dst]));
-            hi = fmax(hi, fmax(x[dst], y[dst]));
+            double u = x[dst] = a->oe[src], v = y[dst] = b->oe[src];
+            lo = u < lo ? u : lo;
+            lo = v < lo ? v : lo;
+            hi = u > hi ? u : hi;
+            hi = v > hi ? v : hi;
         }
     free(keep);
     int win = m; /* relative window 1 */

@@ -162,8 +162,13 @@ static void test_oe_by_hand(void) {
     hw_tile_prep_compute(&p, t, 0);
     CHECK_INT_EQ(p.n_masked, 1);
     CHECK_INT_EQ(p.masked[2], 1);
-    CHECK_NEAR(p.norm[4], 1.0, 0, 0);
-    CHECK_NEAR(p.norm[0], 0.5, 0, 0);
+    hw_tile_prep q;
+    const float t4[16] = {8, 1, 1, 2, 1, 4, 1, 1, 1, 1, 4, 1, 2, 1, 1, 4};
+    hw_tile_prep_init(&q, 4);
+    hw_tile_prep_compute(&q, t4, 0);
+    CHECK_NEAR(q.norm[3], 0.25, 0, 0); /* (0, 3): the only pixel of the band j - i >= 3 */
+    CHECK_NEAR(q.logp[3], log1p(2.0), 0, 1e-15);
+    hw_tile_prep_free(&q);
     hw_tile_prep_compute(&p, t, 1); /* a store of type oe: values as stored, 0 -> 1 */
     CHECK_NEAR(p.oe[0], 4.0, 0, 0);
     CHECK_NEAR(p.oe[2], 1.0, 0, 0);
