@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo pipeline, from a fresh Debian 12 machine: install dependencies, build,
 # simulate a small 2+2 replicate data set with planted differences, and run every
-# stage that has landed on it with 2 MPI ranks.
+# stage on it with 2 MPI ranks: simulate, tile, train, distance, evaluate.
 #   usage: bash scripts/demo.sh [OUTPUT_DIR]    (default demo-out/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,21 @@ run build/hitwin dump "$out/control_R1.mcool" chr1:1000000-1030000 --resolution 
 echo
 echo "== 3. tile: 224 x 224-bin tiles along the diagonal into one HDF5 store"
 run mpiexec -n 2 --oversubscribe build/hitwin tile "$out/dataset.yaml"
+
 echo
-echo "Tiles are in $out/tiles.h5 (layout: docs/tile-store.md). Training, distances and"
-echo "evaluation stages join this demo as they land."
+echo "== 4. train: SLeNet Siamese network, contrastive + classifier loss, 3 epochs (a demo, not a recipe), 2 ranks"
+run mpiexec -n 2 --oversubscribe build/hitwin train configs/train-slenet.yaml \
+    --set tiles="$PWD/$out/tiles.h5" --set output="$PWD/$out/train" --set epochs=3 --set batch_size=32
+
+echo
+echo "== 5. distance: embed every tile once, distances for every pair of samples at every window"
+mkdir -p "$out/distance"
+run mpiexec -n 2 --oversubscribe build/hitwin distance "$out/tiles.h5" \
+    --checkpoint "$out/train/best.safetensors" -o "$out/distance"
+
+echo
+echo "== 6. evaluate: how well each score finds the planted changes"
+run build/hitwin evaluate "$out/distance/best_distances.h5" --truth "$out/truth.bed"
+echo
+echo "Outputs are in $out/: tiles.h5 (docs/tile-store.md), train/ (checkpoints, metrics.jsonl),"
+echo "distance/ (HDF5, the reference's CSVs, bedGraph tracks for IGV/HiGlass; docs/distance.md)."
