@@ -3,7 +3,9 @@
 # PyTorch model and loop (bench/reference_train.py: SiameseNet + SLeNet +
 # LastLayerNN, Adam, fp32 on CPU) on the same tiles: the small simulated data set
 # (hitwin simulate --preset small, 224-bin tiles, 78 training windows x 6 pairs),
-# batch sizes 32 and 128, one epoch each, both on the same number of threads.
+# batch sizes 32 and 128, one epoch each, both on the same cores: PyTorch with
+# THREADS threads, hitwin with THREADS MPI ranks of one BLAS thread each (how
+# hitwin is meant to use a machine: data-parallel ranks, docs/train.md).
 # Prints pairs/s, the ratio and our fraction of peak.
 #
 # Napkin: SLeNet forward is ~80 MFLOP per 224 tile (conv2 6->16 5x5 on 106x106 is
@@ -20,7 +22,6 @@ threads=${2:-2}
 hitwin=$build/hitwin
 [ -x "$hitwin" ] || { echo "bench/train: build first ($hitwin missing)"; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
 dir=bench/data/train
 mkdir -p $dir
 if [ ! -f $dir/sim/tiles.h5 ]; then
@@ -36,7 +37,7 @@ for ds in tiles qc/kept windows/split samples/class_id; do
 done
 
 peak=130
-echo "data: $store ($W windows x $S samples, tile $T); $threads threads; peak taken as $peak GFLOP/s"
+echo "data: $store ($W windows x $S samples, tile $T); torch $threads threads, hitwin $threads ranks; peak taken as $peak GFLOP/s"
 printf "%-6s %14s %14s %8s %12s\n" batch "hitwin pairs/s" "torch pairs/s" ratio "hitwin %peak"
 for B in 32 128; do
   cat > $dir/bench_train.yaml <<YAML
@@ -47,7 +48,8 @@ learning_rate: 1.0e-4
 output: run_$B
 YAML
   rm -rf $dir/run_$B
-  $hitwin train $dir/bench_train.yaml -q > /dev/null
+  OPENBLAS_NUM_THREADS=1 mpiexec -n $threads --oversubscribe -x OPENBLAS_NUM_THREADS \
+    $hitwin train $dir/bench_train.yaml -q > /dev/null
   ours=$(sed -E 's/.*"pairs_per_s": ([0-9.]+).*/\1/' $dir/run_$B/metrics.jsonl | tail -n1)
   ref=$(/usr/bin/python3 bench/reference_train.py $dir/tiles.bin $dir/qc_kept.bin $dir/windows_split.bin \
         $dir/samples_class_id.bin "$W" "$S" "$T" "$B" "$threads" | sed -E 's/.* ([0-9.]+) pairs\/s/\1/')

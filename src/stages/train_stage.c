@@ -611,12 +611,20 @@ static void usage(FILE *out) {
             "      --stop-after-steps N stop after N optimiser steps, as if killed (tests)\n"
             "  -q, --quiet              no progress output\n"
             "  -h, --help\n"
-            "Run with mpiexec -n N for N data-parallel ranks (the global batch is split).\n");
+            "Run with mpiexec -n N for N data-parallel ranks (the global batch is split);\n"
+            "one rank per core: each rank uses one BLAS thread unless OPENBLAS_NUM_THREADS is set.\n");
 }
+
+/* OpenBLAS, when present: its threads do not pay on SLeNet's GEMMs (measured on
+ * 2 cores, batch 32: 1 thread 52-59 pairs/s, 2 threads 54-58), while ranks
+ * scale (2 ranks x 1 thread: 80-100). So one thread per rank, one rank per core,
+ * unless the user sets OPENBLAS_NUM_THREADS. */
+extern void openblas_set_num_threads(int) __attribute__((weak));
 
 int hw_train_main(int argc, char **argv) {
     hw_dist d;
     hw_dist_init(&d, &argc, &argv);
+    if (!getenv("OPENBLAS_NUM_THREADS") && openblas_set_num_threads) openblas_set_num_threads(1);
     static const struct option opts[] = {{"set", required_argument, 0, 's'},
                                          {"resume", no_argument, 0, 'r'},
                                          {"stop-after-steps", required_argument, 0, 'S'},
