@@ -53,6 +53,9 @@ int hw_h5_read_dset_slice(hid_t dset, const char *name, hid_t mem_type, int64_t 
  * when the dataset does not hold exactly n strings or one does not fit. */
 int hw_h5_read_strings(hid_t loc, const char *path, int64_t n, size_t width, char *out);
 
+/* A 1-D dataset of variable-length UTF-8 strings (h5py reads them as str/bytes). */
+int hw_h5_write_strings(hid_t loc, const char *path, char *const *strs, int64_t n);
+
 /* Write a whole 1-D dataset, chunked and gzip-compressed when n is large. */
 int hw_h5_write_1d(hid_t loc, const char *path, hid_t file_type, hid_t mem_type, int64_t n,
                    const void *data);

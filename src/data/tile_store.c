@@ -134,15 +134,6 @@ int hw_tile_writer_close(hw_tile_writer *w) {
 
 /* ---- metadata tables ------------------------------------------------------------- */
 
-static int write_strings(hid_t loc, const char *path, char *const *strs, int64_t n) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = hw_h5_write_1d(loc, path, t, t, n, strs);
-    H5Tclose(t);
-    return rc;
-}
-
 static int write_2d(hid_t loc, const char *path, hid_t ftype, hid_t mtype, int64_t rows, int cols,
                     const void *data) {
     hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
@@ -184,12 +175,12 @@ int hw_tile_store_write_meta(const char *path, const hw_tile_meta *m) {
     rc |= hw_h5_write_attr_str(f, "type", m->type);
     rc |= hw_h5_write_attr_double(f, "min_row_coverage", m->min_row_coverage);
     rc |= hw_h5_write_attr_int(f, "n_windows", m->n_windows);
-    rc |= write_strings(f, "samples/name", m->sample_name, S);
-    rc |= write_strings(f, "samples/path", m->sample_path, S);
-    rc |= write_strings(f, "samples/condition", m->condition, S);
-    rc |= write_strings(f, "samples/replicate", m->replicate, S);
+    rc |= hw_h5_write_strings(f, "samples/name", m->sample_name, S);
+    rc |= hw_h5_write_strings(f, "samples/path", m->sample_path, S);
+    rc |= hw_h5_write_strings(f, "samples/condition", m->condition, S);
+    rc |= hw_h5_write_strings(f, "samples/replicate", m->replicate, S);
     rc |= hw_h5_write_1d(f, "samples/class_id", H5T_STD_I32LE, H5T_NATIVE_INT32, S, m->class_id);
-    rc |= write_strings(f, "chroms/name", m->chrom_name, m->n_chroms);
+    rc |= hw_h5_write_strings(f, "chroms/name", m->chrom_name, m->n_chroms);
     rc |= hw_h5_write_1d(f, "chroms/length", H5T_STD_I64LE, H5T_NATIVE_INT64, m->n_chroms,
                          m->chrom_length);
     rc |= hw_h5_write_1d(f, "chroms/split", H5T_STD_I8LE, H5T_NATIVE_INT8, m->n_chroms,

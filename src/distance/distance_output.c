@@ -155,15 +155,6 @@ static const char *add_output(out_set *o, const char *dir, const char *base, con
     return o->tmp[k];
 }
 
-static int write_strings(hid_t loc, const char *path, char *const *strs, int64_t n) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = hw_h5_write_1d(loc, path, t, t, n, strs);
-    H5Tclose(t);
-    return rc;
-}
-
 static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_table *p,
                     const hw_window_table *w) {
     const hw_tile_meta *m = run->meta;
@@ -198,9 +189,9 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
     if (g >= 0) H5Gclose(g);
 
     int S = m->n_samples;
-    rc |= write_strings(f, "samples/name", m->sample_name, S);
-    rc |= write_strings(f, "samples/condition", m->condition, S);
-    rc |= write_strings(f, "samples/replicate", m->replicate, S);
+    rc |= hw_h5_write_strings(f, "samples/name", m->sample_name, S);
+    rc |= hw_h5_write_strings(f, "samples/condition", m->condition, S);
+    rc |= hw_h5_write_strings(f, "samples/replicate", m->replicate, S);
     rc |= hw_h5_write_1d(f, "samples/class_id", H5T_STD_I32LE, H5T_NATIVE_INT32, S, m->class_id);
 
     /* pairs */
@@ -215,12 +206,12 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
         nb[i] = m->sample_name[p->b[i]];
     }
     rc |= hw_h5_write_1d(f, "pairs/window", H5T_STD_I64LE, H5T_NATIVE_INT64, P, p->window);
-    rc |= write_strings(f, "pairs/chrom", chrom, P);
+    rc |= hw_h5_write_strings(f, "pairs/chrom", chrom, P);
     rc |= hw_h5_write_1d(f, "pairs/start", H5T_STD_I64LE, H5T_NATIVE_INT64, P, start);
     rc |= hw_h5_write_1d(f, "pairs/sample_a", H5T_STD_I32LE, H5T_NATIVE_INT32, P, p->a);
     rc |= hw_h5_write_1d(f, "pairs/sample_b", H5T_STD_I32LE, H5T_NATIVE_INT32, P, p->b);
-    rc |= write_strings(f, "pairs/name_a", na, P);
-    rc |= write_strings(f, "pairs/name_b", nb, P);
+    rc |= hw_h5_write_strings(f, "pairs/name_a", na, P);
+    rc |= hw_h5_write_strings(f, "pairs/name_b", nb, P);
     rc |= hw_h5_write_1d(f, "pairs/label", H5T_STD_I8LE, H5T_NATIVE_INT8, P, p->label);
     char path_buf[128];
     for (int k = 0; k < HW_N_MEASURES; k++) {
@@ -237,7 +228,7 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
     char **wchrom = xcalloc((size_t)W + 1, sizeof *wchrom);
     for (int64_t i = 0; i < W; i++) wchrom[i] = m->chrom_name[w->chrom[i]];
     rc |= hw_h5_write_1d(f, "windows/window", H5T_STD_I64LE, H5T_NATIVE_INT64, W, w->window);
-    rc |= write_strings(f, "windows/chrom", wchrom, W);
+    rc |= hw_h5_write_strings(f, "windows/chrom", wchrom, W);
     rc |= hw_h5_write_1d(f, "windows/start", H5T_STD_I64LE, H5T_NATIVE_INT64, W, w->start);
     rc |= hw_h5_write_1d(f, "windows/middle", H5T_STD_I64LE, H5T_NATIVE_INT64, W, w->middle);
     rc |= hw_h5_write_1d(f, "windows/end", H5T_STD_I64LE, H5T_NATIVE_INT64, W, w->end);

@@ -289,3 +289,12 @@ int hw_h5_write_1d(hid_t loc, const char *path, hid_t file_type, hid_t mem_type,
     H5Sclose(sp);
     return rc;
 }
+
+int hw_h5_write_strings(hid_t loc, const char *path, char *const *strs, int64_t n) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = hw_h5_write_1d(loc, path, t, t, n, strs);
+    H5Tclose(t);
+    return rc;
+}
