@@ -15,6 +15,7 @@
  * <= 6e-6 (its lr 1e-2 steps are large). */
 #include "hitwin/error.h"
 #include "hitwin/model.h"
+#include "fixture_reader.h"
 #include "test_util.h"
 
 #include <stdint.h>
@@ -24,73 +25,7 @@
 #define WEIGHTS "tests/data/model_fixture.safetensors"
 #define S 40
 
-typedef struct {
-    char name[96];
-    int ndim;
-    int dims[8];
-    size_t n;
-    float *data;
-} FixArray;
-
-static FixArray *g_arr;
-static int g_count;
-
-static int read_u32(FILE *f, uint32_t *v) {
-    unsigned char b[4];
-    if (fread(b, 1, 4, f) != 4) return 0;
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    return 1;
-}
-
-static int load_fixture(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s (run from the repository root; regenerate with "
-                        "/usr/bin/python3 tests/fixtures/make_model_fixture.py)\n", path);
-        return 0;
-    }
-    char magic[8];
-    uint32_t version, count;
-    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "HWNNFIX", 8) != 0 || !read_u32(f, &version) ||
-        !read_u32(f, &count) || version != 1) {
-        fprintf(stderr, "%s: not a version 1 fixture\n", path);
-        fclose(f);
-        return 0;
-    }
-    g_arr = calloc(count, sizeof(FixArray));
-    for (uint32_t i = 0; i < count; i++) {
-        FixArray *a = &g_arr[i];
-        uint32_t len, nd, dim;
-        if (!read_u32(f, &len) || len >= sizeof a->name || fread(a->name, 1, len, f) != len ||
-            !read_u32(f, &nd) || nd > 8)
-            goto truncated;
-        a->ndim = (int)nd;
-        a->n = 1;
-        for (uint32_t k = 0; k < nd; k++) {
-            if (!read_u32(f, &dim)) goto truncated;
-            a->dims[k] = (int)dim;
-            a->n *= dim;
-        }
-        a->data = malloc(a->n * sizeof(float) + 1);
-        if (fread(a->data, sizeof(float), a->n, f) != a->n) goto truncated; /* little-endian host */
-        g_count++;
-    }
-    fclose(f);
-    return 1;
-truncated:
-    fprintf(stderr, "%s: truncated at array %d\n", path, g_count);
-    fclose(f);
-    return 0;
-}
-
-static const FixArray *get(const char *name) {
-    for (int i = 0; i < g_count; i++)
-        if (strcmp(g_arr[i].name, name) == 0) return &g_arr[i];
-    fprintf(stderr, "fixture has no array %s\n", name);
-    test_failures++;
-    static FixArray empty;
-    return &empty;
-}
+static int load_fixture(const char *path) { return fix_load(path, "tests/fixtures/make_model_fixture.py"); }
 
 static int *ints(const FixArray *a) {
     int *t = calloc(a->n + 1, sizeof(int));
@@ -126,7 +61,7 @@ static void compare1(const char *name, double got, double atol, double rtol) {
 }
 
 static hw_model *load_model(hw_loss_kind loss, hw_ce_form ce) {
-    hw_model_config c = {S, 1, 0.0f, loss, ce, 2.0f, loss == HW_LOSS_TRIPLET ? 1.0f : 2.0f, 0.07f};
+    hw_model_config c = {S, 1, 0.0f, loss, ce, 2.0f, loss == HW_LOSS_TRIPLET ? 1.0f : 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE};
     hw_model *m = hw_model_create(&c, 999);
     if (hw_model_load(m, WEIGHTS)) {
         fprintf(stderr, "hw_model_load: %s\n", hw_error());

@@ -7,6 +7,7 @@
  * versus a sum, a clamp) misses by orders of magnitude more.
  */
 #include "hitwin/nn.h"
+#include "fixture_reader.h"
 #include "test_util.h"
 
 #include <stdint.h>
@@ -15,85 +16,8 @@
 #define FIX_ATOL 1e-5
 #define FIX_RTOL 1e-4
 #define FIX_PATH "tests/data/nn_ops_fixture.bin"
-#define FIX_VERSION 1
 
-typedef struct {
-    char name[64];
-    int ndim;
-    int dims[8];
-    size_t n;
-    float *data;
-} FixArray;
-
-static FixArray *g_arr;
-static int g_count;
-
-static int read_u32(FILE *f, uint32_t *v) {
-    unsigned char b[4];
-    if (fread(b, 1, 4, f) != 4) return 0;
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    return 1;
-}
-
-static int load_fixture(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s (run from the repository root; regenerate with "
-                        "/usr/bin/python3 tests/fixtures/make_nn_fixtures.py)\n", path);
-        return 0;
-    }
-    char magic[8];
-    uint32_t version, count;
-    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "HWNNFIX", 8) != 0 || !read_u32(f, &version) ||
-        !read_u32(f, &count)) {
-        fprintf(stderr, "%s: not an nn fixture (bad magic)\n", path);
-        fclose(f);
-        return 0;
-    }
-    if (version != FIX_VERSION) {
-        fprintf(stderr, "%s: fixture version %u, this test reads %d; regenerate it with "
-                        "tests/fixtures/make_nn_fixtures.py\n", path, version, FIX_VERSION);
-        fclose(f);
-        return 0;
-    }
-    g_arr = calloc(count, sizeof(FixArray));
-    for (uint32_t i = 0; i < count; i++) {
-        FixArray *a = &g_arr[i];
-        uint32_t len, nd, dim;
-        if (!read_u32(f, &len) || len >= sizeof a->name || fread(a->name, 1, len, f) != len ||
-            !read_u32(f, &nd) || nd > 8)
-            goto truncated;
-        a->ndim = (int)nd;
-        a->n = 1;
-        for (uint32_t k = 0; k < nd; k++) {
-            if (!read_u32(f, &dim)) goto truncated;
-            a->dims[k] = (int)dim;
-            a->n *= dim;
-        }
-        a->data = malloc(a->n * sizeof(float) + 1);
-        for (size_t k = 0; k < a->n; k++) {
-            uint32_t bits;
-            if (!read_u32(f, &bits)) goto truncated;
-            memcpy(&a->data[k], &bits, 4);
-        }
-        g_count++;
-    }
-    fclose(f);
-    return 1;
-truncated:
-    fprintf(stderr, "%s: truncated at array %d\n", path, g_count);
-    fclose(f);
-    return 0;
-}
-
-static const FixArray *get(const char *name) {
-    for (int i = 0; i < g_count; i++)
-        if (strcmp(g_arr[i].name, name) == 0) return &g_arr[i];
-    fprintf(stderr, "fixture has no array %s\n", name);
-    test_failures++;
-    static FixArray empty;
-    return &empty;
-}
+static int load_fixture(const char *path) { return fix_load(path, "tests/fixtures/make_nn_fixtures.py"); }
 
 /* a fresh zeroed buffer with n floats */
 static float *buf(size_t n) { return calloc(n + 1, sizeof(float)); }
