@@ -26,6 +26,18 @@ typedef enum { HW_CE_REFERENCE = 0, HW_CE_LOGITS = 1 } hw_ce_form;
 
 typedef enum { HW_OPTIM_ADAM = 0, HW_OPTIM_ADAGRAD = 1 } hw_optim_kind;
 
+/* Input scaling before the per-tile max normalisation (docs/recipe.md). The zero values are
+ * the reference's (raw values, max over the whole tile), so a zeroed config and an old
+ * checkpoint keep the reference behaviour.
+ *   NONE:  raw values (reference)
+ *   LOG1P: log(1 + x)
+ *   OE:    log(1 + x / e_d), e_d the mean of diagonal d = |i - j| within the tile (an
+ *          observed / expected per tile: removes depth and the distance-decay slope) */
+typedef enum { HW_INPUT_NONE = 0, HW_INPUT_LOG1P = 1, HW_INPUT_OE = 2 } hw_input_transform;
+/* Which pixels give the per-tile maximum: WHOLE (reference: the diagonal, which the mask
+ * then zeroes) or OFFDIAG (|i - j| >= NN_DIAG_MASK_BAND, the pixels the backbone sees). */
+typedef enum { HW_NORM_WHOLE = 0, HW_NORM_OFFDIAG = 1 } hw_norm_region;
+
 typedef struct {
     int image_size;     /* tile side, 224 */
     int mask;           /* 1: zero |i - j| < 3 before the backbone */
@@ -35,6 +47,9 @@ typedef struct {
     float bias;         /* contrastive: L = bias * L_con + CE, reference default 2 */
     float margin;       /* contrastive 2, triplet 1 */
     float temperature;  /* supcon 0.07 */
+    /* additions (recipe, docs/recipe.md); zero = reference */
+    hw_input_transform input_transform;
+    hw_norm_region norm_region;
 } hw_model_config;
 
 typedef struct {

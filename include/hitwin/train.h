@@ -20,6 +20,9 @@
  *   dropout: 0.5
  *   output: train-out          # directory: checkpoints, state, metrics.jsonl
  *   checkpoint_every_steps: 0  # 0: state at epoch ends only
+ *   recipe: default            # default | reference: sets the keys below together
+ *   input_transform: log1p     # none (reference) | log1p | oe
+ *   norm_region: offdiag       # whole (reference) | offdiag
  *
  * Work is split over MPI ranks by batch shard (data parallel); every rank holds
  * the whole model and the same weights. */
@@ -54,7 +57,18 @@ typedef struct {
     double dropout;
     char *output;         /* run directory, resolved */
     int64_t checkpoint_every_steps;
+    /* additions (recipe, docs/recipe.md) */
+    hw_input_transform input_transform; /* none | log1p | oe */
+    hw_norm_region norm_region;         /* whole | offdiag */
 } hw_train_config;
+
+/* The default recipe (docs/recipe.md); `recipe: reference` restores the reference's. */
+#define HW_RECIPE_CE HW_CE_REFERENCE /* measured: no effect (docs/recipe.md) */
+#define HW_RECIPE_INPUT HW_INPUT_LOG1P
+#define HW_RECIPE_NORM HW_NORM_OFFDIAG
+#define HW_RECIPE_LR 1e-4
+const char *hw_input_transform_name(hw_input_transform k);
+const char *hw_norm_region_name(hw_norm_region k);
 
 /* Defaults (reference.md 5.1 with mask on). */
 void hw_train_config_defaults(hw_train_config *cfg);

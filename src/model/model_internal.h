@@ -54,6 +54,7 @@ struct hw_model {
     float *dh1, *dg1, *dh2; /* [n, 120], [n, 120], [n, 83] */
     float *demb;     /* [cap_views, n, 83] loss gradient w.r.t. each branch's embedding */
     float *conv_scratch;
+    double *diag_scratch; /* [S] the recipe's OE input transform */
     /* loss scratch (small, per batch) */
     float *lbuf;
     size_t lbuf_cap;

@@ -8,6 +8,7 @@
 #include "hitwin/nn.h"
 #include "hitwin/xalloc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,7 @@ hw_model *hw_model_create(const hw_model_config *cfg, uint64_t seed) {
     }
     m->params = xcalloc(m->n_params, sizeof(float));
     m->grads = xcalloc(m->n_params, sizeof(float));
+    m->diag_scratch = xcalloc((size_t)m->S, sizeof(double));
 
     /* PyTorch default init, layers in state_dict order from one stream */
     NnRng rng;
@@ -86,6 +88,7 @@ hw_model *hw_model_create(const hw_model_config *cfg, uint64_t seed) {
 void hw_model_free(hw_model *m) {
     if (!m) return;
     free(m->params);
+    free(m->diag_scratch);
     free(m->grads);
     free(m->arena);
     free(m->br);
@@ -181,16 +184,67 @@ void hw_model_reserve(hw_model *m, int n, int views) {
 
 /* ---- one branch ------------------------------------------------------------------------ */
 
+/* The recipe's input transform of one S x S tile (no gradient: the tiles are data).
+ * diag: S doubles of scratch. Negative values (none in a store) are treated as 0; NaN stays
+ * NaN, so a bad tile still ends in a non-finite loss as it does without a transform. */
+static void input_transform(float *x, const float *t, int S, hw_input_transform tr, double *diag) {
+    const size_t S2 = (size_t)S * S;
+    if (tr == HW_INPUT_NONE) {
+        memcpy(x, t, S2 * sizeof(float));
+        return;
+    }
+    if (tr == HW_INPUT_LOG1P) {
+        for (size_t k = 0; k < S2; k++) x[k] = t[k] > 0.0f ? log1pf(t[k]) : isnan(t[k]) ? t[k] : 0.0f;
+        return;
+    }
+    /* OE: mean of each diagonal |i - j| = d over the tile, then log1p(x / mean) */
+    for (int d = 0; d < S; d++) diag[d] = 0.0;
+    for (int r = 0; r < S; r++)
+        for (int c = 0; c < S; c++) {
+            float y = t[(size_t)r * S + c];
+            if (y > 0.0f) diag[r > c ? r - c : c - r] += y;
+        }
+    for (int d = 0; d < S; d++) {
+        double cnt = d == 0 ? S : 2.0 * (S - d);
+        diag[d] = diag[d] > 0.0 ? cnt / diag[d] : 0.0; /* 1 / mean */
+    }
+    for (int r = 0; r < S; r++)
+        for (int c = 0; c < S; c++) {
+            size_t k = (size_t)r * S + c;
+            float y = t[k];
+            x[k] = y > 0.0f ? log1pf((float)(y * diag[r > c ? r - c : c - r])) : isnan(y) ? y : 0.0f;
+        }
+}
+
 void hw_branch_forward(hw_model *m, int v, const float *tiles, int n, int views, int mask, int train,
                        uint64_t rng_counter) {
     hw_branch *b = &m->br[v];
     const int S = m->S;
     const size_t S2 = (size_t)S * S;
     /* SiameseNet.forward: x / amax(x) per tile (guard: an all-zero tile stays zero, where
-     * the reference gives NaN, bug 15), then the diagonal mask */
-    for (int i = 0; i < n; i++)
-        maxnorm_forward(b->x + i * S2, b->maxval + i, tiles + ((size_t)i * views + v) * S2, 1,
-                        (int)S2);
+     * the reference gives NaN, bug 15), then the diagonal mask; before it the recipe's
+     * optional input transform, and the max optionally over the off-diagonal pixels only */
+    for (int i = 0; i < n; i++) {
+        const float *t = tiles + ((size_t)i * views + v) * S2;
+        float *x = b->x + i * S2;
+        if (m->cfg.input_transform == HW_INPUT_NONE && m->cfg.norm_region == HW_NORM_WHOLE) {
+            maxnorm_forward(x, b->maxval + i, t, 1, (int)S2);
+            continue;
+        }
+        input_transform(x, t, S, m->cfg.input_transform, m->diag_scratch);
+        float mx = 0.0f;
+        if (m->cfg.norm_region == HW_NORM_OFFDIAG) {
+            for (int r = 0; r < S; r++)
+                for (int c = 0; c < S; c++)
+                    if ((r > c ? r - c : c - r) >= NN_DIAG_MASK_BAND && x[(size_t)r * S + c] > mx)
+                        mx = x[(size_t)r * S + c];
+        } else {
+            for (size_t k = 0; k < S2; k++) mx = x[k] > mx ? x[k] : mx;
+        }
+        b->maxval[i] = mx;
+        const float inv = mx > 0.0f ? 1.0f / mx : 1.0f;
+        for (size_t k = 0; k < S2; k++) x[k] *= inv;
+    }
     if (mask) diagmask_forward(b->x, b->x, NN_DIAG_MASK_BAND, n, S, S);
 
     NnConv2dDims d1 = {n, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};

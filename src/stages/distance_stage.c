@@ -145,6 +145,22 @@ static void free_ckpt(loaded_ckpt *c) {
     memset(c, 0, sizeof *c);
 }
 
+/* The value of a top-level "key: value" line of the stored config YAML; 1 when found. */
+static int config_value(const char *yaml, const char *key, char *out, size_t cap) {
+    size_t kl = strlen(key);
+    for (const char *p = yaml; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, key, kl) != 0 || p[kl] != ':') continue;
+        p += kl + 1;
+        while (*p == ' ' || *p == '"') p++;
+        size_t n = 0;
+        while (p[n] && p[n] != '\n' && p[n] != '"' && p[n] != ' ' && p[n] != '#' && n + 1 < cap) n++;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
 static int load_ckpt(const char *path, int tile_size, loaded_ckpt *c) {
     memset(c, 0, sizeof *c);
     hw_st_file f;
@@ -156,6 +172,27 @@ static int load_ckpt(const char *path, int tile_size, loaded_ckpt *c) {
     hw_st_close(&f);
     hw_model_config cfg = {.image_size = tile_size, .mask = c->mask, .dropout = 0.5f,
                            .loss = HW_LOSS_TRIPLET, .margin = 1.0f, .temperature = 0.07f};
+    /* the recipe's input scaling, from the training config stored with the checkpoint;
+     * a checkpoint without it (older, or the reference's) gets the reference's */
+    for (int i = 0; i < c->n_meta; i++) {
+        if (strcmp(c->meta[2 * i], "config") != 0) continue;
+        char v[32];
+        if (config_value(c->meta[2 * i + 1], "input_transform", v, sizeof v)) {
+            if (!strcmp(v, "log1p")) cfg.input_transform = HW_INPUT_LOG1P;
+            else if (!strcmp(v, "oe")) cfg.input_transform = HW_INPUT_OE;
+            else if (strcmp(v, "none") != 0) {
+                free_ckpt(c);
+                return hw_fail("%s: unknown input_transform '%s' in the checkpoint's config", path, v);
+            }
+        }
+        if (config_value(c->meta[2 * i + 1], "norm_region", v, sizeof v)) {
+            if (!strcmp(v, "offdiag")) cfg.norm_region = HW_NORM_OFFDIAG;
+            else if (strcmp(v, "whole") != 0) {
+                free_ckpt(c);
+                return hw_fail("%s: unknown norm_region '%s' in the checkpoint's config", path, v);
+            }
+        }
+    }
     c->model = hw_model_create(&cfg, 0);
     if (!c->model || hw_model_load(c->model, path) != 0) {
         if (!c->model) hw_fail_prefix("%s", path);

@@ -259,7 +259,9 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                           .ce_form = cfg->ce_form,
                           .bias = (float)cfg->bias,
                           .margin = (float)hw_train_margin(cfg),
-                          .temperature = (float)cfg->temperature};
+                          .temperature = (float)cfg->temperature,
+                          .input_transform = cfg->input_transform,
+                          .norm_region = cfg->norm_region};
     hw_model *model = hw_model_create(&mc, cfg->seed);
     if (!model) {
         if (rank == 0) log_error("%s", hw_error());

@@ -16,12 +16,13 @@
 static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
-    "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", NULL};
+    "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
+    "input_transform", "norm_region", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
-    "checkpoint_every_steps"
+    "checkpoint_every_steps, recipe, input_transform, norm_region"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -54,6 +55,47 @@ static int parse_ce(const char *s, hw_ce_form *k) {
     if (!strcmp(s, "reference")) *k = HW_CE_REFERENCE;
     else if (!strcmp(s, "logits")) *k = HW_CE_LOGITS;
     else return -1;
+    return 0;
+}
+
+static int parse_input(const char *s, hw_input_transform *k) {
+    if (!strcmp(s, "none")) *k = HW_INPUT_NONE;
+    else if (!strcmp(s, "log1p")) *k = HW_INPUT_LOG1P;
+    else if (!strcmp(s, "oe")) *k = HW_INPUT_OE;
+    else return -1;
+    return 0;
+}
+
+static int parse_norm(const char *s, hw_norm_region *k) {
+    if (!strcmp(s, "whole")) *k = HW_NORM_WHOLE;
+    else if (!strcmp(s, "offdiag")) *k = HW_NORM_OFFDIAG;
+    else return -1;
+    return 0;
+}
+
+const char *hw_input_transform_name(hw_input_transform k) {
+    return k == HW_INPUT_LOG1P ? "log1p" : k == HW_INPUT_OE ? "oe" : "none";
+}
+
+const char *hw_norm_region_name(hw_norm_region k) {
+    return k == HW_NORM_OFFDIAG ? "offdiag" : "whole";
+}
+
+/* recipe: the keys docs/recipe.md changes, set together (the other keys then override). */
+static int apply_recipe(hw_train_config *cfg, const char *s) {
+    if (!strcmp(s, "reference")) {
+        cfg->ce_form = HW_CE_REFERENCE;
+        cfg->input_transform = HW_INPUT_NONE;
+        cfg->norm_region = HW_NORM_WHOLE;
+        cfg->learning_rate = 1e-4;
+    } else if (!strcmp(s, "default")) {
+        cfg->ce_form = HW_RECIPE_CE;
+        cfg->input_transform = HW_RECIPE_INPUT;
+        cfg->norm_region = HW_RECIPE_NORM;
+        cfg->learning_rate = HW_RECIPE_LR;
+    } else {
+        return -1;
+    }
     return 0;
 }
 
@@ -100,6 +142,7 @@ void hw_train_config_defaults(hw_train_config *cfg) {
     cfg->dropout = 0.5;
     cfg->output = xstrdup("train-out");
     cfg->checkpoint_every_steps = 0;
+    apply_recipe(cfg, "default");
 }
 
 void hw_train_config_free(hw_train_config *cfg) {
@@ -124,6 +167,8 @@ static int get_enum(const yt_doc *d, const yt_node *r, const char *key, const ch
 static int parse_loss_v(const char *s, void *o) { return parse_loss(s, o); }
 static int parse_ce_v(const char *s, void *o) { return parse_ce(s, o); }
 static int parse_optim_v(const char *s, void *o) { return parse_optim(s, o); }
+static int parse_input_v(const char *s, void *o) { return parse_input(s, o); }
+static int parse_norm_v(const char *s, void *o) { return parse_norm(s, o); }
 
 static int get_int(const yt_doc *d, const yt_node *r, const char *key, int64_t lo, int64_t hi,
                    int *out) {
@@ -160,6 +205,17 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
             goto done;
         }
     }
+    s = NULL;
+    if (yt_get_str(d, r, what, "recipe", 0, &s) != 0) goto done;
+    if (s && apply_recipe(cfg, s) != 0) {
+        hw_fail("%s:%d: 'recipe' must be default or reference, got '%s'", path,
+                yt_get(r, "recipe")->line, s);
+        goto done;
+    }
+    if (get_enum(d, r, "input_transform", "none, log1p or oe", parse_input_v,
+                 &cfg->input_transform) ||
+        get_enum(d, r, "norm_region", "whole or offdiag", parse_norm_v, &cfg->norm_region))
+        goto done;
     if (get_enum(d, r, "loss", "contrastive, triplet or supcon", parse_loss_v, &cfg->loss) ||
         get_enum(d, r, "ce_form", "reference or logits", parse_ce_v, &cfg->ce_form) ||
         get_enum(d, r, "optimiser", "Adam or Adagrad", parse_optim_v, &cfg->optimiser) ||
@@ -268,6 +324,15 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
     } else if (!strcmp(key, "ce_form")) {
         if (parse_ce(val, &cfg->ce_form))
             return hw_fail("--set ce_form: must be reference or logits, got '%s'", val);
+    } else if (!strcmp(key, "recipe")) {
+        if (apply_recipe(cfg, val))
+            return hw_fail("--set recipe: must be default or reference, got '%s'", val);
+    } else if (!strcmp(key, "input_transform")) {
+        if (parse_input(val, &cfg->input_transform))
+            return hw_fail("--set input_transform: must be none, log1p or oe, got '%s'", val);
+    } else if (!strcmp(key, "norm_region")) {
+        if (parse_norm(val, &cfg->norm_region))
+            return hw_fail("--set norm_region: must be whole or offdiag, got '%s'", val);
     } else if (!strcmp(key, "optimiser") || !strcmp(key, "optimizer")) {
         if (parse_optim(val, &cfg->optimiser))
             return hw_fail("--set %s: must be Adam or Adagrad, got '%s'", key, val);
@@ -302,13 +367,16 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
                      "tiles: \"%s\"\nmodel: %s\nloss: %s\nce_form: %s\nbias: %.15g\nmargin: %.15g\n"
                      "temperature: %.15g\nlearning_rate: %.15g\nbatch_size: %d\n"
                      "enforced_epochs: %d\npatience: %d\nmin_delta: %.15g\nseed: %llu\nmask: %s\n"
-                     "n_aug: %d\noptimiser: %s\ndropout: %.15g\n",
+                     "n_aug: %d\noptimiser: %s\ndropout: %.15g\ninput_transform: %s\n"
+                     "norm_region: %s\n",
                      cfg->tiles, cfg->model, hw_loss_name(cfg->loss),
                      cfg->ce_form == HW_CE_LOGITS ? "logits" : "reference", cfg->bias,
                      hw_train_margin(cfg), cfg->temperature, cfg->learning_rate, cfg->batch_size,
                      cfg->enforced_epochs, cfg->patience, cfg->min_delta,
                      (unsigned long long)cfg->seed, cfg->mask ? "true" : "false", cfg->n_aug,
-                     hw_optim_name(cfg->optimiser), cfg->dropout);
+                     hw_optim_name(cfg->optimiser), cfg->dropout,
+                     hw_input_transform_name(cfg->input_transform),
+                     hw_norm_region_name(cfg->norm_region));
     if (!for_hash)
         snprintf(buf + n, cap - (size_t)n, "epochs: %d\noutput: \"%s\"\ncheckpoint_every_steps: %lld\n",
                  cfg->epochs, cfg->output, (long long)cfg->checkpoint_every_steps);

@@ -1,0 +1,5 @@
+# The training recipe (docs/recipe.md): the default recipe's learned Twins score finds
+# strong planted changes on held-out data, and gives chance on the null simulation.
+# simulate + tile + train + distance twice, about a minute on 2 cores.
+hw_script_test(test_recipe_quality tests/integration/test_recipe_quality.sh LABELS integration mpi)
+set_tests_properties(test_recipe_quality PROPERTIES PROCESSORS 2 TIMEOUT 600)
