@@ -26,6 +26,7 @@
 #include "hitwin/error.h"
 #include "hitwin/log.h"
 #include "hitwin/model.h"
+#include "hitwin/train.h"
 #include "hitwin/safetensors.h"
 #include "hitwin/tile_store.h"
 #include "hitwin/version.h"
@@ -564,9 +565,12 @@ int hw_distance_main(int argc, char **argv) {
             char config[8192];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
+                     "input_transform: %s\nnorm_region: %s\n"
                      "measures: [pairwise, cosine, ssim, pearson, mse]\n"
                      "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n",
                      store_path, ckpts[k], split_name, batch, lc.mask ? "true" : "false", T,
+                     hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
+                     hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
                      HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile");
             hw_distance_run run = {.out_dir = out_dir, .ckpt_path = ckpts[k], .ckpt_base = base,
                                    .ckpt_meta = lc.meta, .n_ckpt_meta = lc.n_meta,

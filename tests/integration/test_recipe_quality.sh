@@ -60,7 +60,9 @@ echo "cosine Twins score AUROC: real $r (bound >= $bound_real), null $n (bound 0
 within "$r" "$bound_real" 1 || die "real: cosine AUROC $r < $bound_real"
 within "$n" "$(awk -v b=$bound_null 'BEGIN {print 0.5 - b}')" "$(awk -v b=$bound_null 'BEGIN {print 0.5 + b}')" \
   || die "null: cosine AUROC $n outside 0.5 +- $bound_null"
-# the checkpoint carries the recipe, so distance applied the same input scaling
+# the checkpoint carries the recipe, and distance built its model with the same input scaling
 grep -a -q 'input_transform: log1p' "$tmp/real/train/best.safetensors" || die "checkpoint config lacks input_transform"
+grep -a -q 'input_transform: log1p' "$tmp/real/dist/best_distances.h5" \
+  || die "distance did not record input_transform: log1p in its run config"
 [ $fail = 0 ] && echo "PASS"
 exit $fail

@@ -94,6 +94,40 @@ int main(void) {
     CHECK(hw_train_config_hash(&c) == h);
     CHECK_INT_EQ(hw_train_config_set(&c, "learning_rate=1e-3"), 0);
     CHECK(hw_train_config_hash(&c) != h);
+    /* the recipe keys (docs/recipe.md): default log1p + offdiag; recipe=reference restores
+     * the reference's scaling; both are trajectory keys and written to the resolved YAML */
+    {
+        hw_train_config r;
+        hw_train_config_defaults(&r);
+        CHECK_INT_EQ(r.input_transform, HW_INPUT_LOG1P);
+        CHECK_INT_EQ(r.norm_region, HW_NORM_OFFDIAG);
+        uint64_t hr = hw_train_config_hash(&r);
+        CHECK_INT_EQ(hw_train_config_set(&r, "recipe=reference"), 0);
+        CHECK_INT_EQ(r.input_transform, HW_INPUT_NONE);
+        CHECK_INT_EQ(r.norm_region, HW_NORM_WHOLE);
+        CHECK_INT_EQ(r.ce_form, HW_CE_REFERENCE);
+        CHECK(hw_train_config_hash(&r) != hr);
+        CHECK_INT_EQ(hw_train_config_set(&r, "input_transform=oe"), 0);
+        CHECK_INT_EQ(r.input_transform, HW_INPUT_OE);
+        char *ry = hw_train_config_to_yaml(&r);
+        CHECK(strstr(ry, "input_transform: oe\nnorm_region: whole\n") != NULL);
+        free(ry);
+        CHECK_STR_EQ(set_err(&r, "input_transform=log"),
+                     "--set input_transform: must be none, log1p or oe, got 'log'");
+        CHECK_STR_EQ(set_err(&r, "norm_region=diag"),
+                     "--set norm_region: must be whole or offdiag, got 'diag'");
+        CHECK_STR_EQ(set_err(&r, "recipe=best"),
+                     "--set recipe: must be default or reference, got 'best'");
+        hw_train_config_free(&r);
+        CHECK_STR_EQ(load_err("recipe.yaml", "tiles: t.h5\nrecipe: fast\n"),
+                     "recipe.yaml:2: 'recipe' must be default or reference, got 'fast'");
+        const char *rp =
+            write_cfg("recipe_ok.yaml", "tiles: t.h5\nrecipe: reference\nnorm_region: offdiag\n");
+        CHECK_INT_EQ(hw_train_config_load(rp, &r), 0);
+        CHECK_INT_EQ(r.input_transform, HW_INPUT_NONE); /* from the recipe */
+        CHECK_INT_EQ(r.norm_region, HW_NORM_OFFDIAG);   /* the key overrides it */
+        hw_train_config_free(&r);
+    }
     CHECK_INT_EQ(c.epochs, 70);
     CHECK_NEAR(c.learning_rate, 1e-3, 0, 0);
     /* the resolved YAML loads back to the same config */
