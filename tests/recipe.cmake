@@ -3,3 +3,5 @@
 # simulate + tile + train + distance twice, about a minute on 2 cores.
 hw_script_test(test_recipe_quality tests/integration/test_recipe_quality.sh LABELS integration mpi)
 set_tests_properties(test_recipe_quality PROPERTIES PROCESSORS 2 TIMEOUT 600)
+# the input scaling against the same scaling done by hand (unit)
+hw_test(test_model_recipe SOURCES unit/test_model_recipe.c LABELS unit)
