@@ -36,8 +36,9 @@ run mpiexec -n 2 --oversubscribe build/hitwin train configs/train-slenet.yaml \
 
 echo
 echo "== 5. distance: embed every tile once, distances for every pair of samples at every window"
+echo "   (the held-out test chromosome: scores on training windows say little, docs/recipe.md)"
 mkdir -p "$out/distance"
-run mpiexec -n 2 --oversubscribe build/hitwin distance "$out/tiles.h5" \
+run mpiexec -n 2 --oversubscribe build/hitwin distance "$out/tiles.h5" --split test \
     --checkpoint "$out/train/best.safetensors" -o "$out/distance"
 
 echo
