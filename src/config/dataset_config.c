@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hitwin/cli_set.h"
 #include "hitwin/error.h"
 #include "hitwin/xalloc.h"
 #include "hitwin/yaml_tree.h"
@@ -240,17 +241,6 @@ int hw_dataset_config_validate(const hw_dataset_config *cfg) {
     return 0;
 }
 
-static int parse_int_value(const char *key, const char *val, int64_t lo, int64_t hi, int64_t *out) {
-    char *end;
-    long long x = strtoll(val, &end, 10);
-    if (end == val || *end) return hw_fail("--set %s: '%s' is not an integer", key, val);
-    if (x < lo || x > hi)
-        return hw_fail("--set %s: %lld is out of range [%lld, %lld]", key, x, (long long)lo,
-                       (long long)hi);
-    *out = x;
-    return 0;
-}
-
 /* "a,b,c" -> list */
 static char **split_commas(const char *val, int *n) {
     char *copy = xstrdup(val);
@@ -264,36 +254,27 @@ static char **split_commas(const char *val, int *n) {
 }
 
 int hw_dataset_config_set(hw_dataset_config *cfg, const char *assignment) {
-    const char *eq = strchr(assignment, '=');
-    if (!eq) return hw_fail("--set '%s': expected key=value", assignment);
     char key[64];
-    size_t klen = (size_t)(eq - assignment);
-    if (klen >= sizeof key) return hw_fail("--set: key too long");
-    memcpy(key, assignment, klen);
-    key[klen] = '\0';
-    const char *val = eq + 1;
+    const char *val;
+    if (hw_set_split(assignment, key, sizeof key, &val) != 0) return -1;
     int64_t v = 0;
     if (!strcmp(key, "resolution")) {
-        if (parse_int_value(key, val, 1, 100000000, &v)) return -1;
+        if (hw_set_int(key, val, 1, 100000000, &v)) return -1;
         cfg->resolution = (int32_t)v;
     } else if (!strcmp(key, "tile_size")) {
-        if (parse_int_value(key, val, 8, 4096, &v)) return -1;
+        if (hw_set_int(key, val, 8, 4096, &v)) return -1;
         cfg->tile_size = (int32_t)v;
     } else if (!strcmp(key, "stride")) {
-        if (parse_int_value(key, val, 1, 4096, &v)) return -1;
+        if (hw_set_int(key, val, 1, 4096, &v)) return -1;
         cfg->stride = (int32_t)v;
     } else if (!strcmp(key, "min_replicates")) {
-        if (parse_int_value(key, val, 1, 1000, &v)) return -1;
+        if (hw_set_int(key, val, 1, 1000, &v)) return -1;
         cfg->min_replicates = (int)v;
     } else if (!strcmp(key, "compression")) {
-        if (parse_int_value(key, val, 0, 9, &v)) return -1;
+        if (hw_set_int(key, val, 0, 9, &v)) return -1;
         cfg->compression = (int)v;
     } else if (!strcmp(key, "min_row_coverage")) {
-        char *end;
-        double x = strtod(val, &end);
-        if (end == val || *end || x < 0 || x > 1)
-            return hw_fail("--set min_row_coverage: '%s' is not a number in [0, 1]", val);
-        cfg->min_row_coverage = x;
+        if (hw_set_double(key, val, 0.0, 1.0, &cfg->min_row_coverage)) return -1;
     } else if (!strcmp(key, "normalisation") || !strcmp(key, "normalization")) {
         free(cfg->norm);
         cfg->norm = xstrdup(val);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hitwin/cli_set.h"
 #include "hitwin/error.h"
 #include "hitwin/train.h"
 #include "hitwin/xalloc.h"
@@ -264,36 +265,10 @@ int hw_train_config_validate(const hw_train_config *cfg) {
     return 0;
 }
 
-static int parse_int(const char *key, const char *val, int64_t lo, int64_t hi, int64_t *out) {
-    char *end;
-    long long x = strtoll(val, &end, 10);
-    if (end == val || *end) return hw_fail("--set %s: '%s' is not an integer", key, val);
-    if (x < lo || x > hi)
-        return hw_fail("--set %s: %lld is out of range [%lld, %lld]", key, x, (long long)lo,
-                       (long long)hi);
-    *out = x;
-    return 0;
-}
-
-static int parse_num(const char *key, const char *val, double lo, double hi, double *out) {
-    char *end;
-    double x = strtod(val, &end);
-    if (end == val || *end) return hw_fail("--set %s: '%s' is not a number", key, val);
-    if (!(x >= lo && x <= hi))
-        return hw_fail("--set %s: %s is out of range [%g, %g]", key, val, lo, hi);
-    *out = x;
-    return 0;
-}
-
 int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
-    const char *eq = strchr(assignment, '=');
-    if (!eq) return hw_fail("--set '%s': expected key=value", assignment);
     char key[64];
-    size_t klen = (size_t)(eq - assignment);
-    if (klen >= sizeof key) return hw_fail("--set: key too long");
-    memcpy(key, assignment, klen);
-    key[klen] = '\0';
-    const char *val = eq + 1;
+    const char *val;
+    if (hw_set_split(assignment, key, sizeof key, &val) != 0) return -1;
     int64_t v = 0;
     struct { const char *k; int *dst; int64_t lo, hi; } ints[] = {
         {"batch_size", &cfg->batch_size, 1, 1 << 20}, {"epochs", &cfg->epochs, 1, 1000000},
@@ -301,7 +276,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"patience", &cfg->patience, 1, 1000000}, {"n_aug", &cfg->n_aug, 0, 64}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
         if (!strcmp(key, ints[i].k)) {
-            if (parse_int(key, val, ints[i].lo, ints[i].hi, &v)) return -1;
+            if (hw_set_int(key, val, ints[i].lo, ints[i].hi, &v)) return -1;
             *ints[i].dst = (int)v;
             return 0;
         }
@@ -311,12 +286,12 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"learning_rate", &cfg->learning_rate, 0, 10}, {"min_delta", &cfg->min_delta, 0, 1e9},
         {"dropout", &cfg->dropout, 0, 0.999}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
-        if (!strcmp(key, nums[i].k)) return parse_num(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
+        if (!strcmp(key, nums[i].k)) return hw_set_double(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
     if (!strcmp(key, "seed")) {
-        if (parse_int(key, val, 0, INT64_MAX, &v)) return -1;
+        if (hw_set_int(key, val, 0, INT64_MAX, &v)) return -1;
         cfg->seed = (uint64_t)v;
     } else if (!strcmp(key, "checkpoint_every_steps")) {
-        if (parse_int(key, val, 0, INT64_MAX, &v)) return -1;
+        if (hw_set_int(key, val, 0, INT64_MAX, &v)) return -1;
         cfg->checkpoint_every_steps = v;
     } else if (!strcmp(key, "loss")) {
         if (parse_loss(val, &cfg->loss))
