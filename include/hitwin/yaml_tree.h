@@ -60,6 +60,10 @@ int yt_node_int(const yt_doc *d, const yt_node *node, const char *what, int64_t 
 int yt_node_double(const yt_doc *d, const yt_node *node, const char *what, double lo, double hi,
                    double *out);
 
+/* A path written in the config file `config_path`: relative to the config's
+ * directory unless absolute. Caller frees. */
+char *yt_resolve_path(const char *config_path, const char *p);
+
 /* Emit a tree back as YAML text (for provenance attributes). Caller frees. */
 char *yt_emit(const yt_node *node);
 

@@ -1,7 +1,6 @@
 /* Loads and validates the dataset config (include/hitwin/dataset_config.h). */
 #include "hitwin/dataset_config.h"
 
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,19 +30,6 @@ static void free_list(char **list, int n) {
     if (!list) return;
     for (int i = 0; i < n; i++) free(list[i]);
     free(list);
-}
-
-/* "a.mcool" relative to the config's directory, unless absolute. */
-static char *resolve_path(const char *config_path, const char *p) {
-    if (p[0] == '/' || !config_path || !config_path[0]) return xstrdup(p);
-    char *copy = xstrdup(config_path);
-    const char *dir = dirname(copy);
-    size_t n = strlen(dir) + strlen(p) + 2;
-    char *out = xmalloc(n);
-    if (strcmp(dir, ".") == 0) snprintf(out, n, "%s", p);
-    else snprintf(out, n, "%s/%s", dir, p);
-    free(copy);
-    return out;
 }
 
 static int parse_type(const char *s, hw_value_type *t) {
@@ -97,7 +83,7 @@ static int load_samples(const yt_doc *d, const yt_node *seq, hw_dataset_config *
             name = autoname;
         }
         s->name = xstrdup(name);
-        s->path = resolve_path(d->name, path);
+        s->path = yt_resolve_path(d->name, path);
         s->condition = xstrdup(cond);
         s->replicate = xstrdup(rep);
         s->norm = norm ? xstrdup(norm) : NULL;
@@ -170,7 +156,7 @@ int hw_dataset_config_load(const char *path, hw_dataset_config *cfg) {
     if (yt_get_int(d, r, what, "compression", 0, 0, 9, &v) != 0) goto done;
     cfg->compression = (int)v;
     if (yt_get_str(d, r, what, "output", 0, &s) != 0) goto done;
-    if (yt_get(r, "output")) free(cfg->output), cfg->output = resolve_path(path, s);
+    if (yt_get(r, "output")) free(cfg->output), cfg->output = yt_resolve_path(path, s);
 
     const yt_node *split = yt_get(r, "split");
     if (split) {

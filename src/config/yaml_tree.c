@@ -2,6 +2,7 @@
 #include "hitwin/yaml_tree.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,18 @@ int yt_get_str_list(const yt_doc *d, const yt_node *map, const char *what, const
     *out = list;
     *n = v->n;
     return 0;
+}
+
+char *yt_resolve_path(const char *config_path, const char *p) {
+    if (p[0] == '/' || !config_path || !config_path[0]) return xstrdup(p);
+    char *copy = xstrdup(config_path);
+    const char *dir = dirname(copy);
+    size_t n = strlen(dir) + strlen(p) + 2;
+    char *out = xmalloc(n);
+    if (strcmp(dir, ".") == 0) snprintf(out, n, "%s", p);
+    else snprintf(out, n, "%s/%s", dir, p);
+    free(copy);
+    return out;
 }
 
 /* ---- emit ---------------------------------------------------------------- */

@@ -1,7 +1,6 @@
 /* The train config: strict YAML with file:line errors, CLI --set overrides,
  * the resolved YAML stored with checkpoints and its trajectory hash
  * (include/hitwin/train.h, docs/train.md). */
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,19 +106,6 @@ static int parse_optim(const char *s, hw_optim_kind *k) {
     return 0;
 }
 
-/* "x" relative to the config's directory, unless absolute. */
-static char *resolve_path(const char *config_path, const char *p) {
-    if (p[0] == '/' || !config_path || !config_path[0]) return xstrdup(p);
-    char *copy = xstrdup(config_path);
-    const char *dir = dirname(copy);
-    size_t n = strlen(dir) + strlen(p) + 2;
-    char *out = xmalloc(n);
-    if (strcmp(dir, ".") == 0) snprintf(out, n, "%s", p);
-    else snprintf(out, n, "%s/%s", dir, p);
-    free(copy);
-    return out;
-}
-
 void hw_train_config_defaults(hw_train_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->source = xstrdup("");
@@ -196,7 +182,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     const char *s = NULL;
     if (yt_get_str(d, r, what, "tiles", 0, &s) != 0) goto done;
     free(cfg->tiles);
-    cfg->tiles = s ? resolve_path(path, s) : xstrdup("");
+    cfg->tiles = s ? yt_resolve_path(path, s) : xstrdup("");
     s = NULL;
     if (yt_get_str(d, r, what, "model", 0, &s) != 0) goto done;
     if (s) {
@@ -244,8 +230,8 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     if (yt_get_bool(d, r, what, "mask", 0, &cfg->mask) != 0) goto done;
     s = NULL;
     if (yt_get_str(d, r, what, "output", 0, &s) != 0) goto done;
-    if (s) free(cfg->output), cfg->output = resolve_path(path, s);
-    else free(cfg->output), cfg->output = resolve_path(path, "train-out");
+    if (s) free(cfg->output), cfg->output = yt_resolve_path(path, s);
+    else free(cfg->output), cfg->output = yt_resolve_path(path, "train-out");
     rc = 0; /* cross-field rules: hw_train_config_validate, after the --set overrides */
 done:
     yt_free(d);
