@@ -27,14 +27,31 @@ double hw_euclidean_distance(const float *a, const float *b, int d);
 double hw_cosine_distance(const float *a, const float *b, int d);
 
 /* ---- baselines -------------------------------------------------------------------- */
+/* Sums of one product (x, x^2 or x*y) over an n x n matrix that give every window
+ * sum CHESS's SSIM needs: its window spans the matrix (n odd) or all but one row and
+ * column (n even), so a block is the total minus an edge row and column plus their
+ * corner (measures.c). */
+typedef struct {
+    double tot, r0, rl, c0, cl;   /* total; first/last row; first/last column */
+    double k00, k0l, kl0, kll;    /* the four corners */
+} hw_edge_sums;
+
+#define HW_LOG1P_TABLE 4096 /* log1p of counts below this is a lookup */
+
 /* What every baseline needs of one tile, computed once per tile (not per pair). */
 typedef struct {
     int T;
     double *oe;       /* [T, T] CHESS input: observed/expected, 1 where no contact */
     uint8_t *masked;  /* [T] CHESS's unmappable rows (all of the row is the fill 1) */
     int n_masked;
-    double *logp;     /* [T, T] log1p(value), upper band j - i >= HW_BASELINE_BAND only */
-    double *norm;     /* [T, T] value / max over the tile (0 when empty), same band */
+    double oe_lo, oe_hi;       /* min, max of oe */
+    hw_edge_sums e_x, e_xx;    /* of oe and oe^2 over the whole tile */
+    size_t n_band;    /* pixels of the upper band j - i >= HW_BASELINE_BAND */
+    double *logp;     /* [n_band] log1p(value), that band row by row */
+    double logp_mean, logp_ss; /* their mean and sum of squared deviations */
+    double *logc;     /* [n_band] logp - logp_mean */
+    double *norm;     /* [n_band] value / max over the tile (0 when empty), same band */
+    double log1p_table[HW_LOG1P_TABLE];
 } hw_tile_prep;
 
 void hw_tile_prep_init(hw_tile_prep *p, int T);
@@ -53,7 +70,8 @@ void hw_chess_oe(double *oe, const float *tile, int T);
  * its defaults (uniform window, K1 0.01, K2 0.03, sample covariance), mean over the
  * crop of (win - 1) / 2, where scipy's uniform_filter window lies inside the image
  * (so its reflect padding never matters). x, y [n, n], win odd <= n; work holds
- * 5 (n + 1)^2 doubles. */
+ * 5 (n + 1)^2 doubles. Summed-area tables, any window; hw_ssim_chess takes a shorter
+ * path for its whole-matrix window and the tests check one against the other. */
 double hw_ssim_skimage(const double *x, const double *y, int n, int win, double range, double *work);
 
 /* chess.sim.compare_matrix_pair(reference=a, query=b) with its defaults (min_bins 20,
