@@ -56,7 +56,10 @@ void nn_init_linear(float *weight, /* [OUT, IN] */
                     float *bias,   /* [OUT] or NULL */
                     int OUT, int IN, NnRng *rng);
 
-/* ---- nn_conv2d.c: 2-D convolution, NCHW, im2col + sgemm -------------------------- */
+/* ---- nn_conv2d.c: 2-D convolution, NCHW ------------------------------------------- */
+/* Per image either direct kernels (few channels, stride 1, no padding, AVX2+FMA CPUs; the
+ * weight gradient only for a sparse dout, such as a max pool's gradient) or im2col +
+ * sgemm (everything else); docs/nn.md "Which conv path". They agree to float rounding. */
 typedef struct {
     int B, C, H, W;   /* input */
     int OC, KH, KW;   /* output channels, kernel */
@@ -84,6 +87,23 @@ void conv2d_backward(float *dinp,         /* [B, C, H, W] or NULL */
                      const float *weight, /* [OC, C/groups, KH, KW] */
                      float *scratch,      /* nn_conv2d_scratch_floats(d) */
                      const NnConv2dDims *d);
+
+/* Which kernels conv2d_* may use (process-wide, like the rest of a rank's state). Tests
+ * and benchmarks set NN_CONV_IM2COL to get the general path the direct one is checked
+ * against. */
+typedef enum {
+    NN_CONV_AUTO = 0, /* direct kernels where the shape, the CPU and the dout allow (default) */
+    NN_CONV_IM2COL,   /* always im2col + sgemm */
+} NnConvPath;
+void nn_conv2d_set_path(NnConvPath path);
+/* Images each kernel has processed; tests check that the kernel they mean to test ran. */
+typedef struct {
+    uint64_t forward_direct, forward_im2col; /* conv2d_forward */
+    uint64_t dweight_sparse, dweight_im2col; /* conv2d_backward, dweight and dbias */
+    uint64_t dinp_direct, dinp_im2col;       /* conv2d_backward, dinp */
+} NnConvStats;
+void nn_conv2d_stats(NnConvStats *stats, /* or NULL */
+                     int reset);         /* nonzero: zero the counters after reading */
 
 /* ---- nn_pool.c: max pooling (PyTorch MaxPool2d, floor mode, -inf padding) -------- */
 /* Output size (H + 2 pad - K) / stride + 1. The argmax (flat h*W + w within the input

@@ -117,34 +117,57 @@ int main(void) {
     float *dp2 = alloc_randn(n_p2, 1.0f, &r);
     float *da2 = malloc(n_a2 * 4), *dp1 = malloc(n_p1 * 4), *da1 = malloc(n_a1 * 4);
 
-    double best[6] = {1e30, 1e30, 1e30, 1e30, 1e30, 1e30};
-    for (int rep = 0; rep < 3; rep++) {
-        double t[7];
-        t[0] = now_ms();
-        conv2d_forward(a1, x, w1, b1, scratch, &c1);
-        t[1] = now_ms();
-        maxpool2d_forward(p1, i1, a1, B, 6, 220, 220, 2, 2, 0);
-        conv2d_forward(a2, p1, w2, b2, scratch, &c2);
-        maxpool2d_forward(p2, i2, a2, B, 16, 106, 106, 2, 2, 0);
-        t[2] = now_ms();
-        memset(da2, 0, n_a2 * 4), memset(dp1, 0, n_p1 * 4), memset(da1, 0, n_a1 * 4);
-        t[3] = now_ms();
-        maxpool2d_backward(da2, dp2, i2, B, 16, 106, 106, 53, 53);
-        conv2d_backward(dp1, dw2, db2, da2, p1, w2, scratch, &c2);
-        maxpool2d_backward(da1, dp1, i1, B, 6, 220, 220, 110, 110);
-        t[4] = now_ms();
-        conv2d_backward(NULL, dw1, db1, da1, x, w1, scratch, &c1); /* the input needs no grad */
-        t[5] = now_ms();
-        double v[6] = {t[1] - t[0], t[2] - t[1], t[4] - t[3], t[5] - t[4], 0, 0};
-        v[4] = v[0] + v[1];
-        v[5] = v[2] + v[3];
-        for (int k = 0; k < 6; k++) best[k] = v[k] < best[k] ? v[k] : best[k];
+    /* each op of the stack timed alone, best of 3, for both conv paths */
+    enum { C1F, P1F, C2F, P2F, P2B, C2B, P1B, C1B, NOPS };
+    static const char *names[NOPS] = {"conv1 fwd", "pool1 fwd", "conv2 fwd", "pool2 fwd",
+                                      "pool2 bwd", "conv2 bwd", "pool1 bwd", "conv1 bwd (dW)"};
+    double best[2][NOPS];
+    NnConvStats st[2];
+    for (int path = 0; path < 2; path++) {
+        nn_conv2d_set_path(path == 0 ? NN_CONV_AUTO : NN_CONV_IM2COL);
+        nn_conv2d_stats(NULL, 1);
+        for (int k = 0; k < NOPS; k++) best[path][k] = 1e30;
+        for (int rep = 0; rep < 3; rep++) {
+            double t[NOPS + 1];
+            t[0] = now_ms();
+            conv2d_forward(a1, x, w1, b1, scratch, &c1);
+            t[1] = now_ms();
+            maxpool2d_forward(p1, i1, a1, B, 6, 220, 220, 2, 2, 0);
+            t[2] = now_ms();
+            conv2d_forward(a2, p1, w2, b2, scratch, &c2);
+            t[3] = now_ms();
+            maxpool2d_forward(p2, i2, a2, B, 16, 106, 106, 2, 2, 0);
+            t[4] = now_ms();
+            memset(da2, 0, n_a2 * 4), memset(dp1, 0, n_p1 * 4), memset(da1, 0, n_a1 * 4);
+            maxpool2d_backward(da2, dp2, i2, B, 16, 106, 106, 53, 53);
+            t[5] = now_ms();
+            conv2d_backward(dp1, dw2, db2, da2, p1, w2, scratch, &c2);
+            t[6] = now_ms();
+            maxpool2d_backward(da1, dp1, i1, B, 6, 220, 220, 110, 110);
+            t[7] = now_ms();
+            conv2d_backward(NULL, dw1, db1, da1, x, w1, scratch, &c1); /* the input needs no grad */
+            t[8] = now_ms();
+            for (int k = 0; k < NOPS; k++)
+                best[path][k] = t[k + 1] - t[k] < best[path][k] ? t[k + 1] - t[k] : best[path][k];
+        }
+        nn_conv2d_stats(&st[path], 1);
     }
-    printf("SLeNet conv stack, batch %d, %s time, best of 3:\n", B, g_wall ? "wall" : "process CPU");
-    printf("  forward : conv1 %.1f ms, pool1+conv2+pool2 %.1f ms, total %.1f ms\n", best[0], best[1], best[4]);
-    printf("  backward: pool2+conv2+pool1 %.1f ms, conv1 (dweight only) %.1f ms, total %.1f ms\n",
-           best[2], best[3], best[5]);
-    printf("  forward + backward: %.1f ms (%.2f ms per tile)\n", best[4] + best[5], (best[4] + best[5]) / B);
+    nn_conv2d_set_path(NN_CONV_AUTO);
+    printf("SLeNet conv stack, batch %d, %s time per op, best of 3 (ms):\n", B, g_wall ? "wall" : "process CPU");
+    printf("  %-16s %10s %10s\n", "op", "auto", "im2col");
+    double tot[2] = {0, 0};
+    for (int k = 0; k < NOPS; k++) {
+        printf("  %-16s %10.1f %10.1f\n", names[k], best[0][k], best[1][k]);
+        tot[0] += best[0][k], tot[1] += best[1][k];
+    }
+    printf("  %-16s %10.1f %10.1f   (%.2f / %.2f ms per tile)\n", "total", tot[0], tot[1], tot[0] / B, tot[1] / B);
+    printf("  images (auto): forward %llu direct / %llu im2col, dweight %llu sparse / %llu im2col, "
+           "dinp %llu direct / %llu im2col\n",
+           (unsigned long long)st[0].forward_direct, (unsigned long long)st[0].forward_im2col,
+           (unsigned long long)st[0].dweight_sparse, (unsigned long long)st[0].dweight_im2col,
+           (unsigned long long)st[0].dinp_direct, (unsigned long long)st[0].dinp_im2col);
+    /* the forced path really is im2col everywhere */
+    CHECK(st[1].forward_direct == 0 && st[1].dweight_sparse == 0 && st[1].dinp_direct == 0);
     CHECK(isfinite(dw1[0]) && isfinite(dw2[0]));
     free(x), free(scratch), free(w1), free(b1), free(w2), free(b2), free(dw1), free(db1), free(dw2), free(db2);
     free(a1), free(p1), free(a2), free(p2), free(i1), free(i2), free(dp2), free(da2), free(dp1), free(da1);
