@@ -1,7 +1,16 @@
-# GPU tests: built whenever CUDA is, skipped (exit 77) where no device is visible.
+# GPU tests (docs/gpu.md): built whenever CUDA is, skipped (exit 77) where no device is
+# visible. RESOURCE_LOCK gpu keeps them from running at the same time as each other.
 if(HITWIN_HAVE_CUDA)
   add_executable(test_gpu_smoke gpu/test_gpu_smoke.cu)
   target_link_libraries(test_gpu_smoke PRIVATE hitwin_core)
   add_test(NAME test_gpu_smoke COMMAND test_gpu_smoke WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(test_gpu_smoke PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 RESOURCE_LOCK gpu)
+
+  # every CUDA op against the C op of src/nn and optim.c (tolerances in the file's header)
+  hw_test(test_gpu_ops SOURCES gpu/test_gpu_ops.c LABELS gpu)
+  set_tests_properties(test_gpu_ops PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
+
+  # NCCL all-reduce over 2 ranks (skips where the node has fewer GPUs than ranks)
+  hw_mpi_test(test_gpu_nccl 2 SOURCES gpu/test_gpu_nccl.c LABELS gpu)
+  set_tests_properties(test_gpu_nccl PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
 endif()
