@@ -1,5 +1,6 @@
 # CPU neural-network ops (src/nn): finite-difference gradients and a PyTorch fixture.
 hw_test(test_nn_gradcheck SOURCES unit/test_nn_gradcheck.c LABELS unit)
 hw_test(test_nn_torch SOURCES unit/test_nn_torch.c LABELS unit)
+hw_test(test_nn_conv_direct SOURCES unit/test_nn_conv_direct.c LABELS unit)
 hw_test(test_nn_rng SOURCES unit/test_nn_rng.c LABELS unit)
 hw_test(test_nn_conv_bench SOURCES unit/test_nn_conv_bench.c LABELS unit bench)

@@ -96,6 +96,8 @@ typedef enum {
     NN_CONV_IM2COL,   /* always im2col + sgemm */
 } NnConvPath;
 void nn_conv2d_set_path(NnConvPath path);
+/* 1 when this CPU can run the direct kernels (AVX2 and FMA). */
+int nn_conv2d_direct_available(void);
 /* Images each kernel has processed; tests check that the kernel they mean to test ran. */
 typedef struct {
     uint64_t forward_direct, forward_im2col; /* conv2d_forward */

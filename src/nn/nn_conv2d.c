@@ -55,6 +55,8 @@ static NnConvStats g_stats;
 
 void nn_conv2d_set_path(NnConvPath path) { g_path = path; }
 
+int nn_conv2d_direct_available(void) { return nn_direct_cpu_ok(); }
+
 void nn_conv2d_stats(NnConvStats *stats, int reset) {
     if (stats) *stats = g_stats;
     if (reset) memset(&g_stats, 0, sizeof g_stats);

@@ -87,20 +87,41 @@ static double conv_obj(void *p) {
     return weighted_sum(c->out, c->wout, c->n_out);
 }
 
-static void test_conv(const char *name, NnConv2dDims d, int with_bias) {
+/* pooled: dout = w keeps one random element of each 2x2 block, the pattern of a max
+ * pool's gradient (SLeNet), which takes the sparse weight gradient; the objective stays
+ * linear, so the large step still applies. With AVX2 + FMA the kernels that ran are
+ * checked against `direct` = {forward direct, dweight sparse, dinp direct}. */
+static void test_conv_x(const char *name, NnConv2dDims d, int with_bias, int pooled, const int *direct) {
     ConvCtx c = {.d = d};
+    const int OH = nn_conv2d_out_h(&d), OW = nn_conv2d_out_w(&d);
     size_t n_in = (size_t)d.B * d.C * d.H * d.W;
     size_t n_w = (size_t)d.OC * (d.C / d.groups) * d.KH * d.KW;
-    c.n_out = (size_t)d.B * d.OC * nn_conv2d_out_h(&d) * nn_conv2d_out_w(&d);
+    c.n_out = (size_t)d.B * d.OC * OH * OW;
     c.inp = randn(n_in, 1.0f);
     c.w = randn(n_w, 0.5f);
     c.b = with_bias ? randn(d.OC, 0.5f) : NULL;
     c.out = zeros(c.n_out);
     c.wout = randn(c.n_out, 1.0f);
+    if (pooled) {
+        for (size_t i = 0; i < c.n_out; i++) {
+            const size_t oh = i / OW % OH, ow = i % OW;
+            const uint32_t pick = nn_rng_u32_at(7, i - (oh % 2) * OW - ow % 2) & 3; /* one per block */
+            if (oh / 2 >= (size_t)OH / 2 || ow / 2 >= (size_t)OW / 2 || (oh % 2) * 2 + ow % 2 != pick)
+                c.wout[i] = 0.0f;
+        }
+    }
     c.scratch = zeros(nn_conv2d_scratch_floats(&d));
     float *dinp = zeros(n_in), *dw = zeros(n_w), *db = zeros(d.OC);
+    nn_conv2d_stats(NULL, 1);
     conv_obj(&c);
     conv2d_backward(dinp, dw, with_bias ? db : NULL, c.wout, c.inp, c.w, c.scratch, &d);
+    NnConvStats st;
+    nn_conv2d_stats(&st, 1);
+    if (direct && nn_conv2d_direct_available()) {
+        CHECK_INT_EQ(st.forward_direct, direct[0] ? d.B : 0);
+        CHECK_INT_EQ(st.dweight_sparse, direct[1] ? d.B : 0);
+        CHECK_INT_EQ(st.dinp_direct, direct[2] ? d.B : 0);
+    }
     char what[96];
     /* conv is linear in each argument: a larger step costs no truncation error */
     snprintf(what, sizeof what, "conv2d %s dinp", name);
@@ -120,6 +141,8 @@ static void test_conv(const char *name, NnConv2dDims d, int with_bias) {
     free(c.inp), free(c.w), free(c.b), free(c.out), free(c.wout), free(c.scratch);
     free(dinp), free(dw), free(db);
 }
+
+static void test_conv(const char *name, NnConv2dDims d, int with_bias) { test_conv_x(name, d, with_bias, 0, NULL); }
 
 /* ---- maxpool ------------------------------------------------------------------------ */
 typedef struct {
@@ -404,6 +427,13 @@ int main(void) {
     test_conv("5x5 s1 p0 (SLeNet)", (NnConv2dDims){2, 1, 9, 9, 2, 5, 5, 1, 0, 1}, 1);
     test_conv("5x3 s2 p2 no bias", (NnConv2dDims){1, 2, 8, 7, 3, 5, 3, 2, 2, 1}, 0);
     test_conv("1x1", (NnConv2dDims){2, 4, 3, 3, 5, 1, 1, 1, 0, 1}, 1);
+    /* the direct kernels (src/nn/nn_conv2d_direct.c): odd widths, batch 1 and 3, partial
+     * register tiles of output channels, the pooled dout of SLeNet */
+    static const int fwd_dinp[3] = {1, 0, 1}, all[3] = {1, 1, 1};
+    test_conv_x("5x5 B3 OW10 OC7", (NnConv2dDims){3, 2, 9, 14, 7, 5, 5, 1, 0, 1}, 1, 0, fwd_dinp);
+    test_conv_x("5x5 B3 OW10 OC7 pooled", (NnConv2dDims){3, 2, 13, 14, 7, 5, 5, 1, 0, 1}, 1, 1, all);
+    test_conv_x("5x5 B1 C6 OW17 OC16 pooled", (NnConv2dDims){1, 6, 12, 21, 16, 5, 5, 1, 0, 1}, 1, 1, all);
+    test_conv_x("3x5 B2 OW9 OC5 pooled", (NnConv2dDims){2, 3, 8, 13, 5, 3, 5, 1, 0, 1}, 0, 1, all);
     test_pool(2, 3, 7, 9, 2, 2, 0);
     test_pool(1, 2, 7, 6, 3, 2, 1);
     test_linear();

@@ -5,6 +5,10 @@
  * (FIX_ATOL, FIX_RTOL): float32 accumulation over at most a few hundred terms stays
  * within ~1e-6 relative; an op that differs from torch in a formula (an eps, a mean
  * versus a sum, a clamp) misses by orders of magnitude more.
+ *
+ * Every conv case runs twice: with the kernels conv2d picks (NN_CONV_AUTO: direct forward
+ * and input gradient, sparse weight gradient after a pool) and forced to im2col + sgemm;
+ * the counters of nn_conv2d_stats show that the direct kernels really ran where they apply.
  */
 #include "hitwin/nn.h"
 #include "fixture_reader.h"
@@ -50,8 +54,10 @@ static void compare(const char *name, const float *got, size_t n) {
     if (bad) test_failures++;
 }
 
-static void test_conv(const char *name, int B, int C, int H, int W, int OC, int KH, int KW, int s,
-                      int p, int g, int bias) {
+static const char *path_name(NnConvPath path) { return path == NN_CONV_AUTO ? "auto" : "im2col"; }
+
+static void test_conv_path(const char *name, int B, int C, int H, int W, int OC, int KH, int KW, int s,
+                           int p, int g, int bias, NnConvPath path) {
     NnConv2dDims d = {B, C, H, W, OC, KH, KW, s, p, g};
     char k[96];
 #define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", name, suffix), k)
@@ -62,6 +68,8 @@ static void test_conv(const char *name, int B, int C, int H, int W, int OC, int 
     CHECK_INT_EQ(x->n, (size_t)B * C * H * W);
     CHECK_INT_EQ(dout->n, n_out);
     if (x->n != (size_t)B * C * H * W || dout->n != n_out) return;
+    printf("[%s]\n", path_name(path));
+    nn_conv2d_set_path(path);
     float *out = buf(n_out), *scratch = buf(nn_conv2d_scratch_floats(&d));
     float *dx = buf(x->n), *dw = buf(n_w), *db = buf(OC);
     conv2d_forward(out, x->data, w->data, b, scratch, &d);
@@ -71,7 +79,64 @@ static void test_conv(const char *name, int B, int C, int H, int W, int OC, int 
     compare(KEY("dw"), dw, n_w);
     if (bias) compare(KEY("db"), db, OC);
 #undef KEY
+    nn_conv2d_set_path(NN_CONV_AUTO);
     free(out), free(scratch), free(dx), free(dw), free(db);
+}
+
+static void test_conv(const char *name, int B, int C, int H, int W, int OC, int KH, int KW, int s,
+                      int p, int g, int bias) {
+    test_conv_path(name, B, C, H, W, OC, KH, KW, s, p, g, bias, NN_CONV_AUTO);
+    test_conv_path(name, B, C, H, W, OC, KH, KW, s, p, g, bias, NN_CONV_IM2COL);
+}
+
+/* 5x5 conv then a 2x2 max pool (ours); the conv's backward gets the pool's gradient, one
+ * nonzero per 2x2 block. Returns the conv counters of the run. */
+static NnConvStats test_conv_pool(const char *name, int B, int C, int H, int W, int OC, NnConvPath path) {
+    NnConv2dDims d = {B, C, H, W, OC, 5, 5, 1, 0, 1};
+    const int OH = nn_conv2d_out_h(&d), OW = nn_conv2d_out_w(&d), PH = OH / 2, PW = OW / 2;
+    char k[96];
+#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", name, suffix), k)
+    const FixArray *x = get(KEY("x")), *w = get(KEY("w")), *b = get(KEY("b")), *dpool = get(KEY("dpool"));
+    const size_t n_out = (size_t)B * OC * OH * OW, n_pool = (size_t)B * OC * PH * PW;
+    NnConvStats st = {0};
+    CHECK_INT_EQ(x->n, (size_t)B * C * H * W);
+    CHECK_INT_EQ(dpool->n, n_pool);
+    if (x->n != (size_t)B * C * H * W || dpool->n != n_pool) return st;
+    printf("[%s]\n", path_name(path));
+    nn_conv2d_set_path(path);
+    nn_conv2d_stats(NULL, 1);
+    float *out = buf(n_out), *pooled = buf(n_pool), *dout = buf(n_out), *scratch = buf(nn_conv2d_scratch_floats(&d));
+    float *dx = buf(x->n), *dw = buf(w->n), *db = buf(OC);
+    int32_t *arg = calloc(n_pool, sizeof(int32_t));
+    conv2d_forward(out, x->data, w->data, b->data, scratch, &d);
+    compare(KEY("out"), out, n_out);
+    maxpool2d_forward(pooled, arg, out, B, OC, OH, OW, 2, 2, 0);
+    maxpool2d_backward(dout, dpool->data, arg, B, OC, OH, OW, PH, PW);
+    compare(KEY("dout"), dout, n_out);
+    conv2d_backward(dx, dw, db, dout, x->data, w->data, scratch, &d);
+    compare(KEY("dx"), dx, x->n);
+    compare(KEY("dw"), dw, w->n);
+    compare(KEY("db"), db, OC);
+#undef KEY
+    nn_conv2d_stats(&st, 1);
+    nn_conv2d_set_path(NN_CONV_AUTO);
+    free(out), free(pooled), free(dout), free(scratch), free(dx), free(dw), free(db), free(arg);
+    return st;
+}
+
+/* both paths; with AVX2 + FMA the automatic one must have used every direct kernel */
+static void test_conv_pool_paths(const char *name, int B, int C, int H, int W, int OC) {
+    NnConvStats a = test_conv_pool(name, B, C, H, W, OC, NN_CONV_AUTO);
+    NnConvStats i = test_conv_pool(name, B, C, H, W, OC, NN_CONV_IM2COL);
+    CHECK(i.forward_direct == 0 && i.dweight_sparse == 0 && i.dinp_direct == 0);
+    CHECK_INT_EQ(i.forward_im2col + i.dweight_im2col + i.dinp_im2col, (uint64_t)3 * B);
+    if (nn_conv2d_direct_available()) {
+        CHECK_INT_EQ(a.forward_direct, (uint64_t)B);
+        CHECK_INT_EQ(a.dweight_sparse, (uint64_t)B);
+        CHECK_INT_EQ(a.dinp_direct, (uint64_t)B);
+    } else {
+        printf("(no AVX2 + FMA here: the direct kernels are not used)\n");
+    }
 }
 
 static void test_pool(const char *name, int k, int s, int p) {
@@ -256,6 +321,8 @@ int main(void) {
     test_conv("conv_s2p1g2", 2, 4, 9, 7, 6, 3, 3, 2, 1, 2, 1);
     test_conv("conv_dw", 2, 4, 6, 6, 4, 3, 3, 1, 1, 4, 1);
     test_conv("conv_1x1", 2, 6, 5, 5, 8, 1, 1, 1, 0, 1, 0);
+    test_conv_pool_paths("conv_pool", 2, 6, 12, 21, 7);
+    test_conv_pool_paths("conv_pool1", 1, 1, 20, 28, 6);
     test_pool("pool_k2s2", 2, 2, 0);
     test_pool("pool_k3s2p1", 3, 2, 1);
     test_linear();
