@@ -10,6 +10,10 @@ if(HITWIN_HAVE_CUDA)
   hw_test(test_gpu_ops SOURCES gpu/test_gpu_ops.c LABELS gpu)
   set_tests_properties(test_gpu_ops PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
 
+  # the GPU SLeNet training step against the CPU model's (tolerances in the file's header)
+  hw_test(test_gpu_slenet SOURCES gpu/test_gpu_slenet.c LABELS gpu)
+  set_tests_properties(test_gpu_slenet PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
+
   # NCCL all-reduce over 2 ranks (skips where the node has fewer GPUs than ranks)
   hw_mpi_test(test_gpu_nccl 2 SOURCES gpu/test_gpu_nccl.c LABELS gpu)
   set_tests_properties(test_gpu_nccl PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)

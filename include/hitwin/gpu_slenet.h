@@ -1,0 +1,55 @@
+/* The Siamese SLeNet of model.h on one GPU: the same parameter layout (one flat params
+ * buffer and one flat grads buffer, the CPU model's tensor table and offsets, so a checkpoint,
+ * an all-reduce or a comparison with the CPU model is one copy), and the same training step:
+ * input transform and per-tile max normalisation, diagonal mask, backbone, dropout drawn at
+ * the CPU model's counters (bit-identical masks), the contrastive or triplet objective, and
+ * the backward into the gradients (which accumulate, as hw_model_train_step's).
+ *
+ * Status (docs/gpu.md): never run on a GPU yet; the supcon objective is not here (it is
+ * refused with a message); nothing in src/train or src/stages calls this yet.
+ *
+ * Only built with the CUDA backend (HITWIN_HAVE_CUDA). */
+#ifndef HITWIN_GPU_SLENET_H
+#define HITWIN_GPU_SLENET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hitwin/gpu_context.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "hitwin/model.h"
+
+typedef struct hw_gpu_slenet hw_gpu_slenet;
+
+/* A GPU copy of m: its config, tensor table and current parameters. seed is the one m was
+ * created with (hw_model_create): the dropout stream is derived from it as the CPU model
+ * derives it. NULL with hw_fail (e.g. supcon, or no device memory). */
+hw_gpu_slenet *hw_gpu_slenet_create(hw_gpu *g, const hw_model *m, uint64_t seed);
+void hw_gpu_slenet_free(hw_gpu_slenet *s);
+
+/* Device buffers of n floats each, laid out as hw_model_params / hw_model_grads. */
+float *hw_gpu_slenet_params(hw_gpu_slenet *s, size_t *n);
+float *hw_gpu_slenet_grads(hw_gpu_slenet *s, size_t *n);
+int hw_gpu_slenet_zero_grad(hw_gpu_slenet *s);
+
+/* hw_model_train_step on the GPU: b's tiles and labels are host arrays (uploaded here).
+ * Same rng_counter convention, same statistics, same error for a non-finite loss. */
+int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_counter,
+                             hw_step_stats *st);
+
+/* ---- gpu_input.cu: the model's input stage, one block per tile -------------------------
+ * x[i] = transform(tile i) / max, tile i at tiles + i * tile_stride (floats), x [n, S, S]
+ * contiguous: transform and region as hw_model_config's input_transform / norm_region, with
+ * slenet.c's rules (NONE + WHOLE is maxnorm_forward's, guard included; otherwise the max is
+ * over the region's non-NaN values and at least 0). maxval[i] = the max used. */
+int gpu_input_normalise(hw_gpu *g, float *x, float *maxval, const float *tiles,
+                        size_t tile_stride, int n, int S, int transform, int region);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

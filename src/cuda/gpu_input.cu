@@ -1,0 +1,66 @@
+// The model's input stage on the GPU (slenet.c's hw_branch_forward, before the mask): the
+// recipe's transform (none, log1p, per-tile observed/expected), then division by the tile's
+// max over the whole tile or the off-diagonal pixels. One block per tile.
+//
+// OE needs the tile's diagonal sums first; they are added in shared memory with atomics, so
+// their order (and the last bit of a mean) can differ from the C loop's: results agree to
+// fp32 rounding, not bit for bit.
+#include "gpu_internal.cuh"
+#include "gpu_reduce.cuh"
+#include "hitwin/gpu_ops.h"
+#include "hitwin/gpu_slenet.h"
+
+#define HW_INPUT_BLOCK 512
+
+__global__ static void input_kernel(float *x_all, float *maxval, const float *tiles,
+                                    size_t tile_stride, int S, int transform, int region) {
+    extern __shared__ double inv_mean[]; // [S], OE only: 1 / mean of diagonal d
+    const size_t S2 = (size_t)S * S;
+    const float *t = tiles + blockIdx.x * tile_stride;
+    float *x = x_all + blockIdx.x * S2;
+    if (transform == HW_INPUT_OE) {
+        for (int d = threadIdx.x; d < S; d += blockDim.x) inv_mean[d] = 0.0;
+        __syncthreads();
+        for (size_t k = threadIdx.x; k < S2; k += blockDim.x) {
+            const int r = (int)(k / S), c = (int)(k % S);
+            if (t[k] > 0.0f) atomicAdd(&inv_mean[abs(r - c)], (double)t[k]);
+        }
+        __syncthreads();
+        for (int d = threadIdx.x; d < S; d += blockDim.x) {
+            double cnt = d == 0 ? S : 2.0 * (S - d);
+            inv_mean[d] = inv_mean[d] > 0.0 ? cnt / inv_mean[d] : 0.0;
+        }
+        __syncthreads();
+    }
+    const bool reference = transform == HW_INPUT_NONE && region == HW_NORM_WHOLE;
+    // reference: maxnorm_forward's max (from x[0]); else slenet.c's (from 0, region only)
+    float m = reference ? -INFINITY : 0.0f;
+    for (size_t k = threadIdx.x; k < S2; k += blockDim.x) {
+        const int r = (int)(k / S), c = (int)(k % S);
+        const float y = t[k];
+        float v;
+        if (transform == HW_INPUT_NONE)
+            v = y;
+        else if (transform == HW_INPUT_LOG1P)
+            v = y > 0.0f ? log1pf(y) : isnan(y) ? y : 0.0f;
+        else
+            v = y > 0.0f ? log1pf((float)(y * inv_mean[abs(r - c)])) : isnan(y) ? y : 0.0f;
+        x[k] = v;
+        if (region == HW_NORM_WHOLE || abs(r - c) >= NN_DIAG_MASK_BAND) m = fmaxf(m, v);
+    }
+    m = hw_block_max(m);
+    if (reference && isnan(t[0])) m = t[0];
+    const float inv = reference ? (m != 0.0f ? 1.0f / m : 1.0f) : (m > 0.0f ? 1.0f / m : 1.0f);
+    if (threadIdx.x == 0) maxval[blockIdx.x] = m;
+    for (size_t k = threadIdx.x; k < S2; k += blockDim.x) x[k] *= inv; // each thread its own k
+}
+
+extern "C" int gpu_input_normalise(hw_gpu *g, float *x, float *maxval, const float *tiles,
+                                   size_t tile_stride, int n, int S, int transform, int region) {
+    if (n < 1) return 0;
+    const size_t shared = transform == HW_INPUT_OE ? (size_t)S * sizeof(double) : 0;
+    input_kernel<<<n, HW_INPUT_BLOCK, shared, g->stream>>>(x, maxval, tiles, tile_stride, S,
+                                                           transform, region);
+    HW_LAUNCH_CHECK();
+    return 0;
+}

@@ -1,0 +1,435 @@
+// The Siamese SLeNet training step on one GPU (gpu_slenet.h), op for op as slenet.c's
+// hw_branch_forward / hw_branch_backward and siamese_loss.c's objectives, built from the
+// CUDA ops of gpu_ops.h.
+//
+// Parameters and gradients are one device buffer each, with the CPU model's tensor table
+// (copied from hw_model_tensors), so offsets, checkpoints and the all-reduce are the CPU
+// model's. The architecture's sizes are read from that table, not repeated here. Activations
+// live in one device arena carved like slenet.c's (two passes: measure, then point), grown to
+// the largest (n, views) seen; each view keeps its saved tensors, conv outputs and backward
+// temporaries are shared between views.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_internal.cuh"
+#include "hitwin/gpu_ops.h"
+#include "hitwin/gpu_slenet.h"
+
+// slenet.c: the dropout stream is the model seed xor this constant (a private constant of
+// src/model; test_gpu_slenet compares the masks' effect, so a change there fails here)
+#define HW_DROPOUT_STREAM 0xD50B0D50B0D50B0DULL
+#define HW_MAX_TENSORS 16
+
+enum { W1, B1, W2, B2, FC1W, FC1B, FC2W, FC2B, HEADW, HEADB, NT };
+static const char *const tensor_names[NT] = {
+    "features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias",
+    "linear.1.weight",   "linear.1.bias",   "linear.3.weight",   "linear.3.bias",
+    "head.0.weight",     "head.0.bias"};
+
+typedef struct { // saved tensors of one view, as slenet.c's hw_branch
+    float *x, *maxval, *p1;
+    int32_t *a1, *a2;
+    float *drop;
+    uint8_t *dmask;
+    float *h1, *g1, *h2, *emb;
+} branch;
+
+struct hw_gpu_slenet {
+    hw_gpu *g;
+    hw_model_config cfg;
+    uint64_t dropout_seed;
+    // geometry: S -> conv CS1 -> pool P1 -> conv CS2 -> pool P2; F = C2 P2 P2
+    int S, K, C1, C2, H1, D, HO, CS1, P1, CS2, P2, F, has_head;
+    hw_tensor tensors[HW_MAX_TENSORS];
+    int n_tensors;
+    size_t off[NT], n_params;
+    float *params, *grads;
+    // activation arena
+    void *arena;
+    int cap_n, cap_views;
+    branch *br;
+    float *tiles;                       // [n, views, S, S] this step's batch
+    float *c1, *c2, *p2, *dp1, *dh1, *dg1, *dh2, *demb;
+    // loss scratch
+    int32_t *labels;                    // [n]
+    float *y, *dist, *dist2, *ddist, *ddist2, *diff, *ddiff, *hz, *hg, *probs, *probs2, *dhg, *dhz;
+    float *loss;                        // [4]
+};
+
+static float *P(hw_gpu_slenet *s, int t) { return s->params + s->off[t]; }
+static float *G(hw_gpu_slenet *s, int t) { return s->grads + s->off[t]; }
+
+__global__ static void sub_kernel(float *out, const float *a, const float *b, size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        out[i] = a[i] - b[i];
+}
+
+// d1 += x, d2 -= x (the head's input e1 - e2)
+__global__ static void add_sub_kernel(float *d1, float *d2, const float *x, size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        d1[i] += x[i];
+        d2[i] -= x[i];
+    }
+}
+
+// ---- creation -----------------------------------------------------------------------------
+
+static const hw_tensor *find_tensor(const hw_tensor *t, int nt, const char *name) {
+    for (int i = 0; i < nt; i++)
+        if (strcmp(t[i].name, name) == 0) return &t[i];
+    return NULL;
+}
+
+static int setup(hw_gpu_slenet *s, hw_model *m, uint64_t seed) {
+    const hw_model_config *cfg = hw_model_cfg(m);
+    s->cfg = *cfg;
+    if (cfg->loss == HW_LOSS_SUPCON)
+        return hw_fail("cuda slenet: the supcon objective is not on the GPU yet (docs/gpu.md)");
+    s->dropout_seed = seed ^ HW_DROPOUT_STREAM;
+    s->has_head = cfg->loss == HW_LOSS_CONTRASTIVE;
+    const hw_tensor *t;
+    s->n_tensors = hw_model_tensors(m, &t);
+    if (s->n_tensors > HW_MAX_TENSORS) return hw_fail("cuda slenet: %d tensors", s->n_tensors);
+    memcpy(s->tensors, t, (size_t)s->n_tensors * sizeof *t);
+    for (int i = 0; i < NT; i++) {
+        const hw_tensor *x = find_tensor(t, s->n_tensors, tensor_names[i]);
+        if (!x && (i < HEADW || s->has_head))
+            return hw_fail("cuda slenet: the model has no tensor %s", tensor_names[i]);
+        s->off[i] = x ? x->offset : 0;
+    }
+    const hw_tensor *w1 = find_tensor(t, s->n_tensors, "features.0.weight");
+    const hw_tensor *w2 = find_tensor(t, s->n_tensors, "features.2.weight");
+    const hw_tensor *f1 = find_tensor(t, s->n_tensors, "linear.1.weight");
+    const hw_tensor *f2 = find_tensor(t, s->n_tensors, "linear.3.weight");
+    s->S = cfg->image_size;
+    s->C1 = (int)w1->shape[0], s->K = (int)w1->shape[2], s->C2 = (int)w2->shape[0];
+    s->H1 = (int)f1->shape[0], s->D = (int)f2->shape[0];
+    s->HO = s->has_head ? (int)find_tensor(t, s->n_tensors, "head.0.weight")->shape[0] : 0;
+    s->CS1 = s->S - s->K + 1, s->P1 = s->CS1 / 2, s->CS2 = s->P1 - s->K + 1, s->P2 = s->CS2 / 2;
+    s->F = s->C2 * s->P2 * s->P2;
+    if ((int64_t)s->F != f1->shape[1] || (uint64_t)s->F != hw_model_dropout_draws_per_tile(m))
+        return hw_fail("cuda slenet: features %d at image size %d, the model's linear.1 takes %lld",
+                       s->F, s->S, (long long)f1->shape[1]);
+    size_t n;
+    const float *params = hw_model_params(m, &n);
+    s->n_params = n;
+    if (hw_gpu_alloc((void **)&s->params, n * sizeof(float))) return -1;
+    if (hw_gpu_alloc((void **)&s->grads, n * sizeof(float))) return -1;
+    if (hw_gpu_upload(s->g, s->params, params, n * sizeof(float))) return -1;
+    return hw_gpu_zero(s->g, s->grads, n * sizeof(float));
+}
+
+extern "C" hw_gpu_slenet *hw_gpu_slenet_create(hw_gpu *g, const hw_model *m, uint64_t seed) {
+    hw_gpu_slenet *s = (hw_gpu_slenet *)calloc(1, sizeof *s);
+    if (!s) {
+        hw_fail("cuda slenet: out of host memory");
+        return NULL;
+    }
+    s->g = g;
+    // hw_model_params takes a non-const model; reading it changes nothing
+    if (setup(s, (hw_model *)m, seed)) {
+        hw_gpu_slenet_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+extern "C" void hw_gpu_slenet_free(hw_gpu_slenet *s) {
+    if (!s) return;
+    hw_gpu_release((void **)&s->params);
+    hw_gpu_release((void **)&s->grads);
+    hw_gpu_release(&s->arena);
+    free(s->br);
+    free(s);
+}
+
+extern "C" float *hw_gpu_slenet_params(hw_gpu_slenet *s, size_t *n) {
+    if (n) *n = s->n_params;
+    return s->params;
+}
+
+extern "C" float *hw_gpu_slenet_grads(hw_gpu_slenet *s, size_t *n) {
+    if (n) *n = s->n_params;
+    return s->grads;
+}
+
+extern "C" int hw_gpu_slenet_zero_grad(hw_gpu_slenet *s) {
+    return hw_gpu_zero(s->g, s->grads, s->n_params * sizeof(float));
+}
+
+// ---- activation arena ---------------------------------------------------------------------
+
+typedef struct {
+    char *base;
+    size_t off;
+} carver;
+
+template <typename T> static T *carve(carver *c, size_t count) {
+    size_t off = (c->off + 255) & ~(size_t)255; // 256-byte alignment for coalesced access
+    c->off = off + count * sizeof(T);
+    return c->base ? (T *)(c->base + off) : NULL;
+}
+
+static void layout(hw_gpu_slenet *s, carver *c, int n, int views) {
+    const size_t N = (size_t)n, S2 = (size_t)s->S * s->S, D = (size_t)s->D;
+    const size_t np1 = N * s->C1 * s->P1 * s->P1, nF = N * s->F;
+    for (int v = 0; v < views; v++) {
+        branch *b = &s->br[v];
+        b->x = carve<float>(c, N * S2);
+        b->maxval = carve<float>(c, N);
+        b->p1 = carve<float>(c, np1);
+        b->a1 = carve<int32_t>(c, np1);
+        b->a2 = carve<int32_t>(c, nF);
+        b->drop = carve<float>(c, nF);
+        b->dmask = carve<uint8_t>(c, nF);
+        b->h1 = carve<float>(c, N * s->H1);
+        b->g1 = carve<float>(c, N * s->H1);
+        b->h2 = carve<float>(c, N * D);
+        b->emb = carve<float>(c, N * D);
+    }
+    s->tiles = carve<float>(c, N * views * S2);
+    s->c1 = carve<float>(c, N * s->C1 * s->CS1 * s->CS1);
+    s->c2 = carve<float>(c, N * s->C2 * s->CS2 * s->CS2);
+    s->p2 = carve<float>(c, nF);
+    s->dp1 = carve<float>(c, np1);
+    s->dh1 = carve<float>(c, N * s->H1);
+    s->dg1 = carve<float>(c, N * s->H1);
+    s->dh2 = carve<float>(c, N * D);
+    s->demb = carve<float>(c, (size_t)views * N * D);
+    s->labels = carve<int32_t>(c, N);
+    s->y = carve<float>(c, N);
+    s->dist = carve<float>(c, N);
+    s->dist2 = carve<float>(c, N);
+    s->ddist = carve<float>(c, N);
+    s->ddist2 = carve<float>(c, N);
+    s->diff = carve<float>(c, N * D);
+    s->ddiff = carve<float>(c, N * D);
+    const size_t nh = N * (s->HO > 0 ? s->HO : 1);
+    s->hz = carve<float>(c, nh);
+    s->hg = carve<float>(c, nh);
+    s->probs = carve<float>(c, nh);
+    s->probs2 = carve<float>(c, nh);
+    s->dhg = carve<float>(c, nh);
+    s->dhz = carve<float>(c, nh);
+    s->loss = carve<float>(c, 4);
+}
+
+static int reserve(hw_gpu_slenet *s, int n, int views) {
+    if (n <= s->cap_n && views <= s->cap_views) return 0;
+    const int cn = n > s->cap_n ? n : s->cap_n, cv = views > s->cap_views ? views : s->cap_views;
+    if (hw_gpu_release(&s->arena)) return -1;
+    free(s->br);
+    s->br = (branch *)calloc((size_t)cv, sizeof(branch));
+    s->cap_n = s->cap_views = 0;
+    if (!s->br) return hw_fail("cuda slenet: out of host memory");
+    carver c = {NULL, 0};
+    layout(s, &c, cn, cv);
+    if (hw_gpu_alloc(&s->arena, c.off)) return hw_fail_prefix("cuda slenet: activations for %d x %d tiles", cn, cv);
+    c.base = (char *)s->arena; // cudaMalloc is 256-byte aligned
+    c.off = 0;
+    layout(s, &c, cn, cv);
+    s->cap_n = cn, s->cap_views = cv;
+    return 0;
+}
+
+// ---- one view ----------------------------------------------------------------------------
+
+static NnConv2dDims conv1_dims(const hw_gpu_slenet *s, int n) {
+    NnConv2dDims d = {n, 1, s->S, s->S, s->C1, s->K, s->K, 1, 0, 1};
+    return d;
+}
+
+static NnConv2dDims conv2_dims(const hw_gpu_slenet *s, int n) {
+    NnConv2dDims d = {n, s->C1, s->P1, s->P1, s->C2, s->K, s->K, 1, 0, 1};
+    return d;
+}
+
+// hw_branch_forward: tiles of view v (of views) -> s->br[v].emb; dropout when train
+static int branch_forward(hw_gpu_slenet *s, int v, int n, int views, int mask, int train,
+                          uint64_t rng_counter) {
+    hw_gpu *g = s->g;
+    branch *b = &s->br[v];
+    const size_t S2 = (size_t)s->S * s->S, F = (size_t)s->F;
+    if (gpu_input_normalise(g, b->x, b->maxval, s->tiles + v * S2, views * S2, n, s->S,
+                            s->cfg.input_transform, s->cfg.norm_region))
+        return -1;
+    if (mask && gpu_diagmask_forward(g, b->x, b->x, NN_DIAG_MASK_BAND, n, s->S, s->S)) return -1;
+    NnConv2dDims d1 = conv1_dims(s, n), d2 = conv2_dims(s, n);
+    if (gpu_conv2d_forward(g, s->c1, b->x, P(s, W1), P(s, B1), &d1)) return -1;
+    if (gpu_maxpool2d_forward(g, b->p1, b->a1, s->c1, n, s->C1, s->CS1, s->CS1, 2, 2, 0)) return -1;
+    if (gpu_conv2d_forward(g, s->c2, b->p1, P(s, W2), P(s, B2), &d2)) return -1;
+    if (gpu_maxpool2d_forward(g, s->p2, b->a2, s->c2, n, s->C2, s->CS2, s->CS2, 2, 2, 0)) return -1;
+    // item i of view v draws from rng_counter + (i views + v) F: rows of F, views F apart
+    const float p = train ? s->cfg.dropout : 0.0f;
+    if (gpu_dropout_forward(g, b->drop, b->dmask, s->p2, p, s->dropout_seed, rng_counter + v * F,
+                            (size_t)n, F, (uint64_t)views * F))
+        return -1;
+    if (gpu_linear_forward(g, b->h1, b->drop, P(s, FC1W), P(s, FC1B), n, s->F, s->H1)) return -1;
+    if (gpu_gelu_forward(g, b->g1, b->h1, (size_t)n * s->H1)) return -1;
+    if (gpu_linear_forward(g, b->h2, b->g1, P(s, FC2W), P(s, FC2B), n, s->H1, s->D)) return -1;
+    return gpu_gelu_forward(g, b->emb, b->h2, (size_t)n * s->D);
+}
+
+// hw_branch_backward: from s->demb + v n D into the parameter gradients
+static int branch_backward(hw_gpu_slenet *s, int v, int n) {
+    hw_gpu *g = s->g;
+    branch *b = &s->br[v];
+    const size_t N = (size_t)n, F = (size_t)s->F, fs = sizeof(float);
+    const float *demb = s->demb + (size_t)v * N * s->D;
+    if (hw_gpu_zero(g, s->dh2, N * s->D * fs) || gpu_gelu_backward(g, s->dh2, demb, b->h2, N * s->D))
+        return -1;
+    if (hw_gpu_zero(g, s->dg1, N * s->H1 * fs) ||
+        gpu_linear_backward(g, s->dg1, G(s, FC2W), G(s, FC2B), s->dh2, b->g1, P(s, FC2W), n, s->H1,
+                            s->D))
+        return -1;
+    if (hw_gpu_zero(g, s->dh1, N * s->H1 * fs) || gpu_gelu_backward(g, s->dh1, s->dg1, b->h1, N * s->H1))
+        return -1;
+    float *ddrop = s->c1; // conv1's output is free now; [n, F] fits in [n, C1, CS1, CS1]
+    if (hw_gpu_zero(g, ddrop, N * F * fs) ||
+        gpu_linear_backward(g, ddrop, G(s, FC1W), G(s, FC1B), s->dh1, b->drop, P(s, FC1W), n, s->F,
+                            s->H1))
+        return -1;
+    float *dp2 = s->p2;
+    if (hw_gpu_zero(g, dp2, N * F * fs) ||
+        gpu_dropout_backward(g, dp2, ddrop, b->dmask, s->cfg.dropout, N * F))
+        return -1;
+    const size_t nc2 = N * s->C2 * s->CS2 * s->CS2, nc1 = N * s->C1 * s->CS1 * s->CS1;
+    if (hw_gpu_zero(g, s->c2, nc2 * fs) ||
+        gpu_maxpool2d_backward(g, s->c2, dp2, b->a2, n, s->C2, s->CS2, s->CS2, 2, 2, 0))
+        return -1;
+    NnConv2dDims d1 = conv1_dims(s, n), d2 = conv2_dims(s, n);
+    if (hw_gpu_zero(g, s->dp1, N * s->C1 * s->P1 * s->P1 * fs) ||
+        gpu_conv2d_backward(g, s->dp1, G(s, W2), G(s, B2), s->c2, b->p1, P(s, W2), &d2))
+        return -1;
+    if (hw_gpu_zero(g, s->c1, nc1 * fs) ||
+        gpu_maxpool2d_backward(g, s->c1, s->dp1, b->a1, n, s->C1, s->CS1, s->CS1, 2, 2, 0))
+        return -1;
+    // the tiles are data: no input gradient, none through the mask or normalisation
+    return gpu_conv2d_backward(g, NULL, G(s, W1), G(s, B1), s->c1, b->x, P(s, W1), &d1);
+}
+
+// ---- objectives (siamese_loss.c) ------------------------------------------------------------
+
+static int contrastive(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st) {
+    hw_gpu *g = s->g;
+    const int n = b->n, D = s->D, HO = s->HO;
+    const size_t nD = (size_t)n * D;
+    const float scale = (float)n / (float)b->global_n;
+    const float *e1 = s->br[0].emb, *e2 = s->br[1].emb;
+    int32_t *t = (int32_t *)malloc((size_t)n * sizeof(int32_t));
+    float *yh = (float *)malloc((size_t)n * sizeof(float)), *ph = (float *)malloc((size_t)n * HO * sizeof(float));
+    float lh[2];
+    int rc = -1;
+    for (int i = 0; i < n; i++) t[i] = b->labels[i], yh[i] = (float)b->labels[i];
+    if (hw_gpu_upload(g, s->labels, t, (size_t)n * sizeof(int32_t)) ||
+        hw_gpu_upload(g, s->y, yh, (size_t)n * sizeof(float)))
+        goto done;
+    if (gpu_pairwise_distance_forward(g, s->dist, e1, e2, NN_PAIRWISE_EPS, n, D) ||
+        gpu_contrastive_loss_forward(g, s->loss, s->dist, s->y, s->cfg.margin, n))
+        goto done;
+    // LastLayerNN: Linear(D, 2) -> GELU -> Softmax on e1 - e2
+    sub_kernel<<<hw_grid(nD, 256), 256, 0, g->stream>>>(s->diff, e1, e2, nD);
+    if (cudaGetLastError() != cudaSuccess) {
+        hw_fail("cuda slenet: the e1 - e2 kernel failed to launch");
+        goto done;
+    }
+    if (gpu_linear_forward(g, s->hz, s->diff, P(s, HEADW), P(s, HEADB), n, D, HO) ||
+        gpu_gelu_forward(g, s->hg, s->hz, (size_t)n * HO))
+        goto done;
+    if (s->cfg.ce_form == HW_CE_REFERENCE
+            ? gpu_double_softmax_ce_forward(g, s->loss + 1, s->probs, s->probs2, s->hg, s->labels, n, HO)
+            : gpu_crossentropy_forward(g, s->loss + 1, s->probs, s->hg, s->labels, n, HO))
+        goto done;
+    if (hw_gpu_download(g, lh, s->loss, sizeof lh) ||
+        hw_gpu_download(g, ph, s->probs, (size_t)n * HO * sizeof(float)))
+        goto done;
+    st->con_loss = (double)lh[0] * scale;
+    st->ce_loss = (double)lh[1] * scale;
+    st->loss = (double)s->cfg.bias * st->con_loss + st->ce_loss;
+    for (int i = 0; i < n; i++) st->n_correct += (ph[2 * i + 1] > ph[2 * i]) == (t[i] == 1);
+    if (!isfinite(st->loss)) {
+        hw_fail("model: non-finite loss %g (contrastive %g, classifier %g)", st->loss, st->con_loss,
+                st->ce_loss);
+        goto done;
+    }
+    // backward into d1 = demb[0], d2 = demb[1]
+    {
+        float *d1 = s->demb, *d2 = s->demb + nD;
+        const size_t fs = sizeof(float);
+        if (hw_gpu_zero(g, s->demb, 2 * nD * fs) || hw_gpu_zero(g, s->ddist, (size_t)n * fs) ||
+            hw_gpu_zero(g, s->dhg, (size_t)n * HO * fs) || hw_gpu_zero(g, s->dhz, (size_t)n * HO * fs) ||
+            hw_gpu_zero(g, s->ddiff, nD * fs))
+            goto done;
+        if (gpu_contrastive_loss_backward(g, s->ddist, s->cfg.bias * scale, s->dist, s->y,
+                                          s->cfg.margin, n) ||
+            gpu_pairwise_distance_backward(g, d1, d2, s->ddist, e1, e2, s->dist, NN_PAIRWISE_EPS, n, D))
+            goto done;
+        if (s->cfg.ce_form == HW_CE_REFERENCE
+                ? gpu_double_softmax_ce_backward(g, s->dhg, scale, s->probs, s->probs2, s->labels, n, HO)
+                : gpu_crossentropy_backward(g, s->dhg, scale, s->probs, s->labels, n, HO))
+            goto done;
+        if (gpu_gelu_backward(g, s->dhz, s->dhg, s->hz, (size_t)n * HO) ||
+            gpu_linear_backward(g, s->ddiff, G(s, HEADW), G(s, HEADB), s->dhz, s->diff, P(s, HEADW),
+                                n, D, HO))
+            goto done;
+        add_sub_kernel<<<hw_grid(nD, 256), 256, 0, g->stream>>>(d1, d2, s->ddiff, nD);
+        if (cudaGetLastError() != cudaSuccess) {
+            hw_fail("cuda slenet: the head-gradient kernel failed to launch");
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    free(t), free(yh), free(ph);
+    return rc;
+}
+
+static int triplet(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st) {
+    hw_gpu *g = s->g;
+    const int n = b->n, D = s->D;
+    const size_t nD = (size_t)n * D, fs = sizeof(float);
+    const float scale = (float)n / (float)b->global_n, eps = NN_TRIPLET_EPS_HTF;
+    const float *a = s->br[0].emb, *p = s->br[1].emb, *q = s->br[2].emb;
+    float l;
+    if (gpu_pairwise_distance_forward(g, s->dist, a, p, eps, n, D) ||
+        gpu_pairwise_distance_forward(g, s->dist2, a, q, eps, n, D) ||
+        gpu_triplet_loss_forward(g, s->loss, s->dist, s->dist2, s->cfg.margin, n) ||
+        hw_gpu_download(g, &l, s->loss, sizeof l))
+        return -1;
+    st->con_loss = st->loss = (double)l * scale;
+    if (!isfinite(st->loss)) return hw_fail("model: non-finite loss %g (triplet)", st->loss);
+    float *da = s->demb, *dp = da + nD, *dq = dp + nD;
+    if (hw_gpu_zero(g, s->demb, 3 * nD * fs) || hw_gpu_zero(g, s->ddist, (size_t)n * fs) ||
+        hw_gpu_zero(g, s->ddist2, (size_t)n * fs))
+        return -1;
+    if (gpu_triplet_loss_backward(g, s->ddist, s->ddist2, scale, s->dist, s->dist2, s->cfg.margin, n) ||
+        gpu_pairwise_distance_backward(g, da, dp, s->ddist, a, p, s->dist, eps, n, D) ||
+        gpu_pairwise_distance_backward(g, da, dq, s->ddist2, a, q, s->dist2, eps, n, D))
+        return -1;
+    return 0;
+}
+
+extern "C" int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_counter,
+                                        hw_step_stats *st) {
+    memset(st, 0, sizeof *st);
+    const int want = s->cfg.loss == HW_LOSS_CONTRASTIVE ? 2 : 3;
+    if (b->n < 1 || b->global_n < b->n)
+        return hw_fail("model: batch of %d items with global_n %d", b->n, b->global_n);
+    if (b->views != want)
+        return hw_fail("model: %s loss takes %d views per item, the batch has %d",
+                       want == 2 ? "contrastive" : "triplet", want, b->views);
+    if (want == 2 && !b->labels) return hw_fail("model: batch without labels");
+    const int n = b->n, V = b->views;
+    if (reserve(s, n, V)) return -1;
+    const size_t S2 = (size_t)s->S * s->S;
+    if (hw_gpu_upload(s->g, s->tiles, b->tiles, (size_t)n * V * S2 * sizeof(float))) return -1;
+    for (int v = 0; v < V; v++)
+        if (branch_forward(s, v, n, V, s->cfg.mask, 1, rng_counter)) return -1;
+    if (s->cfg.loss == HW_LOSS_CONTRASTIVE ? contrastive(s, b, st) : triplet(s, b, st)) return -1;
+    for (int v = 0; v < V; v++)
+        if (branch_backward(s, v, n)) return -1;
+    return 0;
+}

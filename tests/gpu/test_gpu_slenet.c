@@ -1,0 +1,173 @@
+/* The GPU SLeNet training step (gpu_slenet.h) against the CPU model's (hw_model_train_step)
+ * from the same parameters, batch and dropout counter. Skips (77) without a device.
+ *
+ * Per configuration, 3 steps; before each, the CPU's parameters are copied to the GPU, so
+ * each step compares one step's work from identical weights, with a new dropout counter
+ * (step << 40, and a shard offset, as the trainer draws) and global_n = 2n (a shard of a
+ * 2-rank batch):
+ *   loss, con_loss, ce_loss   |gpu - C| <= 1e-5 + 1e-4 |C|
+ *   n_correct                 equal
+ *   every gradient tensor     |gpu - C| <= 1e-3 |C| + 1e-3 max|C of the tensor|
+ * The gradient bound covers fp32 rounding carried through 4 layers forward and back
+ * (cuDNN's FFT/Winograd algorithms included); a wrong index, factor, mask or missing
+ * accumulation is off by the tensor's own scale. Dropout masks are bit-identical by
+ * construction (test_gpu_ops), so no sampling noise enters. The tiles are dense (no exact
+ * zeros off the band), so max-pool windows have no exact ties that rounding could break
+ * differently on the two sides.
+ * After the last step one Adam step runs on each side from its own gradients; weights must
+ * agree within 2 lr + 1e-5 |w|: Adam's first step moves a weight by lr sign(g), so a gradient
+ * within rounding of 0 may move the two copies lr apart in opposite directions.
+ * A tile with a NaN must fail on the GPU with the CPU model's message. */
+#include "gpu_test_util.h"
+#include "hitwin/gpu_ops.h"
+#include "hitwin/gpu_slenet.h"
+#include "hitwin/model.h"
+#include "hitwin/nn.h"
+
+#define LOSS_TOL 1e-5, 1e-4, 0.0
+#define GRAD_TOL 0.0, 1e-3, 1e-3
+
+static NnRng g_rng;
+
+/* dense Hi-C-like tiles: decay with the distance from the diagonal, noise, all > 0 */
+static float *make_tiles(int n, int views, int S) {
+    const size_t S2 = (size_t)S * S, total = (size_t)n * views * S2;
+    float *t = (float *)malloc(total * sizeof(float));
+    for (size_t k = 0; k < total; k++) {
+        int r = (int)(k % S2 / S), c = (int)(k % S);
+        float u = nn_rng_uniform(&g_rng);
+        t[k] = (5.0f + 95.0f * u) / sqrtf(1.0f + (float)abs(r - c));
+    }
+    return t;
+}
+
+static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n) {
+    printf("slenet %s (image %d, %d items)\n", name, cfg.image_size, n);
+    const uint64_t seed = 30004;
+    hw_model *m = hw_model_create(&cfg, seed);
+    if (!m) {
+        fprintf(stderr, "%s\n", hw_error());
+        test_failures++;
+        return;
+    }
+    hw_gpu_slenet *s = hw_gpu_slenet_create(g, m, seed);
+    if (!s) {
+        fprintf(stderr, "%s\n", hw_error());
+        test_failures++;
+        hw_model_free(m);
+        return;
+    }
+    const int views = cfg.loss == HW_LOSS_CONTRASTIVE ? 2 : 3;
+    const hw_tensor *t;
+    const int nt = hw_model_tensors(m, &t);
+    size_t np;
+    float *params = hw_model_params(m, &np), *grads = hw_model_grads(m, NULL);
+    float *d_params = hw_gpu_slenet_params(s, NULL), *d_grads = hw_gpu_slenet_grads(s, NULL);
+    int *labels = (int *)malloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) labels[i] = i % 2;
+    const uint64_t F = hw_model_dropout_draws_per_tile(m);
+    for (int step = 1; step <= 3; step++) {
+        float *tiles = make_tiles(n, views, cfg.image_size);
+        hw_batch b = {n, views, 2 * n, tiles, labels};
+        /* this shard is the second half of the global batch, as rank 1 of 2 draws */
+        const uint64_t counter = ((uint64_t)step << 40) + (uint64_t)n * views * F;
+        hw_step_stats sc, sg;
+        GPU_OK(hw_gpu_upload(g, d_params, params, np * sizeof(float)));
+        hw_model_zero_grad(m);
+        GPU_OK(hw_gpu_slenet_zero_grad(s));
+        if (hw_model_train_step(m, &b, counter, &sc)) {
+            fprintf(stderr, "CPU step: %s\n", hw_error());
+            test_failures++;
+            free(tiles);
+            break;
+        }
+        GPU_OK(hw_gpu_slenet_train_step(s, &b, counter, &sg));
+        printf(" step %d: loss C %.7g gpu %.7g\n", step, sc.loss, sg.loss);
+        float lc[3] = {(float)sc.loss, (float)sc.con_loss, (float)sc.ce_loss};
+        float lg[3] = {(float)sg.loss, (float)sg.con_loss, (float)sg.ce_loss};
+        expect_close("loss, con_loss, ce_loss", lg, lc, 3, LOSS_TOL);
+        CHECK_INT_EQ(sg.n_correct, sc.n_correct);
+        float *hg = host_floats(g, d_grads, np);
+        for (int k = 0; k < nt; k++)
+            expect_close(t[k].name, hg + t[k].offset, grads + t[k].offset, t[k].numel, GRAD_TOL);
+        free(hg);
+        free(tiles);
+    }
+    /* one Adam step each, from each side's gradients of the last step */
+    hw_optim o;
+    hw_gpu_optim go;
+    hw_optim_init(&o, HW_OPTIM_ADAM, 1e-4f, np);
+    GPU_OK(hw_gpu_optim_init(g, &go, HW_OPTIM_ADAM, 1e-4f, np));
+    hw_optim_step(&o, params, grads);
+    GPU_OK(hw_gpu_optim_step(g, &go, d_params, d_grads));
+    float *hp = host_floats(g, d_params, np);
+    expect_close("params after one Adam step", hp, params, np, 2e-4, 1e-5, 0.0);
+    free(hp);
+    hw_optim_free(&o);
+    hw_gpu_optim_free(&go);
+
+    /* a NaN in a tile: the CPU model's error, not a crash and not a silent NaN */
+    float *tiles = make_tiles(n, views, cfg.image_size);
+    tiles[cfg.image_size * 7 + 20] = NAN;
+    hw_batch b = {n, views, n, tiles, labels};
+    hw_step_stats st;
+    int rc = hw_gpu_slenet_train_step(s, &b, 0, &st);
+    CHECK(rc == -1);
+    printf(" NaN tile: %s\n", hw_error());
+    CHECK(strncmp(hw_error(), "model: non-finite loss", 22) == 0);
+    free(tiles);
+    free(labels);
+    hw_gpu_slenet_free(s);
+    hw_model_free(m);
+}
+
+static hw_model_config base_config(void) {
+    hw_model_config c;
+    memset(&c, 0, sizeof c);
+    c.image_size = 40;
+    c.mask = 1;
+    c.dropout = 0.5f;
+    c.loss = HW_LOSS_CONTRASTIVE;
+    c.ce_form = HW_CE_REFERENCE;
+    c.bias = 2.0f;
+    c.margin = NN_CONTRASTIVE_MARGIN;
+    c.temperature = NN_SINCERE_TEMPERATURE;
+    c.input_transform = HW_INPUT_LOG1P;
+    c.norm_region = HW_NORM_OFFDIAG;
+    return c;
+}
+
+int main(void) {
+    GPU_SKIP_IF_NO_DEVICE();
+    hw_gpu *g = hw_gpu_create(0);
+    if (!g) {
+        fprintf(stderr, "%s\n", hw_error());
+        return 1;
+    }
+    nn_rng_init(&g_rng, 77);
+    hw_model_config c = base_config();
+    config_case(g, "contrastive, default recipe (log1p, offdiag, reference CE)", c, 6);
+    c = base_config();
+    c.input_transform = HW_INPUT_NONE, c.norm_region = HW_NORM_WHOLE, c.ce_form = HW_CE_LOGITS;
+    config_case(g, "contrastive, reference input, logits CE", c, 5);
+    c = base_config();
+    c.input_transform = HW_INPUT_OE, c.norm_region = HW_NORM_WHOLE, c.mask = 0, c.image_size = 32;
+    config_case(g, "contrastive, OE input, no mask, 32", c, 4);
+    c = base_config();
+    c.loss = HW_LOSS_TRIPLET, c.margin = NN_TRIPLET_MARGIN;
+    config_case(g, "triplet", c, 4);
+    c = base_config();
+    c.image_size = 224;
+    config_case(g, "contrastive at 224", c, 3);
+    /* supcon is refused with a message */
+    c = base_config();
+    c.loss = HW_LOSS_SUPCON;
+    hw_model *m = hw_model_create(&c, 1);
+    hw_gpu_slenet *s = hw_gpu_slenet_create(g, m, 1);
+    CHECK(s == NULL);
+    CHECK(strstr(hw_error(), "supcon") != NULL);
+    hw_model_free(m);
+    GPU_OK(hw_gpu_sync(g));
+    hw_gpu_destroy(g);
+    return TEST_RESULT();
+}
