@@ -148,6 +148,49 @@ static void run_case(const char *name, NnConv2dDims d, expect e, dout_kind kind)
     free(x), free(w), free(b), free(dout), free(dx0), free(dw0), free(db0), free(scratch);
 }
 
+/* ---- max pool (AVX2 2x2 forward and block backward, nn_pool.c) against plain loops ---- */
+
+/* torch's rule by hand: first maximum wins, a NaN is taken */
+static void pool_reference(float *out, int32_t *arg, const float *x, int B, int C, int H, int W, int k,
+                           int s, int pad, int OH, int OW) {
+    for (int pl = 0; pl < B * C; pl++)
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                float m = -INFINITY;
+                int32_t mi = -1;
+                for (int h = oh * s - pad; h < oh * s - pad + k; h++)
+                    for (int w = ow * s - pad; w < ow * s - pad + k; w++) {
+                        if (h < 0 || h >= H || w < 0 || w >= W) continue;
+                        float v = x[((size_t)pl * H + h) * W + w];
+                        if (mi < 0 || v > m || isnan(v)) m = v, mi = h * W + w;
+                    }
+                out[((size_t)pl * OH + oh) * OW + ow] = m;
+                arg[((size_t)pl * OH + oh) * OW + ow] = mi;
+            }
+}
+
+static void test_pool(int B, int C, int H, int W, int k, int s, int pad) {
+    const int OH = nn_pool_out_size(H, k, s, pad), OW = nn_pool_out_size(W, k, s, pad);
+    const size_t n_in = (size_t)B * C * H * W, n_out = (size_t)B * C * OH * OW;
+    float *x = randn(n_in), *out = malloc(n_out * 4), *ref = malloc(n_out * 4), *g = randn(n_out);
+    int32_t *arg = malloc(n_out * 4), *rarg = malloc(n_out * 4);
+    for (size_t i = 0; i < n_in; i++) x[i] = roundf(x[i] * 2.0f) / 2.0f; /* many ties */
+    for (size_t i = 5; i < n_in; i += 97) x[i] = NAN;
+    maxpool2d_forward(out, arg, x, B, C, H, W, k, s, pad);
+    pool_reference(ref, rarg, x, B, C, H, W, k, s, pad, OH, OW);
+    int bad = 0;
+    for (size_t i = 0; i < n_out; i++)
+        bad += arg[i] != rarg[i] || !(out[i] == ref[i] || (isnan(out[i]) && isnan(ref[i])));
+    float *dx = randn(n_in), *rdx = copy(dx, n_in);
+    maxpool2d_backward(dx, g, arg, B, C, H, W, OH, OW);
+    for (size_t pl = 0; pl < (size_t)B * C; pl++)
+        for (int i = 0; i < OH * OW; i++) rdx[pl * H * W + rarg[pl * OH * OW + i]] += g[pl * OH * OW + i];
+    for (size_t i = 0; i < n_in; i++) bad += !(dx[i] == rdx[i]);
+    printf("maxpool k%d s%d p%d on %dx%dx%dx%d: %d mismatches (exact)%s\n", k, s, pad, B, C, H, W, bad, bad ? "  FAIL" : "");
+    if (bad) test_failures++;
+    free(x), free(out), free(ref), free(g), free(arg), free(rarg), free(dx), free(rdx);
+}
+
 /* the comparison catches a small error in one element of a large tensor */
 static void self_test(void) {
     const size_t n = 4096;
@@ -162,6 +205,11 @@ static void self_test(void) {
 int main(void) {
     nn_rng_init(&g_rng, 20250601);
     self_test();
+    test_pool(2, 3, 37, 41, 2, 2, 0); /* OW 20: 8-lane groups and a tail */
+    test_pool(1, 2, 220, 220, 2, 2, 0);
+    test_pool(3, 1, 11, 37, 3, 2, 0); /* overlapping windows: the block backward falls back */
+    test_pool(3, 1, 9, 19, 3, 2, 1);
+    test_pool(2, 2, 16, 35, 2, 2, 1); /* padded 2x2: argmax outside the output's block */
     if (!nn_conv2d_direct_available()) printf("no AVX2 + FMA: both runs take im2col (path counters not checked)\n");
     const expect all = {1, 1, 1};
     /* SLeNet at full size, 2 tiles (conv1 in training passes dinp = NULL; both are run) */
