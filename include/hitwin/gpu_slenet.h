@@ -2,11 +2,12 @@
  * buffer and one flat grads buffer, the CPU model's tensor table and offsets, so a checkpoint,
  * an all-reduce or a comparison with the CPU model is one copy), and the same training step:
  * input transform and per-tile max normalisation, diagonal mask, backbone, dropout drawn at
- * the CPU model's counters (bit-identical masks), the contrastive or triplet objective, and
- * the backward into the gradients (which accumulate, as hw_model_train_step's).
+ * the CPU model's counters (bit-identical masks), the contrastive, triplet or supcon
+ * objective, and the backward into the gradients (which accumulate, as
+ * hw_model_train_step's); evaluation-mode loss and embeddings.
  *
- * Status (docs/gpu.md): never run on a GPU yet; the supcon objective is not here (it is
- * refused with a message); nothing in src/train or src/stages calls this yet.
+ * Status (docs/gpu.md): never run on a GPU yet; nothing in src/train or src/stages calls
+ * this yet.
  *
  * Only built with the CUDA backend (HITWIN_HAVE_CUDA). */
 #ifndef HITWIN_GPU_SLENET_H
@@ -27,7 +28,7 @@ typedef struct hw_gpu_slenet hw_gpu_slenet;
 
 /* A GPU copy of m: its config, tensor table and current parameters. seed is the one m was
  * created with (hw_model_create): the dropout stream is derived from it as the CPU model
- * derives it. NULL with hw_fail (e.g. supcon, or no device memory). */
+ * derives it. NULL with hw_fail (e.g. no device memory). */
 hw_gpu_slenet *hw_gpu_slenet_create(hw_gpu *g, const hw_model *m, uint64_t seed);
 void hw_gpu_slenet_free(hw_gpu_slenet *s);
 
@@ -40,6 +41,10 @@ int hw_gpu_slenet_zero_grad(hw_gpu_slenet *s);
  * Same rng_counter convention, same statistics, same error for a non-finite loss. */
 int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_counter,
                              hw_step_stats *st);
+/* hw_model_eval_loss (no dropout, no gradients) and hw_model_embed (tiles [n, S, S] raw, host;
+ * emb [n, 83] host), on the GPU. */
+int hw_gpu_slenet_eval_loss(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st);
+int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb);
 
 /* ---- gpu_input.cu: the model's input stage, one block per tile -------------------------
  * x[i] = transform(tile i) / max, tile i at tiles + i * tile_stride (floats), x [n, S, S]

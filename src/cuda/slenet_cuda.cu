@@ -52,9 +52,11 @@ struct hw_gpu_slenet {
     float *tiles;                       // [n, views, S, S] this step's batch
     float *c1, *c2, *p2, *dp1, *dh1, *dg1, *dh2, *demb;
     // loss scratch
-    int32_t *labels;                    // [n]
+    int32_t *labels;                    // [n * views]
     float *y, *dist, *dist2, *ddist, *ddist2, *diff, *ddiff, *hz, *hg, *probs, *probs2, *dhg, *dhz;
-    float *loss;                        // [4]
+    float *loss;                        // [max(4, n)]: contrastive/triplet terms, supcon per position
+    // supcon: rows item-major [n, views, D], the logits of each position [n, views, views]
+    float *zr, *z1, *z2, *dz2, *dz1, *dzr, *slogits, *sscratch;
 };
 
 static float *P(hw_gpu_slenet *s, int t) { return s->params + s->off[t]; }
@@ -86,8 +88,6 @@ static const hw_tensor *find_tensor(const hw_tensor *t, int nt, const char *name
 static int setup(hw_gpu_slenet *s, hw_model *m, uint64_t seed) {
     const hw_model_config *cfg = hw_model_cfg(m);
     s->cfg = *cfg;
-    if (cfg->loss == HW_LOSS_SUPCON)
-        return hw_fail("cuda slenet: the supcon objective is not on the GPU yet (docs/gpu.md)");
     s->dropout_seed = seed ^ HW_DROPOUT_STREAM;
     s->has_head = cfg->loss == HW_LOSS_CONTRASTIVE;
     const hw_tensor *t;
@@ -199,7 +199,7 @@ static void layout(hw_gpu_slenet *s, carver *c, int n, int views) {
     s->dg1 = carve<float>(c, N * s->H1);
     s->dh2 = carve<float>(c, N * D);
     s->demb = carve<float>(c, (size_t)views * N * D);
-    s->labels = carve<int32_t>(c, N);
+    s->labels = carve<int32_t>(c, N * views);
     s->y = carve<float>(c, N);
     s->dist = carve<float>(c, N);
     s->dist2 = carve<float>(c, N);
@@ -214,7 +214,18 @@ static void layout(hw_gpu_slenet *s, carver *c, int n, int views) {
     s->probs2 = carve<float>(c, nh);
     s->dhg = carve<float>(c, nh);
     s->dhz = carve<float>(c, nh);
-    s->loss = carve<float>(c, 4);
+    s->loss = carve<float>(c, N > 4 ? N : 4);
+    if (s->cfg.loss == HW_LOSS_SUPCON) {
+        const size_t rows = N * views * D, V2 = (size_t)views * views;
+        s->zr = carve<float>(c, rows);
+        s->z1 = carve<float>(c, rows);
+        s->z2 = carve<float>(c, rows);
+        s->dz2 = carve<float>(c, rows);
+        s->dz1 = carve<float>(c, rows);
+        s->dzr = carve<float>(c, rows);
+        s->slogits = carve<float>(c, N * V2);
+        s->sscratch = carve<float>(c, V2);
+    }
 }
 
 static int reserve(hw_gpu_slenet *s, int n, int views) {
@@ -313,7 +324,7 @@ static int branch_backward(hw_gpu_slenet *s, int v, int n) {
 
 // ---- objectives (siamese_loss.c) ------------------------------------------------------------
 
-static int contrastive(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st) {
+static int contrastive(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_stats *st) {
     hw_gpu *g = s->g;
     const int n = b->n, D = s->D, HO = s->HO;
     const size_t nD = (size_t)n * D;
@@ -355,6 +366,10 @@ static int contrastive(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st) {
                 st->ce_loss);
         goto done;
     }
+    if (!train) {
+        rc = 0;
+        goto done;
+    }
     // backward into d1 = demb[0], d2 = demb[1]
     {
         float *d1 = s->demb, *d2 = s->demb + nD;
@@ -387,7 +402,7 @@ done:
     return rc;
 }
 
-static int triplet(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st) {
+static int triplet(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_stats *st) {
     hw_gpu *g = s->g;
     const int n = b->n, D = s->D;
     const size_t nD = (size_t)n * D, fs = sizeof(float);
@@ -401,6 +416,7 @@ static int triplet(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st) {
         return -1;
     st->con_loss = st->loss = (double)l * scale;
     if (!isfinite(st->loss)) return hw_fail("model: non-finite loss %g (triplet)", st->loss);
+    if (!train) return 0;
     float *da = s->demb, *dp = da + nD, *dq = dp + nD;
     if (hw_gpu_zero(g, s->demb, 3 * nD * fs) || hw_gpu_zero(g, s->ddist, (size_t)n * fs) ||
         hw_gpu_zero(g, s->ddist2, (size_t)n * fs))
@@ -412,24 +428,134 @@ static int triplet(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st) {
     return 0;
 }
 
-extern "C" int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_counter,
-                                        hw_step_stats *st) {
+// One position of V views per item; siamese_loss.c's loop, batched where the C op is per row:
+// gather the views item-major, L2-normalise every row twice (forward_one of a supcon model,
+// then the loop's F.normalize), SINCERE per position over its V rows (labels per row), and
+// back. Positions are independent, so the per-position calls differ from the C loop only in
+// running on the GPU.
+static int supcon(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_stats *st) {
+    hw_gpu *g = s->g;
+    cudaStream_t stream = s->g->stream;
+    const int n = b->n, V = b->views, D = s->D;
+    const size_t row = (size_t)D * sizeof(float), VD = (size_t)V * D, rows = (size_t)n * VD;
+    const float inv_global = 1.0f / (float)b->global_n, tau = s->cfg.temperature;
+    int32_t *lab = (int32_t *)malloc((size_t)n * V * sizeof(int32_t));
+    float *lh = (float *)malloc((size_t)n * sizeof(float));
+    int rc = -1;
+    for (size_t k = 0; k < (size_t)n * V; k++) lab[k] = b->labels[k];
+    if (hw_gpu_upload(g, s->labels, lab, (size_t)n * V * sizeof(int32_t))) goto done;
+    // zr[i, v] = emb of view v, item i: a strided copy per view
+    for (int v = 0; v < V; v++) {
+        cudaError_t e = cudaMemcpy2DAsync(s->zr + (size_t)v * D, VD * sizeof(float), s->br[v].emb,
+                                          row, row, (size_t)n, cudaMemcpyDeviceToDevice, stream);
+        if (e != cudaSuccess) {
+            hw_gpu_failed("cuda", "cudaMemcpy2DAsync (gather the views)", cudaGetErrorString(e),
+                          NULL, __FILE__, __LINE__);
+            goto done;
+        }
+    }
+    if (gpu_l2norm_forward(g, s->z1, s->zr, NN_L2NORM_EPS, n * V, D) ||
+        gpu_l2norm_forward(g, s->z2, s->z1, NN_L2NORM_EPS, n * V, D))
+        goto done;
+    for (int i = 0; i < n; i++)
+        if (gpu_sincere_loss_forward(g, s->loss + i, s->slogits + (size_t)i * V * V,
+                                     s->z2 + (size_t)i * VD, s->labels + (size_t)i * V, tau, V, 1, D))
+            goto done;
+    if (hw_gpu_download(g, lh, s->loss, (size_t)n * sizeof(float))) goto done;
+    {
+        double total = 0.0;
+        for (int i = 0; i < n; i++) total += lh[i];
+        st->con_loss = st->loss = total / b->global_n;
+    }
+    if (!isfinite(st->loss)) {
+        hw_fail("model: non-finite loss %g (supcon)", st->loss);
+        goto done;
+    }
+    if (!train) {
+        rc = 0;
+        goto done;
+    }
+    if (hw_gpu_zero(g, s->dz2, rows * sizeof(float)) || hw_gpu_zero(g, s->dz1, rows * sizeof(float)) ||
+        hw_gpu_zero(g, s->dzr, rows * sizeof(float)))
+        goto done;
+    for (int i = 0; i < n; i++)
+        if (gpu_sincere_loss_backward(g, s->dz2 + (size_t)i * VD, s->sscratch, inv_global,
+                                      s->slogits + (size_t)i * V * V, s->z2 + (size_t)i * VD,
+                                      s->labels + (size_t)i * V, tau, V, 1, D))
+            goto done;
+    if (gpu_l2norm_backward(g, s->dz1, s->dz2, s->z1, NN_L2NORM_EPS, n * V, D) ||
+        gpu_l2norm_backward(g, s->dzr, s->dz1, s->zr, NN_L2NORM_EPS, n * V, D))
+        goto done;
+    // demb[v, i] = dzr[i, v] (written, not added: the C op copies too)
+    for (int v = 0; v < V; v++) {
+        cudaError_t e = cudaMemcpy2DAsync(s->demb + (size_t)v * n * D, row, s->dzr + (size_t)v * D,
+                                          VD * sizeof(float), row, (size_t)n,
+                                          cudaMemcpyDeviceToDevice, stream);
+        if (e != cudaSuccess) {
+            hw_gpu_failed("cuda", "cudaMemcpy2DAsync (scatter the views)", cudaGetErrorString(e),
+                          NULL, __FILE__, __LINE__);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    free(lab), free(lh);
+    return rc;
+}
+
+// siamese_loss.c's run(): checks, forward of every view, the objective, backward when train
+static int run(hw_gpu_slenet *s, const hw_batch *b, int train, uint64_t rng_counter,
+               hw_step_stats *st) {
     memset(st, 0, sizeof *st);
-    const int want = s->cfg.loss == HW_LOSS_CONTRASTIVE ? 2 : 3;
+    const hw_loss_kind loss = s->cfg.loss;
     if (b->n < 1 || b->global_n < b->n)
         return hw_fail("model: batch of %d items with global_n %d", b->n, b->global_n);
-    if (b->views != want)
+    const int want = loss == HW_LOSS_CONTRASTIVE ? 2 : loss == HW_LOSS_TRIPLET ? 3 : 0;
+    if (want && b->views != want)
         return hw_fail("model: %s loss takes %d views per item, the batch has %d",
-                       want == 2 ? "contrastive" : "triplet", want, b->views);
-    if (want == 2 && !b->labels) return hw_fail("model: batch without labels");
+                       loss == HW_LOSS_CONTRASTIVE ? "contrastive" : "triplet", want, b->views);
+    if (!want && b->views < 2)
+        return hw_fail("model: supcon loss needs at least 2 views per item, the batch has %d",
+                       b->views);
+    if (loss != HW_LOSS_TRIPLET && !b->labels) return hw_fail("model: batch without labels");
     const int n = b->n, V = b->views;
     if (reserve(s, n, V)) return -1;
     const size_t S2 = (size_t)s->S * s->S;
     if (hw_gpu_upload(s->g, s->tiles, b->tiles, (size_t)n * V * S2 * sizeof(float))) return -1;
+    // supcon calls forward_one directly: normalised, never masked (reference bug 17)
+    const int mask = loss == HW_LOSS_SUPCON ? 0 : s->cfg.mask;
     for (int v = 0; v < V; v++)
-        if (branch_forward(s, v, n, V, s->cfg.mask, 1, rng_counter)) return -1;
-    if (s->cfg.loss == HW_LOSS_CONTRASTIVE ? contrastive(s, b, st) : triplet(s, b, st)) return -1;
+        if (branch_forward(s, v, n, V, mask, train, rng_counter)) return -1;
+    int rc = loss == HW_LOSS_CONTRASTIVE ? contrastive(s, b, train, st)
+             : loss == HW_LOSS_TRIPLET   ? triplet(s, b, train, st)
+                                         : supcon(s, b, train, st);
+    if (rc || !train) return rc;
     for (int v = 0; v < V; v++)
         if (branch_backward(s, v, n)) return -1;
+    return 0;
+}
+
+extern "C" int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_counter,
+                                        hw_step_stats *st) {
+    return run(s, b, 1, rng_counter, st);
+}
+
+extern "C" int hw_gpu_slenet_eval_loss(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st) {
+    return run(s, b, 0, 0, st);
+}
+
+extern "C" int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb) {
+    // hw_model_embed: evaluation mode, mask when cfg.mask, no L2 normalisation; in chunks so
+    // the arena stays the size of a training batch's
+    const int chunk = 64;
+    const size_t S2 = (size_t)s->S * s->S;
+    for (int i0 = 0; i0 < n; i0 += chunk) {
+        const int k = n - i0 < chunk ? n - i0 : chunk;
+        if (reserve(s, k, 1) ||
+            hw_gpu_upload(s->g, s->tiles, tiles + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float)) ||
+            branch_forward(s, 0, k, 1, s->cfg.mask, 0, 0) ||
+            hw_gpu_download(s->g, emb + (size_t)i0 * s->D, s->br[0].emb, (size_t)k * s->D * sizeof(float)))
+            return -1;
+    }
     return 0;
 }

@@ -17,7 +17,13 @@
  * After the last step one Adam step runs on each side from its own gradients; weights must
  * agree within 2 lr + 1e-5 |w|: Adam's first step moves a weight by lr sign(g), so a gradient
  * within rounding of 0 may move the two copies lr apart in opposite directions.
- * A tile with a NaN must fail on the GPU with the CPU model's message. */
+ * Then, from the same weights: hw_gpu_slenet_eval_loss against hw_model_eval_loss (loss
+ * bound as above) and hw_gpu_slenet_embed against hw_model_embed on 70 tiles (two GPU chunks),
+ * |gpu - C| <= 1e-4 |C| + 1e-4 max|C|.
+ * A tile with a NaN must fail on the GPU with the CPU model's message.
+ * Configurations: contrastive (default recipe; reference input with logits CE; OE without
+ * mask at 32; 224), triplet, supcon with 4 views (one position has an anchor without
+ * positives). */
 #include "gpu_test_util.h"
 #include "hitwin/gpu_ops.h"
 #include "hitwin/gpu_slenet.h"
@@ -26,6 +32,7 @@
 
 #define LOSS_TOL 1e-5, 1e-4, 0.0
 #define GRAD_TOL 0.0, 1e-3, 1e-3
+#define EMB_TOL 0.0, 1e-4, 1e-4
 
 static NnRng g_rng;
 
@@ -41,7 +48,7 @@ static float *make_tiles(int n, int views, int S) {
     return t;
 }
 
-static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n) {
+static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n, int views) {
     printf("slenet %s (image %d, %d items)\n", name, cfg.image_size, n);
     const uint64_t seed = 30004;
     hw_model *m = hw_model_create(&cfg, seed);
@@ -57,14 +64,17 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n)
         hw_model_free(m);
         return;
     }
-    const int views = cfg.loss == HW_LOSS_CONTRASTIVE ? 2 : 3;
     const hw_tensor *t;
     const int nt = hw_model_tensors(m, &t);
     size_t np;
     float *params = hw_model_params(m, &np), *grads = hw_model_grads(m, NULL);
     float *d_params = hw_gpu_slenet_params(s, NULL), *d_grads = hw_gpu_slenet_grads(s, NULL);
-    int *labels = (int *)malloc((size_t)n * sizeof(int));
-    for (int i = 0; i < n; i++) labels[i] = i % 2;
+    /* contrastive: pair labels 0/1; supcon: per view, two classes, and at position 1 a class
+     * seen once (an anchor without positives) */
+    const int nl = cfg.loss == HW_LOSS_SUPCON ? n * views : n;
+    int *labels = (int *)malloc((size_t)nl * sizeof(int));
+    for (int k = 0; k < nl; k++) labels[k] = cfg.loss == HW_LOSS_SUPCON ? (k % views) >= views / 2 : k % 2;
+    if (cfg.loss == HW_LOSS_SUPCON) labels[views + views / 2 - 1] = 1;
     const uint64_t F = hw_model_dropout_draws_per_tile(m);
     for (int step = 1; step <= 3; step++) {
         float *tiles = make_tiles(n, views, cfg.image_size);
@@ -92,6 +102,32 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n)
             expect_close(t[k].name, hg + t[k].offset, grads + t[k].offset, t[k].numel, GRAD_TOL);
         free(hg);
         free(tiles);
+    }
+    /* evaluation mode (no dropout, no gradients) from the same weights */
+    {
+        float *tiles = make_tiles(n, views, cfg.image_size);
+        hw_batch b = {n, views, n, tiles, labels};
+        hw_step_stats sc, sg;
+        if (hw_model_eval_loss(m, &b, &sc)) {
+            fprintf(stderr, "CPU eval: %s\n", hw_error());
+            test_failures++;
+        } else {
+            GPU_OK(hw_gpu_slenet_eval_loss(s, &b, &sg));
+            float lc[3] = {(float)sc.loss, (float)sc.con_loss, (float)sc.ce_loss};
+            float lg[3] = {(float)sg.loss, (float)sg.con_loss, (float)sg.ce_loss};
+            expect_close("eval loss, con_loss, ce_loss", lg, lc, 3, LOSS_TOL);
+            CHECK_INT_EQ(sg.n_correct, sc.n_correct);
+        }
+        free(tiles);
+        /* embeddings of 70 tiles: two chunks of the GPU's 64 */
+        const int ne = 70;
+        const int D = hw_model_embed_dim(m);
+        tiles = make_tiles(ne, 1, cfg.image_size);
+        float *ec = (float *)malloc((size_t)ne * D * sizeof(float)), *eg = (float *)malloc((size_t)ne * D * sizeof(float));
+        hw_model_embed(m, tiles, ne, ec);
+        GPU_OK(hw_gpu_slenet_embed(s, tiles, ne, eg));
+        expect_close("embeddings", eg, ec, (size_t)ne * D, EMB_TOL);
+        free(tiles), free(ec), free(eg);
     }
     /* one Adam step each, from each side's gradients of the last step */
     hw_optim o;
@@ -146,27 +182,22 @@ int main(void) {
     }
     nn_rng_init(&g_rng, 77);
     hw_model_config c = base_config();
-    config_case(g, "contrastive, default recipe (log1p, offdiag, reference CE)", c, 6);
+    config_case(g, "contrastive, default recipe (log1p, offdiag, reference CE)", c, 6, 2);
     c = base_config();
     c.input_transform = HW_INPUT_NONE, c.norm_region = HW_NORM_WHOLE, c.ce_form = HW_CE_LOGITS;
-    config_case(g, "contrastive, reference input, logits CE", c, 5);
+    config_case(g, "contrastive, reference input, logits CE", c, 5, 2);
     c = base_config();
     c.input_transform = HW_INPUT_OE, c.norm_region = HW_NORM_WHOLE, c.mask = 0, c.image_size = 32;
-    config_case(g, "contrastive, OE input, no mask, 32", c, 4);
+    config_case(g, "contrastive, OE input, no mask, 32", c, 4, 2);
     c = base_config();
     c.loss = HW_LOSS_TRIPLET, c.margin = NN_TRIPLET_MARGIN;
-    config_case(g, "triplet", c, 4);
+    config_case(g, "triplet", c, 4, 3);
     c = base_config();
     c.image_size = 224;
-    config_case(g, "contrastive at 224", c, 3);
-    /* supcon is refused with a message */
+    config_case(g, "contrastive at 224", c, 3, 2);
     c = base_config();
     c.loss = HW_LOSS_SUPCON;
-    hw_model *m = hw_model_create(&c, 1);
-    hw_gpu_slenet *s = hw_gpu_slenet_create(g, m, 1);
-    CHECK(s == NULL);
-    CHECK(strstr(hw_error(), "supcon") != NULL);
-    hw_model_free(m);
+    config_case(g, "supcon, 4 views", c, 3, 4);
     GPU_OK(hw_gpu_sync(g));
     hw_gpu_destroy(g);
     return TEST_RESULT();
