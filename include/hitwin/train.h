@@ -16,6 +16,8 @@
  *   seed: 30004
  *   mask: true
  *   n_aug: 0
+ *   flip: true                 # recipe augmentations (docs/recipe.md)
+ *   thin: 0.5
  *   optimiser: Adam            # Adam | Adagrad
  *   dropout: 0.5
  *   output: train-out          # directory: checkpoints, state, metrics.jsonl
@@ -60,6 +62,8 @@ typedef struct {
     /* additions (recipe, docs/recipe.md) */
     hw_input_transform input_transform; /* none | log1p | oe */
     hw_norm_region norm_region;         /* whole | offdiag */
+    int flip;                           /* reverse each training item's orientation, p 1/2 */
+    double thin;                        /* thin training tiles to U(thin, 1) of their depth; 0 off */
 } hw_train_config;
 
 /* The default recipe (docs/recipe.md); `recipe: reference` restores the reference's. */

@@ -34,6 +34,15 @@ int64_t hw_rng_poisson(NnRng *rng, double lambda);
 void hw_aug_poisson(float *out, const float *in, int T, NnRng *rng);
 /* scratch: T*T int32. Returns the number of entries set to 0. */
 int64_t hw_aug_dropout(float *out, const float *in, int T, NnRng *rng, int32_t *scratch);
+/* Ours (docs/recipe.md), on the training tiles themselves rather than as extra
+ * copies, so nothing the model sees is the same twice:
+ *   flip: reverse the genomic orientation, (i, j) -> (T-1-i, T-1-j); one draw per
+ *     item, the same for all its views, so a pair stays a pair of the same locus;
+ *   thin: a lower-depth library from the same one, A ~ Poisson(p * value) on the
+ *     lower triangle incl. diagonal, mirrored, p ~ U(p_min, 1) per tile (not rescaled:
+ *     the model's per-tile max normalisation removes the depth). Returns p. */
+void hw_aug_flip(float *t, int T);
+double hw_aug_thin(float *out, const float *in, int T, double p_min, NnRng *rng);
 /* Choose and apply one augmentation (force: never identity). */
 hw_aug_kind hw_augment(float *out, const float *in, int T, int force, NnRng *rng, int32_t *scratch);
 

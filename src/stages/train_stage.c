@@ -283,6 +283,8 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     int max_views = train.max_views > val.max_views ? train.max_views : val.max_views;
     hw_batcher batcher;
     hw_batcher_init(&batcher, store, shard_cap, max_views, cfg->n_aug);
+    batcher.flip = cfg->flip;
+    batcher.thin = cfg->thin;
     runner run = {model, &batcher, &train, cfg, hw_model_dropout_draws_per_tile(model)};
 
     /* ---- output directory, state, resume ------------------------------------------- */
@@ -606,7 +608,7 @@ static void usage(FILE *out) {
             "Train a Siamese network on a tile store (docs/train.md).\n"
             "  -s, --set KEY=VALUE      override a config key (tiles, loss, ce_form, bias, margin,\n"
             "                           temperature, learning_rate, batch_size, epochs,\n"
-            "                           enforced_epochs, patience, min_delta, seed, mask, n_aug,\n"
+            "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin,\n"
             "                           optimiser, dropout, output, checkpoint_every_steps)\n"
             "  -r, --resume             continue the run in 'output' from its last state\n"
             "                           (a new run when there is none)\n"

@@ -98,3 +98,25 @@ hw_aug_kind hw_augment(float *out, const float *in, int T, int force, NnRng *rng
     else if (out != in) memcpy(out, in, (size_t)T * T * sizeof *out);
     return k;
 }
+
+void hw_aug_flip(float *t, int T) {
+    /* (i, j) -> (T-1-i, T-1-j) is the reversal of the flat index k -> T*T-1-k */
+    size_t TT = (size_t)T * T;
+    for (size_t k = 0; k < TT / 2; k++) {
+        float v = t[k];
+        t[k] = t[TT - 1 - k];
+        t[TT - 1 - k] = v;
+    }
+}
+
+double hw_aug_thin(float *out, const float *in, int T, double p_min, NnRng *rng) {
+    double p = p_min + (1.0 - p_min) * hw_rng_double(rng);
+    /* lower triangle read before its mirror is written, as hw_aug_poisson: out == in works */
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j <= i; j++) {
+            float v = (float)hw_rng_poisson(rng, p * in[(size_t)i * T + j]);
+            out[(size_t)i * T + j] = v;
+            out[(size_t)j * T + i] = v;
+        }
+    return p;
+}

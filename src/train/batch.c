@@ -81,6 +81,19 @@ static const float *window_tiles(hw_batcher *b, int64_t w) {
     return b->cache + free_slot * per;
 }
 
+/* Thin the original (copy 0) of a training tile, then flip every copy of a flipped
+ * item (train_augment.h); nothing when not training. */
+static void recipe_augment(const hw_batcher *b, float *dst, int augment, int flip, int copy, uint64_t seed,
+                           int64_t epoch, int64_t item, int view) {
+    if (!augment) return;
+    if (copy == 0 && b->thin > 0.0) {
+        NnRng rng;
+        nn_rng_init(&rng, hw_aug_seed(seed, epoch, item, 0, view));
+        hw_aug_thin(dst, dst, b->T, b->thin, &rng);
+    }
+    if (flip) hw_aug_flip(dst, b->T);
+}
+
 int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n, int augment,
                     uint64_t seed, int64_t epoch, hw_batch *out) {
     if (n > b->cap_items) return hw_fail("batch of %d items, room for %d (internal error)", n, b->cap_items);
@@ -96,6 +109,14 @@ int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, i
     size_t t = 0; /* tiles written */
     for (int i = 0; i < n; i++) {
         const hw_train_item *it = &set->items[idx[i]];
+        /* the recipe's own augmentations (train_augment.h) use copy 0's streams, which
+         * the reference's copies (c >= 1) never draw from */
+        int flip = 0;
+        if (augment && b->flip) {
+            NnRng rng;
+            nn_rng_init(&rng, hw_aug_seed(seed, epoch, idx[i], 0, -1));
+            flip = (int)(nn_rng_u32(&rng) >> 31);
+        }
         if (it->n != views) return hw_fail("items of %d and %d views in one batch (internal error)", views, it->n);
         const float *win = window_tiles(b, it->window);
         if (!win) return -1;
@@ -113,6 +134,7 @@ int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, i
                         nn_rng_init(&rng, hw_aug_seed(seed, epoch, idx[i], c, v));
                         hw_augment(dst, src, b->T, 1, &rng, b->scratch);
                     }
+                    recipe_augment(b, dst, augment, flip, c, seed, epoch, idx[i], v);
                 }
             }
         } else {
@@ -128,6 +150,7 @@ int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, i
                         nn_rng_init(&rng, hw_aug_seed(seed, epoch, idx[i], c, v));
                         hw_augment(dst, src, b->T, 0, &rng, b->scratch);
                     }
+                    recipe_augment(b, dst, augment, flip, c, seed, epoch, idx[i], v);
                 }
             }
         }

@@ -17,12 +17,12 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", NULL};
+    "input_transform", "norm_region", "flip", "thin", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
-    "checkpoint_every_steps, recipe, input_transform, norm_region"
+    "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -213,7 +213,8 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         yt_get_double(d, r, what, "temperature", 0, 1e-6, 1e6, &cfg->temperature) ||
         yt_get_double(d, r, what, "learning_rate", 0, 0.0, 10.0, &cfg->learning_rate) ||
         yt_get_double(d, r, what, "min_delta", 0, 0.0, 1e9, &cfg->min_delta) ||
-        yt_get_double(d, r, what, "dropout", 0, 0.0, 0.999, &cfg->dropout))
+        yt_get_double(d, r, what, "dropout", 0, 0.0, 0.999, &cfg->dropout) ||
+        yt_get_double(d, r, what, "thin", 0, 0.0, 1.0, &cfg->thin))
         goto done;
     if (get_int(d, r, "batch_size", 1, 1 << 20, &cfg->batch_size) ||
         get_int(d, r, "epochs", 1, 1000000, &cfg->epochs) ||
@@ -227,7 +228,9 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     v = cfg->checkpoint_every_steps;
     if (yt_get_int(d, r, what, "checkpoint_every_steps", 0, 0, INT64_MAX, &v) != 0) goto done;
     cfg->checkpoint_every_steps = v;
-    if (yt_get_bool(d, r, what, "mask", 0, &cfg->mask) != 0) goto done;
+    if (yt_get_bool(d, r, what, "mask", 0, &cfg->mask) != 0 ||
+        yt_get_bool(d, r, what, "flip", 0, &cfg->flip) != 0)
+        goto done;
     s = NULL;
     if (yt_get_str(d, r, what, "output", 0, &s) != 0) goto done;
     if (s) free(cfg->output), cfg->output = yt_resolve_path(path, s);
@@ -270,7 +273,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"bias", &cfg->bias, 0, 1e6}, {"margin", &cfg->margin, 0, 1e6},
         {"temperature", &cfg->temperature, 1e-6, 1e6},
         {"learning_rate", &cfg->learning_rate, 0, 10}, {"min_delta", &cfg->min_delta, 0, 1e9},
-        {"dropout", &cfg->dropout, 0, 0.999}};
+        {"dropout", &cfg->dropout, 0, 0.999}, {"thin", &cfg->thin, 0, 1}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
         if (!strcmp(key, nums[i].k)) return hw_set_double(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
     if (!strcmp(key, "seed")) {
@@ -297,10 +300,11 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
     } else if (!strcmp(key, "optimiser") || !strcmp(key, "optimizer")) {
         if (parse_optim(val, &cfg->optimiser))
             return hw_fail("--set %s: must be Adam or Adagrad, got '%s'", key, val);
-    } else if (!strcmp(key, "mask")) {
-        if (!strcmp(val, "true")) cfg->mask = 1;
-        else if (!strcmp(val, "false")) cfg->mask = 0;
-        else return hw_fail("--set mask: must be true or false, got '%s'", val);
+    } else if (!strcmp(key, "mask") || !strcmp(key, "flip")) {
+        int *dst = !strcmp(key, "mask") ? &cfg->mask : &cfg->flip;
+        if (!strcmp(val, "true")) *dst = 1;
+        else if (!strcmp(val, "false")) *dst = 0;
+        else return hw_fail("--set %s: must be true or false, got '%s'", key, val);
     } else if (!strcmp(key, "model")) {
         if (strcmp(val, "SLeNet") != 0)
             return hw_fail("--set model: must be SLeNet (the only model built so far), got '%s'", val);
@@ -329,7 +333,7 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
                      "temperature: %.15g\nlearning_rate: %.15g\nbatch_size: %d\n"
                      "enforced_epochs: %d\npatience: %d\nmin_delta: %.15g\nseed: %llu\nmask: %s\n"
                      "n_aug: %d\noptimiser: %s\ndropout: %.15g\ninput_transform: %s\n"
-                     "norm_region: %s\n",
+                     "norm_region: %s\nflip: %s\nthin: %.15g\n",
                      cfg->tiles, cfg->model, hw_loss_name(cfg->loss),
                      cfg->ce_form == HW_CE_LOGITS ? "logits" : "reference", cfg->bias,
                      hw_train_margin(cfg), cfg->temperature, cfg->learning_rate, cfg->batch_size,
@@ -337,7 +341,7 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
                      (unsigned long long)cfg->seed, cfg->mask ? "true" : "false", cfg->n_aug,
                      hw_optim_name(cfg->optimiser), cfg->dropout,
                      hw_input_transform_name(cfg->input_transform),
-                     hw_norm_region_name(cfg->norm_region));
+                     hw_norm_region_name(cfg->norm_region), cfg->flip ? "true" : "false", cfg->thin);
     if (!for_hash)
         snprintf(buf + n, cap - (size_t)n, "epochs: %d\noutput: \"%s\"\ncheckpoint_every_steps: %lld\n",
                  cfg->epochs, cfg->output, (long long)cfg->checkpoint_every_steps);

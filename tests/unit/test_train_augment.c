@@ -1,5 +1,6 @@
 /* Augmentations (reference.md 5.3) and the epoch shuffle: properties, and
  * determinism of the counter-based streams. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,56 @@ static int nnz(const float *t) {
     int n = 0;
     for (int i = 0; i < T * T; i++) n += t[i] != 0;
     return n;
+}
+
+/* The recipe's augmentations: flip is the orientation reversal and its own inverse;
+ * thinning gives symmetric integer counts whose expectation is p * value, p in
+ * [p_min, 1], and the same tile for the same stream. */
+static void test_recipe_augmentations(void) {
+    float in[T * T], out[T * T], out2[T * T];
+    make_tile(in, 1);
+    memcpy(out, in, sizeof in);
+    in[3 * T + 40] = 77.0f; /* one asymmetric entry, to see where it goes */
+    memcpy(out, in, sizeof in);
+    hw_aug_flip(out, T);
+    int ok = 1;
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++) ok &= out[i * T + j] == in[(T - 1 - i) * T + (T - 1 - j)];
+    CHECK(ok);
+    CHECK_NEAR(out[(T - 4) * T + (T - 41)], 77.0f, 0, 0);
+    hw_aug_flip(out, T);
+    CHECK(memcmp(out, in, sizeof in) == 0);
+
+    make_tile(in, 1);
+    double ratio = 0;
+    int reps = 200;
+    for (int r = 0; r < reps; r++) {
+        NnRng rng;
+        nn_rng_init(&rng, hw_aug_seed(5, 1, r, 0, 0));
+        double p = hw_aug_thin(out, in, T, 0.5, &rng);
+        CHECK(p >= 0.5 && p < 1.0);
+        int sym = 1, integral = 1, zero_kept = 1;
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j < T; j++) {
+                sym &= out[i * T + j] == out[j * T + i];
+                integral &= out[i * T + j] == floorf(out[i * T + j]) && out[i * T + j] >= 0;
+                zero_kept &= in[i * T + j] != 0 || out[i * T + j] == 0;
+            }
+        CHECK(sym && integral && zero_kept);
+        ratio += sum(out) / (p * sum(in));
+    }
+    /* sum(in) ~ 7e4: each tile's total is within ~1 % of p * sum(in) */
+    CHECK_NEAR(ratio / reps, 1.0, 0.005, 0);
+    NnRng r1, r2;
+    nn_rng_init(&r1, hw_aug_seed(5, 2, 7, 0, 1));
+    nn_rng_init(&r2, hw_aug_seed(5, 2, 7, 0, 1));
+    hw_aug_thin(out, in, T, 0.3, &r1);
+    memcpy(out2, in, sizeof in);
+    hw_aug_thin(out2, out2, T, 0.3, &r2); /* in place */
+    CHECK(memcmp(out, out2, sizeof out) == 0);
+    NnRng r3;
+    nn_rng_init(&r3, hw_aug_seed(5, 1, 0, 0, 0));
+    CHECK_NEAR(hw_aug_thin(out, in, T, 1.0, &r3), 1.0, 0, 0); /* p_min 1: same depth */
 }
 
 int main(void) {
@@ -137,5 +188,6 @@ int main(void) {
     }
     CHECK(perm);
     CHECK(fixed < 10);
+    test_recipe_augmentations();
     return TEST_RESULT();
 }

@@ -153,7 +153,7 @@ int main(void) {
                  "--set: unknown key 'lr' (expected one of: tiles, model, loss, ce_form, bias, "
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
-                 "checkpoint_every_steps, recipe, input_transform, norm_region)");
+                 "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -162,7 +162,7 @@ int main(void) {
                  "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
-                 "input_transform, norm_region)");
+                 "input_transform, norm_region, flip, thin)");
     CHECK_STR_EQ(load_err("badloss.yaml", "tiles: t.h5\nloss: siamese\n"),
                  "badloss.yaml:2: 'loss' must be contrastive, triplet or supcon, got 'siamese'");
     CHECK_STR_EQ(load_err("badint.yaml", "tiles: t.h5\nbatch_size: lots\n"),
