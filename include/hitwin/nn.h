@@ -103,9 +103,35 @@ typedef struct {
     uint64_t forward_direct, forward_im2col; /* conv2d_forward */
     uint64_t dweight_sparse, dweight_im2col; /* conv2d_backward, dweight and dbias */
     uint64_t dinp_direct, dinp_im2col;       /* conv2d_backward, dinp */
+    uint64_t pool_fused_forward, pool_fused_backward; /* conv2d_maxpool_*, fused images */
 } NnConvStats;
 void nn_conv2d_stats(NnConvStats *stats, /* or NULL */
                      int reset);         /* nonzero: zero the counters after reading */
+
+/* ---- nn_conv2d_pool.c: conv2d then a 2x2 stride-2 max pool, as one op ------------- */
+/* The same values and argmax (h*OW + w in the conv output plane) as conv2d_forward then
+ * maxpool2d_forward(kernel 2, stride 2, pad 0), and as maxpool2d_backward into a zeroed
+ * buffer then conv2d_backward. Where the direct kernels apply, the conv output and its
+ * gradient never go to memory; conv_out / dconv_out ([B, OC, OH, OW]) are scratch for the
+ * other cases. dinp/dweight/dbias add (+=); dinp may be NULL. */
+void conv2d_maxpool_forward(float *pooled,       /* [B, OC, OH/2, OW/2] */
+                            int32_t *argmax,     /* [B, OC, OH/2, OW/2] */
+                            float *conv_out,     /* [B, OC, OH, OW], scratch */
+                            const float *inp,    /* [B, C, H, W] */
+                            const float *weight, /* [OC, C, KH, KW] */
+                            const float *bias,   /* [OC] or NULL */
+                            float *scratch,      /* nn_conv2d_scratch_floats(d) */
+                            const NnConv2dDims *d);
+void conv2d_maxpool_backward(float *dinp,           /* [B, C, H, W] or NULL */
+                             float *dweight,        /* [OC, C, KH, KW] or NULL */
+                             float *dbias,          /* [OC] or NULL */
+                             float *dconv_out,      /* [B, OC, OH, OW], scratch */
+                             const float *dpooled,  /* [B, OC, OH/2, OW/2] */
+                             const int32_t *argmax, /* [B, OC, OH/2, OW/2] */
+                             const float *inp,      /* [B, C, H, W] */
+                             const float *weight,   /* [OC, C, KH, KW] */
+                             float *scratch,        /* nn_conv2d_scratch_floats(d) */
+                             const NnConv2dDims *d);
 
 /* ---- nn_pool.c: max pooling (PyTorch MaxPool2d, floor mode, -inf padding) -------- */
 /* Output size (H + 2 pad - K) / stride + 1. The argmax (flat h*W + w within the input

@@ -247,12 +247,14 @@ void hw_branch_forward(hw_model *m, int v, const float *tiles, int n, int views,
     }
     if (mask) diagmask_forward(b->x, b->x, NN_DIAG_MASK_BAND, n, S, S);
 
+    /* conv + pool as one op each: the conv outputs c1, c2 are only scratch for the unfused
+     * case (nn.h) */
     NnConv2dDims d1 = {n, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
-    conv2d_forward(m->c1, b->x, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B), m->conv_scratch, &d1);
-    maxpool2d_forward(b->p1, b->a1, m->c1, n, HW_SLENET_C1, m->C1, m->C1, 2, 2, 0);
+    conv2d_maxpool_forward(b->p1, b->a1, m->c1, b->x, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B),
+                           m->conv_scratch, &d1);
     NnConv2dDims d2 = {n, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
-    conv2d_forward(m->c2, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B), m->conv_scratch, &d2);
-    maxpool2d_forward(m->p2, b->a2, m->c2, n, HW_SLENET_C2, m->C2, m->C2, 2, 2, 0);
+    conv2d_maxpool_forward(m->p2, b->a2, m->c2, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B),
+                           m->conv_scratch, &d2);
 
     /* linear.0: dropout, item i of branch v at draw rng_counter + (i * views + v) * F, so a
      * mask depends on the item's place in the batch only, never on the thread or rank */
@@ -287,19 +289,15 @@ void hw_branch_backward(hw_model *m, int v, int n) {
     memset(dp2, 0, N * F * sizeof(float));
     dropout_backward(dp2, ddrop, b->dmask, m->cfg.dropout, N * F);
 
-    const size_t nc2 = N * HW_SLENET_C2 * m->C2 * m->C2, nc1 = N * HW_SLENET_C1 * m->C1 * m->C1;
-    memset(m->c2, 0, nc2 * sizeof(float));
-    maxpool2d_backward(m->c2, dp2, b->a2, n, HW_SLENET_C2, m->C2, m->C2, m->P2, m->P2);
+    /* pool + conv backward as one op each; c2 and c1 are scratch for the unfused case */
     NnConv2dDims d2 = {n, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
     memset(m->dp1, 0, N * HW_SLENET_C1 * m->P1 * m->P1 * sizeof(float));
-    conv2d_backward(m->dp1, hw_g(m, T_CONV2_W), hw_g(m, T_CONV2_B), m->c2, b->p1, hw_p(m, T_CONV2_W),
-                    m->conv_scratch, &d2);
-    memset(m->c1, 0, nc1 * sizeof(float));
-    maxpool2d_backward(m->c1, m->dp1, b->a1, n, HW_SLENET_C1, m->C1, m->C1, m->P1, m->P1);
+    conv2d_maxpool_backward(m->dp1, hw_g(m, T_CONV2_W), hw_g(m, T_CONV2_B), m->c2, dp2, b->a2, b->p1,
+                            hw_p(m, T_CONV2_W), m->conv_scratch, &d2);
     NnConv2dDims d1 = {n, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
     /* the tiles are data: no input gradient, and none through the mask or normalisation */
-    conv2d_backward(NULL, hw_g(m, T_CONV1_W), hw_g(m, T_CONV1_B), m->c1, b->x, hw_p(m, T_CONV1_W),
-                    m->conv_scratch, &d1);
+    conv2d_maxpool_backward(NULL, hw_g(m, T_CONV1_W), hw_g(m, T_CONV1_B), m->c1, m->dp1, b->a1, b->x,
+                            hw_p(m, T_CONV1_W), m->conv_scratch, &d1);
 }
 
 int hw_model_embed(hw_model *m, const float *tiles, int n, float *emb) {

@@ -9,6 +9,7 @@
 #include "hitwin/nn.h"
 
 #include "nn_conv2d_direct.h"
+#include "nn_conv2d_stats.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -54,6 +55,8 @@ static NnConvPath g_path = NN_CONV_AUTO;
 static NnConvStats g_stats;
 
 void nn_conv2d_set_path(NnConvPath path) { g_path = path; }
+NnConvPath nn_conv2d_current_path(void) { return g_path; }
+NnConvStats *nn_conv2d_stats_add(void) { return &g_stats; }
 
 int nn_conv2d_direct_available(void) { return nn_direct_cpu_ok(); }
 

@@ -65,7 +65,9 @@ size_t nn_direct_scratch_floats(const NnConv2dDims *d) {
     size_t rows = (size_t)d->C * d->KH;
     size_t dw = (size_t)d->OC * rows * 8 + rows + (size_t)d->OC + 1 + 2 * (entry_cap(d) + 8);
     size_t di = (size_t)d->OC * rows * d->KW + (size_t)d->OC * (d->H + d->KH - 1) * (d->W + d->KW - 1);
-    return (dw > di ? dw : di) + 16;
+    size_t fp = (size_t)d->OC * 2 * nn_conv2d_out_w(d); /* fused forward: two conv rows */
+    size_t m = dw > di ? dw : di;
+    return (m > fp ? m : fp) + 16;
 }
 
 #ifdef NN_HAVE_AVX2_KERNELS
@@ -97,27 +99,29 @@ int nn_direct_cpu_ok(void) {
 
 /* ---- forward ------------------------------------------------------------------------ */
 
-/* Output row oh of channels oc0 .. oc0+OCB-1, in tiles of V vectors; add: out += conv
- * (bias ignored) instead of out = bias + conv. The last tile is shifted left to end at
- * OW (OW >= 8 V); it recomputes columns the tile before it did, which is harmless when
+/* Output row oh of channels oc0 .. oc0+OCB-1 into out_row (channel oc0's row; channel
+ * oc0+o's is o*plane floats further), in tiles of V vectors; add: out += conv (bias
+ * ignored) instead of out = bias + conv. The last tile is shifted left to end at OW
+ * (OW >= 8 V); it recomputes columns the tile before it did, which is harmless when
  * writing and is masked out of the store when adding. */
-ALWAYS_INLINE AVX2 void fwd_row(float *out, const float *img, const float *w, const float *bias,
-                                int add, const int OCB, const int V, int oc0, int oh,
-                                const NnConv2dDims *d) {
+ALWAYS_INLINE AVX2 void fwd_row(float *out_row, size_t plane, const float *img, const float *w,
+                                const float *bias, int add, const int OCB, const int V, int oc0,
+                                int oh, const NnConv2dDims *d) {
     const int C = d->C, H = d->H, W = d->W, KH = d->KH, KW = d->KW;
-    const int OW = nn_conv2d_out_w(d), OHW = nn_conv2d_out_h(d) * OW;
+    const int OW = nn_conv2d_out_w(d);
+    const size_t OHW = plane;
     const size_t wstride = (size_t)C * KH * KW;
     const float *w0 = w + oc0 * wstride;
     for (int x = 0; x < OW; x += 8 * V) {
         const int ow0 = x + 8 * V <= OW ? x : OW - 8 * V;
-        float *dst = out + (size_t)oc0 * OHW + (size_t)oh * OW + ow0;
+        float *dst = out_row + ow0;
+        /* the products are summed from 0 and the bias (or the old value) added last, as
+         * sgemm's beta = 1 does: the sum rounds relative to its own size */
         __m256 acc[FWD_MAX_OC][FWD_MAX_V];
 #pragma GCC unroll 6
-        for (int o = 0; o < OCB; o++) {
-            const __m256 b = _mm256_set1_ps(bias && !add ? bias[oc0 + o] : 0.0f);
+        for (int o = 0; o < OCB; o++)
 #pragma GCC unroll 2
-            for (int v = 0; v < V; v++) acc[o][v] = add ? _mm256_loadu_ps(dst + (size_t)o * OHW + 8 * v) : b;
-        }
+            for (int v = 0; v < V; v++) acc[o][v] = _mm256_setzero_ps();
         for (int c = 0; c < C; c++) {
             for (int kh = 0; kh < KH; kh++) {
                 const float *row = img + ((size_t)c * H + oh + kh) * W + ow0;
@@ -134,6 +138,13 @@ ALWAYS_INLINE AVX2 void fwd_row(float *out, const float *img, const float *w, co
                     }
                 }
             }
+        }
+#pragma GCC unroll 6
+        for (int o = 0; o < OCB; o++) {
+            const __m256 b = _mm256_set1_ps(bias ? bias[oc0 + o] : 0.0f);
+#pragma GCC unroll 2
+            for (int v = 0; v < V; v++)
+                acc[o][v] = _mm256_add_ps(acc[o][v], add ? _mm256_loadu_ps(dst + (size_t)o * OHW + 8 * v) : b);
         }
         if (add && ow0 != x) { /* store only the columns >= x, which no tile has added to yet */
             const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -154,13 +165,13 @@ ALWAYS_INLINE AVX2 void fwd_row(float *out, const float *img, const float *w, co
     }
 }
 
-typedef void (*fwd_row_fn)(float *, const float *, const float *, const float *, int, int, int,
-                           const NnConv2dDims *);
-#define FWD_ROW(OCB, V)                                                                    \
-    static AVX2 void fwd_row_##OCB##x##V(float *out, const float *img, const float *w,    \
-                                         const float *bias, int add, int oc0, int oh,     \
-                                         const NnConv2dDims *d) {                         \
-        fwd_row(out, img, w, bias, add, OCB, V, oc0, oh, d);                               \
+typedef void (*fwd_row_fn)(float *, size_t, const float *, const float *, const float *, int, int,
+                           int, const NnConv2dDims *);
+#define FWD_ROW(OCB, V)                                                                          \
+    static AVX2 void fwd_row_##OCB##x##V(float *out_row, size_t plane, const float *img,        \
+                                         const float *w, const float *bias, int add, int oc0,   \
+                                         int oh, const NnConv2dDims *d) {                       \
+        fwd_row(out_row, plane, img, w, bias, add, OCB, V, oc0, oh, d);                          \
     }
 FWD_ROW(1, 1) FWD_ROW(2, 1) FWD_ROW(3, 1) FWD_ROW(4, 1) FWD_ROW(5, 1) FWD_ROW(6, 1)
 FWD_ROW(1, 2) FWD_ROW(2, 2) FWD_ROW(3, 2) FWD_ROW(4, 2) FWD_ROW(5, 2) FWD_ROW(6, 2)
@@ -169,17 +180,22 @@ static const fwd_row_fn fwd_rows[FWD_MAX_V][FWD_MAX_OC] = {
     {fwd_row_1x2, fwd_row_2x2, fwd_row_3x2, fwd_row_4x2, fwd_row_5x2, fwd_row_6x2},
 };
 
+/* output row oh of every channel; channel oc's row is at out_row + oc * plane */
+static void forward_row_all(float *out_row, size_t plane, const float *img, const float *weight,
+                            const float *bias, int add, int oh, const NnConv2dDims *d) {
+    const int V = nn_conv2d_out_w(d) >= 16 ? 2 : 1;
+    for (int oc0 = 0; oc0 < d->OC; oc0 += FWD_MAX_OC) {
+        const int ocb = d->OC - oc0 < FWD_MAX_OC ? d->OC - oc0 : FWD_MAX_OC;
+        fwd_rows[V - 1][ocb - 1](out_row + oc0 * plane, plane, img, weight, bias, add, oc0, oh, d);
+    }
+}
+
 static void forward_image(float *out, const float *img, const float *weight, const float *bias,
                           int add, const NnConv2dDims *d) {
     const int OH = nn_conv2d_out_h(d), OW = nn_conv2d_out_w(d);
-    const int V = OW >= 16 ? 2 : 1;
     /* oh outermost: the C*KH input rows of one output row stay in L1 for every tile */
-    for (int oh = 0; oh < OH; oh++) {
-        for (int oc0 = 0; oc0 < d->OC; oc0 += FWD_MAX_OC) {
-            const int ocb = d->OC - oc0 < FWD_MAX_OC ? d->OC - oc0 : FWD_MAX_OC;
-            fwd_rows[V - 1][ocb - 1](out, img, weight, bias, add, oc0, oh, d);
-        }
-    }
+    for (int oh = 0; oh < OH; oh++)
+        forward_row_all(out + (size_t)oh * OW, (size_t)OH * OW, img, weight, bias, add, oh, d);
 }
 
 void nn_direct_forward_image(float *out, const float *img, const float *weight, const float *bias,
@@ -196,19 +212,24 @@ static NnConv2dDims transposed_dims(const NnConv2dDims *d) {
     return t;
 }
 
-void nn_direct_dinp_image(float *dimg, const float *dout, const float *weight, float *scratch,
-                          const NnConv2dDims *d) {
-    const NnConv2dDims t = transposed_dims(d);
+/* wflip [C, OC, KH, KW] = weight [OC, C, KH, KW] transposed and flipped */
+static void flip_weights(float *wflip, const float *weight, const NnConv2dDims *d) {
     const int C = d->C, OC = d->OC, KH = d->KH, KW = d->KW;
-    const int OH = nn_conv2d_out_h(d), OW = nn_conv2d_out_w(d), PH = t.H, PW = t.W;
-    float *wflip = scratch, *pad = scratch + (size_t)OC * C * KH * KW;
-    /* wflip[c][oc][kh][kw] = weight[oc][c][KH-1-kh][KW-1-kw] */
     for (int c = 0; c < C; c++)
         for (int oc = 0; oc < OC; oc++)
             for (int kh = 0; kh < KH; kh++)
                 for (int kw = 0; kw < KW; kw++)
                     wflip[(((size_t)c * OC + oc) * KH + kh) * KW + kw] =
                         weight[(((size_t)oc * C + c) * KH + KH - 1 - kh) * KW + KW - 1 - kw];
+}
+
+void nn_direct_dinp_image(float *dimg, const float *dout, const float *weight, float *scratch,
+                          const NnConv2dDims *d) {
+    const NnConv2dDims t = transposed_dims(d);
+    const int OC = d->OC, KH = d->KH, KW = d->KW;
+    const int OH = nn_conv2d_out_h(d), OW = nn_conv2d_out_w(d), PH = t.H, PW = t.W;
+    float *wflip = scratch, *pad = scratch + (size_t)OC * d->C * KH * KW;
+    flip_weights(wflip, weight, d);
     for (int oc = 0; oc < OC; oc++) {
         float *plane = pad + (size_t)oc * PH * PW;
         memset(plane, 0, sizeof(float) * (size_t)(KH - 1) * PW);
@@ -221,6 +242,24 @@ void nn_direct_dinp_image(float *dimg, const float *dout, const float *weight, f
         memset(plane + (size_t)(OH + KH - 1) * PW, 0, sizeof(float) * (size_t)(KH - 1) * PW);
     }
     forward_image(dimg, pad, wflip, NULL, 1, &t);
+}
+
+/* ---- conv + 2x2 max pool forward ------------------------------------------------------ */
+
+void nn_direct_forward_pool_image(float *pooled, int32_t *argmax, const float *img, const float *weight,
+                                  const float *bias, float *scratch, const NnConv2dDims *d) {
+    const int OH = nn_conv2d_out_h(d), OW = nn_conv2d_out_w(d), POH = OH / 2, POW = OW / 2;
+    const size_t plane = 2 * (size_t)OW; /* scratch: two conv rows per channel */
+    float *rows = scratch;
+    for (int ph = 0; ph < POH; ph++) {
+        forward_row_all(rows, plane, img, weight, bias, 0, 2 * ph, d);
+        forward_row_all(rows + OW, plane, img, weight, bias, 0, 2 * ph + 1, d);
+        for (int oc = 0; oc < d->OC; oc++) {
+            const float *r0 = rows + oc * plane;
+            const size_t o = ((size_t)oc * POH + ph) * POW;
+            nn_pool2x2_row_avx2(pooled + o, argmax + o, r0, r0 + OW, 2 * ph * OW, OW, POW);
+        }
+    }
 }
 
 /* ---- sparse backward ------------------------------------------------------------------ */
@@ -319,15 +358,33 @@ static const dw_rows_fn dw_rows_by_count[DW_MAX_ROWS] = {
     dw_rows_7, dw_rows_8, dw_rows_9, dw_rows_10, dw_rows_11, dw_rows_12,
 };
 
-int nn_direct_dweight_image(float *dweight, float *dbias, const float *dout, const float *img,
-                            float *scratch, const NnConv2dDims *d) {
-    const int OC = d->OC, KH = d->KH, KW = d->KW, rows = d->C * KH;
-    const size_t HW = (size_t)d->H * d->W, cap = entry_cap(d), wrow = (size_t)rows * 8;
-    float *dwpad = scratch;
-    int32_t *roff = (int32_t *)(dwpad + OC * wrow), *start = roff + rows, *code = start + OC + 1;
-    float *g = (float *)(code + cap + 8); /* + 8: list_nonzeros stores whole vectors */
-    if (!list_nonzeros(start, code, g, cap, dout, d)) return 0;
+/* scratch of the entry lists (see nn_direct_scratch_floats) */
+typedef struct {
+    float *dwpad;
+    int32_t *roff, *start, *code;
+    float *g;
+    size_t cap;
+} entry_lists;
 
+static entry_lists carve_lists(float *scratch, const NnConv2dDims *d) {
+    const size_t rows = (size_t)d->C * d->KH, wrow = rows * 8;
+    entry_lists l;
+    l.cap = entry_cap(d);
+    l.dwpad = scratch;
+    l.roff = (int32_t *)(l.dwpad + d->OC * wrow);
+    l.start = l.roff + rows;
+    l.code = l.start + d->OC + 1;
+    l.g = (float *)(l.code + l.cap + 8); /* + 8: list_nonzeros stores whole vectors */
+    return l;
+}
+
+/* dbias and dweight (+=) from the listed entries */
+static void dweight_from_lists(float *dweight, float *dbias, const entry_lists *l, const float *img,
+                               const NnConv2dDims *d) {
+    const int OC = d->OC, KH = d->KH, KW = d->KW, rows = d->C * KH;
+    const size_t HW = (size_t)d->H * d->W, wrow = (size_t)rows * 8;
+    const int32_t *start = l->start, *code = l->code;
+    const float *g = l->g;
     if (dbias) {
         for (int oc = 0; oc < OC; oc++) {
             double s = 0.0;
@@ -337,25 +394,93 @@ int nn_direct_dweight_image(float *dweight, float *dbias, const float *dout, con
     }
     if (dweight) {
         /* row r = (c, kh) of the kernel sits at c*H*W + kh*W from the entry's input offset */
-        for (int r = 0; r < rows; r++) roff[r] = (int32_t)((r / KH) * HW + (size_t)(r % KH) * d->W);
-        memset(dwpad, 0, OC * wrow * sizeof(float));
+        for (int r = 0; r < rows; r++) l->roff[r] = (int32_t)((r / KH) * HW + (size_t)(r % KH) * d->W);
+        memset(l->dwpad, 0, OC * wrow * sizeof(float));
         /* groups of <= 12 rows, balanced (6->16 5x5: 30 rows as 3 x 10) */
         const int ngroups = (rows + DW_MAX_ROWS - 1) / DW_MAX_ROWS;
         const int per = (rows + ngroups - 1) / ngroups;
         for (int oc = 0; oc < OC; oc++) {
-            const int32_t *c0 = code + start[oc];
-            const float *g0 = g + start[oc];
             const int n = start[oc + 1] - start[oc];
             for (int r0 = 0; r0 < rows; r0 += per) {
                 const int R = rows - r0 < per ? rows - r0 : per;
-                dw_rows_by_count[R - 1](dwpad + oc * wrow + 8 * (size_t)r0, img, roff + r0, c0, g0, n, KW);
+                dw_rows_by_count[R - 1](l->dwpad + oc * wrow + 8 * (size_t)r0, img, l->roff + r0,
+                                        code + start[oc], g + start[oc], n, KW);
             }
         }
         for (int oc = 0; oc < OC; oc++)
             for (int r = 0; r < rows; r++)
                 for (int kw = 0; kw < KW; kw++)
-                    dweight[((size_t)oc * rows + r) * KW + kw] += dwpad[oc * wrow + 8 * (size_t)r + kw];
+                    dweight[((size_t)oc * rows + r) * KW + kw] += l->dwpad[oc * wrow + 8 * (size_t)r + kw];
     }
+}
+
+int nn_direct_dweight_image(float *dweight, float *dbias, const float *dout, const float *img,
+                            float *scratch, const NnConv2dDims *d) {
+    entry_lists l = carve_lists(scratch, d);
+    if (!list_nonzeros(l.start, l.code, l.g, l.cap, dout, d)) return 0;
+    dweight_from_lists(dweight, dbias, &l, img, d);
+    return 1;
+}
+
+/* ---- conv + 2x2 max pool backward ----------------------------------------------------- */
+
+/* conv output position (oh, ow) of pooled output (ph, pw)'s argmax a, or 0 when a is not
+ * in the output's own 2x2 block */
+static inline int block_position(int32_t a, int ph, int pw, int OW, int *oh, int *ow) {
+    const int32_t r = a - (2 * ph * OW + 2 * pw);
+    const int dy = r >= OW, dx = r - dy * OW;
+    *oh = 2 * ph + dy, *ow = 2 * pw + dx;
+    return r >= 0 && dx >= 0 && dx <= 1 && dy <= 1;
+}
+
+/* The entries of (dpooled, argmax): its nonzeros, at their argmax. Returns 0 on a
+ * non-finite value or an argmax outside its block. */
+static int list_pooled(entry_lists *l, const float *dpooled, const int32_t *argmax, const NnConv2dDims *d) {
+    const int OW = nn_conv2d_out_w(d), POH = nn_conv2d_out_h(d) / 2, POW = OW / 2, W = d->W;
+    size_t n = 0;
+    for (int oc = 0; oc < d->OC; oc++) {
+        l->start[oc] = (int32_t)n;
+        for (int ph = 0; ph < POH; ph++) {
+            const size_t o = ((size_t)oc * POH + ph) * POW;
+            for (int pw = 0; pw < POW; pw++) {
+                const float v = dpooled[o + pw];
+                int oh, ow;
+                if (!block_position(argmax[o + pw], ph, pw, OW, &oh, &ow) || !(v - v == 0.0f)) return 0;
+                l->code[n] = (int32_t)(((oh * W + ow) << 1) | (ow + 8 > W));
+                l->g[n] = v;
+                n += v != 0.0f; /* dropout zeroes half of SLeNet's pool2 gradient */
+            }
+        }
+    }
+    l->start[d->OC] = (int32_t)n;
+    return 1;
+}
+
+int nn_direct_backward_pool_image(float *dimg, float *dweight, float *dbias, const float *dpooled,
+                                  const int32_t *argmax, const float *img, const float *weight,
+                                  float *scratch, const NnConv2dDims *d) {
+    entry_lists l = carve_lists(scratch, d);
+    if (!list_pooled(&l, dpooled, argmax, d)) return 0;
+    dweight_from_lists(dweight, dbias, &l, img, d);
+    if (!dimg) return 1;
+    /* the padded conv gradient of this image, straight from the pooled one (the lists are
+     * done with: the same scratch) */
+    const NnConv2dDims t = transposed_dims(d);
+    const int OC = d->OC, KH = d->KH, KW = d->KW, OW = nn_conv2d_out_w(d);
+    const int POH = nn_conv2d_out_h(d) / 2, POW = OW / 2, PW = t.W;
+    const size_t PHW = (size_t)t.H * PW;
+    float *wflip = scratch, *pad = scratch + (size_t)OC * d->C * KH * KW;
+    flip_weights(wflip, weight, d);
+    memset(pad, 0, sizeof(float) * OC * PHW);
+    for (int oc = 0; oc < OC; oc++)
+        for (int ph = 0; ph < POH; ph++)
+            for (int pw = 0; pw < POW; pw++) {
+                const size_t o = ((size_t)oc * POH + ph) * POW + pw;
+                int oh, ow;
+                block_position(argmax[o], ph, pw, OW, &oh, &ow);
+                pad[oc * PHW + (size_t)(oh + KH - 1) * PW + ow + KW - 1] += dpooled[o];
+            }
+    forward_image(dimg, pad, wflip, NULL, 1, &t);
     return 1;
 }
 
@@ -373,6 +498,17 @@ void nn_direct_dinp_image(float *dimg, const float *dout, const float *weight, f
 int nn_direct_dweight_image(float *dweight, float *dbias, const float *dout, const float *img,
                             float *scratch, const NnConv2dDims *d) {
     (void)dweight, (void)dbias, (void)dout, (void)img, (void)scratch, (void)d;
+    return 0;
+}
+void nn_direct_forward_pool_image(float *pooled, int32_t *argmax, const float *img, const float *weight,
+                                  const float *bias, float *scratch, const NnConv2dDims *d) {
+    (void)pooled, (void)argmax, (void)img, (void)weight, (void)bias, (void)scratch, (void)d;
+}
+int nn_direct_backward_pool_image(float *dimg, float *dweight, float *dbias, const float *dpooled,
+                                  const int32_t *argmax, const float *img, const float *weight,
+                                  float *scratch, const NnConv2dDims *d) {
+    (void)dimg, (void)dweight, (void)dbias, (void)dpooled, (void)argmax, (void)img, (void)weight;
+    (void)scratch, (void)d;
     return 0;
 }
 

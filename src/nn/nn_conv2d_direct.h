@@ -48,4 +48,38 @@ void nn_direct_dinp_image(float *dimg,         /* [C, H, W] */
                           float *scratch,      /* nn_direct_scratch_floats(d) */
                           const NnConv2dDims *d);
 
+/* ---- conv + 2x2 max pool in one pass (nn_conv2d_pool.c) --------------------------- */
+
+/* One image of conv then 2x2/2 max pool: conv rows are made two at a time in scratch and
+ * pooled at once, so the conv output never goes to memory. Same values and argmax (into
+ * the conv output plane) as the two ops. Needs nn_direct_forward_fits(d). */
+void nn_direct_forward_pool_image(float *pooled,       /* [OC, OH/2, OW/2] */
+                                  int32_t *argmax,     /* [OC, OH/2, OW/2] */
+                                  const float *img,    /* [C, H, W] */
+                                  const float *weight, /* [OC, C, KH, KW] */
+                                  const float *bias,   /* [OC] or NULL */
+                                  float *scratch,      /* nn_direct_scratch_floats(d) */
+                                  const NnConv2dDims *d);
+
+/* One image's backward of conv then 2x2/2 max pool from the pooled gradient: the nonzero
+ * entries come straight from (dpooled, argmax), no dense conv gradient is made except the
+ * padded one dinp needs, per image. dimg/dweight/dbias add. Returns 0 and changes
+ * nothing when a dpooled value is not finite or an argmax lies outside its 2x2 block (not
+ * from a 2x2/2 pool): the caller then takes the unfused path. Needs
+ * nn_direct_dweight_fits(d) and, when dimg is given, nn_direct_dinp_fits(d). */
+int nn_direct_backward_pool_image(float *dimg,            /* [C, H, W] or NULL */
+                                  float *dweight,         /* [OC, C, KH, KW] or NULL */
+                                  float *dbias,           /* [OC] or NULL */
+                                  const float *dpooled,   /* [OC, OH/2, OW/2] */
+                                  const int32_t *argmax,  /* [OC, OH/2, OW/2] */
+                                  const float *img,       /* [C, H, W] */
+                                  const float *weight,    /* [OC, C, KH, KW] */
+                                  float *scratch,         /* nn_direct_scratch_floats(d) */
+                                  const NnConv2dDims *d);
+
+/* nn_pool.c: one output row of a 2x2/2 max pool (AVX2); base is the plane index of r0[0],
+ * r1's elements are W further on. */
+void nn_pool2x2_row_avx2(float *out, int32_t *argmax, const float *r0, const float *r1, int32_t base,
+                         int W, int OW);
+
 #endif

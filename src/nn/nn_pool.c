@@ -2,7 +2,7 @@
  * padding, first maximum wins, a NaN is taken as the maximum). */
 #include "hitwin/nn.h"
 
-#include "nn_conv2d_direct.h" /* nn_direct_cpu_ok: AVX2 + FMA present */
+#include "nn_conv2d_direct.h" /* nn_direct_cpu_ok: AVX2 + FMA present; nn_pool2x2_row_avx2 */
 
 #include <math.h>
 
@@ -14,49 +14,55 @@
 /* take v where v > m or v is NaN: the scalar rule below, 8 lanes at a time */
 #define POOL_TAKE(v, m) _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q))
 
-/* 2x2 stride 2: 8 outputs per step from 16 columns of both input rows, split into even
- * and odd columns; the four candidates are compared in the scalar order (r0 even, r0 odd,
- * r1 even, r1 odd) so ties and NaNs resolve identically. */
-static AVX2 void maxpool_2x2_avx2(float *out, int32_t *argmax, const float *x, int W, int OH, int OW) {
+/* 2x2 stride 2, one output row: 8 outputs per step from 16 columns of both input rows,
+ * split into even and odd columns; the four candidates are compared in the scalar order
+ * (r0 even, r0 odd, r1 even, r1 odd) so ties and NaNs resolve identically. base is the
+ * plane index of r0[0]; r1's elements are W further on. */
+AVX2 void nn_pool2x2_row_avx2(float *out, int32_t *argmax, const float *r0, const float *r1, int32_t base,
+                              int W, int OW) {
     const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
-    for (int oh = 0; oh < OH; oh++) {
-        const float *r0 = x + (size_t)(2 * oh) * W, *r1 = r0 + W;
-        int ow = 0;
-        for (; ow + 8 <= OW; ow += 8) {
-            /* shuffle_ps picks within 128-bit halves; permute4x64 (0xD8) restores the order */
-            const __m256 a0 = _mm256_loadu_ps(r0 + 2 * ow), b0 = _mm256_loadu_ps(r0 + 2 * ow + 8);
-            const __m256 a1 = _mm256_loadu_ps(r1 + 2 * ow), b1 = _mm256_loadu_ps(r1 + 2 * ow + 8);
+    int ow = 0;
+    for (; ow + 8 <= OW; ow += 8) {
+        /* shuffle_ps picks within 128-bit halves; permute4x64 (0xD8) restores the order */
+        const __m256 a0 = _mm256_loadu_ps(r0 + 2 * ow), b0 = _mm256_loadu_ps(r0 + 2 * ow + 8);
+        const __m256 a1 = _mm256_loadu_ps(r1 + 2 * ow), b1 = _mm256_loadu_ps(r1 + 2 * ow + 8);
 #define EVEN(a, b) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8))
 #define ODD(a, b) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8))
-            const __m256 e0 = EVEN(a0, b0), o0 = ODD(a0, b0), e1 = EVEN(a1, b1), o1 = ODD(a1, b1);
+        const __m256 e0 = EVEN(a0, b0), o0 = ODD(a0, b0), e1 = EVEN(a1, b1), o1 = ODD(a1, b1);
 #undef EVEN
 #undef ODD
-            const __m256i i0 = _mm256_add_epi32(_mm256_set1_epi32(2 * oh * W + 2 * ow), lane2);
-            __m256 m = e0, take;
-            __m256i mi = i0;
-            take = POOL_TAKE(o0, m);
-            m = _mm256_blendv_ps(m, o0, take);
-            mi = _mm256_blendv_epi8(mi, _mm256_add_epi32(i0, _mm256_set1_epi32(1)), _mm256_castps_si256(take));
-            take = POOL_TAKE(e1, m);
-            m = _mm256_blendv_ps(m, e1, take);
-            mi = _mm256_blendv_epi8(mi, _mm256_add_epi32(i0, _mm256_set1_epi32(W)), _mm256_castps_si256(take));
-            take = POOL_TAKE(o1, m);
-            m = _mm256_blendv_ps(m, o1, take);
-            mi = _mm256_blendv_epi8(mi, _mm256_add_epi32(i0, _mm256_set1_epi32(W + 1)), _mm256_castps_si256(take));
-            _mm256_storeu_ps(out + (size_t)oh * OW + ow, m);
-            _mm256_storeu_si256((__m256i *)(argmax + (size_t)oh * OW + ow), mi);
-        }
-        for (; ow < OW; ow++) { /* the scalar rule, as maxpool_2x2 */
-            int i0 = 2 * oh * W + 2 * ow;
-            float m = r0[2 * ow];
-            int32_t mi = i0;
-            const float v[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
-            const int32_t vi[3] = {i0 + 1, i0 + W, i0 + W + 1};
-            for (int k = 0; k < 3; k++)
-                if (v[k] > m || v[k] != v[k]) m = v[k], mi = vi[k];
-            out[(size_t)oh * OW + ow] = m;
-            argmax[(size_t)oh * OW + ow] = mi;
-        }
+        const __m256i i0 = _mm256_add_epi32(_mm256_set1_epi32(base + 2 * ow), lane2);
+        __m256 m = e0, take;
+        __m256i mi = i0;
+        take = POOL_TAKE(o0, m);
+        m = _mm256_blendv_ps(m, o0, take);
+        mi = _mm256_blendv_epi8(mi, _mm256_add_epi32(i0, _mm256_set1_epi32(1)), _mm256_castps_si256(take));
+        take = POOL_TAKE(e1, m);
+        m = _mm256_blendv_ps(m, e1, take);
+        mi = _mm256_blendv_epi8(mi, _mm256_add_epi32(i0, _mm256_set1_epi32(W)), _mm256_castps_si256(take));
+        take = POOL_TAKE(o1, m);
+        m = _mm256_blendv_ps(m, o1, take);
+        mi = _mm256_blendv_epi8(mi, _mm256_add_epi32(i0, _mm256_set1_epi32(W + 1)), _mm256_castps_si256(take));
+        _mm256_storeu_ps(out + ow, m);
+        _mm256_storeu_si256((__m256i *)(argmax + ow), mi);
+    }
+    for (; ow < OW; ow++) { /* the scalar rule, as maxpool_2x2 */
+        const int32_t i0 = base + 2 * ow;
+        float m = r0[2 * ow];
+        int32_t mi = i0;
+        const float v[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+        const int32_t vi[3] = {i0 + 1, i0 + W, i0 + W + 1};
+        for (int k = 0; k < 3; k++)
+            if (v[k] > m || v[k] != v[k]) m = v[k], mi = vi[k];
+        out[ow] = m;
+        argmax[ow] = mi;
+    }
+}
+
+static void maxpool_2x2_avx2(float *out, int32_t *argmax, const float *x, int W, int OH, int OW) {
+    for (int oh = 0; oh < OH; oh++) {
+        const float *r0 = x + (size_t)(2 * oh) * W;
+        nn_pool2x2_row_avx2(out + (size_t)oh * OW, argmax + (size_t)oh * OW, r0, r0 + W, 2 * oh * W, W, OW);
     }
 }
 

@@ -148,6 +148,65 @@ static void run_case(const char *name, NnConv2dDims d, expect e, dout_kind kind)
     free(x), free(w), free(b), free(dout), free(dx0), free(dw0), free(db0), free(scratch);
 }
 
+/* ---- conv2d_maxpool_* (nn_conv2d_pool.c) against the two ops ------------------------- */
+
+/* Fused (AUTO) against conv2d + maxpool2d with the same kernels (AUTO: the conv values
+ * are bit-identical, so pooled and argmax must be equal) and against the im2col path
+ * (tolerance above; argmax compared through the pooled values). dpooled has zeros (as
+ * after dropout) and, with inf, one non-finite value in image 0 (that image is unfused). */
+static void run_fused_case(const char *name, NnConv2dDims d, int with_dinp, int with_inf, int fused_fwd,
+                           int fused_bwd) {
+    const int OH = nn_conv2d_out_h(&d), OW = nn_conv2d_out_w(&d), POH = OH / 2, POW = OW / 2;
+    const size_t n_in = (size_t)d.B * d.C * d.H * d.W, n_w = (size_t)d.OC * d.C * d.KH * d.KW;
+    const size_t n_out = (size_t)d.B * d.OC * OH * OW, n_p = (size_t)d.B * d.OC * POH * POW;
+    printf("fused %s: B=%d C=%d %dx%d OC=%d %dx%d%s%s\n", name, d.B, d.C, d.H, d.W, d.OC, d.KH, d.KW,
+           with_dinp ? "" : ", no dinp", with_inf ? ", inf" : "");
+    float *x = randn(n_in), *w = randn(n_w), *b = randn(d.OC), *dp = randn(n_p);
+    for (size_t i = 0; i < n_p; i += 3) dp[i] = 0.0f;
+    if (with_inf) dp[n_p / d.B / 2] = INFINITY;
+    float *scratch = malloc(nn_conv2d_scratch_floats(&d) * sizeof(float));
+    float *conv = malloc((n_out + 1) * 4), *dconv = malloc((n_out + 1) * 4);
+    float *pooled[3], *dx[3], *dw[3], *db[3];
+    int32_t *arg[3];
+    float *dx0 = randn(n_in), *dw0 = randn(n_w), *db0 = randn(d.OC);
+    NnConvStats st;
+    for (int v = 0; v < 3; v++) { /* 0 fused, 1 two ops (auto), 2 two ops (im2col) */
+        pooled[v] = malloc((n_p + 1) * 4), arg[v] = malloc((n_p + 1) * 4);
+        dx[v] = copy(dx0, n_in), dw[v] = copy(dw0, n_w), db[v] = copy(db0, d.OC);
+        nn_conv2d_set_path(v == 2 ? NN_CONV_IM2COL : NN_CONV_AUTO);
+        nn_conv2d_stats(NULL, 1);
+        if (v == 0) {
+            conv2d_maxpool_forward(pooled[v], arg[v], conv, x, w, b, scratch, &d);
+            conv2d_maxpool_backward(with_dinp ? dx[v] : NULL, dw[v], db[v], dconv, dp, arg[0], x, w, scratch, &d);
+            nn_conv2d_stats(&st, 1);
+        } else {
+            conv2d_forward(conv, x, w, b, scratch, &d);
+            maxpool2d_forward(pooled[v], arg[v], conv, d.B, d.OC, OH, OW, 2, 2, 0);
+            memset(dconv, 0, n_out * 4);
+            maxpool2d_backward(dconv, dp, arg[0], d.B, d.OC, OH, OW, POH, POW);
+            conv2d_backward(with_dinp ? dx[v] : NULL, dw[v], db[v], dconv, x, w, scratch, &d);
+        }
+    }
+    nn_conv2d_set_path(NN_CONV_AUTO);
+    int bad = 0;
+    for (size_t i = 0; i < n_p; i++) bad += arg[0][i] != arg[1][i] || pooled[0][i] != pooled[1][i];
+    printf("  pooled, argmax vs two ops (auto): %d differ (exact)%s\n", bad, bad ? "  FAIL" : "");
+    if (bad) test_failures++;
+    compare("pooled", pooled[0], pooled[2], n_p);
+    for (int v = 1; v < 3; v++) {
+        printf(" vs two ops (%s):\n", v == 1 ? "auto" : "im2col");
+        compare("dinp", dx[0], dx[v], n_in);
+        compare("dweight", dw[0], dw[v], n_w);
+        compare("dbias", db[0], db[v], d.OC);
+    }
+    if (nn_conv2d_direct_available()) {
+        CHECK_INT_EQ(st.pool_fused_forward, fused_fwd ? (uint64_t)d.B : 0);
+        CHECK_INT_EQ(st.pool_fused_backward, fused_bwd ? (uint64_t)(d.B - with_inf) : 0);
+    }
+    for (int v = 0; v < 3; v++) free(pooled[v]), free(arg[v]), free(dx[v]), free(dw[v]), free(db[v]);
+    free(x), free(w), free(b), free(dp), free(scratch), free(conv), free(dconv), free(dx0), free(dw0), free(db0);
+}
+
 /* ---- max pool (AVX2 2x2 forward and block backward, nn_pool.c) against plain loops ---- */
 
 /* torch's rule by hand: first maximum wins, a NaN is taken */
@@ -224,6 +283,15 @@ int main(void) {
     run_case("OW 15, OC 5, 5x3", (NnConv2dDims){3, 4, 11, 17, 5, 5, 3, 1, 0, 1}, all, DOUT_ZERO);
     run_case("1x1", (NnConv2dDims){3, 5, 9, 11, 4, 1, 1, 1, 0, 1}, all, DOUT_POOLED);
     run_case("SLeNet-like, inf", (NnConv2dDims){2, 6, 30, 27, 16, 5, 5, 1, 0, 1}, all, DOUT_POOLED_INF);
+    /* conv + pool as one op */
+    run_fused_case("SLeNet conv1", (NnConv2dDims){2, 1, 224, 224, 6, 5, 5, 1, 0, 1}, 0, 0, 1, 1);
+    run_fused_case("SLeNet conv2", (NnConv2dDims){2, 6, 110, 110, 16, 5, 5, 1, 0, 1}, 1, 0, 1, 1);
+    run_fused_case("odd OH 9 OW 15", (NnConv2dDims){3, 3, 13, 19, 7, 5, 5, 1, 0, 1}, 1, 1, 1, 1);
+    run_fused_case("B1 OW 8 3x3", (NnConv2dDims){1, 2, 11, 10, 5, 3, 3, 1, 0, 1}, 1, 0, 1, 1);
+    run_fused_case("OW 6", (NnConv2dDims){2, 2, 10, 10, 3, 5, 5, 1, 0, 1}, 1, 0, 0, 1);
+    run_fused_case("W 7, no dinp", (NnConv2dDims){2, 2, 9, 7, 3, 3, 3, 1, 0, 1}, 0, 0, 0, 1);
+    run_fused_case("W 7", (NnConv2dDims){2, 2, 9, 7, 3, 3, 3, 1, 0, 1}, 1, 0, 0, 0);
+    run_fused_case("C 17", (NnConv2dDims){1, 17, 12, 12, 4, 3, 3, 1, 0, 1}, 1, 0, 0, 0);
     /* shapes some or all direct kernels refuse */
     run_case("KW 8, OW 5", (NnConv2dDims){1, 1, 9, 12, 2, 7, 8, 1, 0, 1}, (expect){0, 1, 1}, DOUT_POOLED);
     run_case("W 7", (NnConv2dDims){2, 2, 8, 7, 3, 3, 3, 1, 0, 1}, (expect){0, 1, 0}, DOUT_POOLED);

@@ -117,6 +117,28 @@ static NnConvStats test_conv_pool(const char *name, int B, int C, int H, int W, 
     compare(KEY("dx"), dx, x->n);
     compare(KEY("dw"), dw, w->n);
     compare(KEY("db"), db, OC);
+    /* the same as one op: pooled against the pool of torch's conv output, gradients against
+     * torch's; the conv output buffer only serves the unfused case, so it is poisoned */
+    printf("[%s, conv2d_maxpool]\n", path_name(path));
+    float *pooled2 = buf(n_pool), *torch_pooled = buf(n_pool);
+    int32_t *arg2 = calloc(n_pool, sizeof(int32_t));
+    for (size_t i = 0; i < n_out; i++) out[i] = NAN, dout[i] = NAN;
+    memset(dx, 0, x->n * sizeof(float)), memset(dw, 0, w->n * sizeof(float)), memset(db, 0, OC * sizeof(float));
+    conv2d_maxpool_forward(pooled2, arg2, out, x->data, w->data, b->data, scratch, &d);
+    maxpool2d_forward(torch_pooled, arg, get(KEY("out"))->data, B, OC, OH, OW, 2, 2, 0);
+    for (size_t i = 0; i < n_pool; i++) {
+        const float t = torch_pooled[i];
+        if (!(fabs(pooled2[i] - t) <= FIX_ATOL + FIX_RTOL * fabs(t))) {
+            fprintf(stderr, "  %s pooled[%zu] = %.8g, pool of torch's conv %.8g\n", name, i, pooled2[i], t);
+            test_failures++;
+            break;
+        }
+    }
+    conv2d_maxpool_backward(dx, dw, db, dout, dpool->data, arg2, x->data, w->data, scratch, &d);
+    compare(KEY("dx"), dx, x->n);
+    compare(KEY("dw"), dw, w->n);
+    compare(KEY("db"), db, OC);
+    free(pooled2), free(torch_pooled), free(arg2);
 #undef KEY
     nn_conv2d_stats(&st, 1);
     nn_conv2d_set_path(NN_CONV_AUTO);
@@ -129,11 +151,14 @@ static void test_conv_pool_paths(const char *name, int B, int C, int H, int W, i
     NnConvStats a = test_conv_pool(name, B, C, H, W, OC, NN_CONV_AUTO);
     NnConvStats i = test_conv_pool(name, B, C, H, W, OC, NN_CONV_IM2COL);
     CHECK(i.forward_direct == 0 && i.dweight_sparse == 0 && i.dinp_direct == 0);
-    CHECK_INT_EQ(i.forward_im2col + i.dweight_im2col + i.dinp_im2col, (uint64_t)3 * B);
+    CHECK(i.pool_fused_forward == 0 && i.pool_fused_backward == 0);
+    CHECK_INT_EQ(i.forward_im2col, (uint64_t)2 * B); /* the two ops, then conv2d_maxpool unfused */
     if (nn_conv2d_direct_available()) {
         CHECK_INT_EQ(a.forward_direct, (uint64_t)B);
         CHECK_INT_EQ(a.dweight_sparse, (uint64_t)B);
         CHECK_INT_EQ(a.dinp_direct, (uint64_t)B);
+        CHECK_INT_EQ(a.pool_fused_forward, (uint64_t)B);
+        CHECK_INT_EQ(a.pool_fused_backward, (uint64_t)B);
     } else {
         printf("(no AVX2 + FMA here: the direct kernels are not used)\n");
     }
