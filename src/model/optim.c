@@ -39,6 +39,45 @@ void hw_optim_free(hw_optim *o) {
     o->m = o->v = NULL;
 }
 
+/* The element-wise updates, 4 lanes at a time with SSE2 (every x86-64 has it): GCC keeps
+ * sqrtf scalar for errno's sake, and scalar sqrt and two divisions per parameter cost a
+ * third of a training step at batch 32. sqrtps/divps/mulps/addps round exactly as their
+ * scalar forms and the operations keep the scalar order, so the steps are unchanged bit
+ * for bit. */
+#if defined(__SSE2__)
+#include <immintrin.h>
+
+static size_t adam_sse(float *params, const float *grads, float *m, float *v, size_t n, float b1, float a1,
+                       float b2, float a2, float bc2_sqrt, float eps, float step_size) {
+    const __m128 vb1 = _mm_set1_ps(b1), va1 = _mm_set1_ps(a1), vb2 = _mm_set1_ps(b2), va2 = _mm_set1_ps(a2);
+    const __m128 vbc = _mm_set1_ps(bc2_sqrt), veps = _mm_set1_ps(eps), vstep = _mm_set1_ps(-step_size);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m128 g = _mm_loadu_ps(grads + i);
+        const __m128 mi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), vb1), _mm_mul_ps(va1, g));
+        const __m128 vi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), vb2), _mm_mul_ps(_mm_mul_ps(va2, g), g));
+        const __m128 denom = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(vi), vbc), veps);
+        _mm_storeu_ps(m + i, mi);
+        _mm_storeu_ps(v + i, vi);
+        _mm_storeu_ps(params + i, _mm_add_ps(_mm_loadu_ps(params + i), _mm_div_ps(_mm_mul_ps(vstep, mi), denom)));
+    }
+    return i;
+}
+
+static size_t adagrad_sse(float *params, const float *grads, float *v, size_t n, float clr, float eps) {
+    const __m128 vlr = _mm_set1_ps(-clr), veps = _mm_set1_ps(eps);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m128 g = _mm_loadu_ps(grads + i);
+        const __m128 vi = _mm_add_ps(_mm_loadu_ps(v + i), _mm_mul_ps(g, g));
+        _mm_storeu_ps(v + i, vi);
+        const __m128 step = _mm_div_ps(_mm_mul_ps(vlr, g), _mm_add_ps(_mm_sqrt_ps(vi), veps));
+        _mm_storeu_ps(params + i, _mm_add_ps(_mm_loadu_ps(params + i), step));
+    }
+    return i;
+}
+#endif
+
 void hw_optim_step(hw_optim *o, float *params, const float *grads) {
     o->step++;
     if (o->kind == HW_OPTIM_ADAM) {
@@ -48,7 +87,11 @@ void hw_optim_step(hw_optim *o, float *params, const float *grads) {
         const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
         const float a1 = (float)(1.0 - as_decimal(b1)), a2 = (float)(1.0 - as_decimal(b2));
         float *m = o->m, *v = o->v;
-        for (size_t i = 0; i < o->n; i++) {
+        size_t i0 = 0;
+#if defined(__SSE2__)
+        i0 = adam_sse(params, grads, m, v, o->n, b1, a1, b2, a2, bc2_sqrt, eps, step_size);
+#endif
+        for (size_t i = i0; i < o->n; i++) {
             float g = grads[i];
             m[i] = m[i] * b1 + a1 * g;
             v[i] = v[i] * b2 + a2 * g * g;
@@ -58,7 +101,11 @@ void hw_optim_step(hw_optim *o, float *params, const float *grads) {
     } else {
         const float clr = o->lr, eps = o->eps; /* lr / (1 + (step - 1) * lr_decay), lr_decay 0 */
         float *v = o->v;
-        for (size_t i = 0; i < o->n; i++) {
+        size_t i0 = 0;
+#if defined(__SSE2__)
+        i0 = adagrad_sse(params, grads, v, o->n, clr, eps);
+#endif
+        for (size_t i = i0; i < o->n; i++) {
             float g = grads[i];
             v[i] += g * g;
             params[i] += -clr * g / (sqrtf(v[i]) + eps);

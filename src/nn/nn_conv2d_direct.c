@@ -434,26 +434,92 @@ static inline int block_position(int32_t a, int ph, int pw, int OW, int *oh, int
 }
 
 /* The entries of (dpooled, argmax): its nonzeros, at their argmax. Returns 0 on a
- * non-finite value or an argmax outside its block. */
-static int list_pooled(entry_lists *l, const float *dpooled, const int32_t *argmax, const NnConv2dDims *d) {
+ * non-finite value or an argmax outside its block. 8 pooled outputs at a time, their
+ * nonzeros left-packed as in list_nonzeros (dropout zeroes half of SLeNet's pool2
+ * gradient, at random). */
+static AVX2 int list_pooled(entry_lists *l, const float *dpooled, const int32_t *argmax, const NnConv2dDims *d) {
     const int OW = nn_conv2d_out_w(d), POH = nn_conv2d_out_h(d) / 2, POW = OW / 2, W = d->W;
+    const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14), one = _mm256_set1_epi32(1);
+    const __m256i vOW = _mm256_set1_epi32(OW), vW = _mm256_set1_epi32(W), edge_from = _mm256_set1_epi32(W - 8);
+    const __m256 zero = _mm256_setzero_ps();
     size_t n = 0;
     for (int oc = 0; oc < d->OC; oc++) {
         l->start[oc] = (int32_t)n;
         for (int ph = 0; ph < POH; ph++) {
             const size_t o = ((size_t)oc * POH + ph) * POW;
-            for (int pw = 0; pw < POW; pw++) {
+            int pw = 0;
+            for (; pw + 8 <= POW; pw += 8) {
+                const __m256 v = _mm256_loadu_ps(dpooled + o + pw);
+                const __m256i a = _mm256_loadu_si256((const __m256i *)(argmax + o + pw));
+                const __m256i ow2 = _mm256_add_epi32(_mm256_set1_epi32(2 * pw), lane2); /* 2 pw */
+                const __m256i r = _mm256_sub_epi32(a, _mm256_add_epi32(_mm256_set1_epi32(2 * ph * OW), ow2));
+                const __m256i dy = _mm256_cmpgt_epi32(r, _mm256_sub_epi32(vOW, one)); /* -1 or 0 */
+                const __m256i dx = _mm256_sub_epi32(r, _mm256_and_si256(dy, vOW));
+                const __m256i bad = _mm256_or_si256(
+                    _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), r), _mm256_cmpgt_epi32(dx, one)),
+                    _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), dx),
+                                    _mm256_castps_si256(_mm256_cmp_ps(_mm256_sub_ps(v, v), zero, _CMP_NEQ_UQ))));
+                if (_mm256_movemask_epi8(bad)) return 0;
+                const unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NEQ_OQ));
+                if (!m) continue;
+                const __m256i oh = _mm256_sub_epi32(_mm256_set1_epi32(2 * ph), dy);
+                const __m256i ow = _mm256_add_epi32(ow2, dx);
+                const __m256i off = _mm256_add_epi32(_mm256_mullo_epi32(oh, vW), ow);
+                const __m256i edge = _mm256_srli_epi32(_mm256_cmpgt_epi32(ow, edge_from), 31);
+                const __m256i idx = _mm256_loadu_si256((const __m256i *)pack_lut[m]);
+                _mm256_storeu_si256((__m256i *)(l->code + n),
+                                    _mm256_permutevar8x32_epi32(_mm256_or_si256(_mm256_slli_epi32(off, 1), edge), idx));
+                _mm256_storeu_ps(l->g + n, _mm256_permutevar8x32_ps(v, idx));
+                n += (size_t)__builtin_popcount(m);
+            }
+            for (; pw < POW; pw++) {
                 const float v = dpooled[o + pw];
                 int oh, ow;
                 if (!block_position(argmax[o + pw], ph, pw, OW, &oh, &ow) || !(v - v == 0.0f)) return 0;
                 l->code[n] = (int32_t)(((oh * W + ow) << 1) | (ow + 8 > W));
                 l->g[n] = v;
-                n += v != 0.0f; /* dropout zeroes half of SLeNet's pool2 gradient */
+                n += v != 0.0f;
             }
         }
     }
     l->start[d->OC] = (int32_t)n;
     return 1;
+}
+
+/* pad [OC, OH + 2(KH-1), OW + 2(KW-1)] (zeroed) gets the conv gradient of (dpooled,
+ * argmax) at its place; the argmax values are checked by list_pooled */
+static AVX2 void pad_from_pooled(float *pad, const float *dpooled, const int32_t *argmax, const NnConv2dDims *d) {
+    const NnConv2dDims t = transposed_dims(d);
+    const int KH = d->KH, KW = d->KW, OW = nn_conv2d_out_w(d);
+    const int POH = nn_conv2d_out_h(d) / 2, POW = OW / 2, PW = t.W;
+    const size_t PHW = (size_t)t.H * PW;
+    const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m256 zero = _mm256_setzero_ps();
+    for (int oc = 0; oc < d->OC; oc++)
+        for (int ph = 0; ph < POH; ph++) {
+            const size_t o = ((size_t)oc * POH + ph) * POW;
+            float *r0 = pad + oc * PHW + (size_t)(2 * ph + KH - 1) * PW + KW - 1, *r1 = r0 + PW;
+            int pw = 0;
+            for (; pw + 8 <= POW; pw += 8) { /* two rows of 16 columns, as maxpool2d_backward */
+                const __m256 g = _mm256_loadu_ps(dpooled + o + pw);
+                const __m256i r = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(argmax + o + pw)),
+                                                   _mm256_add_epi32(_mm256_set1_epi32(2 * ph * OW + 2 * pw), lane2));
+#define AT(k) _mm256_blendv_ps(zero, g, _mm256_castsi256_ps(_mm256_cmpeq_epi32(r, _mm256_set1_epi32(k))))
+                const __m256 v00 = AT(0), v01 = AT(1), v10 = AT(OW), v11 = AT(OW + 1);
+#undef AT
+                const __m256 lo0 = _mm256_unpacklo_ps(v00, v01), hi0 = _mm256_unpackhi_ps(v00, v01);
+                const __m256 lo1 = _mm256_unpacklo_ps(v10, v11), hi1 = _mm256_unpackhi_ps(v10, v11);
+                _mm256_storeu_ps(r0 + 2 * pw, _mm256_permute2f128_ps(lo0, hi0, 0x20));
+                _mm256_storeu_ps(r0 + 2 * pw + 8, _mm256_permute2f128_ps(lo0, hi0, 0x31));
+                _mm256_storeu_ps(r1 + 2 * pw, _mm256_permute2f128_ps(lo1, hi1, 0x20));
+                _mm256_storeu_ps(r1 + 2 * pw + 8, _mm256_permute2f128_ps(lo1, hi1, 0x31));
+            }
+            for (; pw < POW; pw++) {
+                int oh, ow;
+                block_position(argmax[o + pw], ph, pw, OW, &oh, &ow);
+                pad[oc * PHW + (size_t)(oh + KH - 1) * PW + ow + KW - 1] = dpooled[o + pw];
+            }
+        }
 }
 
 int nn_direct_backward_pool_image(float *dimg, float *dweight, float *dbias, const float *dpooled,
@@ -466,20 +532,10 @@ int nn_direct_backward_pool_image(float *dimg, float *dweight, float *dbias, con
     /* the padded conv gradient of this image, straight from the pooled one (the lists are
      * done with: the same scratch) */
     const NnConv2dDims t = transposed_dims(d);
-    const int OC = d->OC, KH = d->KH, KW = d->KW, OW = nn_conv2d_out_w(d);
-    const int POH = nn_conv2d_out_h(d) / 2, POW = OW / 2, PW = t.W;
-    const size_t PHW = (size_t)t.H * PW;
-    float *wflip = scratch, *pad = scratch + (size_t)OC * d->C * KH * KW;
+    float *wflip = scratch, *pad = scratch + (size_t)d->OC * d->C * d->KH * d->KW;
     flip_weights(wflip, weight, d);
-    memset(pad, 0, sizeof(float) * OC * PHW);
-    for (int oc = 0; oc < OC; oc++)
-        for (int ph = 0; ph < POH; ph++)
-            for (int pw = 0; pw < POW; pw++) {
-                const size_t o = ((size_t)oc * POH + ph) * POW + pw;
-                int oh, ow;
-                block_position(argmax[o], ph, pw, OW, &oh, &ow);
-                pad[oc * PHW + (size_t)(oh + KH - 1) * PW + ow + KW - 1] += dpooled[o];
-            }
+    memset(pad, 0, sizeof(float) * d->OC * (size_t)t.H * t.W);
+    pad_from_pooled(pad, dpooled, argmax, d);
     forward_image(dimg, pad, wflip, NULL, 1, &t);
     return 1;
 }

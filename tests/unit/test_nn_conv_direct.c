@@ -286,6 +286,7 @@ int main(void) {
     /* conv + pool as one op */
     run_fused_case("SLeNet conv1", (NnConv2dDims){2, 1, 224, 224, 6, 5, 5, 1, 0, 1}, 0, 0, 1, 1);
     run_fused_case("SLeNet conv2", (NnConv2dDims){2, 6, 110, 110, 16, 5, 5, 1, 0, 1}, 1, 0, 1, 1);
+    run_fused_case("SLeNet conv2", (NnConv2dDims){2, 6, 110, 110, 16, 5, 5, 1, 0, 1}, 1, 1, 1, 1);
     run_fused_case("odd OH 9 OW 15", (NnConv2dDims){3, 3, 13, 19, 7, 5, 5, 1, 0, 1}, 1, 1, 1, 1);
     run_fused_case("B1 OW 8 3x3", (NnConv2dDims){1, 2, 11, 10, 5, 3, 3, 1, 0, 1}, 1, 0, 1, 1);
     run_fused_case("OW 6", (NnConv2dDims){2, 2, 10, 10, 3, 5, 5, 1, 0, 1}, 1, 0, 0, 1);
