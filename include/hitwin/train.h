@@ -71,6 +71,7 @@ typedef struct {
 #define HW_RECIPE_INPUT HW_INPUT_LOG1P
 #define HW_RECIPE_NORM HW_NORM_OFFDIAG
 #define HW_RECIPE_LR 1e-4
+#define HW_RECIPE_DROPOUT 0.0 /* training-mode dropout makes every distance noise (docs/recipe.md) */
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);
 

@@ -88,11 +88,13 @@ static int apply_recipe(hw_train_config *cfg, const char *s) {
         cfg->input_transform = HW_INPUT_NONE;
         cfg->norm_region = HW_NORM_WHOLE;
         cfg->learning_rate = 1e-4;
+        cfg->dropout = 0.5;
     } else if (!strcmp(s, "default")) {
         cfg->ce_form = HW_RECIPE_CE;
         cfg->input_transform = HW_RECIPE_INPUT;
         cfg->norm_region = HW_RECIPE_NORM;
         cfg->learning_rate = HW_RECIPE_LR;
+        cfg->dropout = HW_RECIPE_DROPOUT;
     } else {
         return -1;
     }

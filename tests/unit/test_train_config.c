@@ -58,7 +58,9 @@ int main(void) {
     CHECK_INT_EQ(c.mask, 1);
     CHECK_INT_EQ(c.n_aug, 0);
     CHECK_INT_EQ(c.optimiser, HW_OPTIM_ADAM);
-    CHECK_NEAR(c.dropout, 0.5, 0, 0);
+    CHECK_NEAR(c.dropout, 0.0, 0, 0); /* the default recipe's; the reference's is 0.5 */
+    CHECK_INT_EQ(c.flip, 0);
+    CHECK_NEAR(c.thin, 0.0, 0, 0);
     CHECK_NEAR(hw_train_margin(&c), 2, 0, 0);
     c.loss = HW_LOSS_TRIPLET;
     CHECK_NEAR(hw_train_margin(&c), 1, 0, 0);
@@ -106,7 +108,14 @@ int main(void) {
         CHECK_INT_EQ(r.input_transform, HW_INPUT_NONE);
         CHECK_INT_EQ(r.norm_region, HW_NORM_WHOLE);
         CHECK_INT_EQ(r.ce_form, HW_CE_REFERENCE);
+        CHECK_NEAR(r.dropout, 0.5, 0, 0);
         CHECK(hw_train_config_hash(&r) != hr);
+        CHECK_INT_EQ(hw_train_config_set(&r, "flip=true"), 0);
+        CHECK_INT_EQ(hw_train_config_set(&r, "thin=0.5"), 0);
+        CHECK_INT_EQ(r.flip, 1);
+        CHECK_NEAR(r.thin, 0.5, 0, 0);
+        CHECK_STR_EQ(set_err(&r, "flip=1"), "--set flip: must be true or false, got '1'");
+        CHECK_STR_EQ(set_err(&r, "thin=1.5"), "--set thin: 1.5 is out of range [0, 1]");
         CHECK_INT_EQ(hw_train_config_set(&r, "input_transform=oe"), 0);
         CHECK_INT_EQ(r.input_transform, HW_INPUT_OE);
         char *ry = hw_train_config_to_yaml(&r);
