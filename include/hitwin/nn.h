@@ -166,6 +166,10 @@ void gelu_backward(float *dinp,       /* [n] */
                    const float *dout, /* [n] */
                    const float *inp,  /* [n] */
                    size_t n);
+/* The recipe's log1p of count tiles (no backward: the tiles are data): out = log1p(x)
+ * for x > 0, 0 for x <= 0, NaN and +inf pass; vectorised, within 2 ulp of log1pf
+ * (test_nn_log1p). In place allowed. */
+void log1p_clamped_forward(float *out, const float *inp, size_t n); /* [n], [n] */
 /* Inverted dropout: keep with probability 1 - p, scale kept values by 1/(1 - p).
  * mask[i] = 1 if kept; element i uses draw rng->counter + i, and the counter advances by
  * n. p == 0 copies (mask all ones, no draws); p == 1 zeroes everything. */

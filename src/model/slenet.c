@@ -193,8 +193,8 @@ static void input_transform(float *x, const float *t, int S, hw_input_transform 
         memcpy(x, t, S2 * sizeof(float));
         return;
     }
-    if (tr == HW_INPUT_LOG1P) {
-        for (size_t k = 0; k < S2; k++) x[k] = t[k] > 0.0f ? log1pf(t[k]) : isnan(t[k]) ? t[k] : 0.0f;
+    if (tr == HW_INPUT_LOG1P) { /* log1p(t) for t > 0, 0 otherwise, NaN stays; vectorised */
+        log1p_clamped_forward(x, t, S2);
         return;
     }
     /* OE: mean of each diagonal |i - j| = d over the tile, then log1p(x / mean) */
@@ -212,8 +212,9 @@ static void input_transform(float *x, const float *t, int S, hw_input_transform 
         for (int c = 0; c < S; c++) {
             size_t k = (size_t)r * S + c;
             float y = t[k];
-            x[k] = y > 0.0f ? log1pf((float)(y * diag[r > c ? r - c : c - r])) : isnan(y) ? y : 0.0f;
+            x[k] = y > 0.0f ? (float)(y * diag[r > c ? r - c : c - r]) : isnan(y) ? y : 0.0f;
         }
+    log1p_clamped_forward(x, x, S2);
 }
 
 void hw_branch_forward(hw_model *m, int v, const float *tiles, int n, int views, int mask, int train,

@@ -24,6 +24,63 @@ void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
     }
 }
 
+/* ---- log1p of counts ---------------------------------------------------------------- */
+
+static inline uint32_t float_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+static inline float bits_float(uint32_t u) {
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* log1p(y), y >= 0 finite, without branches or calls, so that GCC vectorises the loop
+ * (libm's log1pf, one call per pixel, was a tenth of a training step): u = 1 + y rounded,
+ * log1p(y) = log(u) + (y - (u - 1)) / u (the second term restores what the rounding of u
+ * lost), log(u) = E ln 2 + log(m) with u = 2^E m, m in [sqrt(1/2), sqrt(2)), and log(m)
+ * by Cephes' logf polynomial (relative error ~1e-7) with ln 2 split in two parts. */
+static inline float log1p_nonneg(float y) {
+    const float u = 1.0f + y;
+    const float c = (y - (u - 1.0f)) / u;
+    const uint32_t b = float_bits(u);
+    /* m in [sqrt(1/2), sqrt(2)): the mantissa with exponent 0, or -1 above sqrt(2); all
+     * in integers, since GCC will not if-convert a float select (it "could trap") */
+    const uint32_t big = (b & 0x007FFFFFu) > 0x003504F3u;
+    const float m = bits_float((b & 0x007FFFFFu) | (0x3F800000u - (big << 23)));
+    const float f = m - 1.0f; /* exact */
+    const float e = (float)((int)(b >> 23) - 127 + big);
+    const float z = f * f;
+    float p = 7.0376836292E-2f;
+    p = p * f - 1.1514610310E-1f;
+    p = p * f + 1.1676998740E-1f;
+    p = p * f - 1.2420140846E-1f;
+    p = p * f + 1.4249322787E-1f;
+    p = p * f - 1.6668057665E-1f;
+    p = p * f + 2.0000714765E-1f;
+    p = p * f - 2.4999993993E-1f;
+    p = p * f + 3.3333331174E-1f;
+    float r = p * f * z;
+    r += -2.12194440E-4f * e;
+    r += -0.5f * z;
+    r = f + r;
+    r += 0.693359375f * e;
+    return r + c;
+}
+
+void log1p_clamped_forward(float *out, const float *inp, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        /* selects as bit masks, not branches, so that the loop vectorises */
+        const float x = inp[i];
+        const uint32_t pass = 0u - (uint32_t)((x != x) | (x == INFINITY)); /* NaN and inf pass */
+        const uint32_t pos = 0u - (uint32_t)(x > 0.0f);
+        const float r = log1p_nonneg(bits_float(float_bits(x) & pos & ~pass));
+        out[i] = bits_float((float_bits(x) & pass) | (float_bits(r) & ~pass));
+    }
+}
+
 void dropout_forward(float *out, uint8_t *mask, const float *inp, float p, NnRng *rng, size_t n) {
     if (p <= 0.0f) {
         memmove(out, inp, n * sizeof(float));
