@@ -51,6 +51,7 @@ typedef struct {
     const char *run_config;            /* YAML of this run's settings */
     const char *split;
     const hw_tile_meta *meta;
+    int baselines;                     /* 0: no CSV / bedGraph files for SSIM, Pearson, MSE */
 } hw_distance_run;
 
 /* Write every output of one checkpoint; returns 0, or -1 with hw_error set and

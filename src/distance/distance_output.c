@@ -376,7 +376,8 @@ int hw_distance_write(const hw_distance_run *run, const hw_pair_table *p, const 
     }
     char suffix[256];
     int rc = write_h5(add_output(&o, run->out_dir, run->ckpt_base, "_distances.h5"), run, p, w);
-    for (int k = 0; !rc && k < HW_N_MEASURES; k++) {
+    int n_written = run->baselines ? HW_N_MEASURES : HW_N_MODEL_MEASURES;
+    for (int k = 0; !rc && k < n_written; k++) {
         snprintf(suffix, sizeof suffix, "_%s_distances_raw.csv", hw_measure_names[k]);
         rc = write_raw_csv(add_output(&o, run->out_dir, run->ckpt_base, suffix), k, p, w, first_pair,
                            run->meta);

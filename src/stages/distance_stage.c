@@ -50,6 +50,8 @@ static void usage(FILE *out) {
             "  -o, --output DIR           output directory (default .)\n"
             "  -s, --split NAME           all (default), train, validation or test\n"
             "  -b, --batch N              tiles per forward pass (default 100)\n"
+            "      --no-baselines         embedding distances only (no SSIM, Pearson, MSE: about a\n"
+            "                             third of the time; their columns are NaN, their files absent)\n"
             "  -q, --quiet                no progress output\n"
             "  -h, --help\n"
             "Outputs per checkpoint CKPT: CKPT_distances.h5, CKPT_{measure}_distances_raw.csv,\n"
@@ -242,7 +244,8 @@ typedef struct {
     const hw_tile_meta *m;
     hw_tile_store *store;
     int is_oe;
-    int first_pass;      /* compute the baselines */
+    int first_pass;      /* build the pair table (and the baselines) */
+    int baselines;       /* compute SSIM, Pearson, MSE (else NaN) */
     float *wtiles;       /* [S, T, T] one window */
     float *btiles;       /* [batch, T, T] kept tiles of a block */
     float *emb;          /* [batch, D] */
@@ -282,7 +285,7 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
             if (!m->kept[w * S + s]) continue;
             row[s] = n;
             memcpy(wk->btiles + (size_t)n * TT, wk->wtiles + (size_t)s * TT, TT * sizeof(float));
-            if (wk->first_pass) hw_tile_prep_compute(&wk->prep[s], wk->wtiles + (size_t)s * TT, wk->is_oe);
+            if (wk->first_pass && wk->baselines) hw_tile_prep_compute(&wk->prep[s], wk->wtiles + (size_t)s * TT, wk->is_oe);
             n++;
         }
         if (!wk->first_pass) continue;
@@ -296,7 +299,8 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
                 pt->b[k] = b;
                 pt->label[k] = m->class_id[a] != m->class_id[b];
                 double d[HW_N_MEASURES];
-                hw_baseline_distances(&wk->prep[a], &wk->prep[b], wk->work, d);
+                for (int q = 0; q < HW_N_MEASURES; q++) d[q] = NAN;
+                if (wk->baselines) hw_baseline_distances(&wk->prep[a], &wk->prep[b], wk->work, d);
                 for (int q = HW_N_MODEL_MEASURES; q < HW_N_MEASURES; q++) pt->d[q][k] = d[q];
             }
         wk->t_baseline += MPI_Wtime() - t1;
@@ -412,10 +416,12 @@ int hw_distance_main(int argc, char **argv) {
                                          {"split", required_argument, 0, 's'},
                                          {"batch", required_argument, 0, 'b'},
                                          {"quiet", no_argument, 0, 'q'},
+                                         {"no-baselines", no_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *ckpt = NULL, *ckpt_dir = NULL, *out_dir = ".", *split_name = "all";
     long batch = 100;
+    int baselines = 1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:d:o:s:b:qh", opts, NULL)) != -1) {
@@ -434,6 +440,7 @@ int hw_distance_main(int argc, char **argv) {
             break;
         }
         case 'q': hw_log_set_quiet(1); break;
+        case 'N': baselines = 0; break;
         case 'h':
             if (d.rank == 0) usage(stdout);
             return 0;
@@ -516,7 +523,7 @@ int hw_distance_main(int argc, char **argv) {
               (long long)plan.pairs, (long long)plan.n_blocks, batch, n_ckpts, n_ckpts > 1 ? "s" : "",
               d.size, d.size > 1 ? "s" : "");
 
-    worker wk = {.m = m, .store = store, .first_pass = 1};
+    worker wk = {.m = m, .store = store, .first_pass = 1, .baselines = baselines};
     wk.is_oe = m->type && strcmp(m->type, "oe") == 0;
     wk.batch_cap = (int)batch;
     wk.wtiles = xmalloc((size_t)S * T * T * sizeof(float));
@@ -566,16 +573,17 @@ int hw_distance_main(int argc, char **argv) {
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
                      "input_transform: %s\nnorm_region: %s\n"
-                     "measures: [pairwise, cosine, ssim, pearson, mse]\n"
+                     "measures: %s\n"
                      "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n",
                      store_path, ckpts[k], split_name, batch, lc.mask ? "true" : "false", T,
                      hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
+                     baselines ? "[pairwise, cosine, ssim, pearson, mse]" : "[pairwise, cosine] (--no-baselines)",
                      HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile");
             hw_distance_run run = {.out_dir = out_dir, .ckpt_path = ckpts[k], .ckpt_base = base,
                                    .ckpt_meta = lc.meta, .n_ckpt_meta = lc.n_meta,
                                    .store_path = store_path, .run_config = config,
-                                   .split = split_name, .meta = m};
+                                   .split = split_name, .meta = m, .baselines = baselines};
             wrc = hw_distance_write(&run, &all, &wt);
             if (wrc) log_error("%s", hw_error());
             else print_summary(ckpts[k], &wt, &all, out_dir, base, compute_s);

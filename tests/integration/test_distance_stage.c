@@ -321,8 +321,28 @@ int main(int argc, char **argv) {
     char ckpt[600];
     snprintf(ckpt, sizeof ckpt, "%s/ck/model.safetensors", dir);
     check_direct(store, ckpt, &p);
-    free_pairs(&p);
     check_csv("o1");
+
+    /* ---- --no-baselines: the same embedding distances, NaN baselines, 11 files ---- */
+    CHECK_INT_EQ(run("mkdir -p %s/onb && %s -n 2 --oversubscribe %s distance %s --checkpoint %s -o %s/onb "
+                     "--split test -q --no-baselines", dir, mpiexec, hitwin, store, ckpt, dir), 0);
+    CHECK_INT_EQ(count_files("onb"), 11);
+    CHECK(exists("%s/onb/model_cosine_score.bedgraph", dir));
+    CHECK(!exists("%s/onb/model_ssim_score.bedgraph", dir));
+    char h5nb[600];
+    snprintf(h5nb, sizeof h5nb, "%s/onb/model_distances.h5", dir);
+    pairs q;
+    CHECK(read_pairs(h5nb, &q) == 0);
+    CHECK_INT_EQ(q.n, p.n);
+    int same = q.n == p.n, nan_baselines = 1;
+    for (int64_t i = 0; same && i < q.n; i++) {
+        same &= q.d[0][i] == p.d[0][i] && q.d[1][i] == p.d[1][i] && q.window[i] == p.window[i];
+        for (int k = 2; k < 5; k++) nan_baselines &= isnan(q.d[k][i]);
+    }
+    CHECK(same);
+    CHECK(nan_baselines);
+    free_pairs(&q);
+    free_pairs(&p);
 
     /* ---- a checkpoint directory: model and model2; model_nn, notes.txt, junk skipped ---- */
     CHECK_INT_EQ(run("%s distance %s --checkpoint-dir %s/ck -o %s/od --split validation", hitwin, store,
