@@ -2,6 +2,8 @@
  * inverted dropout with a mask drawn from the counter-based generator. */
 #include "hitwin/nn.h"
 
+#include "nn_rng_mix.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -70,6 +72,11 @@ static inline float log1p_nonneg(float y) {
     return r + c;
 }
 
+/* an AVX2 copy of the loop (8 lanes) where the CPU has it, chosen at load time; without
+ * FMA in the target no multiply-add is fused, so both copies round identically */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void log1p_clamped_forward(float *out, const float *inp, size_t n) {
     for (size_t i = 0; i < n; i++) {
         /* selects as bit masks, not branches, so that the loop vectorises */
@@ -96,8 +103,9 @@ void dropout_forward(float *out, uint8_t *mask, const float *inp, float p, NnRng
     /* keep when the 24-bit uniform u satisfies u >= p */
     const uint32_t threshold = (uint32_t)((double)p * 16777216.0);
     const float scale = 1.0f / (1.0f - p);
+    const uint64_t key = nn_rng_key(rng->seed); /* nn_rng_u32_at's draws, key hoisted */
     for (size_t i = 0; i < n; i++) {
-        uint8_t keep = (nn_rng_u32_at(rng->seed, rng->counter + i) >> 8) >= threshold;
+        uint8_t keep = (nn_rng_draw(key, rng->counter + i) >> 8) >= threshold;
         mask[i] = keep;
         out[i] = keep ? inp[i] * scale : 0.0f;
     }
@@ -107,6 +115,10 @@ void dropout_forward(float *out, uint8_t *mask, const float *inp, float p, NnRng
 void dropout_backward(float *dinp, const float *dout, const uint8_t *mask, float p, size_t n) {
     if (p >= 1.0f) return;
     const float scale = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++)
-        if (mask[i]) dinp[i] += dout[i] * scale;
+    /* the dropped elements add +0 through a bit mask, not a branch: the loop vectorises
+     * (a NaN or inf dout of a dropped element still adds nothing) */
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t keep = 0u - (uint32_t)(mask[i] != 0);
+        dinp[i] += bits_float(float_bits(dout[i] * scale) & keep);
+    }
 }

@@ -344,6 +344,61 @@ ALWAYS_INLINE AVX2 void dw_rows(float *dwp, const float *x, const int32_t *roff,
     }
 }
 
+/* dw_rows for whole channels: CG channels of KH rows, the rows at c*HW + kh*W. With the
+ * offsets built from two strides instead of read from roff[], the loop issues one load
+ * per FMA (the table's loads had made the load ports the limit). */
+ALWAYS_INLINE AVX2 void dw_channels(float *dwp, const float *x, size_t HW, int W, const int32_t *code,
+                                    const float *g, int n, int KW, const int CG, const int KH) {
+    const __m256i kwmask = lanes_below(KW);
+    ptrdiff_t wk[DW_MAX_ROWS];
+#pragma GCC unroll 12
+    for (int kh = 0; kh < KH; kh++) wk[kh] = (ptrdiff_t)kh * W;
+    for (int e0 = 0; e0 < n; e0 += DW_CHUNK) {
+        const int e1 = e0 + DW_CHUNK < n ? e0 + DW_CHUNK : n;
+        __m256 acc[DW_MAX_ROWS];
+#pragma GCC unroll 12
+        for (int r = 0; r < CG * KH; r++) acc[r] = _mm256_setzero_ps();
+        for (int e = e0; e < e1; e++) {
+            const __m256 gb = _mm256_broadcast_ss(g + e);
+            const float *p = x + (code[e] >> 1);
+            if (!(code[e] & 1)) {
+#pragma GCC unroll 4
+                for (int c = 0; c < CG; c++)
+#pragma GCC unroll 12
+                    for (int kh = 0; kh < KH; kh++)
+                        acc[c * KH + kh] = _mm256_fmadd_ps(gb, _mm256_loadu_ps(p + c * HW + wk[kh]), acc[c * KH + kh]);
+            } else {
+#pragma GCC unroll 4
+                for (int c = 0; c < CG; c++)
+#pragma GCC unroll 12
+                    for (int kh = 0; kh < KH; kh++)
+                        acc[c * KH + kh] =
+                            _mm256_fmadd_ps(gb, _mm256_maskload_ps(p + c * HW + wk[kh], kwmask), acc[c * KH + kh]);
+            }
+        }
+#pragma GCC unroll 12
+        for (int r = 0; r < CG * KH; r++)
+            _mm256_storeu_ps(dwp + 8 * r, _mm256_add_ps(_mm256_loadu_ps(dwp + 8 * r), acc[r]));
+    }
+}
+
+typedef void (*dw_channels_fn)(float *, const float *, size_t, int, const int32_t *, const float *, int, int);
+#define DW_CHANNELS(CG, KH)                                                                          \
+    static AVX2 void dw_channels_##CG##x##KH(float *dwp, const float *x, size_t HW, int W,          \
+                                             const int32_t *code, const float *g, int n, int KW) {  \
+        dw_channels(dwp, x, HW, W, code, g, n, KW, CG, KH);                                          \
+    }
+DW_CHANNELS(1, 5) DW_CHANNELS(2, 5) DW_CHANNELS(1, 3) DW_CHANNELS(2, 3) DW_CHANNELS(3, 3) DW_CHANNELS(4, 3)
+
+/* the whole-channel kernel for CG channels of KH rows, or NULL */
+static dw_channels_fn dw_channels_for(int CG, int KH) {
+    static const dw_channels_fn k5[2] = {dw_channels_1x5, dw_channels_2x5};
+    static const dw_channels_fn k3[4] = {dw_channels_1x3, dw_channels_2x3, dw_channels_3x3, dw_channels_4x3};
+    if (KH == 5 && CG >= 1 && CG <= 2) return k5[CG - 1];
+    if (KH == 3 && CG >= 1 && CG <= 4) return k3[CG - 1];
+    return NULL;
+}
+
 typedef void (*dw_rows_fn)(float *, const float *, const int32_t *, const int32_t *, const float *,
                            int, int);
 #define DW_ROWS(R)                                                                              \
@@ -396,15 +451,24 @@ static void dweight_from_lists(float *dweight, float *dbias, const entry_lists *
         /* row r = (c, kh) of the kernel sits at c*H*W + kh*W from the entry's input offset */
         for (int r = 0; r < rows; r++) l->roff[r] = (int32_t)((r / KH) * HW + (size_t)(r % KH) * d->W);
         memset(l->dwpad, 0, OC * wrow * sizeof(float));
-        /* groups of <= 12 rows, balanced (6->16 5x5: 30 rows as 3 x 10) */
+        /* groups of <= 12 rows, balanced (6->16 5x5: 30 rows as 3 x 10), of whole channels
+         * where a kernel for them exists */
+        const int cg_max = DW_MAX_ROWS / KH;
+        const int cgroups = cg_max ? (d->C + cg_max - 1) / cg_max : 0;
+        const int CG = cgroups ? (d->C + cgroups - 1) / cgroups : 0;
+        const int whole = CG && dw_channels_for(CG, KH) && (d->C % CG == 0 || dw_channels_for(d->C % CG, KH));
         const int ngroups = (rows + DW_MAX_ROWS - 1) / DW_MAX_ROWS;
-        const int per = (rows + ngroups - 1) / ngroups;
+        const int per = whole ? CG * KH : (rows + ngroups - 1) / ngroups;
         for (int oc = 0; oc < OC; oc++) {
             const int n = start[oc + 1] - start[oc];
             for (int r0 = 0; r0 < rows; r0 += per) {
                 const int R = rows - r0 < per ? rows - r0 : per;
-                dw_rows_by_count[R - 1](l->dwpad + oc * wrow + 8 * (size_t)r0, img, l->roff + r0,
-                                        code + start[oc], g + start[oc], n, KW);
+                float *dwp = l->dwpad + oc * wrow + 8 * (size_t)r0;
+                if (whole)
+                    dw_channels_for(R / KH, KH)(dwp, img + (size_t)(r0 / KH) * HW, HW, d->W, code + start[oc],
+                                                g + start[oc], n, KW);
+                else
+                    dw_rows_by_count[R - 1](dwp, img, l->roff + r0, code + start[oc], g + start[oc], n, KW);
             }
         }
         for (int oc = 0; oc < OC; oc++)

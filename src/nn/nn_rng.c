@@ -3,25 +3,16 @@
  * depends only on (seed, k): CPU and GPU can produce identical dropout masks. */
 #include "hitwin/nn.h"
 
+#include "nn_rng_mix.h"
+
 #include <math.h>
-
-#define NN_GOLDEN 0x9E3779B97F4A7C15ULL
-
-static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 void nn_rng_init(NnRng *rng, uint64_t seed) {
     rng->seed = seed;
     rng->counter = 0;
 }
 
-uint32_t nn_rng_u32_at(uint64_t seed, uint64_t counter) {
-    uint64_t key = mix64(seed + NN_GOLDEN);
-    return (uint32_t)(mix64(key + (counter + 1) * NN_GOLDEN) >> 32);
-}
+uint32_t nn_rng_u32_at(uint64_t seed, uint64_t counter) { return nn_rng_draw(nn_rng_key(seed), counter); }
 
 uint32_t nn_rng_u32(NnRng *rng) { return nn_rng_u32_at(rng->seed, rng->counter++); }
 
