@@ -161,6 +161,29 @@ int main(void) {
         tot[0] += best[0][k], tot[1] += best[1][k];
     }
     printf("  %-16s %10.1f %10.1f   (%.2f / %.2f ms per tile)\n", "total", tot[0], tot[1], tot[0] / B, tot[1] / B);
+    /* the stack as SLeNet runs it: conv + pool as one op (nn_conv2d_pool.c) */
+    double fused[4] = {1e30, 1e30, 1e30, 1e30};
+    nn_conv2d_stats(NULL, 1);
+    for (int rep = 0; rep < 3; rep++) {
+        double t[5];
+        t[0] = now_ms();
+        conv2d_maxpool_forward(p1, i1, a1, x, w1, b1, scratch, &c1);
+        t[1] = now_ms();
+        conv2d_maxpool_forward(p2, i2, a2, p1, w2, b2, scratch, &c2);
+        t[2] = now_ms();
+        memset(dp1, 0, n_p1 * 4);
+        conv2d_maxpool_backward(dp1, dw2, db2, da2, dp2, i2, p1, w2, scratch, &c2);
+        t[3] = now_ms();
+        conv2d_maxpool_backward(NULL, dw1, db1, da1, dp1, i1, x, w1, scratch, &c1);
+        t[4] = now_ms();
+        for (int k = 0; k < 4; k++) fused[k] = t[k + 1] - t[k] < fused[k] ? t[k + 1] - t[k] : fused[k];
+    }
+    NnConvStats sf;
+    nn_conv2d_stats(&sf, 1);
+    const double ft = fused[0] + fused[1] + fused[2] + fused[3];
+    printf("  conv2d_maxpool (as SLeNet): conv1+pool1 fwd %.1f, conv2+pool2 fwd %.1f, bwd2 %.1f, bwd1 %.1f,"
+           " total %.1f ms (%.2f ms per tile; %llu of %d images fused)\n", fused[0], fused[1], fused[2],
+           fused[3], ft, ft / B, (unsigned long long)sf.pool_fused_backward, 2 * 3 * B);
     printf("  images (auto): forward %llu direct / %llu im2col, dweight %llu sparse / %llu im2col, "
            "dinp %llu direct / %llu im2col\n",
            (unsigned long long)st[0].forward_direct, (unsigned long long)st[0].forward_im2col,
