@@ -18,3 +18,14 @@ if(HITWIN_HAVE_CUDA)
   hw_mpi_test(test_gpu_nccl 2 SOURCES gpu/test_gpu_nccl.c LABELS gpu)
   set_tests_properties(test_gpu_nccl PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
 endif()
+
+# `hitwin train --device cuda` / `hitwin distance --device cuda` end to end against the CPU
+# path (tolerances in the script's header); 2rank needs 2 GPUs (NCCL: one GPU per rank)
+if(HITWIN_HAVE_CUDA)
+  foreach(mode train 2rank distance)
+    hw_script_test(test_gpu_stage_${mode} tests/gpu/test_train_gpu.sh LABELS gpu integration
+                   ARGS ${mode})
+    set_tests_properties(test_gpu_stage_${mode} PROPERTIES RESOURCE_LOCK gpu TIMEOUT 600)
+  endforeach()
+  set_tests_properties(test_gpu_stage_2rank PROPERTIES LABELS "gpu;integration;mpi" PROCESSORS 2)
+endif()

@@ -27,8 +27,10 @@ extern "C" {
 #include "hitwin/nn.h"
 
 /* ---- gpu_conv2d.cu: cuDNN convolution (NCHW fp32, groups, stride, zero padding) ---------
- * Descriptors and algorithms are chosen once per shape (cudnnFind*, fastest fp32 algorithm
- * that does not use tensor cores: CUDNN_FMA_MATH, so no TF32) and cached in the context.
+ * Descriptors and algorithms are chosen once per shape (cuDNN's heuristics, the first
+ * deterministic fp32 algorithm that does not use tensor cores: CUDNN_FMA_MATH, so no TF32;
+ * the same choice in every process, so resumed runs repeat the rounding) and cached in the
+ * context.
  * No scratch argument: the workspace lives in the context. */
 int gpu_conv2d_forward(hw_gpu *g, float *out, const float *inp, const float *weight,
                        const float *bias, const NnConv2dDims *d);

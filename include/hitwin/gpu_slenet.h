@@ -6,8 +6,8 @@
  * objective, and the backward into the gradients (which accumulate, as
  * hw_model_train_step's); evaluation-mode loss and embeddings.
  *
- * Status (docs/gpu.md): never run on a GPU yet; nothing in src/train or src/stages calls
- * this yet.
+ * Status (docs/gpu.md): never run on a GPU yet. `hitwin train --device cuda` and
+ * `hitwin distance --device cuda` (src/stages) call it.
  *
  * Only built with the CUDA backend (HITWIN_HAVE_CUDA). */
 #ifndef HITWIN_GPU_SLENET_H

@@ -25,6 +25,7 @@
  *   recipe: default            # default | reference: sets the keys below together
  *   input_transform: log1p     # none (reference) | log1p | oe
  *   norm_region: offdiag       # whole (reference) | offdiag
+ *   device: cpu                # cpu | cuda | auto (gpu.h; --device overrides it)
  *
  * Work is split over MPI ranks by batch shard (data parallel); every rank holds
  * the whole model and the same weights. */
@@ -35,6 +36,7 @@
 #include <stdint.h>
 
 #include "hitwin/dist.h"
+#include "hitwin/gpu.h"
 #include "hitwin/model.h"
 
 typedef struct {
@@ -64,6 +66,7 @@ typedef struct {
     hw_norm_region norm_region;         /* whole | offdiag */
     int flip;                           /* reverse each training item's orientation, p 1/2 */
     double thin;                        /* thin training tiles to U(thin, 1) of their depth; 0 off */
+    hw_device_kind device;              /* cpu (default) | cuda | auto; not in the hash */
 } hw_train_config;
 
 /* The default recipe (docs/recipe.md); `recipe: reference` restores the reference's. */

@@ -1,10 +1,13 @@
 // 2-D convolution through cuDNN (NCHW fp32), with the C op's semantics: forward writes out,
 // backward adds into dinp, dweight, dbias (cuDNN's beta = 1) and skips NULL ones.
 //
-// A plan per shape holds the descriptors and the three algorithms. Choosing algorithms runs
-// cudnnFind* once (it times every candidate, milliseconds), so it happens on the first call
-// of a shape and the plan is reused; the training loop sees 2-3 shapes (two layers, and the
-// last partial batch). The math type is CUDNN_FMA_MATH: with CUDNN_DEFAULT_MATH cuDNN may use
+// A plan per shape holds the descriptors and the three algorithms, chosen on the first call
+// of a shape and reused; the training loop sees 2-3 shapes (two layers, and the last partial
+// batch). The algorithms come from cuDNN's heuristics (cudnnGet*Algorithm_v7), not from
+// timing (cudnnFind*): timing can pick another algorithm in another process, and another
+// algorithm rounds differently, so a resumed run would not continue the interrupted one bit
+// for bit. Only algorithms cuDNN reports as deterministic are taken (some backward-filter
+// algorithms add with atomics, in a varying order). The math type is CUDNN_FMA_MATH: with CUDNN_DEFAULT_MATH cuDNN may use
 // TF32 tensor cores for fp32 data on Ampere and later, which keeps 10 mantissa bits and
 // would make fp32 results differ from the C op by ~1e-3. Candidates that report a tensor-op
 // math type are skipped for the same reason.
@@ -59,7 +62,8 @@ static int shape_error(const NnConv2dDims *d, const char *why) {
                    why, d->B, d->C, d->H, d->W, d->OC, d->KH, d->KW, d->stride, d->pad, d->groups);
 }
 
-// Descriptors of one shape and cudnnFind's fastest fp32 algorithm for each direction.
+// Descriptors of one shape and, for each direction, the first deterministic fp32
+// (non-tensor-core) algorithm in cuDNN's heuristic ranking, with its workspace size.
 static int plan_build(hw_gpu *g, hw_gpu_conv_plan *p) {
     const NnConv2dDims *d = &p->d;
     const int OH = nn_conv2d_out_h(d), OW = nn_conv2d_out_w(d);
@@ -89,33 +93,46 @@ static int plan_build(hw_gpu *g, hw_gpu_conv_plan *p) {
     int found = 0;
     {
         cudnnConvolutionFwdAlgoPerf_t r[K];
-        HW_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(g->cudnn, p->x, p->w, p->conv, p->y, K,
-                                                            &n, r));
+        HW_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(g->cudnn, p->x, p->w, p->conv, p->y,
+                                                              K, &n, r));
         for (int i = 0; i < n && !found; i++)
-            if (r[i].status == CUDNN_STATUS_SUCCESS && !is_tensor_op(r[i].mathType))
-                p->fwd = r[i].algo, p->ws_fwd = r[i].memory, found = 1;
+            if (r[i].status == CUDNN_STATUS_SUCCESS && !is_tensor_op(r[i].mathType) &&
+                r[i].determinism == CUDNN_DETERMINISTIC)
+                p->fwd = r[i].algo, found = 1;
+        if (found)
+            HW_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(g->cudnn, p->x, p->w, p->conv,
+                                                                   p->y, p->fwd, &p->ws_fwd));
     }
-    if (!found) return shape_error(d, "cuDNN offers no fp32 (non-tensor-core) forward algorithm");
+    if (!found)
+        return shape_error(d, "cuDNN offers no deterministic fp32 (non-tensor-core) forward algorithm");
     found = 0;
     {
         cudnnConvolutionBwdDataAlgoPerf_t r[K];
-        HW_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(g->cudnn, p->w, p->y, p->conv,
-                                                                 p->x, K, &n, r));
+        HW_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(g->cudnn, p->w, p->y, p->conv,
+                                                                   p->x, K, &n, r));
         for (int i = 0; i < n && !found; i++)
-            if (r[i].status == CUDNN_STATUS_SUCCESS && !is_tensor_op(r[i].mathType))
-                p->bwd_data = r[i].algo, p->ws_bwd_data = r[i].memory, found = 1;
+            if (r[i].status == CUDNN_STATUS_SUCCESS && !is_tensor_op(r[i].mathType) &&
+                r[i].determinism == CUDNN_DETERMINISTIC)
+                p->bwd_data = r[i].algo, found = 1;
+        if (found)
+            HW_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
+                g->cudnn, p->w, p->y, p->conv, p->x, p->bwd_data, &p->ws_bwd_data));
     }
-    if (!found) return shape_error(d, "cuDNN offers no fp32 backward-data algorithm");
+    if (!found) return shape_error(d, "cuDNN offers no deterministic fp32 backward-data algorithm");
     found = 0;
     {
         cudnnConvolutionBwdFilterAlgoPerf_t r[K];
-        HW_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(g->cudnn, p->x, p->y, p->conv,
-                                                                   p->w, K, &n, r));
+        HW_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(g->cudnn, p->x, p->y,
+                                                                     p->conv, p->w, K, &n, r));
         for (int i = 0; i < n && !found; i++)
-            if (r[i].status == CUDNN_STATUS_SUCCESS && !is_tensor_op(r[i].mathType))
-                p->bwd_filter = r[i].algo, p->ws_bwd_filter = r[i].memory, found = 1;
+            if (r[i].status == CUDNN_STATUS_SUCCESS && !is_tensor_op(r[i].mathType) &&
+                r[i].determinism == CUDNN_DETERMINISTIC)
+                p->bwd_filter = r[i].algo, found = 1;
+        if (found)
+            HW_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(
+                g->cudnn, p->x, p->y, p->conv, p->w, p->bwd_filter, &p->ws_bwd_filter));
     }
-    if (!found) return shape_error(d, "cuDNN offers no fp32 backward-filter algorithm");
+    if (!found) return shape_error(d, "cuDNN offers no deterministic fp32 backward-filter algorithm");
     return 0;
 }
 

@@ -10,7 +10,11 @@
  * they do not depend on it), embed every kept tile ONCE in evaluation mode
  * (bug 24, 25), and form all pair distances. Rank 0 gathers the pairs and writes
  * the outputs of each checkpoint (temporary names, renamed when all are complete).
- * Any rank's error stops all ranks at the next common point. */
+ * Any rank's error stops all ranks at the next common point.
+ *
+ * --device cuda: the embeddings come from the GPU model's evaluation-mode forward
+ * (gpu_slenet.h, one GPU per rank, in chunks of 64 tiles); the reading, the baselines and
+ * the distances between embeddings stay on the host, as with --device cpu. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <getopt.h>
@@ -24,6 +28,7 @@
 #include "hitwin/distance.h"
 #include "hitwin/distance_output.h"
 #include "hitwin/error.h"
+#include "hitwin/gpu.h"
 #include "hitwin/log.h"
 #include "hitwin/model.h"
 #include "hitwin/train.h"
@@ -31,6 +36,34 @@
 #include "hitwin/tile_store.h"
 #include "hitwin/version.h"
 #include "hitwin/xalloc.h"
+
+#ifdef HITWIN_HAVE_CUDA
+#include "hitwin/gpu_context.h"
+#include "hitwin/gpu_slenet.h"
+#else
+/* without the CUDA backend --device never resolves to cuda: these are never reached */
+typedef struct hw_gpu hw_gpu;
+typedef struct hw_gpu_slenet hw_gpu_slenet;
+static hw_gpu_slenet *hw_gpu_slenet_create(hw_gpu *g, const hw_model *m, uint64_t seed) {
+    (void)g, (void)m, (void)seed;
+    hw_fail("distance: this hitwin was built without the CUDA backend");
+    return NULL;
+}
+static void hw_gpu_slenet_free(hw_gpu_slenet *s) { (void)s; }
+static int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb) {
+    (void)s, (void)tiles, (void)n, (void)emb;
+    return hw_fail("distance: this hitwin was built without the CUDA backend");
+}
+static int hw_gpu_pick_device(MPI_Comm comm, int *local_rank, int *local_size) {
+    (void)comm, (void)local_rank, (void)local_size;
+    return hw_fail("distance: this hitwin was built without the CUDA backend");
+}
+static hw_gpu *hw_gpu_create(int device) {
+    (void)device;
+    return NULL;
+}
+static void hw_gpu_destroy(hw_gpu *g) { (void)g; }
+#endif
 
 #define PAIR_FIELDS (4 + HW_N_MEASURES) /* window, a, b, label, distances: packed as doubles */
 
@@ -50,6 +83,8 @@ static void usage(FILE *out) {
             "  -o, --output DIR           output directory (default .)\n"
             "  -s, --split NAME           all (default), train, validation or test\n"
             "  -b, --batch N              tiles per forward pass (default 100)\n"
+            "      --device DEV           cpu (default), cuda (embeddings on one GPU per rank) or\n"
+            "                             auto (cuda when built with CUDA and a GPU is visible)\n"
             "      --no-baselines         embedding distances only (no SSIM, Pearson, MSE: about a\n"
             "                             third of the time; their columns are NaN, their files absent)\n"
             "  -q, --quiet                no progress output\n"
@@ -58,6 +93,15 @@ static void usage(FILE *out) {
             "CKPT_{measure}_distances_summary.csv, CKPT_{measure}_{within,between,score}.bedgraph\n"
             "for measure in pairwise, cosine, ssim, pearson, mse.\n"
             "Run with mpiexec -n N to shard the windows over N ranks.\n");
+}
+
+/* Collective: 0 if every rank passed rc == 0, else -1 everywhere, with the lowest failing
+ * rank's message printed once (ranks failing alike, e.g. no GPU, print one line). */
+static int agree_first(const hw_dist *d, int rc) {
+    int mine = rc ? d->rank : d->size, first = d->size;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, d->comm);
+    if (first == d->rank) log_error("%s", hw_error());
+    return first < d->size ? -1 : 0;
 }
 
 static int split_code(const char *name) {
@@ -251,6 +295,7 @@ typedef struct {
     float *emb;          /* [batch, D] */
     int *tile_of;        /* [block windows * S]: row in btiles, -1 when not kept */
     hw_tile_prep *prep;  /* [S] */
+    hw_gpu_slenet *gnet; /* --device cuda: the checkpoint's model on this rank's GPU */
     double *work;
     int batch_cap;
     double t_read, t_baseline, t_embed; /* seconds, this rank */
@@ -307,7 +352,9 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
     }
     double t2 = MPI_Wtime();
     /* every kept tile once, in evaluation mode */
-    if (hw_model_embed(model, wk->btiles, n, wk->emb) != 0) return -1;
+    if (wk->gnet ? hw_gpu_slenet_embed(wk->gnet, wk->btiles, n, wk->emb) != 0
+                 : hw_model_embed(model, wk->btiles, n, wk->emb) != 0)
+        return -1;
     for (int64_t i = i0; i < i1; i++) {
         int64_t w = plan->sel[i];
         const int *row = wk->tile_of + (i - i0) * S;
@@ -417,11 +464,13 @@ int hw_distance_main(int argc, char **argv) {
                                          {"batch", required_argument, 0, 'b'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"no-baselines", no_argument, 0, 'N'},
+                                         {"device", required_argument, 0, 'D'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *ckpt = NULL, *ckpt_dir = NULL, *out_dir = ".", *split_name = "all";
     long batch = 100;
     int baselines = 1;
+    hw_device_kind device = HW_DEVICE_CPU;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:d:o:s:b:qh", opts, NULL)) != -1) {
@@ -441,6 +490,12 @@ int hw_distance_main(int argc, char **argv) {
         }
         case 'q': hw_log_set_quiet(1); break;
         case 'N': baselines = 0; break;
+        case 'D':
+            if (hw_device_parse(optarg, &device) != 0) {
+                if (d.rank == 0) log_error("--device %s: expected cpu, cuda or auto", optarg);
+                return 2;
+            }
+            break;
         case 'h':
             if (d.rank == 0) usage(stdout);
             return 0;
@@ -465,6 +520,24 @@ int hw_distance_main(int argc, char **argv) {
     const char *store_path = argv[optind];
     double t_start = MPI_Wtime();
     if (openblas_set_num_threads) openblas_set_num_threads(1);
+
+    /* ---- device: cuda on every rank or on none (auto), decided before any input ---- */
+    hw_gpu *gpu = NULL;
+    if (device != HW_DEVICE_CPU) {
+        hw_device_kind want = device;
+        if (agree_first(&d, hw_device_resolve(want, &device)) != 0) return 1;
+        int mine = device == HW_DEVICE_CUDA, all = 0;
+        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, d.comm);
+        device = all ? HW_DEVICE_CUDA : HW_DEVICE_CPU;
+        if (device == HW_DEVICE_CUDA) {
+            int dev = hw_gpu_pick_device(d.comm, NULL, NULL);
+            if (agree_first(&d, dev < 0 || !(gpu = hw_gpu_create(dev)) ? -1 : 0) != 0) {
+                hw_gpu_destroy(gpu);
+                return 1;
+            }
+        }
+        log_info0("distance: device %s (asked for %s)", hw_device_name(device), hw_device_name(want));
+    }
 
     /* ---- inputs: every failure is one line from rank 0, then all ranks stop ---- */
     int rc = 0;
@@ -500,6 +573,7 @@ int hw_distance_main(int argc, char **argv) {
         free(plan.sel);
         free(plan.block_first);
         hw_tile_store_close(store);
+        hw_gpu_destroy(gpu);
         return 1;
     }
     MPI_Bcast(&n_ckpts, 1, MPI_INT, 0, d.comm);
@@ -541,6 +615,8 @@ int hw_distance_main(int argc, char **argv) {
         loaded_ckpt lc;
         rc = load_ckpt(ckpts[k], T, &lc);
         if (!rc && hw_model_embed_dim(lc.model) > 128) rc = hw_fail("distance: embedding too wide");
+        if (!rc && gpu && !(wk.gnet = hw_gpu_slenet_create(gpu, lc.model, 0)))
+            rc = hw_fail_prefix("%s", ckpts[k]);
         int64_t cursor = 0;
         for (int64_t b = b0; !rc && b < b1; b++) {
             rc = run_block(&wk, lc.model, &plan, plan.block_first[b], plan.block_first[b + 1], &mine,
@@ -555,6 +631,8 @@ int hw_distance_main(int argc, char **argv) {
             log_info0("distance: rank 0: read %.2f s, baselines %.2f s, embedding + distances %.2f s",
                       wk.t_read, wk.t_baseline, wk.t_embed);
         wk.t_read = wk.t_baseline = wk.t_embed = 0.0;
+        hw_gpu_slenet_free(wk.gnet);
+        wk.gnet = NULL;
         if (rc) log_error("%s", hw_error());
         if (hw_dist_agree(&d, rc) != 0) {
             failed = 1;
@@ -580,6 +658,9 @@ int hw_distance_main(int argc, char **argv) {
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
                      baselines ? "[pairwise, cosine, ssim, pearson, mse]" : "[pairwise, cosine] (--no-baselines)",
                      HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile");
+            if (gpu) /* a cpu run's config is what it was before --device existed */
+                snprintf(config + strlen(config), sizeof config - strlen(config),
+                         "device: cuda (fp32 embeddings, chunks of 64 tiles)\n");
             hw_distance_run run = {.out_dir = out_dir, .ckpt_path = ckpts[k], .ckpt_base = base,
                                    .ckpt_meta = lc.meta, .n_ckpt_meta = lc.n_meta,
                                    .store_path = store_path, .run_config = config,
@@ -612,5 +693,6 @@ int hw_distance_main(int argc, char **argv) {
     free(plan.sel);
     free(plan.block_first);
     hw_tile_store_close(store);
+    hw_gpu_destroy(gpu);
     return failed ? 1 : 0;
 }

@@ -11,7 +11,13 @@
  * every epoch end). Then validation in evaluation mode, early stopping as the
  * reference's, the best model saved (safetensors), metrics (stdout +
  * metrics.jsonl), and the state file that --resume continues from. Any rank's
- * error stops every rank at the next agreement point with that rank's message. */
+ * error stops every rank at the next agreement point with that rank's message.
+ *
+ * --device cuda (docs/gpu.md): the same flow with one GPU per rank. The batches are
+ * assembled on the host as on the CPU and uploaded once per step; the GPU SLeNet
+ * (gpu_slenet.h) does forward/backward, NCCL sums the gradients, the GPU optimiser steps;
+ * the weights (and, for state files, the moments) come back to the host buffers only to
+ * be hashed, saved and returned. With --device cpu none of it runs: gpu == NULL. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -23,6 +29,7 @@
 
 #include "hitwin/dist.h"
 #include "hitwin/error.h"
+#include "hitwin/gpu.h"
 #include "hitwin/log.h"
 #include "hitwin/model.h"
 #include "hitwin/tile_store.h"
@@ -33,7 +40,135 @@
 #include "hitwin/version.h"
 #include "hitwin/xalloc.h"
 
+#ifdef HITWIN_HAVE_CUDA
+#include "hitwin/gpu_context.h"
+#include "hitwin/gpu_nccl.h"
+#include "hitwin/gpu_ops.h"
+#include "hitwin/gpu_slenet.h"
+#endif
+
 #define STEP_STREAM_SHIFT 40 /* dropout draws of step s start at s << 40 */
+
+/* ---- the GPU side of a run (--device cuda) ---------------------------------------------
+ * One GPU per rank: the device of this rank's local rank (hw_gpu_pick_device), the GPU copy
+ * of the model and its optimiser (moments on the device), and the NCCL communicator (only
+ * with more than one rank). Functions return 0 or -1 with hw_error() set. */
+typedef struct gpu_run gpu_run;
+#ifdef HITWIN_HAVE_CUDA
+struct gpu_run {
+    hw_gpu *g;
+    hw_gpu_slenet *net;
+    hw_gpu_optim opt;
+    int have_opt;
+    hw_nccl *nc;
+    int device, local_rank, local_size;
+};
+
+static void gpu_close(gpu_run *gr) {
+    if (!gr) return;
+    hw_nccl_destroy(gr->nc);
+    if (gr->have_opt) hw_gpu_optim_free(&gr->opt);
+    hw_gpu_slenet_free(gr->net);
+    hw_gpu_destroy(gr->g);
+    free(gr);
+}
+
+/* Collective over d->comm (the device pick splits it, NCCL joins it). The GPU model starts
+ * from the host model's current weights, the optimiser from the host optimiser's moments and
+ * step (both fresh, or restored from state.bin by --resume). NULL on every rank if any failed
+ * (the failing rank's message printed by the caller's agree). */
+static int agree(const hw_dist *d, int rc);
+static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const hw_optim *o) {
+    gpu_run *gr = xcalloc(1, sizeof *gr);
+    int rc = 0;
+    gr->device = hw_gpu_pick_device(d->comm, &gr->local_rank, &gr->local_size);
+    if (gr->device < 0) rc = -1;
+    if (rc == 0 && !(gr->g = hw_gpu_create(gr->device))) rc = -1;
+    if (rc == 0 && !(gr->net = hw_gpu_slenet_create(gr->g, model, seed))) rc = -1;
+    if (rc == 0 && hw_gpu_optim_init(gr->g, &gr->opt, (int)o->kind, o->lr, o->n) != 0) rc = -1;
+    if (rc == 0) {
+        gr->have_opt = 1;
+        gr->opt.step = o->step;
+        /* Adagrad has no first moment on the GPU (m NULL) */
+        if (gr->opt.m && o->m && hw_gpu_upload(gr->g, gr->opt.m, o->m, o->n * sizeof(float)) != 0)
+            rc = -1;
+        if (rc == 0 && gr->opt.v && o->v &&
+            hw_gpu_upload(gr->g, gr->opt.v, o->v, o->n * sizeof(float)) != 0)
+            rc = -1;
+    }
+    if (agree(d, rc) != 0) {
+        gpu_close(gr);
+        return NULL;
+    }
+    if (d->size > 1) {
+        gr->nc = hw_nccl_create(gr->g, d->comm); /* agrees over MPI itself */
+        if (agree(d, gr->nc ? 0 : -1) != 0) {
+            gpu_close(gr);
+            return NULL;
+        }
+    }
+    return gr;
+}
+
+static int gpu_zero_grad(gpu_run *gr) { return hw_gpu_slenet_zero_grad(gr->net); }
+static int gpu_train_step(gpu_run *gr, const hw_batch *b, uint64_t counter, hw_step_stats *st) {
+    return hw_gpu_slenet_train_step(gr->net, b, counter, st);
+}
+static int gpu_eval_loss(gpu_run *gr, const hw_batch *b, hw_step_stats *st) {
+    return hw_gpu_slenet_eval_loss(gr->net, b, st);
+}
+/* The gradient sum over ranks, as the CPU path's MPI_Allreduce(SUM): the model's losses are
+ * divided by the global batch already. Queued on the context's stream. */
+static int gpu_allreduce(gpu_run *gr) {
+    if (!gr->nc) return 0;
+    size_t n;
+    float *dgrads = hw_gpu_slenet_grads(gr->net, &n);
+    return hw_nccl_allreduce(gr->nc, dgrads, n, HW_NCCL_SUM);
+}
+static int gpu_optim_step(gpu_run *gr) {
+    size_t n;
+    float *dparams = hw_gpu_slenet_params(gr->net, &n);
+    return hw_gpu_optim_step(gr->g, &gr->opt, dparams, hw_gpu_slenet_grads(gr->net, NULL));
+}
+/* Weights into the host model's buffer; with o, the optimiser's moments too (state files). */
+static int gpu_to_host(gpu_run *gr, float *params, hw_optim *o) {
+    size_t n;
+    const float *dparams = hw_gpu_slenet_params(gr->net, &n);
+    if (hw_gpu_download(gr->g, params, dparams, n * sizeof(float)) != 0) return -1;
+    if (!o) return 0;
+    if (gr->opt.m && o->m && hw_gpu_download(gr->g, o->m, gr->opt.m, n * sizeof(float)) != 0)
+        return -1;
+    if (gr->opt.v && o->v && hw_gpu_download(gr->g, o->v, gr->opt.v, n * sizeof(float)) != 0)
+        return -1;
+    o->step = gr->opt.step;
+    return 0;
+}
+#else
+/* Without the CUDA backend hw_device_resolve never gives cuda, so none of these is called. */
+#define NO_CUDA hw_fail("train: this hitwin was built without the CUDA backend")
+struct gpu_run {
+    int device, local_size;
+    void *nc;
+};
+static void gpu_close(gpu_run *gr) { (void)gr; }
+static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const hw_optim *o) {
+    (void)d, (void)model, (void)seed, (void)o;
+    NO_CUDA;
+    return NULL;
+}
+static int gpu_zero_grad(gpu_run *gr) { return (void)gr, NO_CUDA; }
+static int gpu_train_step(gpu_run *gr, const hw_batch *b, uint64_t counter, hw_step_stats *st) {
+    return (void)gr, (void)b, (void)counter, (void)st, NO_CUDA;
+}
+static int gpu_eval_loss(gpu_run *gr, const hw_batch *b, hw_step_stats *st) {
+    return (void)gr, (void)b, (void)st, NO_CUDA;
+}
+static int gpu_allreduce(gpu_run *gr) { return (void)gr, NO_CUDA; }
+static int gpu_optim_step(gpu_run *gr) { return (void)gr, NO_CUDA; }
+static int gpu_to_host(gpu_run *gr, float *params, hw_optim *o) {
+    return (void)gr, (void)params, (void)o, NO_CUDA;
+}
+#endif
 
 void hw_train_result_free(hw_train_result *r) {
     free(r->train_loss);
@@ -134,6 +269,7 @@ typedef struct {
     const hw_item_set *set;
     const hw_train_config *cfg;
     uint64_t F; /* dropout draws per tile */
+    gpu_run *gpu; /* NULL: the CPU model */
 } runner;
 
 static int run_items(runner *r, const int64_t *idx, int n, int train, int global_n, uint64_t step,
@@ -152,10 +288,11 @@ static int run_items(runner *r, const int64_t *idx, int n, int train, int global
         if (train) {
             b.global_n = global_n;
             uint64_t counter = (step << STEP_STREAM_SHIFT) + view_pos * r->F;
-            rc = hw_model_train_step(r->model, &b, counter, &st);
+            rc = r->gpu ? gpu_train_step(r->gpu, &b, counter, &st)
+                        : hw_model_train_step(r->model, &b, counter, &st);
         } else {
             b.global_n = b.n;
-            rc = hw_model_eval_loss(r->model, &b, &st);
+            rc = r->gpu ? gpu_eval_loss(r->gpu, &b, &st) : hw_model_eval_loss(r->model, &b, &st);
         }
         if (rc != 0) {
             /* a non-finite loss is reported by the caller, with the epoch and batch */
@@ -217,6 +354,15 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     memset(res, 0, sizeof *res);
     int rank = d->rank, size = d->size;
     double t_start = MPI_Wtime();
+
+    /* ---- device: decided before anything is read or written ------------------------- */
+    hw_device_kind device = HW_DEVICE_CPU;
+    if (cfg->device != HW_DEVICE_CPU) {
+        if (agree(d, hw_device_resolve(cfg->device, &device)) != 0) return -1;
+        int mine = device == HW_DEVICE_CUDA, all = 0; /* auto: cuda only if every rank has one */
+        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, d->comm);
+        device = all ? HW_DEVICE_CUDA : HW_DEVICE_CPU;
+    }
 
     /* ---- inputs: store, items (every rank, the same) ------------------------------- */
     hw_tile_store *store = hw_tile_store_open(cfg->tiles);
@@ -285,7 +431,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     hw_batcher_init(&batcher, store, shard_cap, max_views, cfg->n_aug);
     batcher.flip = cfg->flip;
     batcher.thin = cfg->thin;
-    runner run = {model, &batcher, &train, cfg, hw_model_dropout_draws_per_tile(model)};
+    runner run = {model, &batcher, &train, cfg, hw_model_dropout_draws_per_tile(model), NULL};
 
     /* ---- output directory, state, resume ------------------------------------------- */
     char state_path[4200], best_path[4200], metrics_path[4200];
@@ -330,6 +476,13 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     } else {
         rc = -1;
     }
+    /* the GPU model from the host model's weights and moments (new or resumed) */
+    gpu_run *gpu = NULL;
+    if (rc == 0 && device == HW_DEVICE_CUDA) {
+        gpu = gpu_open(d, model, cfg->seed, &optim);
+        if (!gpu) rc = -1;
+        run.gpu = gpu;
+    }
     FILE *mf = NULL;
     if (rc == 0 && rank == 0) {
         if (resumed) truncate_metrics(metrics_path, st.epoch);
@@ -339,6 +492,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     if (rc == 0 && agree(d, rank == 0 && !mf) != 0) rc = -1;
     if (rc != 0) {
         if (mf) fclose(mf);
+        gpu_close(gpu);
         free(config_yaml);
         hw_batcher_free(&batcher);
         hw_optim_free(&optim);
@@ -363,6 +517,11 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     log_info0("memory per rank: params %.1f MiB, grads %.1f MiB, optimiser %.1f MiB, batch "
               "buffers %.1f MiB", n_params * 4 / 1048576.0, n_params * 4 / 1048576.0,
               n_params * 8 / 1048576.0, hw_batcher_bytes(&batcher) / 1048576.0);
+    if (gpu)
+        log_info0("device: cuda, one GPU per rank (rank 0: GPU %d, %d rank%s on its node), "
+                  "gradients summed with %s; batches assembled on the host, uploaded per step",
+                  gpu->device, gpu->local_size, gpu->local_size > 1 ? "s" : "",
+                  gpu->nc ? "NCCL" : "no all-reduce (1 rank)");
     log_info0("config:\n%s", config_yaml);
     if (resumed)
         log_info0("resuming from %s: epoch %lld done, batch %lld of epoch %lld, step %lld",
@@ -400,18 +559,23 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
             uint64_t first_view = 0;
             for (int64_t k = g0; k < lo; k++) first_view += (uint64_t)train.items[order[k]].n;
             first_view *= (uint64_t)copies; /* each view comes with its n_aug copies */
-            hw_model_zero_grad(model);
+            int zrc = 0;
+            if (gpu) zrc = gpu_zero_grad(gpu);
+            else hw_model_zero_grad(model);
             sums local = {0};
             run.set = &train;
             int global_n = (int)(cfg->loss == HW_LOSS_SUPCON ? gB : gB * copies);
-            rc = hi > lo ? run_items(&run, order + lo, (int)(hi - lo), 1, global_n, (uint64_t)step,
-                                     first_view, epoch, &local)
-                         : 0;
+            rc = zrc       ? zrc
+                 : hi > lo ? run_items(&run, order + lo, (int)(hi - lo), 1, global_n, (uint64_t)step,
+                                       first_view, epoch, &local)
+                           : 0;
             if (agree(d, rc) != 0) {
                 failed = 1;
                 break;
             }
-            MPI_Allreduce(MPI_IN_PLACE, grads, (int)n_params, MPI_FLOAT, MPI_SUM, d->comm);
+            int grc = 0; /* GPU: queued all-reduce, agreed on after the optimiser step */
+            if (gpu) grc = gpu_allreduce(gpu);
+            else MPI_Allreduce(MPI_IN_PLACE, grads, (int)n_params, MPI_FLOAT, MPI_SUM, d->comm);
             double lv[6] = {local.loss, local.con, local.ce, local.items, local.correct, local.failed};
             double gv[6];
             MPI_Allreduce(lv, gv, 6, MPI_DOUBLE, MPI_SUM, d->comm);
@@ -425,7 +589,14 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                 failed = 1;
                 break;
             }
-            hw_optim_step(&optim, params, grads);
+            if (gpu) {
+                if (agree(d, grc ? grc : gpu_optim_step(gpu)) != 0) {
+                    failed = 1;
+                    break;
+                }
+            } else {
+                hw_optim_step(&optim, params, grads);
+            }
             step++;
             /* gv[0..2] are means over the batch's gv[3] effective items (with copies) */
             tr.loss += gv[0] * gv[3];
@@ -452,9 +623,11 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                 s2.seconds = MPI_Wtime() - t_epoch;
                 s2.config_yaml = config_yaml;
                 s2.version = (char *)HITWIN_VERSION_STRING;
-                rc = rank == 0 ? hw_train_state_write(state_path, &s2, tensors, n_tensors, params,
-                                                      optim.m, optim.v, n_params)
-                               : 0;
+                rc = gpu && rank == 0 ? gpu_to_host(gpu, params, &optim) : 0;
+                if (rc == 0)
+                    rc = rank == 0 ? hw_train_state_write(state_path, &s2, tensors, n_tensors,
+                                                          params, optim.m, optim.v, n_params)
+                                   : 0;
                 if (agree(d, rc) != 0) {
                     failed = 1;
                     break;
@@ -490,6 +663,11 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
         double val_metric = (cfg->loss == HW_LOSS_CONTRASTIVE ? va.con : va.loss) / va.items;
 
         /* ---- replicas must agree bit for bit ------------------------------------------- */
+        /* GPU: the weights (every rank, for the hash) and on rank 0 the moments (state) */
+        if (gpu && agree(d, gpu_to_host(gpu, params, rank == 0 ? &optim : NULL)) != 0) {
+            failed = 1;
+            break;
+        }
         uint64_t h = params_hash(params, n_params), hmin = h, hmax = h;
         MPI_Allreduce(MPI_IN_PLACE, &hmin, 1, MPI_UINT64_T, MPI_MIN, d->comm);
         MPI_Allreduce(MPI_IN_PLACE, &hmax, 1, MPI_UINT64_T, MPI_MAX, d->comm);
@@ -571,6 +749,11 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
         }
     }
     if (stopped) log_info0("stopped after step %lld (--stop-after-steps)", (long long)step);
+    /* GPU: the final weights (a stopped run ends mid-epoch) */
+    if (gpu && !failed && gpu_to_host(gpu, params, NULL) != 0) {
+        log_error("%s", hw_error());
+        failed = 1;
+    }
 
     res->steps = step;
     res->best_val = st.best_val;
@@ -589,6 +772,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                   MPI_Wtime() - t_start);
 
     if (mf) fclose(mf);
+    gpu_close(gpu);
     free(order);
     free(val_idx);
     free(config_yaml);
@@ -609,7 +793,9 @@ static void usage(FILE *out) {
             "  -s, --set KEY=VALUE      override a config key (tiles, loss, ce_form, bias, margin,\n"
             "                           temperature, learning_rate, batch_size, epochs,\n"
             "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin,\n"
-            "                           optimiser, dropout, output, checkpoint_every_steps)\n"
+            "                           optimiser, dropout, output, checkpoint_every_steps, device)\n"
+            "      --device DEV         cpu (default), cuda (one GPU per rank) or auto (cuda when\n"
+            "                           built with CUDA and a GPU is visible); overrides 'device'\n"
             "  -r, --resume             continue the run in 'output' from its last state\n"
             "                           (a new run when there is none)\n"
             "      --stop-after-steps N stop after N optimiser steps, as if killed (tests)\n"
@@ -632,10 +818,13 @@ int hw_train_main(int argc, char **argv) {
     static const struct option opts[] = {{"set", required_argument, 0, 's'},
                                          {"resume", no_argument, 0, 'r'},
                                          {"stop-after-steps", required_argument, 0, 'S'},
+                                         {"device", required_argument, 0, 'D'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     hw_train_options opt = {0};
+    const char *device_arg = NULL;
+    hw_device_kind device = HW_DEVICE_CPU;
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     int n_sets = 0, c;
     optind = 1;
@@ -643,6 +832,14 @@ int hw_train_main(int argc, char **argv) {
         switch (c) {
         case 's': sets[n_sets++] = optarg; break;
         case 'r': opt.resume = 1; break;
+        case 'D':
+            if (hw_device_parse(optarg, &device) != 0) {
+                if (d.rank == 0) log_error("--device %s: expected cpu, cuda or auto", optarg);
+                free(sets);
+                return 2;
+            }
+            device_arg = optarg;
+            break;
         case 'S': {
             char *end;
             opt.stop_after_steps = strtoll(optarg, &end, 10);
@@ -675,6 +872,7 @@ int hw_train_main(int argc, char **argv) {
     hw_train_config cfg;
     int rc = hw_train_config_load(argv[optind], &cfg);
     for (int i = 0; rc == 0 && i < n_sets; i++) rc = hw_train_config_set(&cfg, sets[i]);
+    if (rc == 0 && device_arg) cfg.device = device;
     if (rc == 0) rc = hw_train_config_validate(&cfg);
     free(sets);
     if (rc != 0) {

@@ -17,12 +17,12 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", NULL};
+    "input_transform", "norm_region", "flip", "thin", "device", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
-    "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin"
+    "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -158,6 +158,7 @@ static int parse_ce_v(const char *s, void *o) { return parse_ce(s, o); }
 static int parse_optim_v(const char *s, void *o) { return parse_optim(s, o); }
 static int parse_input_v(const char *s, void *o) { return parse_input(s, o); }
 static int parse_norm_v(const char *s, void *o) { return parse_norm(s, o); }
+static int parse_device_v(const char *s, void *o) { return hw_device_parse(s, o); }
 
 static int get_int(const yt_doc *d, const yt_node *r, const char *key, int64_t lo, int64_t hi,
                    int *out) {
@@ -203,7 +204,8 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     }
     if (get_enum(d, r, "input_transform", "none, log1p or oe", parse_input_v,
                  &cfg->input_transform) ||
-        get_enum(d, r, "norm_region", "whole or offdiag", parse_norm_v, &cfg->norm_region))
+        get_enum(d, r, "norm_region", "whole or offdiag", parse_norm_v, &cfg->norm_region) ||
+        get_enum(d, r, "device", "cpu, cuda or auto", parse_device_v, &cfg->device))
         goto done;
     if (get_enum(d, r, "loss", "contrastive, triplet or supcon", parse_loss_v, &cfg->loss) ||
         get_enum(d, r, "ce_form", "reference or logits", parse_ce_v, &cfg->ce_form) ||
@@ -299,6 +301,9 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
     } else if (!strcmp(key, "norm_region")) {
         if (parse_norm(val, &cfg->norm_region))
             return hw_fail("--set norm_region: must be whole or offdiag, got '%s'", val);
+    } else if (!strcmp(key, "device")) {
+        if (hw_device_parse(val, &cfg->device))
+            return hw_fail("--set device: must be cpu, cuda or auto, got '%s'", val);
     } else if (!strcmp(key, "optimiser") || !strcmp(key, "optimizer")) {
         if (parse_optim(val, &cfg->optimiser))
             return hw_fail("--set %s: must be Adam or Adagrad, got '%s'", key, val);
@@ -345,8 +350,13 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
                      hw_input_transform_name(cfg->input_transform),
                      hw_norm_region_name(cfg->norm_region), cfg->flip ? "true" : "false", cfg->thin);
     if (!for_hash)
-        snprintf(buf + n, cap - (size_t)n, "epochs: %d\noutput: \"%s\"\ncheckpoint_every_steps: %lld\n",
-                 cfg->epochs, cfg->output, (long long)cfg->checkpoint_every_steps);
+        n += snprintf(buf + n, cap - (size_t)n,
+                      "epochs: %d\noutput: \"%s\"\ncheckpoint_every_steps: %lld\n", cfg->epochs,
+                      cfg->output, (long long)cfg->checkpoint_every_steps);
+    /* the device is not a trajectory key (a run may continue on another device), and a cpu
+     * run's YAML is what it was before the key existed */
+    if (!for_hash && cfg->device != HW_DEVICE_CPU)
+        snprintf(buf + n, cap - (size_t)n, "device: %s\n", hw_device_name(cfg->device));
     return buf;
 }
 

@@ -94,6 +94,25 @@ int main(void) {
     CHECK_INT_EQ(hw_train_config_set(&c, "output=elsewhere"), 0);
     CHECK_INT_EQ(hw_train_config_set(&c, "checkpoint_every_steps=5"), 0);
     CHECK(hw_train_config_hash(&c) == h);
+    /* device (gpu.h): cpu by default, not a trajectory key, written only when not cpu */
+    CHECK_INT_EQ(c.device, HW_DEVICE_CPU);
+    CHECK_INT_EQ(hw_train_config_set(&c, "device=cuda"), 0);
+    CHECK_INT_EQ(c.device, HW_DEVICE_CUDA);
+    CHECK(hw_train_config_hash(&c) == h);
+    {
+        char *dy = hw_train_config_to_yaml(&c);
+        CHECK(strstr(dy, "\ndevice: cuda\n") != NULL);
+        free(dy);
+    }
+    CHECK_STR_EQ(set_err(&c, "device=gpu"), "--set device: must be cpu, cuda or auto, got 'gpu'");
+    CHECK_INT_EQ(hw_train_config_set(&c, "device=auto"), 0);
+    CHECK_INT_EQ(c.device, HW_DEVICE_AUTO);
+    CHECK_INT_EQ(hw_train_config_set(&c, "device=cpu"), 0);
+    {
+        char *dy = hw_train_config_to_yaml(&c);
+        CHECK(strstr(dy, "device:") == NULL);
+        free(dy);
+    }
     CHECK_INT_EQ(hw_train_config_set(&c, "learning_rate=1e-3"), 0);
     CHECK(hw_train_config_hash(&c) != h);
     /* the recipe keys (docs/recipe.md): default log1p + offdiag; recipe=reference restores
@@ -162,7 +181,7 @@ int main(void) {
                  "--set: unknown key 'lr' (expected one of: tiles, model, loss, ce_form, bias, "
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
-                 "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin)");
+                 "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -171,7 +190,7 @@ int main(void) {
                  "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
-                 "input_transform, norm_region, flip, thin)");
+                 "input_transform, norm_region, flip, thin, device)");
     CHECK_STR_EQ(load_err("badloss.yaml", "tiles: t.h5\nloss: siamese\n"),
                  "badloss.yaml:2: 'loss' must be contrastive, triplet or supcon, got 'siamese'");
     CHECK_STR_EQ(load_err("badint.yaml", "tiles: t.h5\nbatch_size: lots\n"),
@@ -182,6 +201,9 @@ int main(void) {
                  "dropout.yaml:2: 'dropout' in train config = 1.5 is out of range [0, 0.999]");
     CHECK_STR_EQ(load_err("model.yaml", "tiles: t.h5\nmodel: MaxViT\n"),
                  "model.yaml:2: 'model' must be SLeNet (the only model built so far), got 'MaxViT'");
+    CHECK_STR_EQ(load_err("device.yaml", "tiles: t.h5\ndevice: gpu\n"),
+                 "device.yaml:2: 'device' must be cpu, cuda or auto, got 'gpu'");
+    CHECK_STR_EQ(load_err("device_ok.yaml", "tiles: t.h5\ndevice: auto\n"), "");
     CHECK_STR_EQ(load_err("ce.yaml", "tiles: t.h5\nce_form: softmax\n"),
                  "ce.yaml:2: 'ce_form' must be reference or logits, got 'softmax'");
     CHECK_STR_EQ(load_err("notiles.yaml", "batch_size: 4\n"),

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# bench/train-gpu.sh: training throughput of `hitwin train --device cuda` (1 rank, 1 GPU,
+# fp32) against the reference PyTorch model and loop with the reference's AMP (fp16 autocast
+# + GradScaler; bench/reference_train.py --device cuda --amp) on the same GPU and tiles: the
+# small simulated data set (hitwin simulate --preset small, 224-bin tiles, 468 training
+# pairs), batch sizes 32 and 128. Both run EPOCHS epochs and report the last (warm: cuDNN
+# plans, PyTorch's autotuning and allocator growth fall in the first). Both assemble batches
+# on the host and copy them to the GPU each step (hitwin: docs/gpu.md; the reference: its
+# DataLoader). The PyTorch fp32 loop is printed too, for an fp32-to-fp32 comparison.
+#
+# Napkin: a training pair is ~480 MFLOP (bench/train.sh); an H100 SXM does ~67 TFLOP/s fp32
+# without tensor cores (what hitwin uses: no TF32), i.e. ~140,000 pairs/s at peak. The issue
+# asks for >= 2x PyTorch AMP.
+#   usage: bench/train-gpu.sh [BUILD_DIR] [EPOCHS]   (defaults: build, 3; env PYTHON, PEAK_TFLOPS)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+epochs=${2:-3}
+hitwin=$build/hitwin
+python=${PYTHON:-python3}
+peak=${PEAK_TFLOPS:-67}
+[ -x "$hitwin" ] || { echo "bench/train-gpu: build first ($hitwin missing)"; exit 1; }
+if ! $hitwin version | grep -q '^cuda backend: built'; then
+  echo "bench/train-gpu: $hitwin was built without the CUDA backend (needs nvcc; -DHITWIN_ENABLE_CUDA=ON)"; exit 1
+fi
+gpus=$($hitwin version | sed -n 's/^gpus: //p')
+if [ "${gpus:-0}" -lt 1 ]; then
+  echo "bench/train-gpu: no GPU visible to hitwin (hitwin version: gpus: ${gpus:-0}); nothing to measure"; exit 1
+fi
+if ! $python -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+  echo "bench/train-gpu: $python has no CUDA-enabled torch (import torch; torch.cuda.is_available() is false)"; exit 1
+fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+dir=bench/data/train
+mkdir -p $dir
+if [ ! -f $dir/sim/tiles.h5 ]; then
+  $hitwin simulate --preset small --out $dir/sim --quiet > /dev/null
+  $hitwin tile $dir/sim/dataset.yaml -q > /dev/null
+fi
+store=$dir/sim/tiles.h5
+read -r W S T T2 < <(h5ls "$store/tiles" | sed -E 's/.*\{([0-9]+), ([0-9]+), ([0-9]+), ([0-9]+)\}.*/\1 \2 \3 \4/')
+for ds in tiles qc/kept windows/split samples/class_id; do
+  out=$dir/$(echo $ds | tr / _).bin
+  [ -f "$out" ] || h5dump -d /$ds -b LE -o "$out" "$store" > /dev/null
+done
+
+echo "data: $store ($W windows x $S samples, tile $T); GPU: $($hitwin version | sed -n '/^gpus:/{n;p}')"
+echo "$epochs epochs each, last epoch timed; peak taken as $peak TFLOP/s fp32 (0.48 GFLOP per pair)"
+printf "%-6s %14s %16s %16s %9s %9s %10s\n" batch "hitwin pairs/s" "torch AMP pairs/s" "torch fp32 pairs/s" \
+  "vs AMP" "vs fp32" "hitwin %peak"
+ref() { # ref BATCH [--amp]
+  $python bench/reference_train.py $dir/tiles.bin $dir/qc_kept.bin $dir/windows_split.bin \
+    $dir/samples_class_id.bin "$W" "$S" "$T" "$1" 1 --device cuda --epochs "$epochs" ${2:-} \
+    | sed -E 's/.* ([0-9.]+) pairs\/s/\1/'
+}
+for B in 32 128; do
+  cat > $dir/bench_train_gpu.yaml <<YAML
+tiles: sim/tiles.h5
+batch_size: $B
+epochs: $epochs
+patience: $((epochs + 1))
+learning_rate: 1.0e-4
+output: run_gpu_$B
+YAML
+  rm -rf $dir/run_gpu_$B
+  $hitwin train $dir/bench_train_gpu.yaml --device cuda -q > /dev/null
+  ours=$(sed -E 's/.*"pairs_per_s": ([0-9.]+).*/\1/' $dir/run_gpu_$B/metrics.jsonl | tail -n1)
+  amp=$(ref $B --amp)
+  fp32=$(ref $B)
+  awk -v b=$B -v o="$ours" -v a="$amp" -v f="$fp32" -v p=$peak 'BEGIN {
+    printf "%-6d %14.1f %16.1f %16.1f %9.2f %9.2f %9.2f%%\n", b, o, a, f, o / a, o / f, 100 * o * 0.48e-3 / p }'
+done

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# --device of `hitwin train` and `hitwin distance` where no GPU can be used (runs everywhere:
+# CUDA_VISIBLE_DEVICES= hides any GPU, so a GPU machine checks the same messages):
+#   - --device cuda: one exact line, exit 1, nothing written (1 and 2 ranks; the message says
+#     whether the build lacks the CUDA backend or the process sees no device);
+#   - --device bogus, --set device=bogus, `device: bogus` in the YAML: exact messages;
+#   - --device auto without a visible GPU is the CPU path: the same metrics and weights
+#     (params_hash) as --device cpu, and the same distances.
+# usage: test_device_flag.sh TRAIN_FIXTURE   (env: HITWIN, MPIEXEC)
+set -u
+fixture=$1
+mpi="${MPIEXEC:-mpiexec} -n 2 --oversubscribe"
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 CUDA_VISIBLE_DEVICES=
+tmp=$(mktemp -d /tmp/hw_device_flag_XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+die() { echo "FAIL: $*" >&2; fail=1; }
+expect() { # expect NAME STATUS "MESSAGE" CMD...
+  local name=$1 want=$2 msg=$3; shift 3
+  "$@" > /dev/null 2> "$tmp/err.txt"; local rc=$?
+  local out; out=$(grep '^hitwin:' "$tmp/err.txt")
+  [ $rc = "$want" ] || die "$name: exit status $rc, expected $want"
+  [ "$out" = "hitwin: error: $msg" ] || die "$name: got '$out'
+  expected 'hitwin: error: $msg'"
+}
+
+if $HITWIN version | grep -q '^cuda backend: built'; then
+  nodev="device cuda: no CUDA device is visible to this process (check nvidia-smi and CUDA_VISIBLE_DEVICES, or use --device cpu)"
+else
+  nodev="device cuda: this hitwin was built without the CUDA backend (rebuild where nvcc is found, with -DHITWIN_ENABLE_CUDA=ON, or use --device cpu)"
+fi
+
+"$fixture" "$tmp/t.h5" normal 32 12 6 || { echo "fixture failed"; exit 1; }
+printf 'tiles: t.h5\nbatch_size: 8\nepochs: 2\nlearning_rate: 1.0e-3\noutput: out\n' > "$tmp/train.yaml"
+
+# ---- cuda without a device: one line, exit 1, nothing written ----------------------------
+expect "train --device cuda" 1 "$nodev" $HITWIN train "$tmp/train.yaml" --device cuda
+[ -e "$tmp/out" ] && die "train --device cuda wrote $tmp/out"
+expect "train --device cuda, 2 ranks" 1 "$nodev" $mpi -x CUDA_VISIBLE_DEVICES $HITWIN train "$tmp/train.yaml" --device cuda
+[ -e "$tmp/out" ] && die "train --device cuda (2 ranks) wrote $tmp/out"
+printf 'device: cuda\n' >> "$tmp/train.yaml"
+expect "train device: cuda" 1 "$nodev" $HITWIN train "$tmp/train.yaml"
+[ -e "$tmp/out" ] && die "train with device: cuda wrote $tmp/out"
+sed -i '/^device:/d' "$tmp/train.yaml"
+
+# ---- bad values ------------------------------------------------------------------------------
+expect "train --device bogus" 2 "--device bogus: expected cpu, cuda or auto" \
+  $HITWIN train "$tmp/train.yaml" --device bogus
+expect "train --set device=bogus" 1 "--set device: must be cpu, cuda or auto, got 'bogus'" \
+  $HITWIN train "$tmp/train.yaml" --set device=bogus
+printf 'tiles: t.h5\ndevice: bogus\n' > "$tmp/bad.yaml"
+expect "train device: bogus" 1 "$tmp/bad.yaml:2: 'device' must be cpu, cuda or auto, got 'bogus'" \
+  $HITWIN train "$tmp/bad.yaml"
+[ -e "$tmp/out" ] && die "a bad device wrote $tmp/out"
+
+# ---- auto without a GPU = cpu ------------------------------------------------------------------
+$HITWIN train "$tmp/train.yaml" --set output="$tmp/cpu" -q > /dev/null 2>&1 || die "cpu run"
+$HITWIN train "$tmp/train.yaml" --set output="$tmp/auto" --device auto -q > /dev/null 2>&1 || die "auto run"
+fields() { sed -E 's/"(pairs_per_s|train_seconds|seconds)": [^,]*, //g' "$1"; }
+if ! diff <(fields "$tmp/cpu/metrics.jsonl") <(fields "$tmp/auto/metrics.jsonl") > "$tmp/diff.txt"; then
+  die "--device auto without a GPU differs from --device cpu:"; cat "$tmp/diff.txt" >&2
+fi
+
+# ---- distance -----------------------------------------------------------------------------------
+ck="$tmp/cpu/best.safetensors"
+mkdir -p "$tmp/dc" "$tmp/da" "$tmp/dx"
+expect "distance --device cuda" 1 "$nodev" $HITWIN distance "$tmp/t.h5" -c "$ck" -o "$tmp/dx" --device cuda
+[ -z "$(ls -A "$tmp/dx")" ] || die "distance --device cuda wrote files"
+expect "distance --device cuda, 2 ranks" 1 "$nodev" \
+  $mpi -x CUDA_VISIBLE_DEVICES $HITWIN distance "$tmp/t.h5" -c "$ck" -o "$tmp/dx" --device cuda
+[ -z "$(ls -A "$tmp/dx")" ] || die "distance --device cuda (2 ranks) wrote files"
+expect "distance --device bogus" 2 "--device bogus: expected cpu, cuda or auto" \
+  $HITWIN distance "$tmp/t.h5" -c "$ck" -o "$tmp/dx" --device bogus
+$HITWIN distance "$tmp/t.h5" -c "$ck" -o "$tmp/dc" -q > /dev/null 2>&1 || die "distance cpu"
+$HITWIN distance "$tmp/t.h5" -c "$ck" -o "$tmp/da" --device auto -q > /dev/null 2>&1 || die "distance auto"
+for f in best_pairwise_distances_raw.csv best_cosine_distances_raw.csv best_ssim_distances_raw.csv; do
+  cmp -s "$tmp/dc/$f" "$tmp/da/$f" || die "distance --device auto without a GPU: $f differs from cpu"
+done
+exit $fail

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# `hitwin train --device cuda` and `hitwin distance --device cuda` end to end on simulated
+# data (hitwin simulate --preset small, tiles of 32 bins: 450 training pairs), against the
+# CPU path. Skipped (exit 77) where no GPU is visible; `2rank` also where fewer than 2.
+#
+#   train     2 epochs on cuda vs cpu from the same seed, batches and augmentation (n_aug 1,
+#             flip, thin): train and validation loss of each epoch within
+#             |gpu - cpu| <= LOSS_RTOL |cpu| (LOSS_RTOL = 1e-3: fp32 rounding of two
+#             backends through 58 Adam steps; each step's gradients agree to ~1e-4 relative,
+#             test_gpu_slenet). Then resume on cuda: a run stopped at step 45 (after a state
+#             at step 40, mid-epoch 2) and continued with --resume gives metrics identical to
+#             an uninterrupted cuda run (bit for bit: params_hash, losses to 9 digits).
+#   2rank     the same 2 epochs on cuda with 2 ranks (NCCL sum of the gradients, shards of
+#             8 of the global batch 16) vs 1 rank: losses within LOSS_RTOL, and the state of
+#             a 2-rank run resumes to the same metrics as the uninterrupted 2-rank run.
+#   distance  distances from one checkpoint, cuda vs cpu: pairwise and cosine within
+#             |gpu - cpu| <= DIST_RTOL |cpu| + DIST_STOL max|cpu| (1e-3, 1e-4: embeddings
+#             agree to ~1e-4, test_gpu_slenet, and a distance between close embeddings loses
+#             relative precision); the baselines (host code) identical.
+# usage: test_train_gpu.sh train|2rank|distance   (env: HITWIN, MPIEXEC)
+set -u
+mode=${1:?usage: test_train_gpu.sh train|2rank|distance}
+LOSS_RTOL=1e-3 DIST_RTOL=1e-3 DIST_STOL=1e-4
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+gpus=$($HITWIN version | sed -n 's/^gpus: //p')
+if ! $HITWIN version | grep -q '^cuda backend: built' || [ "${gpus:-0}" -lt 1 ]; then
+  echo "no CUDA device visible (or no CUDA backend): skipped (exit 77)"; exit 77
+fi
+if [ "$mode" = 2rank ] && [ "$gpus" -lt 2 ]; then
+  echo "2rank needs 2 GPUs on this node (NCCL takes one GPU per rank), $gpus visible: skipped (exit 77)"
+  exit 77
+fi
+mpi="${MPIEXEC:-mpiexec} -n 2 --oversubscribe"
+tmp=$(mktemp -d /tmp/hw_train_gpu_XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+die() { echo "FAIL: $*" >&2; fail=1; }
+
+$HITWIN simulate --preset small --out "$tmp/sim" --quiet > /dev/null || { echo "simulate failed"; exit 1; }
+$HITWIN tile "$tmp/sim/dataset.yaml" --set tile_size=32 --set stride=32 -o "$tmp/t32.h5" -q > /dev/null \
+  || { echo "tile failed"; exit 1; }
+cat > "$tmp/train.yaml" <<YAML
+tiles: t32.h5
+batch_size: 16
+epochs: 2
+patience: 10
+learning_rate: 1.0e-3
+n_aug: 1
+flip: true
+thin: 0.5
+checkpoint_every_steps: 10
+output: run
+YAML
+
+# train_loss and val_loss per epoch: "epoch train val" lines
+losses() { sed -E 's/.*"epoch": ([0-9]+).*"train_loss": ([^,]+),.*"val_loss": ([^,]+),.*/\1 \2 \3/' "$1"; }
+# close A B NAME: every epoch's losses of run A within LOSS_RTOL of run B's
+close() {
+  paste <(losses "$1") <(losses "$2") | awk -v t=$LOSS_RTOL -v name="$3" '
+    function bad(x, r) { d = x - r; if (d < 0) d = -d; return !(d <= t * (r < 0 ? -r : r)) }
+    { n++; printf "  %s epoch %d: train %.7g vs %.7g, val %.7g vs %.7g\n", name, $1, $2, $5, $3, $6
+      if ($1 != $4 || bad($2, $5) || bad($3, $6)) f = 1 }
+    END { exit (f || n == 0) }' || die "$3: losses differ by more than $LOSS_RTOL relative"
+}
+fields() { sed -E 's/"(pairs_per_s|train_seconds|seconds)": [^,]*, //g' "$1"; }
+same_metrics() {
+  diff <(fields "$1") <(fields "$2") > "$tmp/diff.txt" || { die "$3"; cat "$tmp/diff.txt" >&2; }
+}
+
+case $mode in
+train)
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/cpu" --device cpu -q > /dev/null 2> "$tmp/cpu.err" \
+    || die "cpu run: $(cat "$tmp/cpu.err")"
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/gpu" --device cuda > /dev/null 2> "$tmp/gpu.err" \
+    || die "cuda run: $(cat "$tmp/gpu.err")"
+  grep -q "device: cuda, one GPU per rank" "$tmp/gpu.err" || die "the cuda run did not log its device"
+  [ -f "$tmp/gpu/best.safetensors" ] && [ -f "$tmp/gpu/best_nn.safetensors" ] && [ -f "$tmp/gpu/state.bin" ] \
+    || die "the cuda run is missing its checkpoint or state"
+  close "$tmp/gpu/metrics.jsonl" "$tmp/cpu/metrics.jsonl" "cuda vs cpu"
+  # the checkpoint loads on the CPU (same layout): distance runs from it
+  mkdir -p "$tmp/dist"
+  $HITWIN distance "$tmp/t32.h5" -c "$tmp/gpu/best.safetensors" -o "$tmp/dist" --no-baselines -q > /dev/null 2>&1 \
+    || die "distance on the CPU from the cuda run's checkpoint"
+  # resume on cuda: stopped at step 45 (the last state at step 40), then continued
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/killed" --device cuda --stop-after-steps 45 -q \
+    > /dev/null 2> "$tmp/k1.err" || die "stopped cuda run: $(cat "$tmp/k1.err")"
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/killed" --device cuda --resume > /dev/null 2> "$tmp/k2.err" \
+    || die "resumed cuda run: $(cat "$tmp/k2.err")"
+  grep -q "resuming from .*killed/state.bin: epoch 1 done, batch 11 of epoch 2, step 40" "$tmp/k2.err" \
+    || die "resume did not start from the mid-epoch state: $(grep resum "$tmp/k2.err")"
+  same_metrics "$tmp/gpu/metrics.jsonl" "$tmp/killed/metrics.jsonl" \
+    "the resumed cuda run differs from the uninterrupted one:"
+  ;;
+2rank)
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/one" --device cuda -q > /dev/null 2> "$tmp/one.err" \
+    || die "1-rank cuda run: $(cat "$tmp/one.err")"
+  $mpi $HITWIN train "$tmp/train.yaml" --set output="$tmp/two" --device cuda > /dev/null 2> "$tmp/two.err" \
+    || die "2-rank cuda run: $(cat "$tmp/two.err")"
+  grep -q "gradients summed with NCCL" "$tmp/two.err" || die "the 2-rank run did not use NCCL"
+  close "$tmp/two/metrics.jsonl" "$tmp/one/metrics.jsonl" "2 ranks vs 1 rank"
+  $mpi $HITWIN train "$tmp/train.yaml" --set output="$tmp/two_k" --device cuda --stop-after-steps 45 -q \
+    > /dev/null 2> "$tmp/k1.err" || die "stopped 2-rank run: $(cat "$tmp/k1.err")"
+  $mpi $HITWIN train "$tmp/train.yaml" --set output="$tmp/two_k" --device cuda --resume -q \
+    > /dev/null 2> "$tmp/k2.err" || die "resumed 2-rank run: $(cat "$tmp/k2.err")"
+  same_metrics "$tmp/two/metrics.jsonl" "$tmp/two_k/metrics.jsonl" \
+    "the resumed 2-rank cuda run differs from the uninterrupted one:"
+  ;;
+distance)
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/cpu" --set epochs=1 -q > /dev/null 2> "$tmp/cpu.err" \
+    || die "cpu run: $(cat "$tmp/cpu.err")"
+  ck="$tmp/cpu/best.safetensors"
+  mkdir -p "$tmp/dc" "$tmp/dg"
+  $HITWIN distance "$tmp/t32.h5" -c "$ck" -o "$tmp/dc" -q > /dev/null 2> "$tmp/dc.err" || die "distance cpu: $(cat "$tmp/dc.err")"
+  $HITWIN distance "$tmp/t32.h5" -c "$ck" -o "$tmp/dg" --device cuda -q > /dev/null 2> "$tmp/dg.err" \
+    || die "distance cuda: $(cat "$tmp/dg.err")"
+  for m in pairwise cosine; do
+    f=best_${m}_distances_raw.csv
+    [ -f "$tmp/dg/$f" ] || { die "distance cuda wrote no $f"; continue; }
+    # column 4 (distances); rows in the same order on both devices
+    paste -d, <(cut -d, -f4 "$tmp/dg/$f") <(cut -d, -f4 "$tmp/dc/$f") | awk -F, -v r=$DIST_RTOL -v s=$DIST_STOL -v m=$m '
+      NR == 1 { next }
+      { g[NR] = $1; c[NR] = $2; a = $2 < 0 ? -$2 : $2; if (a > mx) mx = a; n = NR }
+      END {
+        for (i = 2; i <= n; i++) {
+          d = g[i] - c[i]; if (d < 0) d = -d; a = c[i] < 0 ? -c[i] : c[i]
+          if (d > worst) worst = d
+          if (!(d <= r * a + s * mx)) bad++
+        }
+        printf "  %s: %d pairs, max|gpu - cpu| %.3g (max|cpu| %.3g), %d outside\n", m, n - 1, worst, mx, bad
+        exit (bad > 0 || n < 2) }' || die "distance $m: cuda differs from cpu beyond the tolerance"
+  done
+  for m in ssim pearson mse; do
+    cmp -s "$tmp/dc/best_${m}_distances_raw.csv" "$tmp/dg/best_${m}_distances_raw.csv" \
+      || die "distance $m (host baselines) differs between --device cpu and cuda"
+  done
+  ;;
+*) echo "unknown mode $mode"; exit 2 ;;
+esac
+exit $fail
