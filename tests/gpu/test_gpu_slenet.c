@@ -23,7 +23,10 @@
  * A tile with a NaN must fail on the GPU with the CPU model's message.
  * Configurations: contrastive (default recipe; reference input with logits CE; OE without
  * mask at 32; 224), triplet, supcon with 4 views (one position has an anchor without
- * positives). */
+ * positives).
+ * Reproducibility (what a resumed `hitwin train --device cuda` relies on): two contexts, each
+ * with its own cuDNN plans chosen afresh, run the same step from the same weights: losses
+ * and every gradient bit-identical. */
 #include "gpu_test_util.h"
 #include "hitwin/gpu_ops.h"
 #include "hitwin/gpu_slenet.h"
@@ -157,6 +160,46 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
     hw_model_free(m);
 }
 
+/* The same step in two fresh contexts (own handles, own conv plans): identical bits. */
+static void repro_case(const char *name, hw_model_config cfg, int n, int views) {
+    printf("reproducible %s (image %d, %d items)\n", name, cfg.image_size, n);
+    const uint64_t seed = 30004;
+    hw_model *m = hw_model_create(&cfg, seed);
+    float *tiles = make_tiles(n, views, cfg.image_size);
+    int *labels = (int *)calloc((size_t)n * views, sizeof(int));
+    for (int i = 0; i < n * views; i++) labels[i] = i % 2;
+    hw_batch b = {n, views, 2 * n, tiles, labels};
+    float *grads[2] = {NULL, NULL};
+    hw_step_stats st[2];
+    size_t np = 0;
+    for (int k = 0; k < 2; k++) {
+        hw_gpu *g = hw_gpu_create(0);
+        if (!g) {
+            fprintf(stderr, "%s\n", hw_error());
+            exit(1);
+        }
+        hw_gpu_slenet *s = hw_gpu_slenet_create(g, m, seed);
+        if (!s) {
+            fprintf(stderr, "%s\n", hw_error());
+            exit(1);
+        }
+        GPU_OK(hw_gpu_slenet_zero_grad(s));
+        GPU_OK(hw_gpu_slenet_train_step(s, &b, (7ULL << 40) + 3, &st[k]));
+        const float *dg = hw_gpu_slenet_grads(s, &np);
+        grads[k] = host_floats(g, dg, np);
+        hw_gpu_slenet_free(s);
+        hw_gpu_destroy(g);
+    }
+    double l0 = st[0].loss, l1 = st[1].loss;
+    expect_same_bits("loss", &l1, &l0, sizeof l0, sizeof l0);
+    expect_same_bits("gradients", grads[1], grads[0], np * sizeof(float), sizeof(float));
+    free(grads[0]);
+    free(grads[1]);
+    free(tiles);
+    free(labels);
+    hw_model_free(m);
+}
+
 static hw_model_config base_config(void) {
     hw_model_config c;
     memset(&c, 0, sizeof c);
@@ -198,6 +241,11 @@ int main(void) {
     c = base_config();
     c.loss = HW_LOSS_SUPCON;
     config_case(g, "supcon, 4 views", c, 3, 4);
+    c = base_config();
+    repro_case("contrastive at 40", c, 8, 2);
+    c = base_config();
+    c.image_size = 224;
+    repro_case("contrastive at 224", c, 4, 2);
     GPU_OK(hw_gpu_sync(g));
     hw_gpu_destroy(g);
     return TEST_RESULT();
