@@ -75,6 +75,8 @@ typedef struct {
 #define HW_RECIPE_NORM HW_NORM_OFFDIAG
 #define HW_RECIPE_LR 1e-4
 #define HW_RECIPE_DROPOUT 0.0 /* training-mode dropout makes every distance noise (docs/recipe.md) */
+#define HW_RECIPE_FLIP 1      /* orientation reversal of half the training items */
+#define HW_RECIPE_THIN 0.5    /* training tiles thinned to U(0.5, 1) of their depth */
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);
 

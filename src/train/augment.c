@@ -111,10 +111,31 @@ void hw_aug_flip(float *t, int T) {
 
 double hw_aug_thin(float *out, const float *in, int T, double p_min, NnRng *rng) {
     double p = p_min + (1.0 - p_min) * hw_rng_double(rng);
+    /* Most pixels of a count tile are small integers x, whose Poisson(p x) draws take
+     * hw_rng_poisson's multiplication branch; its exp(-p x) comes from a table made once
+     * per tile (the same double, so the same draws as calling hw_rng_poisson). */
+    enum { SMALL = 32 };
+    double e[SMALL];
+    for (int x = 0; x < SMALL; x++) e[x] = exp(-(p * (double)x));
     /* lower triangle read before its mirror is written, as hw_aug_poisson: out == in works */
     for (int i = 0; i < T; i++)
         for (int j = 0; j <= i; j++) {
-            float v = (float)hw_rng_poisson(rng, p * in[(size_t)i * T + j]);
+            float x = in[(size_t)i * T + j];
+            double lam = p * x;
+            int xi = (int)x;
+            float v;
+            if (x > 0.0f && (float)xi == x && xi < SMALL && lam < 10) {
+                double L = e[xi], prod = 1.0;
+                int64_t k = 0;
+                for (;;) {
+                    prod *= hw_rng_double(rng);
+                    if (prod <= L) break;
+                    k++;
+                }
+                v = (float)k;
+            } else {
+                v = (float)hw_rng_poisson(rng, lam);
+            }
             out[(size_t)i * T + j] = v;
             out[(size_t)j * T + i] = v;
         }

@@ -89,12 +89,16 @@ static int apply_recipe(hw_train_config *cfg, const char *s) {
         cfg->norm_region = HW_NORM_WHOLE;
         cfg->learning_rate = 1e-4;
         cfg->dropout = 0.5;
+        cfg->flip = 0;
+        cfg->thin = 0.0;
     } else if (!strcmp(s, "default")) {
         cfg->ce_form = HW_RECIPE_CE;
         cfg->input_transform = HW_RECIPE_INPUT;
         cfg->norm_region = HW_RECIPE_NORM;
         cfg->learning_rate = HW_RECIPE_LR;
         cfg->dropout = HW_RECIPE_DROPOUT;
+        cfg->flip = HW_RECIPE_FLIP;
+        cfg->thin = HW_RECIPE_THIN;
     } else {
         return -1;
     }

@@ -77,6 +77,23 @@ static void test_recipe_augmentations(void) {
     memcpy(out2, in, sizeof in);
     hw_aug_thin(out2, out2, T, 0.3, &r2); /* in place */
     CHECK(memcmp(out, out2, sizeof out) == 0);
+    /* the small-count table gives exactly the draws of hw_rng_poisson pixel by pixel */
+    {
+        float big[T * T];
+        for (int k = 0; k < T * T; k++) big[k] = in[k] * (k % 3 == 0 ? 0.013f : 1.0f); /* non-integers too */
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j < i; j++) big[j * T + i] = big[i * T + j];
+        NnRng ra, rb;
+        nn_rng_init(&ra, hw_aug_seed(9, 4, 2, 0, 0));
+        nn_rng_init(&rb, hw_aug_seed(9, 4, 2, 0, 0));
+        double p = hw_aug_thin(out, big, T, 0.4, &ra);
+        double pb = 0.4 + 0.6 * hw_rng_double(&rb);
+        CHECK_NEAR(p, pb, 0, 0);
+        int same = 1;
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j <= i; j++) same &= out[i * T + j] == (float)hw_rng_poisson(&rb, pb * big[i * T + j]);
+        CHECK(same);
+    }
     NnRng r3;
     nn_rng_init(&r3, hw_aug_seed(5, 1, 0, 0, 0));
     CHECK_NEAR(hw_aug_thin(out, in, T, 1.0, &r3), 1.0, 0, 0); /* p_min 1: same depth */

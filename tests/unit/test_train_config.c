@@ -59,8 +59,8 @@ int main(void) {
     CHECK_INT_EQ(c.n_aug, 0);
     CHECK_INT_EQ(c.optimiser, HW_OPTIM_ADAM);
     CHECK_NEAR(c.dropout, 0.0, 0, 0); /* the default recipe's; the reference's is 0.5 */
-    CHECK_INT_EQ(c.flip, 0);
-    CHECK_NEAR(c.thin, 0.0, 0, 0);
+    CHECK_INT_EQ(c.flip, 1);
+    CHECK_NEAR(c.thin, 0.5, 0, 0);
     CHECK_NEAR(hw_train_margin(&c), 2, 0, 0);
     c.loss = HW_LOSS_TRIPLET;
     CHECK_NEAR(hw_train_margin(&c), 1, 0, 0);
@@ -128,6 +128,8 @@ int main(void) {
         CHECK_INT_EQ(r.norm_region, HW_NORM_WHOLE);
         CHECK_INT_EQ(r.ce_form, HW_CE_REFERENCE);
         CHECK_NEAR(r.dropout, 0.5, 0, 0);
+        CHECK_INT_EQ(r.flip, 0);
+        CHECK_NEAR(r.thin, 0.0, 0, 0);
         CHECK(hw_train_config_hash(&r) != hr);
         CHECK_INT_EQ(hw_train_config_set(&r, "flip=true"), 0);
         CHECK_INT_EQ(hw_train_config_set(&r, "thin=0.5"), 0);
