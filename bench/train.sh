@@ -14,6 +14,18 @@
 # ~ 480 MFLOP. The issue quotes ~130 GFLOP/s fp32 peak for these 2-core machines
 # (AVX2 FMA at ~2.45 GHz would be 2 x 32 x 2.45 = 157 GFLOP/s), i.e. ~270 pairs/s
 # at peak.
+#
+# Figures (2 ranks / 2 torch threads, shared 2-core AMD EPYC, pairs/s, ratio to
+# torch in the same run; other jobs ran beside, load 2-7, so they scatter):
+#   before the direct conv kernels (im2col + sgemm): batch 32: 85.8 vs 37.9 (2.26x) on a
+#     quiet box (the issue's figures); the same tree with src/nn reverted, under load:
+#     31.6-42.7 (2.22-2.58x). batch 128: 85.3 vs 36.5 (2.34x) quiet; 38.1-59.9 (2.40-3.24x).
+#   after (src/nn direct kernels, conv+pool fused, docs/nn.md): batch 32: 156.8 (load
+#     1.8; torch 43.0, 3.64x), 48.2-135.6 under load (4.08-7.34x); batch 128: 176.3 (load
+#     1.8; torch 21.1, 8.33x), 69.9-103.8 under load (4.89-5.41x). Against the quiet
+#     torch figures above: 4.1x (batch 32) and 4.8x (batch 128).
+# The %peak column keeps the dense napkin below; the sparse weight gradients now skip
+# about a fifth of those FLOPs, so it overstates the arithmetic done.
 #   usage: bench/train.sh [BUILD_DIR] [THREADS]   (defaults: build, 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
