@@ -6,12 +6,17 @@
  * place:
  *  - forward: a tile of up to 6 output channels x 16 columns lives in 12 ymm registers;
  *    each tap (c, kh, kw) loads 2 input vectors and broadcasts 6 weights for 12 FMAs.
- *  - backward: after a max pool only one dout in four is nonzero. Listing the nonzeros
- *    of each output channel once lets dweight gather (8-lane loads of input rows, KW <= 8
- *    lanes used) and dinp scatter (8-lane weight rows added at each nonzero) do a quarter
- *    of the dense work. A dense dout (more than a third nonzero) goes to im2col instead.
+ *  - input gradient: the forward kernel on dout zero-padded by KH-1, KW-1 with the
+ *    weights transposed and flipped (dense: scattering 5-wide weight rows at the nonzeros
+ *    was slower, its 8-lane read-modify-writes cost ~3 cycles a row).
+ *  - weight gradient: after a max pool only one dout in four is nonzero. Listing the
+ *    nonzeros of each output channel once lets dweight gather 8-lane input rows at them
+ *    (KW <= 8 lanes used), a quarter of the dense work. A dense dout (more than a third
+ *    nonzero) goes to im2col instead.
+ *  - conv + 2x2 max pool (nn_conv2d_pool.c): conv rows pooled while in L1; the entries
+ *    taken straight from the pooled gradient and its argmax.
  * Entries whose 8 lanes would run past the end of an input row ("edge" entries) use
- * masked loads and stores, so nothing outside the row is read or written.
+ * masked loads, so nothing outside the row is read.
  */
 #include "nn_conv2d_direct.h"
 
@@ -26,10 +31,7 @@
 #define FWD_MAX_OC 6     /* output channels per forward tile */
 #define FWD_MAX_V 2      /* 8-float vectors per forward tile */
 #define DW_MAX_ROWS 12   /* (c, kh) rows of dweight accumulated in registers at once */
-#define DW_CHUNK 64
-#ifndef NN_SCATTER_STREAMS
-#define NN_SCATTER_STREAMS 4
-#endif      /* entries summed in registers before they are added to memory */
+#define DW_CHUNK 64      /* entries summed in registers before they are added to memory */
 #define DIRECT_MAX_C 16  /* beyond these channel counts sgemm's arithmetic dominates */
 #define DIRECT_MAX_OC 64
 
