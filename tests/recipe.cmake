@@ -6,7 +6,7 @@ set_tests_properties(test_recipe_quality PROPERTIES PROCESSORS 2 TIMEOUT 600)
 # the input scaling against the same scaling done by hand (unit)
 hw_test(test_model_recipe SOURCES unit/test_model_recipe.c LABELS unit)
 # The method's claim on a larger data set: the learned score beats SSIM, Pearson and MSE
-# (docs/recipe.md). About 10 minutes on 2 cores: label slow, outside the default run.
+# (docs/recipe.md). About 6 minutes on 2 cores: label slow, outside the default run.
 hw_script_test(test_recipe_beats_baselines tests/integration/test_recipe_beats_baselines.sh
                LABELS integration mpi slow)
 set_tests_properties(test_recipe_beats_baselines PROPERTIES PROCESSORS 2 TIMEOUT 3600)

@@ -9,7 +9,7 @@
 #     0.727 / 0.740 over seeds 30004 / 1 against 0.659 / 0.681 / 0.695);
 #   - the null simulation (same sites, nothing changed) within 0.5 +- 0.15 (chance sd with
 #     59 / 76 windows is ~0.05; measured 0.486).
-# Label slow: about 10 minutes on 2 quiet cores, so not in the default (CI) run:
+# Label slow: about 6 minutes on 2 cores (5.5 measured), so not in the default (CI) run:
 #   ctest -L slow   or   HITWIN=build/hitwin tests/integration/test_recipe_beats_baselines.sh
 set -u
 mpi="${MPIEXEC:-mpiexec} -n 2 --oversubscribe"
