@@ -3,9 +3,8 @@
 # windows with a planted change from the rest better than the classical image scores.
 # Simulate configs/simulate-recipe-medium.yaml (8 chromosomes, 205 Mb, 28 strong changes;
 # 490 training windows of 224 bins), tile, train the DEFAULT recipe (no dropout, flip,
-# thinning, log1p,
-# off-diagonal max) for at most 10 epochs, embed the held-out chr2 (135 windows, 59 with
-# a change) and require:
+# thinning, log1p, off-diagonal max) for at most 10 epochs, embed the held-out chr2 (135
+# windows, 59 with a change) and require:
 #   - the pairwise Twins score's AUROC above every baseline's (SSIM, Pearson, MSE; measured
 #     0.759 / 0.786 / 0.750 over seeds 30004 / 1 / 2 against 0.659 / 0.681 / 0.695);
 #   - the null simulation (same sites, nothing changed) within 0.5 +- 0.15 (chance sd with
