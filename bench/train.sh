@@ -52,8 +52,10 @@ peak=130
 echo "data: $store ($W windows x $S samples, tile $T); torch $threads threads, hitwin $threads ranks; peak taken as $peak GFLOP/s"
 printf "%-6s %14s %14s %8s %12s\n" batch "hitwin pairs/s" "torch pairs/s" ratio "hitwin %peak"
 for B in 32 128; do
+  # recipe: reference: raw input, dropout 0.5, no flip / thinning: the work the reference loop does
   cat > $dir/bench_train.yaml <<YAML
 tiles: sim/tiles.h5
+recipe: reference
 batch_size: $B
 epochs: 1
 learning_rate: 1.0e-4
