@@ -40,7 +40,8 @@ int64_t hw_aug_dropout(float *out, const float *in, int T, NnRng *rng, int32_t *
  *     item, the same for all its views, so a pair stays a pair of the same locus;
  *   thin: a lower-depth library from the same one, A ~ Poisson(p * value) on the
  *     lower triangle incl. diagonal, mirrored, p ~ U(p_min, 1) per tile (not rescaled:
- *     the model's per-tile max normalisation removes the depth). Returns p. */
+ *     the model's per-tile max normalisation removes the depth); NaN and inf are kept
+ *     as they are, so a bad tile still stops training with its message. Returns p. */
 void hw_aug_flip(float *t, int T);
 double hw_aug_thin(float *out, const float *in, int T, double p_min, NnRng *rng);
 /* Choose and apply one augmentation (force: never identity). */

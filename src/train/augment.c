@@ -122,9 +122,11 @@ double hw_aug_thin(float *out, const float *in, int T, double p_min, NnRng *rng)
         for (int j = 0; j <= i; j++) {
             float x = in[(size_t)i * T + j];
             double lam = p * x;
-            int xi = (int)x;
+            int xi = isfinite(x) && x < SMALL ? (int)x : -1;
             float v;
-            if (x > 0.0f && (float)xi == x && xi < SMALL && lam < 10) {
+            if (!isfinite(x)) {
+                v = x; /* kept, so the trainer's non-finite loss check still sees a bad tile */
+            } else if (x > 0.0f && (float)xi == x && xi < SMALL && lam < 10) {
                 double L = e[xi], prod = 1.0;
                 int64_t k = 0;
                 for (;;) {

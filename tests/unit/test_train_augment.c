@@ -94,6 +94,15 @@ static void test_recipe_augmentations(void) {
             for (int j = 0; j <= i; j++) same &= out[i * T + j] == (float)hw_rng_poisson(&rb, pb * big[i * T + j]);
         CHECK(same);
     }
+    {   /* a NaN pixel stays NaN (and its mirror), so the trainer's check still fires */
+        float bad[T * T];
+        memcpy(bad, in, sizeof bad);
+        bad[5 * T + 2] = NAN;
+        NnRng rn;
+        nn_rng_init(&rn, hw_aug_seed(5, 3, 1, 0, 0));
+        hw_aug_thin(out, bad, T, 0.5, &rn);
+        CHECK(isnan(out[5 * T + 2]) && isnan(out[2 * T + 5]));
+    }
     NnRng r3;
     nn_rng_init(&r3, hw_aug_seed(5, 1, 0, 0, 0));
     CHECK_NEAR(hw_aug_thin(out, in, T, 1.0, &r3), 1.0, 0, 0); /* p_min 1: same depth */
