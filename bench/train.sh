@@ -24,6 +24,9 @@
 #     1.8; torch 43.0, 3.64x), 48.2-135.6 under load (4.08-7.34x); batch 128: 176.3 (load
 #     1.8; torch 21.1, 8.33x), 69.9-103.8 under load (4.89-5.41x). Against the quiet
 #     torch figures above: 4.1x (batch 32) and 4.8x (batch 128).
+#   after, quiet machine, `recipe: reference` on both sides (3 runs, 2026-11-25): batch 32:
+#     190.0-220.2 vs torch 41.2-45.2 (4.27x, 4.60x, 4.87x); batch 128: 208.6-244.0 vs
+#     36.9-39.1 (5.65x, 5.80x, 6.53x).
 # The %peak column keeps the dense napkin below; the sparse weight gradients now skip
 # about a fifth of those FLOPs, so it overstates the arithmetic done.
 #   usage: bench/train.sh [BUILD_DIR] [THREADS]   (defaults: build, 2)
