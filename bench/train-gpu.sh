@@ -30,19 +30,7 @@ fi
 if ! $python -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
   echo "bench/train-gpu: $python has no CUDA-enabled torch (import torch; torch.cuda.is_available() is false)"; exit 1
 fi
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-dir=bench/data/train
-mkdir -p $dir
-if [ ! -f $dir/sim/tiles.h5 ]; then
-  $hitwin simulate --preset small --out $dir/sim --quiet > /dev/null
-  $hitwin tile $dir/sim/dataset.yaml -q > /dev/null
-fi
-store=$dir/sim/tiles.h5
-read -r W S T T2 < <(h5ls "$store/tiles" | sed -E 's/.*\{([0-9]+), ([0-9]+), ([0-9]+), ([0-9]+)\}.*/\1 \2 \3 \4/')
-for ds in tiles qc/kept windows/split samples/class_id; do
-  out=$dir/$(echo $ds | tr / _).bin
-  [ -f "$out" ] || h5dump -d /$ds -b LE -o "$out" "$store" > /dev/null
-done
+. bench/train_data.sh
 
 echo "data: $store ($W windows x $S samples, tile $T); GPU: $($hitwin version | sed -n '/^gpus:/{n;p}')"
 echo "$epochs epochs each, last epoch timed; peak taken as $peak TFLOP/s fp32 (0.48 GFLOP per pair)"

@@ -36,20 +36,7 @@ build=${1:-build}
 threads=${2:-2}
 hitwin=$build/hitwin
 [ -x "$hitwin" ] || { echo "bench/train: build first ($hitwin missing)"; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-dir=bench/data/train
-mkdir -p $dir
-if [ ! -f $dir/sim/tiles.h5 ]; then
-  $hitwin simulate --preset small --out $dir/sim --quiet > /dev/null
-  $hitwin tile $dir/sim/dataset.yaml -q > /dev/null
-fi
-store=$dir/sim/tiles.h5
-# raw arrays for the reference script (no h5py on the bench machines)
-read -r W S T T2 < <(h5ls "$store/tiles" | sed -E 's/.*\{([0-9]+), ([0-9]+), ([0-9]+), ([0-9]+)\}.*/\1 \2 \3 \4/')
-for ds in tiles qc/kept windows/split samples/class_id; do
-  out=$dir/$(echo $ds | tr / _).bin
-  [ -f "$out" ] || h5dump -d /$ds -b LE -o "$out" "$store" > /dev/null
-done
+. bench/train_data.sh
 
 peak=130
 echo "data: $store ($W windows x $S samples, tile $T); torch $threads threads, hitwin $threads ranks; peak taken as $peak GFLOP/s"
