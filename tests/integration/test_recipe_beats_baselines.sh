@@ -20,30 +20,12 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 die() { echo "FAIL: $*" >&2; fail=1; }
 
-pipeline() { # NAME [simulate flags...]
-  local name=$1
-  shift
-  $mpi $HITWIN simulate --config "$root/configs/simulate-recipe-medium.yaml" --out "$tmp/$name" --quiet "$@" \
-    > /dev/null || { echo "FAIL: $name: simulate"; exit 1; }
-  $mpi $HITWIN tile "$tmp/$name/dataset.yaml" -q > /dev/null || { echo "FAIL: $name: tile"; exit 1; }
-  $mpi $HITWIN train "$root/configs/train-slenet.yaml" --set tiles="$tmp/$name/tiles.h5" \
-    --set output="$tmp/$name/train" --set epochs=10 --set batch_size=32 -q \
-    > "$tmp/$name.train.log" 2>&1 || { echo "FAIL: $name: train"; cat "$tmp/$name.train.log"; exit 1; }
-  mkdir -p "$tmp/$name/dist"
-  $mpi $HITWIN distance "$tmp/$name/tiles.h5" --checkpoint "$tmp/$name/train/best.safetensors" \
-    --split test -o "$tmp/$name/dist" -q > /dev/null 2>&1 || { echo "FAIL: $name: distance"; exit 1; }
-}
-auroc() { awk -v m="$2" '$1 == m {print $2}' "$1"; }
+sim_config=simulate-recipe-medium.yaml
+tile_args=()
+epochs=10
+. "$root/tests/integration/recipe_pipeline.sh"
 
-pipeline real
-pipeline null --null
-awk 'BEGIN {OFS = "\t"} /^#/ {print; next} {$5 = 1; print}' "$tmp/null/truth.bed" > "$tmp/null/sites.bed"
-$HITWIN evaluate "$tmp/real/dist/best_distances.h5" --truth "$tmp/real/truth.bed" > "$tmp/real.eval" \
-  || die "evaluate (real)"
-$HITWIN evaluate "$tmp/null/dist/best_distances.h5" --truth "$tmp/null/sites.bed" > "$tmp/null.eval" \
-  || die "evaluate (null)"
-echo "== real"; cat "$tmp/real.eval"
-echo "== null"; cat "$tmp/null.eval"
+recipe_real_and_null
 
 learned=$(auroc "$tmp/real.eval" pairwise)
 for m in ssim pearson mse; do

@@ -24,36 +24,13 @@ die() { echo "FAIL: $*" >&2; fail=1; }
 bound_real=0.60
 bound_null=0.18
 
-# pipeline NAME [simulate flags...]: simulate, tile, train, distance (test split)
-pipeline() {
-  local name=$1
-  shift
-  $mpi $HITWIN simulate --config "$root/configs/simulate-recipe.yaml" --out "$tmp/$name" --quiet "$@" \
-    > /dev/null || { echo "FAIL: $name: simulate"; exit 1; }
-  $HITWIN tile "$tmp/$name/dataset.yaml" --set tile_size=128 --set stride=16 -o "$tmp/$name/tiles.h5" -q \
-    > /dev/null || { echo "FAIL: $name: tile"; exit 1; }
-  $mpi $HITWIN train "$root/configs/train-slenet.yaml" --set tiles="$tmp/$name/tiles.h5" \
-    --set output="$tmp/$name/train" --set epochs=5 --set batch_size=32 -q \
-    > "$tmp/$name.train.log" 2>&1 || { echo "FAIL: $name: train"; cat "$tmp/$name.train.log"; exit 1; }
-  mkdir -p "$tmp/$name/dist"
-  $mpi $HITWIN distance "$tmp/$name/tiles.h5" --checkpoint "$tmp/$name/train/best.safetensors" \
-    --split test -o "$tmp/$name/dist" -q > /dev/null 2>&1 || { echo "FAIL: $name: distance"; exit 1; }
-}
-auroc() { awk -v m="$2" '$1 == m {print $2}' "$1"; }
+sim_config=simulate-recipe.yaml
+tile_args=(--set tile_size=128 --set stride=16)
+epochs=5
+. "$root/tests/integration/recipe_pipeline.sh"
 within() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN {exit !(x != "" && x != "nan" && x >= lo && x <= hi)}'; }
 
-pipeline real
-pipeline null --null
-# the null truth lists the same sites with strength 0: score them as if changed
-awk 'BEGIN {OFS = "\t"} /^#/ {print; next} {$5 = 1; print}' "$tmp/null/truth.bed" > "$tmp/null/sites.bed"
-cmp -s <(cut -f1-3 "$tmp/real/truth.bed") <(cut -f1-3 "$tmp/null/sites.bed") || die "null sites differ from the real ones"
-
-$HITWIN evaluate "$tmp/real/dist/best_distances.h5" --truth "$tmp/real/truth.bed" > "$tmp/real.eval" \
-  || die "evaluate (real)"
-$HITWIN evaluate "$tmp/null/dist/best_distances.h5" --truth "$tmp/null/sites.bed" > "$tmp/null.eval" \
-  || die "evaluate (null)"
-echo "== real"; cat "$tmp/real.eval"
-echo "== null"; cat "$tmp/null.eval"
+recipe_real_and_null
 
 r=$(auroc "$tmp/real.eval" cosine)
 n=$(auroc "$tmp/null.eval" cosine)

@@ -1,0 +1,41 @@
+# tests/integration/recipe_pipeline.sh, sourced by the recipe tests: simulate a data set,
+# tile, train the default recipe, embed the held-out test chromosome and evaluate it.
+# Needs: HITWIN, mpi (the mpiexec command line), tmp (a scratch directory), root (the
+# repository), and
+#   sim_config   a simulate config of configs/
+#   tile_args    extra `hitwin tile` arguments (an array, may be empty)
+#   epochs       the training's epoch limit
+
+# recipe_pipeline NAME [simulate flags...]: $tmp/NAME/{tiles.h5,train/,dist/}
+recipe_pipeline() {
+  local name=$1
+  shift
+  $mpi $HITWIN simulate --config "$root/configs/$sim_config" --out "$tmp/$name" --quiet "$@" \
+    > /dev/null || { echo "FAIL: $name: simulate"; exit 1; }
+  $mpi $HITWIN tile "$tmp/$name/dataset.yaml" "${tile_args[@]}" -o "$tmp/$name/tiles.h5" -q \
+    > /dev/null || { echo "FAIL: $name: tile"; exit 1; }
+  $mpi $HITWIN train "$root/configs/train-slenet.yaml" --set tiles="$tmp/$name/tiles.h5" \
+    --set output="$tmp/$name/train" --set epochs="$epochs" --set batch_size=32 -q \
+    > "$tmp/$name.train.log" 2>&1 || { echo "FAIL: $name: train"; cat "$tmp/$name.train.log"; exit 1; }
+  mkdir -p "$tmp/$name/dist"
+  $mpi $HITWIN distance "$tmp/$name/tiles.h5" --checkpoint "$tmp/$name/train/best.safetensors" \
+    --split test -o "$tmp/$name/dist" -q > /dev/null 2>&1 || { echo "FAIL: $name: distance"; exit 1; }
+}
+
+# The real and the null run, both evaluated; the null truth lists the same sites with
+# strength 0, which are scored as if changed. Writes $tmp/real.eval and $tmp/null.eval.
+recipe_real_and_null() {
+  recipe_pipeline real
+  recipe_pipeline null --null
+  awk 'BEGIN {OFS = "\t"} /^#/ {print; next} {$5 = 1; print}' "$tmp/null/truth.bed" > "$tmp/null/sites.bed"
+  cmp -s <(cut -f1-3 "$tmp/real/truth.bed") <(cut -f1-3 "$tmp/null/sites.bed") || die "null sites differ from the real ones"
+  $HITWIN evaluate "$tmp/real/dist/best_distances.h5" --truth "$tmp/real/truth.bed" > "$tmp/real.eval" \
+    || die "evaluate (real)"
+  $HITWIN evaluate "$tmp/null/dist/best_distances.h5" --truth "$tmp/null/sites.bed" > "$tmp/null.eval" \
+    || die "evaluate (null)"
+  echo "== real"; cat "$tmp/real.eval"
+  echo "== null"; cat "$tmp/null.eval"
+}
+
+# auroc EVAL_FILE MEASURE: the AUROC column of a `hitwin evaluate` table
+auroc() { awk -v m="$2" '$1 == m {print $2}' "$1"; }
