@@ -51,6 +51,15 @@ static double sum_lanes(const double *x, size_t n) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+static double sqdiff_lanes(const double *x, const double *y, size_t n) {
+    double acc[8] = {0};
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int l = 0; l < 8; l++) acc[l] += (x[k + l] - y[k + l]) * (x[k + l] - y[k + l]);
+    for (; k < n; k++) acc[k % 8] += (x[k] - y[k]) * (x[k] - y[k]);
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 static double dot_lanes(const double *x, const double *y, size_t n) {
     double acc[8] = {0};
     size_t k = 0;
@@ -141,37 +150,23 @@ void hw_chess_oe(double *oe, const float *tile, int T) {
  * and one edge column plus their corner. These are the sums that takes, for one
  * product (x, x^2, y^2 or xy) over an n x n matrix. */
 static void edge_sums_xy(hw_edge_sums *e, const double *x, const double *y, int n) {
+    /* y NULL: the sums of x itself */
+#define XY(k) (y ? x[k] * y[k] : x[k])
     memset(e, 0, sizeof *e);
     for (int i = 0; i < n; i++) {
-        const double *xr = x + (size_t)i * n, *yr = y + (size_t)i * n;
-        double row = dot_lanes(xr, yr, (size_t)n);
+        size_t r = (size_t)i * n;
+        double row = y ? dot_lanes(x + r, y + r, (size_t)n) : sum_lanes(x + r, (size_t)n);
         e->tot += row;
         if (i == 0) e->r0 = row;
         if (i == n - 1) e->rl = row;
-        e->c0 += xr[0] * yr[0];
-        e->cl += xr[n - 1] * yr[n - 1];
+        e->c0 += XY(r);
+        e->cl += XY(r + n - 1);
     }
-    e->k00 = x[0] * y[0];
-    e->k0l = x[n - 1] * y[n - 1];
-    e->kl0 = x[(size_t)(n - 1) * n] * y[(size_t)(n - 1) * n];
-    e->kll = x[(size_t)n * n - 1] * y[(size_t)n * n - 1];
-}
-
-static void edge_sums_x(hw_edge_sums *e, const double *x, int n) {
-    memset(e, 0, sizeof *e);
-    for (int i = 0; i < n; i++) {
-        const double *xr = x + (size_t)i * n;
-        double row = sum_lanes(xr, (size_t)n);
-        e->tot += row;
-        if (i == 0) e->r0 = row;
-        if (i == n - 1) e->rl = row;
-        e->c0 += xr[0];
-        e->cl += xr[n - 1];
-    }
-    e->k00 = x[0];
-    e->k0l = x[n - 1];
-    e->kl0 = x[(size_t)(n - 1) * n];
-    e->kll = x[(size_t)n * n - 1];
+    e->k00 = XY(0);
+    e->k0l = XY((size_t)n - 1);
+    e->kl0 = XY((size_t)(n - 1) * n);
+    e->kll = XY((size_t)n * n - 1);
+#undef XY
 }
 
 /* Sum over the window at offset (br, bc) in {0, 1}^2, window n (span 1) or n - 1. */
@@ -292,7 +287,7 @@ void hw_tile_prep_compute(hw_tile_prep *p, const float *tile, int is_oe) {
         p->oe_hi = p->oe[k] > p->oe_hi ? p->oe[k] : p->oe_hi;
     }
     if (T > 0) {
-        edge_sums_x(&p->e_x, p->oe, T);
+        edge_sums_xy(&p->e_x, p->oe, NULL, T);
         edge_sums_xy(&p->e_xx, p->oe, p->oe, T);
     }
     float mx = 0.0f;
@@ -351,8 +346,8 @@ double hw_ssim_chess(const hw_tile_prep *a, const hw_tile_prep *b, double *work)
             }
         free(keep);
         if (m < 3) return NAN;
-        edge_sums_x(&ex, x, m);
-        edge_sums_x(&ey, y, m);
+        edge_sums_xy(&ex, x, NULL, m);
+        edge_sums_xy(&ey, y, NULL, m);
         edge_sums_xy(&exx, x, x, m);
         edge_sums_xy(&eyy, y, y, m);
         edge_sums_xy(&exy, x, y, m);
@@ -378,19 +373,7 @@ double hw_pearson_log1p(const hw_tile_prep *a, const hw_tile_prep *b) {
 
 double hw_mse_maxnorm(const hw_tile_prep *a, const hw_tile_prep *b) {
     size_t n = a->n_band;
-    double acc[8] = {0};
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8)
-        for (int l = 0; l < 8; l++) {
-            double d = a->norm[k + l] - b->norm[k + l];
-            acc[l] += d * d;
-        }
-    for (; k < n; k++) {
-        double d = a->norm[k] - b->norm[k];
-        acc[k % 8] += d * d;
-    }
-    double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    return n ? s / (double)n : NAN;
+    return n ? sqdiff_lanes(a->norm, b->norm, n) / (double)n : NAN;
 }
 
 void hw_baseline_distances(const hw_tile_prep *a, const hw_tile_prep *b, double *work, double *out) {

@@ -24,17 +24,21 @@ double hw_rng_double(NnRng *rng) {
     return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
 }
 
+/* Knuth's multiplication method for small lambda, given L = exp(-lambda): the number of
+ * uniforms multiplied before the product drops to L or below. */
+static int64_t poisson_product(NnRng *rng, double L) {
+    double p = 1.0;
+    int64_t k = 0;
+    for (;;) {
+        p *= hw_rng_double(rng);
+        if (p <= L) return k;
+        k++;
+    }
+}
+
 int64_t hw_rng_poisson(NnRng *rng, double lam) {
     if (!(lam > 0) || !isfinite(lam)) return 0;
-    if (lam < 10) {
-        double L = exp(-lam), p = 1.0;
-        int64_t k = 0;
-        for (;;) {
-            p *= hw_rng_double(rng);
-            if (p <= L) return k;
-            k++;
-        }
-    }
+    if (lam < 10) return poisson_product(rng, exp(-lam));
     /* PTRS, W. Hormann, "The transformed rejection method for generating Poisson
      * random variables" (1993); the same constants as numpy's random_poisson_ptrs. */
     double slam = sqrt(lam), loglam = log(lam);
@@ -127,14 +131,7 @@ double hw_aug_thin(float *out, const float *in, int T, double p_min, NnRng *rng)
             if (!isfinite(x)) {
                 v = x; /* kept, so the trainer's non-finite loss check still sees a bad tile */
             } else if (x > 0.0f && (float)xi == x && xi < SMALL && lam < 10) {
-                double L = e[xi], prod = 1.0;
-                int64_t k = 0;
-                for (;;) {
-                    prod *= hw_rng_double(rng);
-                    if (prod <= L) break;
-                    k++;
-                }
-                v = (float)k;
+                v = (float)poisson_product(rng, e[xi]);
             } else {
                 v = (float)hw_rng_poisson(rng, lam);
             }
