@@ -17,7 +17,8 @@
 enum { T_CONV1_W, T_CONV1_B, T_CONV2_W, T_CONV2_B, T_FC1_W, T_FC1_B, T_FC2_W, T_FC2_B,
        T_HEAD_W, T_HEAD_B, T_COUNT };
 
-/* Saved activations of one branch (view) of n tiles, all pointing into the arena. */
+/* Saved activations of the backbone for all N = n * views tiles of a batch, view-major
+ * (row v * n + i is item i's view v), all pointing into the arena. */
 typedef struct {
     float *x;        /* [n, 1, S, S]   normalised (and masked) input of features.0 */
     float *maxval;   /* [n]            raw per-tile maxima */
@@ -42,17 +43,17 @@ struct hw_model {
     int n_tensors;
     size_t n_params, n_backbone;
     float *params, *grads;
-    /* activation arena, sized for cap_n tiles per branch and cap_views branches */
+    /* activation arena, sized for cap_tiles tiles (items x views) */
     void *arena;
     size_t arena_bytes;
-    int cap_n, cap_views;
-    hw_branch *br;   /* [cap_views] */
+    int cap_tiles;
+    hw_branch act;   /* [N] saved activations; view v's embeddings at act.emb + v * n * 83 */
     float *c1;       /* [n, 6, C1, C1]  conv1 output; dconv1 in backward */
     float *c2;       /* [n, 16, C2, C2] conv2 output; dconv2 in backward */
     float *p2;       /* [n, F]          pool2 output; dpool2 / ddrop in backward */
     float *dp1;      /* [n, 6, P1, P1] */
     float *dh1, *dg1, *dh2; /* [n, 120], [n, 120], [n, 83] */
-    float *demb;     /* [cap_views, n, 83] loss gradient w.r.t. each branch's embedding */
+    float *demb;     /* [views, n, 83] loss gradient w.r.t. each view's embedding */
     float *conv_scratch;
     double *diag_scratch; /* [S] the recipe's OE input transform */
     /* loss scratch (small, per batch) */
@@ -63,14 +64,20 @@ struct hw_model {
 static inline float *hw_p(hw_model *m, int t) { return m->params + m->tensors[t].offset; }
 static inline float *hw_g(hw_model *m, int t) { return m->grads + m->tensors[t].offset; }
 
-/* Make room for `views` branches of n tiles each. */
+/* Make room for n items of `views` tiles each. */
 void hw_model_reserve(hw_model *m, int n, int views);
-/* Branch v of tiles [n, views, S, S] (item-major, as hw_batch): max-normalise, mask when
- * `mask`, run the backbone; dropout (train) draws item i of branch v at
- * rng_counter + (i * views + v) * F. Embedding in m->br[v].emb. */
-void hw_branch_forward(hw_model *m, int v, const float *tiles, int n, int views, int mask,
-                       int train, uint64_t rng_counter);
-/* Backward of branch v from m->demb + v * n * 83 into the parameter gradients. */
-void hw_branch_backward(hw_model *m, int v, int n);
+/* All views of tiles [n, views, S, S] (item-major, as hw_batch) through the backbone in one
+ * pass of n * views tiles (each weight read once per step, not once per view):
+ * max-normalise, mask when `mask`, run the layers; dropout (train) draws item i of view v at
+ * rng_counter + (i * views + v) * F. View v's embeddings at hw_view_emb(m, v, n). */
+void hw_backbone_forward(hw_model *m, const float *tiles, int n, int views, int mask, int train,
+                         uint64_t rng_counter);
+/* Backward of all n * views tiles from m->demb ([views, n, 83]) into the parameter
+ * gradients. */
+void hw_backbone_backward(hw_model *m, int n, int views);
+
+static inline float *hw_view_emb(hw_model *m, int v, int n) {
+    return m->act.emb + (size_t)v * n * HW_SLENET_D;
+}
 
 #endif

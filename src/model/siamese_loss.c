@@ -46,7 +46,7 @@ static int check_batch(const hw_model *m, const hw_batch *b) {
 static int contrastive(hw_model *m, const hw_batch *b, int train, hw_step_stats *st) {
     const int n = b->n;
     const float scale = (float)n / (float)b->global_n;
-    const float *e1 = m->br[0].emb, *e2 = m->br[1].emb;
+    const float *e1 = hw_view_emb(m, 0, n), *e2 = hw_view_emb(m, 1, n);
     lscratch s = {m->lbuf, 0};
     float *dist = take(&s, n), *y = take(&s, n), *diff = take(&s, (size_t)n * D);
     float *hz = take(&s, 2 * n), *hg = take(&s, 2 * n), *probs = take(&s, 2 * n);
@@ -99,7 +99,7 @@ static int contrastive(hw_model *m, const hw_batch *b, int train, hw_step_stats 
 static int triplet(hw_model *m, const hw_batch *b, int train, hw_step_stats *st) {
     const int n = b->n;
     const float scale = (float)n / (float)b->global_n, eps = NN_TRIPLET_EPS_HTF;
-    const float *a = m->br[0].emb, *p = m->br[1].emb, *q = m->br[2].emb;
+    const float *a = hw_view_emb(m, 0, n), *p = hw_view_emb(m, 1, n), *q = hw_view_emb(m, 2, n);
     lscratch s = {m->lbuf, 0};
     float *dap = take(&s, n), *dan = take(&s, n), loss;
     pairwise_distance_forward(dap, a, p, eps, n, D);
@@ -130,7 +130,7 @@ static int supcon(hw_model *m, const hw_batch *b, int train, hw_step_stats *st) 
         /* one genomic position: its V views in batch order, each row labelled by its class */
         const int32_t *lab = (const int32_t *)b->labels + (size_t)i * V;
         for (int v = 0; v < V; v++)
-            memcpy(zr + (size_t)v * D, m->br[v].emb + (size_t)i * D, D * sizeof(float));
+            memcpy(zr + (size_t)v * D, hw_view_emb(m, v, n) + (size_t)i * D, D * sizeof(float));
         l2norm_forward(z1, zr, NN_L2NORM_EPS, V, D); /* SLeNet.forward_one, supcon=True */
         l2norm_forward(z2, z1, NN_L2NORM_EPS, V, D); /* the training loop's F.normalize */
         float l;
@@ -160,12 +160,12 @@ static int run(hw_model *m, const hw_batch *b, int train, uint64_t rng_counter, 
     hw_grow(&m->lbuf, &m->lbuf_cap, need);
     /* supcon calls forward_one directly: normalised, never masked (reference bug 17) */
     const int mask = m->cfg.loss == HW_LOSS_SUPCON ? 0 : m->cfg.mask;
-    for (int v = 0; v < V; v++) hw_branch_forward(m, v, b->tiles, n, V, mask, train, rng_counter);
+    hw_backbone_forward(m, b->tiles, n, V, mask, train, rng_counter);
     int rc = m->cfg.loss == HW_LOSS_CONTRASTIVE ? contrastive(m, b, train, st)
              : m->cfg.loss == HW_LOSS_TRIPLET   ? triplet(m, b, train, st)
                                                 : supcon(m, b, train, st);
     if (rc || !train) return rc;
-    for (int v = 0; v < V; v++) hw_branch_backward(m, v, n);
+    hw_backbone_backward(m, n, V);
     return 0;
 }
 

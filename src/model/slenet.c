@@ -1,7 +1,9 @@
 /* SLeNet (reference.md 3.2) with the SiameseNet wrapper's per-tile max normalisation and
  * diagonal mask (3.1): parameters and gradients in one buffer each behind a table of
- * PyTorch-named tensors, activations in one arena with a saved set per branch so every
- * branch's backward can run after the loss has been computed on all of them. */
+ * PyTorch-named tensors, activations in one arena. All views of a batch (the two tiles of
+ * a pair, the three of a triplet, the V of a SupCon group) go through the backbone as one
+ * batch of n * views tiles, saved view-major, so the loss sees each view's embeddings as a
+ * contiguous block and every weight (linear.1's 21.6 MB above all) is read once per step. */
 #include "model_internal.h"
 
 #include "hitwin/error.h"
@@ -91,7 +93,6 @@ void hw_model_free(hw_model *m) {
     free(m->diag_scratch);
     free(m->grads);
     free(m->arena);
-    free(m->br);
     free(m->lbuf);
     free(m);
 }
@@ -134,23 +135,21 @@ static void *carve(carver *c, size_t count, size_t elem) {
     return c->base ? c->base + off : NULL;
 }
 
-static void layout(hw_model *m, carver *c, int n, int views) {
-    const size_t N = (size_t)n, S2 = (size_t)m->S * m->S;
+static void layout(hw_model *m, carver *c, int n_tiles) {
+    const size_t N = (size_t)n_tiles, S2 = (size_t)m->S * m->S;
     const size_t np1 = N * HW_SLENET_C1 * m->P1 * m->P1, nF = N * m->F;
-    for (int v = 0; v < views; v++) {
-        hw_branch *b = &m->br[v];
-        b->x = carve(c, N * S2, sizeof(float));
-        b->maxval = carve(c, N, sizeof(float));
-        b->p1 = carve(c, np1, sizeof(float));
-        b->a1 = carve(c, np1, sizeof(int32_t));
-        b->a2 = carve(c, nF, sizeof(int32_t));
-        b->drop = carve(c, nF, sizeof(float));
-        b->dmask = carve(c, nF, 1);
-        b->h1 = carve(c, N * HW_SLENET_H1, sizeof(float));
-        b->g1 = carve(c, N * HW_SLENET_H1, sizeof(float));
-        b->h2 = carve(c, N * HW_SLENET_D, sizeof(float));
-        b->emb = carve(c, N * HW_SLENET_D, sizeof(float));
-    }
+    hw_branch *b = &m->act;
+    b->x = carve(c, N * S2, sizeof(float));
+    b->maxval = carve(c, N, sizeof(float));
+    b->p1 = carve(c, np1, sizeof(float));
+    b->a1 = carve(c, np1, sizeof(int32_t));
+    b->a2 = carve(c, nF, sizeof(int32_t));
+    b->drop = carve(c, nF, sizeof(float));
+    b->dmask = carve(c, nF, 1);
+    b->h1 = carve(c, N * HW_SLENET_H1, sizeof(float));
+    b->g1 = carve(c, N * HW_SLENET_H1, sizeof(float));
+    b->h2 = carve(c, N * HW_SLENET_D, sizeof(float));
+    b->emb = carve(c, N * HW_SLENET_D, sizeof(float));
     m->c1 = carve(c, N * HW_SLENET_C1 * m->C1 * m->C1, sizeof(float));
     m->c2 = carve(c, N * HW_SLENET_C2 * m->C2 * m->C2, sizeof(float));
     m->p2 = carve(c, nF, sizeof(float));
@@ -158,31 +157,28 @@ static void layout(hw_model *m, carver *c, int n, int views) {
     m->dh1 = carve(c, N * HW_SLENET_H1, sizeof(float));
     m->dg1 = carve(c, N * HW_SLENET_H1, sizeof(float));
     m->dh2 = carve(c, N * HW_SLENET_D, sizeof(float));
-    m->demb = carve(c, (size_t)views * N * HW_SLENET_D, sizeof(float));
-    NnConv2dDims d1 = {n, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
-    NnConv2dDims d2 = {n, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    m->demb = carve(c, N * HW_SLENET_D, sizeof(float));
+    NnConv2dDims d1 = {n_tiles, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    NnConv2dDims d2 = {n_tiles, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
     size_t s1 = nn_conv2d_scratch_floats(&d1), s2 = nn_conv2d_scratch_floats(&d2);
     m->conv_scratch = carve(c, s1 > s2 ? s1 : s2, sizeof(float));
 }
 
 void hw_model_reserve(hw_model *m, int n, int views) {
-    if (n <= m->cap_n && views <= m->cap_views) return;
-    int cn = n > m->cap_n ? n : m->cap_n, cv = views > m->cap_views ? views : m->cap_views;
+    const int n_tiles = n * views;
+    if (n_tiles <= m->cap_tiles) return;
     free(m->arena);
-    free(m->br);
-    m->br = xcalloc((size_t)cv, sizeof(hw_branch));
     carver c = {NULL, 0};
-    layout(m, &c, cn, cv);
+    layout(m, &c, n_tiles);
     m->arena_bytes = c.off + 64;
     m->arena = xmalloc(m->arena_bytes);
     c.base = (char *)(((uintptr_t)m->arena + 63) & ~(uintptr_t)63);
     c.off = 0;
-    layout(m, &c, cn, cv);
-    m->cap_n = cn;
-    m->cap_views = cv;
+    layout(m, &c, n_tiles);
+    m->cap_tiles = n_tiles;
 }
 
-/* ---- one branch ------------------------------------------------------------------------ */
+/* ---- the backbone over all views of a batch ------------------------------------------- */
 
 /* The recipe's input transform of one S x S tile (no gradient: the tiles are data).
  * diag: S doubles of scratch. Negative values (none in a store) are treated as 0; NaN stays
@@ -217,85 +213,90 @@ static void input_transform(float *x, const float *t, int S, hw_input_transform 
     log1p_clamped_forward(x, x, S2);
 }
 
-void hw_branch_forward(hw_model *m, int v, const float *tiles, int n, int views, int mask, int train,
-                       uint64_t rng_counter) {
-    hw_branch *b = &m->br[v];
-    const int S = m->S;
+void hw_backbone_forward(hw_model *m, const float *tiles, int n, int views, int mask, int train,
+                         uint64_t rng_counter) {
+    hw_branch *b = &m->act;
+    const int S = m->S, N = n * views;
     const size_t S2 = (size_t)S * S;
     /* SiameseNet.forward: x / amax(x) per tile (guard: an all-zero tile stays zero, where
      * the reference gives NaN, bug 15), then the diagonal mask; before it the recipe's
-     * optional input transform, and the max optionally over the off-diagonal pixels only */
-    for (int i = 0; i < n; i++) {
-        const float *t = tiles + ((size_t)i * views + v) * S2;
-        float *x = b->x + i * S2;
-        if (m->cfg.input_transform == HW_INPUT_NONE && m->cfg.norm_region == HW_NORM_WHOLE) {
-            maxnorm_forward(x, b->maxval + i, t, 1, (int)S2);
-            continue;
+     * optional input transform, and the max optionally over the off-diagonal pixels only.
+     * Row v * n + i holds item i's view v, so each view's rows are contiguous. */
+    for (int v = 0; v < views; v++)
+        for (int i = 0; i < n; i++) {
+            const float *t = tiles + ((size_t)i * views + v) * S2;
+            const size_t row = (size_t)v * n + i;
+            float *x = b->x + row * S2;
+            if (m->cfg.input_transform == HW_INPUT_NONE && m->cfg.norm_region == HW_NORM_WHOLE) {
+                maxnorm_forward(x, b->maxval + row, t, 1, (int)S2);
+                continue;
+            }
+            input_transform(x, t, S, m->cfg.input_transform, m->diag_scratch);
+            float mx = 0.0f;
+            if (m->cfg.norm_region == HW_NORM_OFFDIAG) {
+                for (int r = 0; r < S; r++)
+                    for (int c = 0; c < S; c++)
+                        if ((r > c ? r - c : c - r) >= NN_DIAG_MASK_BAND && x[(size_t)r * S + c] > mx)
+                            mx = x[(size_t)r * S + c];
+            } else {
+                for (size_t k = 0; k < S2; k++) mx = x[k] > mx ? x[k] : mx;
+            }
+            b->maxval[row] = mx;
+            const float inv = mx > 0.0f ? 1.0f / mx : 1.0f;
+            for (size_t k = 0; k < S2; k++) x[k] *= inv;
         }
-        input_transform(x, t, S, m->cfg.input_transform, m->diag_scratch);
-        float mx = 0.0f;
-        if (m->cfg.norm_region == HW_NORM_OFFDIAG) {
-            for (int r = 0; r < S; r++)
-                for (int c = 0; c < S; c++)
-                    if ((r > c ? r - c : c - r) >= NN_DIAG_MASK_BAND && x[(size_t)r * S + c] > mx)
-                        mx = x[(size_t)r * S + c];
-        } else {
-            for (size_t k = 0; k < S2; k++) mx = x[k] > mx ? x[k] : mx;
-        }
-        b->maxval[i] = mx;
-        const float inv = mx > 0.0f ? 1.0f / mx : 1.0f;
-        for (size_t k = 0; k < S2; k++) x[k] *= inv;
-    }
-    if (mask) diagmask_forward(b->x, b->x, NN_DIAG_MASK_BAND, n, S, S);
+    if (mask) diagmask_forward(b->x, b->x, NN_DIAG_MASK_BAND, N, S, S);
 
     /* conv + pool as one op each: the conv outputs c1, c2 are only scratch for the unfused
      * case (nn.h) */
-    NnConv2dDims d1 = {n, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    NnConv2dDims d1 = {N, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
     conv2d_maxpool_forward(b->p1, b->a1, m->c1, b->x, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B),
                            m->conv_scratch, &d1);
-    NnConv2dDims d2 = {n, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    NnConv2dDims d2 = {N, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
     conv2d_maxpool_forward(m->p2, b->a2, m->c2, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B),
                            m->conv_scratch, &d2);
 
-    /* linear.0: dropout, item i of branch v at draw rng_counter + (i * views + v) * F, so a
+    /* linear.0: dropout, item i of view v at draw rng_counter + (i * views + v) * F, so a
      * mask depends on the item's place in the batch only, never on the thread or rank */
     const size_t F = (size_t)m->F;
     const float p = train ? m->cfg.dropout : 0.0f;
-    for (int i = 0; i < n; i++) {
-        NnRng rng = {m->dropout_seed, rng_counter + ((uint64_t)i * views + v) * F};
-        dropout_forward(b->drop + i * F, b->dmask + i * F, m->p2 + i * F, p, &rng, F);
-    }
-    linear_forward(b->h1, b->drop, hw_p(m, T_FC1_W), hw_p(m, T_FC1_B), n, m->F, HW_SLENET_H1);
-    gelu_forward(b->g1, b->h1, (size_t)n * HW_SLENET_H1);
-    linear_forward(b->h2, b->g1, hw_p(m, T_FC2_W), hw_p(m, T_FC2_B), n, HW_SLENET_H1, HW_SLENET_D);
-    gelu_forward(b->emb, b->h2, (size_t)n * HW_SLENET_D);
+    for (int v = 0; v < views; v++)
+        for (int i = 0; i < n; i++) {
+            const size_t row = (size_t)v * n + i;
+            NnRng rng = {m->dropout_seed, rng_counter + ((uint64_t)i * views + v) * F};
+            dropout_forward(b->drop + row * F, b->dmask + row * F, m->p2 + row * F, p, &rng, F);
+        }
+    linear_forward(b->h1, b->drop, hw_p(m, T_FC1_W), hw_p(m, T_FC1_B), N, m->F, HW_SLENET_H1);
+    gelu_forward(b->g1, b->h1, (size_t)N * HW_SLENET_H1);
+    linear_forward(b->h2, b->g1, hw_p(m, T_FC2_W), hw_p(m, T_FC2_B), N, HW_SLENET_H1, HW_SLENET_D);
+    gelu_forward(b->emb, b->h2, (size_t)N * HW_SLENET_D);
 }
 
-void hw_branch_backward(hw_model *m, int v, int n) {
-    hw_branch *b = &m->br[v];
-    const float *demb = m->demb + (size_t)v * n * HW_SLENET_D;
-    const size_t N = (size_t)n, F = (size_t)m->F;
+void hw_backbone_backward(hw_model *m, int n, int views) {
+    hw_branch *b = &m->act;
+    const int n_tiles = n * views;
+    const size_t N = (size_t)n_tiles, F = (size_t)m->F;
     memset(m->dh2, 0, N * HW_SLENET_D * sizeof(float));
-    gelu_backward(m->dh2, demb, b->h2, N * HW_SLENET_D);
+    gelu_backward(m->dh2, m->demb, b->h2, N * HW_SLENET_D);
     memset(m->dg1, 0, N * HW_SLENET_H1 * sizeof(float));
-    linear_backward(m->dg1, hw_g(m, T_FC2_W), hw_g(m, T_FC2_B), m->dh2, b->g1, hw_p(m, T_FC2_W), n,
-                    HW_SLENET_H1, HW_SLENET_D);
+    linear_backward(m->dg1, hw_g(m, T_FC2_W), hw_g(m, T_FC2_B), m->dh2, b->g1, hw_p(m, T_FC2_W),
+                    n_tiles, HW_SLENET_H1, HW_SLENET_D);
     memset(m->dh1, 0, N * HW_SLENET_H1 * sizeof(float));
     gelu_backward(m->dh1, m->dg1, b->h1, N * HW_SLENET_H1);
-    float *ddrop = m->c1; /* conv1's output buffer is free now; [n, F] fits in [n, 6, C1, C1] */
+    float *ddrop = m->c1; /* conv1's output buffer is free now; [N, F] fits in [N, 6, C1, C1] */
     memset(ddrop, 0, N * F * sizeof(float));
-    linear_backward(ddrop, hw_g(m, T_FC1_W), hw_g(m, T_FC1_B), m->dh1, b->drop, hw_p(m, T_FC1_W), n,
-                    m->F, HW_SLENET_H1);
+    linear_backward(ddrop, hw_g(m, T_FC1_W), hw_g(m, T_FC1_B), m->dh1, b->drop, hw_p(m, T_FC1_W),
+                    n_tiles, m->F, HW_SLENET_H1);
     float *dp2 = m->p2;
     memset(dp2, 0, N * F * sizeof(float));
     dropout_backward(dp2, ddrop, b->dmask, m->cfg.dropout, N * F);
 
     /* pool + conv backward as one op each; c2 and c1 are scratch for the unfused case */
-    NnConv2dDims d2 = {n, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    NnConv2dDims d2 = {n_tiles, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
     memset(m->dp1, 0, N * HW_SLENET_C1 * m->P1 * m->P1 * sizeof(float));
     conv2d_maxpool_backward(m->dp1, hw_g(m, T_CONV2_W), hw_g(m, T_CONV2_B), m->c2, dp2, b->a2, b->p1,
                             hw_p(m, T_CONV2_W), m->conv_scratch, &d2);
-    NnConv2dDims d1 = {n, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    NnConv2dDims d1 = {n_tiles, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
     /* the tiles are data: no input gradient, and none through the mask or normalisation */
     conv2d_maxpool_backward(NULL, hw_g(m, T_CONV1_W), hw_g(m, T_CONV1_B), m->c1, m->dp1, b->a1, b->x,
                             hw_p(m, T_CONV1_W), m->conv_scratch, &d1);
@@ -308,8 +309,8 @@ int hw_model_embed(hw_model *m, const float *tiles, int n, float *emb) {
     for (int i0 = 0; i0 < n; i0 += chunk) {
         int k = n - i0 < chunk ? n - i0 : chunk;
         hw_model_reserve(m, k, 1);
-        hw_branch_forward(m, 0, tiles + (size_t)i0 * m->S * m->S, k, 1, m->cfg.mask, 0, 0);
-        memcpy(emb + (size_t)i0 * HW_SLENET_D, m->br[0].emb, (size_t)k * HW_SLENET_D * sizeof(float));
+        hw_backbone_forward(m, tiles + (size_t)i0 * m->S * m->S, k, 1, m->cfg.mask, 0, 0);
+        memcpy(emb + (size_t)i0 * HW_SLENET_D, m->act.emb, (size_t)k * HW_SLENET_D * sizeof(float));
     }
     return 0;
 }
