@@ -105,6 +105,21 @@ static void test_dropout(void) {
     }
     CHECK(ok);
     CHECK_NEAR((double)kept / n, 0.5, 0.01, 0); /* se 1.6e-3 */
+    /* every mask bit is the stateless draw's (the vectorised loop against nn_rng_u32_at),
+     * also from an odd counter over an odd length, where the vector loop has a tail */
+    ok = 1;
+    for (size_t i = 0; i < n; i++) ok &= mask[i] == ((nn_rng_u32_at(5, i) >> 8) >= (1u << 23));
+    CHECK(ok);
+    NnRng r3 = {5, 12345};
+    dropout_forward(y2, mask2, x, 0.3f, &r3, 1001);
+    CHECK_INT_EQ(r3.counter, 12345 + 1001);
+    const uint32_t thr = (uint32_t)(0.3 * 16777216.0);
+    ok = 1;
+    for (size_t i = 0; i < 1001; i++) {
+        int keep = (nn_rng_u32_at(5, 12345 + i) >> 8) >= thr;
+        ok &= mask2[i] == keep && y2[i] == (keep ? x[i] * (1.0f / 0.7f) : 0.0f);
+    }
+    CHECK(ok);
     /* the same seed and counter reproduce the mask; the next call draws a new one */
     NnRng r2;
     nn_rng_init(&r2, 5);
