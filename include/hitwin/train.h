@@ -26,6 +26,7 @@
  *   input_transform: log1p     # none (reference) | log1p | oe
  *   norm_region: offdiag       # whole (reference) | offdiag
  *   device: cpu                # cpu | cuda | auto (gpu.h; --device overrides it)
+ *   tile_memory_mb: auto       # tiles held in memory per rank: auto | MiB | 0 (read per batch)
  *
  * Work is split over MPI ranks by batch shard (data parallel); every rank holds
  * the whole model and the same weights. */
@@ -67,7 +68,13 @@ typedef struct {
     int flip;                           /* reverse each training item's orientation, p 1/2 */
     double thin;                        /* thin training tiles to U(thin, 1) of their depth; 0 off */
     hw_device_kind device;              /* cpu (default) | cuda | auto; not in the hash */
+    /* memory per rank for the training and validation tiles, decompressed and kept for the
+     * whole run (train_preload.h); HW_TILE_MEMORY_AUTO: all of them when they fit in half
+     * of the node's memory shared by its ranks; 0: every batch reads the store. Not in
+     * the hash: it changes the speed, never the numbers. */
+    int64_t tile_memory_mb;
 } hw_train_config;
+#define HW_TILE_MEMORY_AUTO (-1)
 
 /* The default recipe (docs/recipe.md); `recipe: reference` restores the reference's. */
 #define HW_RECIPE_CE HW_CE_REFERENCE /* measured: no effect (docs/recipe.md) */

@@ -31,6 +31,11 @@ typedef struct {
     uint8_t *used;
     float *cache;
     int64_t windows_read;
+    /* resident windows (train_preload.h): window w's tiles at resident + resident_slot[w] *
+     * S*T*T when resident_slot[w] >= 0; resident_slot NULL when none */
+    int64_t *resident_slot; /* [store windows] */
+    float *resident;
+    int64_t n_resident;
     /* the batch */
     float *tiles;         /* [cap_items * (1 + n_aug) * max_views, T, T] */
     int *labels;          /* [cap_items * (1 + n_aug) * max_views] */

@@ -35,6 +35,7 @@
 #include "hitwin/tile_store.h"
 #include "hitwin/train.h"
 #include "hitwin/train_batch.h"
+#include "hitwin/train_preload.h"
 #include "hitwin/train_pairs.h"
 #include "hitwin/train_state.h"
 #include "hitwin/version.h"
@@ -529,6 +530,38 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                   (long long)st.step);
     else if (opt->resume)
         log_info0("no state in %s: starting a new run", cfg->output);
+
+    /* the training and validation tiles, read once and kept (train_preload.h) */
+    {
+        const hw_item_set *sets[2] = {&train, &val};
+        size_t budget = hw_tile_memory_budget(cfg->tile_memory_mb, d->comm);
+        int64_t wanted = 0;
+        double t0 = MPI_Wtime();
+        int prc = hw_batcher_preload(&batcher, sets, 2, budget, d->comm, &wanted);
+        if (prc != 0) {
+            agree(d, prc == -1); /* the lowest rank that failed itself prints its line */
+            if (mf) fclose(mf);
+            gpu_close(gpu);
+            free(config_yaml);
+            hw_batcher_free(&batcher);
+            hw_optim_free(&optim);
+            hw_model_free(model);
+            hw_items_free(&train);
+            hw_items_free(&val);
+            hw_tile_store_close(store);
+            return -1;
+        }
+        double mib = (double)batcher.n_resident * meta->n_samples * meta->tile_size *
+                     meta->tile_size * 4 / 1048576.0;
+        if (batcher.n_resident == wanted && wanted > 0)
+            log_info0("tiles in memory: %lld windows, %.0f MiB per rank (read in %.1f s)",
+                      (long long)wanted, mib, MPI_Wtime() - t0);
+        else if (wanted > 0 && cfg->tile_memory_mb != 0)
+            log_info0("tiles in memory: %lld of %lld windows, %.0f MiB per rank (tile_memory_mb "
+                      "%s); the rest are read from the store per batch",
+                      (long long)batcher.n_resident, (long long)wanted, mib,
+                      cfg->tile_memory_mb == HW_TILE_MEMORY_AUTO ? "auto" : "set");
+    }
 
     res->train_loss = xmalloc((size_t)cfg->epochs * sizeof(double));
     res->val_loss = xmalloc((size_t)cfg->epochs * sizeof(double));

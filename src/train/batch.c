@@ -43,6 +43,8 @@ void hw_batcher_init(hw_batcher *b, hw_tile_store *store, int cap_items, int max
 }
 
 void hw_batcher_free(hw_batcher *b) {
+    free(b->resident_slot);
+    free(b->resident);
     free(b->win);
     free(b->used);
     free(b->cache);
@@ -62,6 +64,7 @@ size_t hw_batcher_bytes(const hw_batcher *b) {
  * batch does not use are reused). */
 static const float *window_tiles(hw_batcher *b, int64_t w) {
     size_t per = (size_t)b->S * b->T * b->T;
+    if (b->resident_slot && b->resident_slot[w] >= 0) return b->resident + b->resident_slot[w] * per;
     int free_slot = -1;
     for (int k = 0; k < b->n_slots; k++) {
         if (b->win[k] == w) {

@@ -17,12 +17,13 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", "device", NULL};
+    "input_transform", "norm_region", "flip", "thin", "device", "tile_memory_mb", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
-    "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device"
+    "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device, "          \
+    "tile_memory_mb"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -135,6 +136,7 @@ void hw_train_config_defaults(hw_train_config *cfg) {
     cfg->dropout = 0.5;
     cfg->output = xstrdup("train-out");
     cfg->checkpoint_every_steps = 0;
+    cfg->tile_memory_mb = HW_TILE_MEMORY_AUTO;
     apply_recipe(cfg, "default");
 }
 
@@ -163,6 +165,19 @@ static int parse_optim_v(const char *s, void *o) { return parse_optim(s, o); }
 static int parse_input_v(const char *s, void *o) { return parse_input(s, o); }
 static int parse_norm_v(const char *s, void *o) { return parse_norm(s, o); }
 static int parse_device_v(const char *s, void *o) { return hw_device_parse(s, o); }
+
+/* tile_memory_mb: "auto" or MiB (0 turns the resident tiles off) */
+static int parse_tile_memory(const char *s, int64_t *out) {
+    if (!strcmp(s, "auto")) {
+        *out = HW_TILE_MEMORY_AUTO;
+        return 0;
+    }
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || v < 0 || v > (1LL << 40)) return -1;
+    *out = v;
+    return 0;
+}
 
 static int get_int(const yt_doc *d, const yt_node *r, const char *key, int64_t lo, int64_t hi,
                    int *out) {
@@ -236,6 +251,13 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     v = cfg->checkpoint_every_steps;
     if (yt_get_int(d, r, what, "checkpoint_every_steps", 0, 0, INT64_MAX, &v) != 0) goto done;
     cfg->checkpoint_every_steps = v;
+    s = NULL;
+    if (yt_get_str(d, r, what, "tile_memory_mb", 0, &s) != 0) goto done;
+    if (s && parse_tile_memory(s, &cfg->tile_memory_mb) != 0) {
+        hw_fail("%s:%d: 'tile_memory_mb' must be auto or a number of MiB >= 0, got '%s'", path,
+                yt_get(r, "tile_memory_mb")->line, s);
+        goto done;
+    }
     if (yt_get_bool(d, r, what, "mask", 0, &cfg->mask) != 0 ||
         yt_get_bool(d, r, what, "flip", 0, &cfg->flip) != 0)
         goto done;
@@ -308,6 +330,10 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
     } else if (!strcmp(key, "device")) {
         if (hw_device_parse(val, &cfg->device))
             return hw_fail("--set device: must be cpu, cuda or auto, got '%s'", val);
+    } else if (!strcmp(key, "tile_memory_mb")) {
+        if (parse_tile_memory(val, &cfg->tile_memory_mb))
+            return hw_fail("--set tile_memory_mb: must be auto or a number of MiB >= 0, got '%s'",
+                           val);
     } else if (!strcmp(key, "optimiser") || !strcmp(key, "optimizer")) {
         if (parse_optim(val, &cfg->optimiser))
             return hw_fail("--set %s: must be Adam or Adagrad, got '%s'", key, val);
@@ -360,7 +386,10 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
     /* the device is not a trajectory key (a run may continue on another device), and a cpu
      * run's YAML is what it was before the key existed */
     if (!for_hash && cfg->device != HW_DEVICE_CPU)
-        snprintf(buf + n, cap - (size_t)n, "device: %s\n", hw_device_name(cfg->device));
+        n += snprintf(buf + n, cap - (size_t)n, "device: %s\n", hw_device_name(cfg->device));
+    /* the same for the memory for resident tiles: a speed setting, shown when not auto */
+    if (!for_hash && cfg->tile_memory_mb != HW_TILE_MEMORY_AUTO)
+        snprintf(buf + n, cap - (size_t)n, "tile_memory_mb: %lld\n", (long long)cfg->tile_memory_mb);
     return buf;
 }
 

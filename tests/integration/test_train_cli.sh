@@ -49,6 +49,19 @@ fields() { sed -E 's/"(pairs_per_s|train_seconds|seconds)": [^,]*, //g' "$1"; }
 if ! diff <(fields "$tmp/full/metrics.jsonl") <(fields "$tmp/killed/metrics.jsonl") > "$tmp/diff.txt"; then
   die "resumed run differs from the uninterrupted one:"; cat "$tmp/diff.txt" >&2
 fi
+# tiles held in memory (train_preload.h) change the speed, never the numbers: the run
+# above had them all resident (auto, the resumed run says so); none (0) and some (1 MiB: 64 windows of 16 KiB)
+# give the same metrics bit for bit
+grep -q "tiles in memory: [0-9]* windows, [0-9]* MiB per rank (read in" "$tmp/k2.err" || die "no resident-tiles line: $(grep memory "$tmp/k2.err")"
+for mb in 0 1; do
+  $mpi $HITWIN train "$tmp/train.yaml" --set output="$tmp/mem$mb" --set tile_memory_mb=$mb > /dev/null 2> "$tmp/mem$mb.err" \
+    || die "tile_memory_mb=$mb run: $(cat "$tmp/mem$mb.err")"
+  diff <(fields "$tmp/full/metrics.jsonl") <(fields "$tmp/mem$mb/metrics.jsonl") > /dev/null \
+    || die "tile_memory_mb=$mb changes the run"
+done
+grep -q "tiles in memory" "$tmp/mem0.err" && die "tile_memory_mb=0 still holds tiles"
+grep -q "tiles in memory: 64 of [0-9]* windows, 1 MiB per rank (tile_memory_mb set); the rest are read from the store per batch" "$tmp/mem1.err" \
+  || die "tile_memory_mb=1: $(grep memory "$tmp/mem1.err")"
 # resuming a finished run does nothing and changes nothing
 $mpi $HITWIN train "$tmp/train.yaml" --set output="$tmp/killed" --resume -q > /dev/null 2>&1 || die "resume of a finished run"
 [ "$(wc -l < "$tmp/killed/metrics.jsonl")" = 3 ] || die "a finished run was continued"

@@ -113,6 +113,28 @@ int main(void) {
         CHECK(strstr(dy, "device:") == NULL);
         free(dy);
     }
+    /* tile_memory_mb (train_preload.h): auto by default, a speed setting (not hashed),
+     * written only when set */
+    CHECK_INT_EQ(c.tile_memory_mb, HW_TILE_MEMORY_AUTO);
+    CHECK_INT_EQ(hw_train_config_set(&c, "tile_memory_mb=0"), 0);
+    CHECK_INT_EQ(c.tile_memory_mb, 0);
+    CHECK(hw_train_config_hash(&c) == h);
+    {
+        char *dy = hw_train_config_to_yaml(&c);
+        CHECK(strstr(dy, "\ntile_memory_mb: 0\n") != NULL);
+        free(dy);
+    }
+    CHECK_STR_EQ(set_err(&c, "tile_memory_mb=-3"),
+                 "--set tile_memory_mb: must be auto or a number of MiB >= 0, got '-3'");
+    CHECK_STR_EQ(set_err(&c, "tile_memory_mb=8G"),
+                 "--set tile_memory_mb: must be auto or a number of MiB >= 0, got '8G'");
+    CHECK_INT_EQ(hw_train_config_set(&c, "tile_memory_mb=auto"), 0);
+    CHECK_INT_EQ(c.tile_memory_mb, HW_TILE_MEMORY_AUTO);
+    {
+        char *dy = hw_train_config_to_yaml(&c);
+        CHECK(strstr(dy, "tile_memory_mb") == NULL);
+        free(dy);
+    }
     CHECK_INT_EQ(hw_train_config_set(&c, "learning_rate=1e-3"), 0);
     CHECK(hw_train_config_hash(&c) != h);
     /* the recipe keys (docs/recipe.md): default log1p + offdiag; recipe=reference restores
@@ -183,7 +205,8 @@ int main(void) {
                  "--set: unknown key 'lr' (expected one of: tiles, model, loss, ce_form, bias, "
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
-                 "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device)");
+                 "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device, "
+                 "tile_memory_mb)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -192,7 +215,7 @@ int main(void) {
                  "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
-                 "input_transform, norm_region, flip, thin, device)");
+                 "input_transform, norm_region, flip, thin, device, tile_memory_mb)");
     CHECK_STR_EQ(load_err("badloss.yaml", "tiles: t.h5\nloss: siamese\n"),
                  "badloss.yaml:2: 'loss' must be contrastive, triplet or supcon, got 'siamese'");
     CHECK_STR_EQ(load_err("badint.yaml", "tiles: t.h5\nbatch_size: lots\n"),
@@ -206,6 +229,9 @@ int main(void) {
     CHECK_STR_EQ(load_err("device.yaml", "tiles: t.h5\ndevice: gpu\n"),
                  "device.yaml:2: 'device' must be cpu, cuda or auto, got 'gpu'");
     CHECK_STR_EQ(load_err("device_ok.yaml", "tiles: t.h5\ndevice: auto\n"), "");
+    CHECK_STR_EQ(load_err("tilemem.yaml", "tiles: t.h5\ntile_memory_mb: lots\n"),
+                 "tilemem.yaml:2: 'tile_memory_mb' must be auto or a number of MiB >= 0, got 'lots'");
+    CHECK_STR_EQ(load_err("tilemem_ok.yaml", "tiles: t.h5\ntile_memory_mb: 512\n"), "");
     CHECK_STR_EQ(load_err("ce.yaml", "tiles: t.h5\nce_form: softmax\n"),
                  "ce.yaml:2: 'ce_form' must be reference or logits, got 'softmax'");
     CHECK_STR_EQ(load_err("notiles.yaml", "batch_size: 4\n"),
