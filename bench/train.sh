@@ -38,8 +38,10 @@ hitwin=$build/hitwin
 [ -x "$hitwin" ] || { echo "bench/train: build first ($hitwin missing)"; exit 1; }
 . bench/train_data.sh
 
-peak=130
-echo "data: $store ($W windows x $S samples, tile $T); torch $threads threads, hitwin $threads ranks; peak taken as $peak GFLOP/s"
+# the machine's fp32 FMA peak, measured now on $threads cores at once (bench/peak_fma.c)
+cc -O3 -funroll-loops -mavx2 -mfma bench/peak_fma.c -o $dir/peak_fma
+peak=$(for _ in $(seq $threads); do $dir/peak_fma & done | awk '{s += $1} END {printf "%.0f", s}'; wait)
+echo "data: $store ($W windows x $S samples, tile $T); torch $threads threads, hitwin $threads ranks; measured peak $peak GFLOP/s"
 printf "%-6s %14s %14s %8s %12s\n" batch "hitwin pairs/s" "torch pairs/s" ratio "hitwin %peak"
 for B in 32 128; do
   # recipe: reference: raw input, dropout 0.5, no flip / thinning: the work the reference loop does
