@@ -11,24 +11,18 @@
 # Napkin: SLeNet forward is ~80 MFLOP per 224 tile (conv2 6->16 5x5 on 106x106 is
 # 2*16*150*106*106 = 54 MFLOP, conv1 2*6*25*220*220 = 15 MFLOP, linear.1
 # 2*44944*120 = 11 MFLOP); a training pair is 2 tiles x (forward + ~2x backward)
-# ~ 480 MFLOP. The issue quotes ~130 GFLOP/s fp32 peak for these 2-core machines
-# (AVX2 FMA at ~2.45 GHz would be 2 x 32 x 2.45 = 157 GFLOP/s), i.e. ~270 pairs/s
-# at peak.
+# ~ 480 MFLOP. The peak is measured in the same run (bench/peak_fma.c, one copy per
+# core at once): ~102 GFLOP/s per core on the 2-core AMD EPYC here (AVX2 FMA at ~3.2 GHz).
+# The %peak column keeps the dense napkin; our sparse weight gradients skip about a fifth
+# of those FLOPs, so it overstates the arithmetic done a little.
 #
-# Figures (2 ranks / 2 torch threads, shared 2-core AMD EPYC, pairs/s, ratio to
-# torch in the same run; other jobs ran beside, load 2-7, so they scatter):
-#   before the direct conv kernels (im2col + sgemm): batch 32: 85.8 vs 37.9 (2.26x) on a
-#     quiet box (the issue's figures); the same tree with src/nn reverted, under load:
-#     31.6-42.7 (2.22-2.58x). batch 128: 85.3 vs 36.5 (2.34x) quiet; 38.1-59.9 (2.40-3.24x).
-#   after (src/nn direct kernels, conv+pool fused, docs/nn.md): batch 32: 156.8 (load
-#     1.8; torch 43.0, 3.64x), 48.2-135.6 under load (4.08-7.34x); batch 128: 176.3 (load
-#     1.8; torch 21.1, 8.33x), 69.9-103.8 under load (4.89-5.41x). Against the quiet
-#     torch figures above: 4.1x (batch 32) and 4.8x (batch 128).
-#   after, quiet machine, `recipe: reference` on both sides (3 runs, 2026-11-25): batch 32:
-#     190.0-220.2 vs torch 41.2-45.2 (4.27x, 4.60x, 4.87x); batch 128: 208.6-244.0 vs
-#     36.9-39.1 (5.65x, 5.80x, 6.53x).
-# The %peak column keeps the dense napkin below; the sparse weight gradients now skip
-# about a fifth of those FLOPs, so it overstates the arithmetic done.
+# Figures (2 ranks / 2 torch threads, pairs/s, ratio in the same run; docs/train.md):
+#   im2col + sgemm (first version): batch 32 85.8 vs 37.9 (2.26x), batch 128 85.3 vs 36.5 (2.34x)
+#   direct conv kernels, quiet machine (2026-11-25): batch 32 190-220 vs 41-45 (4.27-4.87x),
+#     batch 128 209-244 vs 37-39 (5.65-6.53x)
+#   + views as one batch, vectorised dropout, tiles in memory (4 runs, 2026-11-25): batch 32
+#     225-268 vs 36-43 (5.83x, 5.86x, 6.32x, 7.37x; 54-63 % of the measured peak); batch 128
+#     245-286 vs 35-39 (6.34x, 7.25x, 7.56x, 7.78x; 58-67 %).
 #   usage: bench/train.sh [BUILD_DIR] [THREADS]   (defaults: build, 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
