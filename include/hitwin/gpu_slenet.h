@@ -37,7 +37,8 @@ float *hw_gpu_slenet_params(hw_gpu_slenet *s, size_t *n);
 float *hw_gpu_slenet_grads(hw_gpu_slenet *s, size_t *n);
 int hw_gpu_slenet_zero_grad(hw_gpu_slenet *s);
 
-/* hw_model_train_step on the GPU: b's tiles and labels are host arrays (uploaded here).
+/* hw_model_train_step on the GPU: b's labels are a host array; its tiles a host array
+ * (uploaded here) or, with b->tiles_on_device, device memory read in place.
  * Same rng_counter convention, same statistics, same error for a non-finite loss. */
 int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_counter,
                              hw_step_stats *st);

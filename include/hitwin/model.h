@@ -86,6 +86,9 @@ typedef struct {
     int n, views, global_n;
     const float *tiles; /* [n, views, S, S] */
     const int *labels;
+    /* 1: tiles is device memory, assembled there (the GPU model only, gpu_slenet.h); the
+     * labels stay on the host */
+    int tiles_on_device;
 } hw_batch;
 
 typedef struct {

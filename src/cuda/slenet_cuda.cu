@@ -49,7 +49,8 @@ struct hw_gpu_slenet {
     void *arena;
     int cap_n, cap_views;
     branch *br;
-    float *tiles;                       // [n, views, S, S] this step's batch
+    float *tiles;                       // [n, views, S, S] this step's batch, when uploaded
+    const float *in;                    // the batch's tiles: tiles, or the caller's device batch
     float *c1, *c2, *p2, *dp1, *dh1, *dg1, *dh2, *demb;
     // loss scratch
     int32_t *labels;                    // [n * views]
@@ -264,7 +265,7 @@ static int branch_forward(hw_gpu_slenet *s, int v, int n, int views, int mask, i
     hw_gpu *g = s->g;
     branch *b = &s->br[v];
     const size_t S2 = (size_t)s->S * s->S, F = (size_t)s->F;
-    if (gpu_input_normalise(g, b->x, b->maxval, s->tiles + v * S2, views * S2, n, s->S,
+    if (gpu_input_normalise(g, b->x, b->maxval, s->in + v * S2, views * S2, n, s->S,
                             s->cfg.input_transform, s->cfg.norm_region))
         return -1;
     if (mask && gpu_diagmask_forward(g, b->x, b->x, NN_DIAG_MASK_BAND, n, s->S, s->S)) return -1;
@@ -521,7 +522,11 @@ static int run(hw_gpu_slenet *s, const hw_batch *b, int train, uint64_t rng_coun
     const int n = b->n, V = b->views;
     if (reserve(s, n, V)) return -1;
     const size_t S2 = (size_t)s->S * s->S;
-    if (hw_gpu_upload(s->g, s->tiles, b->tiles, (size_t)n * V * S2 * sizeof(float))) return -1;
+    // tiles assembled on the device (gpu_batch.h) are read where they are; host tiles are
+    // uploaded into the arena
+    if (b->tiles_on_device) s->in = b->tiles;
+    else if (hw_gpu_upload(s->g, s->tiles, b->tiles, (size_t)n * V * S2 * sizeof(float))) return -1;
+    else s->in = s->tiles;
     // supcon calls forward_one directly: normalised, never masked (reference bug 17)
     const int mask = loss == HW_LOSS_SUPCON ? 0 : s->cfg.mask;
     for (int v = 0; v < V; v++)
@@ -551,8 +556,9 @@ extern "C" int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, 
     const size_t S2 = (size_t)s->S * s->S;
     for (int i0 = 0; i0 < n; i0 += chunk) {
         const int k = n - i0 < chunk ? n - i0 : chunk;
-        if (reserve(s, k, 1) ||
-            hw_gpu_upload(s->g, s->tiles, tiles + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float)) ||
+        if (reserve(s, k, 1)) return -1;
+        s->in = s->tiles;
+        if (hw_gpu_upload(s->g, s->tiles, tiles + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float)) ||
             branch_forward(s, 0, k, 1, s->cfg.mask, 0, 0) ||
             hw_gpu_download(s->g, emb + (size_t)i0 * s->D, s->br[0].emb, (size_t)k * s->D * sizeof(float)))
             return -1;

@@ -40,6 +40,7 @@ static int check_batch(const hw_model *m, const hw_batch *b) {
         return hw_fail("model: supcon loss needs at least 2 views per item, the batch has %d",
                        b->views);
     if (m->cfg.loss != HW_LOSS_TRIPLET && !b->labels) return hw_fail("model: batch without labels");
+    if (b->tiles_on_device) return hw_fail("model: a batch in device memory for the CPU model (internal error)");
     return 0;
 }
 
