@@ -81,7 +81,7 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
     const uint64_t F = hw_model_dropout_draws_per_tile(m);
     for (int step = 1; step <= 3; step++) {
         float *tiles = make_tiles(n, views, cfg.image_size);
-        hw_batch b = {n, views, 2 * n, tiles, labels};
+        hw_batch b = {n, views, 2 * n, tiles, labels, 0};
         /* this shard is the second half of the global batch, as rank 1 of 2 draws */
         const uint64_t counter = ((uint64_t)step << 40) + (uint64_t)n * views * F;
         hw_step_stats sc, sg;
@@ -109,7 +109,7 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
     /* evaluation mode (no dropout, no gradients) from the same weights */
     {
         float *tiles = make_tiles(n, views, cfg.image_size);
-        hw_batch b = {n, views, n, tiles, labels};
+        hw_batch b = {n, views, n, tiles, labels, 0};
         hw_step_stats sc, sg;
         if (hw_model_eval_loss(m, &b, &sc)) {
             fprintf(stderr, "CPU eval: %s\n", hw_error());
@@ -148,7 +148,7 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
     /* a NaN in a tile: the CPU model's error, not a crash and not a silent NaN */
     float *tiles = make_tiles(n, views, cfg.image_size);
     tiles[cfg.image_size * 7 + 20] = NAN;
-    hw_batch b = {n, views, n, tiles, labels};
+    hw_batch b = {n, views, n, tiles, labels, 0};
     hw_step_stats st;
     int rc = hw_gpu_slenet_train_step(s, &b, 0, &st);
     CHECK(rc == -1);
@@ -168,7 +168,7 @@ static void repro_case(const char *name, hw_model_config cfg, int n, int views) 
     float *tiles = make_tiles(n, views, cfg.image_size);
     int *labels = (int *)calloc((size_t)n * views, sizeof(int));
     for (int i = 0; i < n * views; i++) labels[i] = i % 2;
-    hw_batch b = {n, views, 2 * n, tiles, labels};
+    hw_batch b = {n, views, 2 * n, tiles, labels, 0};
     float *grads[2] = {NULL, NULL};
     hw_step_stats st[2];
     size_t np = 0;

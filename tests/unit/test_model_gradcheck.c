@@ -231,7 +231,7 @@ static void run_case(const char *what, hw_loss_kind loss, hw_ce_form ce, int n, 
     c.temperature = 0.07f;
     float *tiles = malloc((size_t)n * V * S * S * sizeof(float));
     make_tiles(tiles, n * V, 99 + (uint64_t)loss);
-    hw_batch b = {n, V, n, tiles, labels};
+    hw_batch b = {n, V, n, tiles, labels, 0};
     gradcheck(what, m, &b, 0);
     if (loss == HW_LOSS_CONTRASTIVE && ce == HW_CE_REFERENCE) {
         printf("self-test: features.2.weight's largest gradient element made 5 %% wrong\n");
@@ -266,8 +266,8 @@ static void run_case(const char *what, hw_loss_kind loss, hw_ce_form ce, int n, 
     memcpy(gfull, hw_model_grads(m, NULL), np * sizeof(float));
     const int h = n / 2;
     const uint64_t F = hw_model_dropout_draws_per_tile(m);
-    hw_batch b1 = {h, V, n, tiles, labels};
-    hw_batch b2 = {n - h, V, n, tiles + (size_t)h * V * S * S, labels ? labels + (loss == HW_LOSS_SUPCON ? h * V : h) : NULL};
+    hw_batch b1 = {h, V, n, tiles, labels, 0};
+    hw_batch b2 = {n - h, V, n, tiles + (size_t)h * V * S * S, labels ? labels + (loss == HW_LOSS_SUPCON ? h * V : h) : NULL, 0};
     hw_step_stats s1, s2;
     hw_model_zero_grad(m);
     CHECK(hw_model_train_step(m, &b1, 1000, &s1) == 0);
@@ -338,7 +338,7 @@ static void check_guards(void) {
     float *tiles = calloc(2 * 2 * S * S, sizeof(float));
     make_tiles(tiles + 2 * S * S, 2, 5);
     int labels[2] = {0, 1};
-    hw_batch b = {2, 2, 2, tiles, labels};
+    hw_batch b = {2, 2, 2, tiles, labels, 0};
     hw_step_stats st;
     CHECK(hw_model_train_step(m, &b, 0, &st) == 0);
     CHECK(isfinite(st.loss));
