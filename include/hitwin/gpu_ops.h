@@ -37,6 +37,41 @@ int gpu_conv2d_forward(hw_gpu *g, float *out, const float *inp, const float *wei
 int gpu_conv2d_backward(hw_gpu *g, float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const NnConv2dDims *d);
 
+/* ---- bf16 mixed precision (docs/gpu.md, Precision) ----------------------------------------
+ * hw_bf16 holds the raw bits of a bfloat16 (the top half of an fp32); host code makes and
+ * reads them with nn_bf16.h. Casts round to nearest even (__float2bfloat16_rn, which
+ * hw_bf16_round reproduces on the host; NaN stays NaN). */
+typedef uint16_t hw_bf16;
+int gpu_cast_to_bf16(hw_gpu *g, hw_bf16 *out, const float *inp, size_t n);
+int gpu_cast_from_bf16(hw_gpu *g, float *out, const hw_bf16 *inp, size_t n);
+/* acc[i] += (float)x[i] */
+int gpu_add_bf16(hw_gpu *g, float *acc, const hw_bf16 *x, size_t n);
+
+/* Convolution on bf16 input and weights with fp32 accumulation (cuDNN's
+ * PSEUDO_BFLOAT16_CONFIG: bf16 x, w, y, dy, dx, dw tensors, an fp32 compute type, tensor
+ * cores allowed), deterministic algorithms only, as the fp32 op. Interfaces stay fp32 where
+ * the neighbouring ops are fp32:
+ *  - forward: out (fp32) = bf16(conv(inp, weight)) + bias; cuDNN writes y in bf16 (its
+ *    config has no fp32 y), the bias is added in fp32.
+ *  - backward: dout (fp32) is cast to bf16 here; dbias += sums of the fp32 dout (as the fp32
+ *    op); dweight (fp32) += bf16 dW and dinp (fp32) += bf16 dX: cuDNN has no bf16 x with an
+ *    fp32 dw, so each is made in bf16 in scratch and added.
+ * Where cuDNN offers no deterministic bf16 algorithm for a shape and direction, that
+ * direction widens its bf16 operands to fp32 (exactly) and runs the fp32 op: the same
+ * products, accumulated in fp32, outputs not rounded to bf16.
+ * scratch: gpu_conv2d_bf16_scratch_bytes(d) bytes of device memory, reusable across calls
+ * and layers (size it for the largest). */
+size_t gpu_conv2d_bf16_scratch_bytes(const NnConv2dDims *d);
+int gpu_conv2d_forward_bf16(hw_gpu *g, float *out, const hw_bf16 *inp, const hw_bf16 *weight,
+                            const float *bias, void *scratch, const NnConv2dDims *d);
+int gpu_conv2d_backward_bf16(hw_gpu *g, float *dinp, float *dweight, float *dbias,
+                             const float *dout, const hw_bf16 *inp, const hw_bf16 *weight,
+                             void *scratch, const NnConv2dDims *d);
+/* Which algorithms a bf16 shape uses: bit 0 forward, bit 1 backward data, bit 2 backward
+ * filter set where cuDNN runs it in bf16, clear where it falls back to fp32 (above); -1
+ * with hw_fail for an invalid shape. For the tests' and the logs' information. */
+int gpu_conv2d_bf16_native(hw_gpu *g, const NnConv2dDims *d);
+
 /* ---- gpu_pool.cu: max pooling, the C op's rule exactly -----------------------------------
  * Same argmax as maxpool2d_forward (first maximum in row-major window order wins, NaN is
  * taken). Backward gathers per input element in output order, so it is bit-identical to the
@@ -46,11 +81,20 @@ int gpu_maxpool2d_forward(hw_gpu *g, float *out, int32_t *argmax, const float *i
 int gpu_maxpool2d_backward(hw_gpu *g, float *dinp, const float *dout, const int32_t *argmax,
                            int B, int C, int H, int W, int kernel, int stride, int pad);
 
-/* ---- gpu_linear.cu: out = inp W^T + b (cuBLAS sgemm, fp32) ------------------------------- */
+/* ---- gpu_linear.cu: out = inp W^T + b (cuBLAS sgemm, fp32; GemmEx for bf16) ------------- */
 int gpu_linear_forward(hw_gpu *g, float *out, const float *inp, const float *weight,
                        const float *bias, int B, int IN, int OUT);
 int gpu_linear_backward(hw_gpu *g, float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, int B, int IN, int OUT);
+/* The same on bf16 inp and weight with fp32 accumulation (cublasGemmEx: CUDA_R_16BF A and
+ * B, CUDA_R_32F C, CUBLAS_COMPUTE_32F; tensor cores), fp32 out, dinp, dweight, dbias. The
+ * backward casts dout to bf16 into scratch (B * OUT values) for the two products; dbias sums
+ * the fp32 dout (bit-identical to the C op's, as the fp32 op). */
+int gpu_linear_forward_bf16(hw_gpu *g, float *out, const hw_bf16 *inp, const hw_bf16 *weight,
+                            const float *bias, int B, int IN, int OUT);
+int gpu_linear_backward_bf16(hw_gpu *g, float *dinp, float *dweight, float *dbias,
+                             const float *dout, const hw_bf16 *inp, const hw_bf16 *weight,
+                             hw_bf16 *scratch, int B, int IN, int OUT);
 
 /* ---- gpu_activation.cu: GELU (exact erf) and dropout --------------------------------------
  * Dropout over `rows` rows of `cols` elements: element (r, c) keeps iff draw

@@ -1,6 +1,7 @@
 /* The Siamese SLeNet of model.h on one GPU: the same parameter layout (one flat params
  * buffer and one flat grads buffer, the CPU model's tensor table and offsets, so a checkpoint,
- * an all-reduce or a comparison with the CPU model is one copy), and the same training step:
+ * an all-reduce or a comparison with the CPU model is one copy), the same batch layout (all
+ * views through the backbone as one batch of n * views tiles), and the same training step:
  * input transform and per-tile max normalisation, diagonal mask, backbone, dropout drawn at
  * the CPU model's counters (bit-identical masks), the contrastive, triplet or supcon
  * objective, and the backward into the gradients (which accumulate, as
@@ -31,6 +32,19 @@ typedef struct hw_gpu_slenet hw_gpu_slenet;
  * derives it. NULL with hw_fail (e.g. no device memory). */
 hw_gpu_slenet *hw_gpu_slenet_create(hw_gpu *g, const hw_model *m, uint64_t seed);
 void hw_gpu_slenet_free(hw_gpu_slenet *s);
+
+/* Arithmetic of the steps, embeddings and eval losses that follow (docs/gpu.md, Precision):
+ * bf16 = 0: fp32 throughout, what a new model does (no TF32; the results of test_gpu_slenet's
+ * fp32 tolerances); bf16 = 1: the two convolutions and the two backbone linear layers on
+ * bf16 weights and inputs with fp32 accumulation (tensor cores), every other op, the
+ * parameters, gradients and optimiser state in fp32; the weights are cast to bf16 at the
+ * start of every call, so the fp32 params stay the master copy. The train config's
+ * `precision` (bf16 by default) sets it. Changing it frees the activations (they are laid
+ * out again at the next step). 0, or -1 with hw_fail (no device memory for the bf16 copy of
+ * the weights, 10.8 MB at image size 224). */
+int hw_gpu_slenet_set_precision(hw_gpu_slenet *s, int bf16);
+/* 1 in bf16 mode, 0 in fp32 */
+int hw_gpu_slenet_precision_bf16(const hw_gpu_slenet *s);
 
 /* Device buffers of n floats each, laid out as hw_model_params / hw_model_grads. */
 float *hw_gpu_slenet_params(hw_gpu_slenet *s, size_t *n);

@@ -10,7 +10,9 @@
 #define HITWIN_GPU_INTERNAL_CUH
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#include <stdint.h>
 #include <cudnn.h>
 
 extern "C" {
@@ -74,6 +76,15 @@ static inline unsigned hw_grid(size_t n, unsigned block) {
     if (b > 65535u * 16u) b = 65535u * 16u;
     return (unsigned)b;
 }
+
+// hw_bf16 (gpu_ops.h: uint16_t, the C headers' spelling) as CUDA's bf16 type: the same 16
+// bits, so a pointer cast is all it takes.
+static inline __nv_bfloat16 *hw_as_bf16(uint16_t *p) { return reinterpret_cast<__nv_bfloat16 *>(p); }
+static inline const __nv_bfloat16 *hw_as_bf16(const uint16_t *p) {
+    return reinterpret_cast<const __nv_bfloat16 *>(p);
+}
+static inline uint16_t *hw_bf16_bits_of(__nv_bfloat16 *p) { return reinterpret_cast<uint16_t *>(p); }
+static_assert(sizeof(__nv_bfloat16) == sizeof(uint16_t), "bf16 is 16 bits");
 
 // The cuDNN workspace, at least `bytes` (grows, never shrinks).
 int hw_gpu_workspace(hw_gpu *g, size_t bytes, void **ws);

@@ -1,4 +1,5 @@
-// Fully connected layer, torch.nn.Linear layout (W [OUT, IN]), with cuBLAS sgemm.
+// Fully connected layer, torch.nn.Linear layout (W [OUT, IN]), with cuBLAS sgemm (fp32) or
+// cublasGemmEx on bf16 operands with fp32 accumulation (the mixed-precision mode).
 //
 // cuBLAS is column-major. A row-major [R, C] matrix is the column-major [C, R] matrix of the
 // same memory, its transpose, so each row-major product of linear_forward/backward is
@@ -7,6 +8,14 @@
 //
 // The bias row sum walks the batch in order for each output, as the C op does, so dbias is
 // bit-identical to linear_backward's.
+//
+// bf16: cublasGemmEx with A and B CUDA_R_16BF, C CUDA_R_32F, CUBLAS_COMPUTE_32F and fp32
+// alpha/beta, one of cuBLAS's documented GemmEx combinations: the products of bf16 values are
+// exact in fp32 and summed in fp32 on tensor cores (the handle's CUBLAS_DEFAULT_MATH allows
+// them here, as it never allows TF32 for the fp32 sgemm). Outputs, including the gradients,
+// are fp32 and accumulate with beta = 1 as in fp32. CUBLAS_GEMM_DEFAULT picks the kernel by
+// heuristics, as sgemm does: the same kernel for the same shapes on the same GPU and library,
+// and cuBLAS's kernels are deterministic on one stream.
 #include "gpu_internal.cuh"
 #include "hitwin/gpu_ops.h"
 
@@ -51,6 +60,43 @@ extern "C" int gpu_linear_backward(hw_gpu *g, float *dinp, float *dweight, float
         HW_CUBLAS_CHECK(cublasSgemm(g->cublas, CUBLAS_OP_N, CUBLAS_OP_T, IN, OUT, B, &one, inp, IN,
                                     dout, OUT, &one, dweight, IN));
     if (dbias) {
+        bias_grad_kernel<<<hw_grid((size_t)OUT, 128), 128, 0, g->stream>>>(dbias, dout, B, OUT);
+        HW_LAUNCH_CHECK();
+    }
+    return 0;
+}
+
+extern "C" int gpu_linear_forward_bf16(hw_gpu *g, float *out, const hw_bf16 *inp,
+                                       const hw_bf16 *weight, const float *bias, int B, int IN,
+                                       int OUT) {
+    if (bias) {
+        const size_t n = (size_t)B * OUT;
+        fill_bias_kernel<<<hw_grid(n, 256), 256, 0, g->stream>>>(out, bias, OUT, n);
+        HW_LAUNCH_CHECK();
+    }
+    const float one = 1.0f, beta = bias ? 1.0f : 0.0f;
+    // as gpu_linear_forward: out^T [OUT, B] (+)= W [OUT, IN] . inp^T [IN, B]
+    HW_CUBLAS_CHECK(cublasGemmEx(g->cublas, CUBLAS_OP_T, CUBLAS_OP_N, OUT, B, IN, &one, weight,
+                                 CUDA_R_16BF, IN, inp, CUDA_R_16BF, IN, &beta, out, CUDA_R_32F,
+                                 OUT, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    return 0;
+}
+
+extern "C" int gpu_linear_backward_bf16(hw_gpu *g, float *dinp, float *dweight, float *dbias,
+                                        const float *dout, const hw_bf16 *inp,
+                                        const hw_bf16 *weight, hw_bf16 *scratch, int B, int IN,
+                                        int OUT) {
+    const float one = 1.0f;
+    if ((dinp || dweight) && gpu_cast_to_bf16(g, scratch, dout, (size_t)B * OUT)) return -1;
+    if (dinp) // dinp^T [IN, B] += W^T [IN, OUT] . dout^T [OUT, B]
+        HW_CUBLAS_CHECK(cublasGemmEx(g->cublas, CUBLAS_OP_N, CUBLAS_OP_N, IN, B, OUT, &one, weight,
+                                     CUDA_R_16BF, IN, scratch, CUDA_R_16BF, OUT, &one, dinp,
+                                     CUDA_R_32F, IN, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    if (dweight) // dW^T [IN, OUT] += inp^T [IN, B] . dout [B, OUT]
+        HW_CUBLAS_CHECK(cublasGemmEx(g->cublas, CUBLAS_OP_N, CUBLAS_OP_T, IN, OUT, B, &one, inp,
+                                     CUDA_R_16BF, IN, scratch, CUDA_R_16BF, OUT, &one, dweight,
+                                     CUDA_R_32F, IN, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    if (dbias) { // from the fp32 dout, in order: as the fp32 op
         bias_grad_kernel<<<hw_grid((size_t)OUT, 128), 128, 0, g->stream>>>(dbias, dout, B, OUT);
         HW_LAUNCH_CHECK();
     }

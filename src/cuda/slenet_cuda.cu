@@ -1,13 +1,21 @@
 // The Siamese SLeNet training step on one GPU (gpu_slenet.h), op for op as slenet.c's
-// hw_branch_forward / hw_branch_backward and siamese_loss.c's objectives, built from the
+// hw_backbone_forward / hw_backbone_backward and siamese_loss.c's objectives, built from the
 // CUDA ops of gpu_ops.h.
 //
 // Parameters and gradients are one device buffer each, with the CPU model's tensor table
 // (copied from hw_model_tensors), so offsets, checkpoints and the all-reduce are the CPU
-// model's. The architecture's sizes are read from that table, not repeated here. Activations
-// live in one device arena carved like slenet.c's (two passes: measure, then point), grown to
-// the largest (n, views) seen; each view keeps its saved tensors, conv outputs and backward
-// temporaries are shared between views.
+// model's. The architecture's sizes are read from that table, not repeated here. As in
+// slenet.c, all views of a batch go through the backbone as ONE batch of n * views tiles,
+// view-major (row v n + i is item i's view v): each view's embeddings are contiguous for the
+// loss, and each weight is read once per step. Activations live in one device arena carved
+// like slenet.c's (two passes: measure, then point), grown to the largest (n, views) seen.
+//
+// Precision (docs/gpu.md): fp32 by default; with hw_gpu_slenet_set_precision(s, 1) the two
+// convolutions and the two backbone linear layers take bf16 operands with fp32 accumulation.
+// Each step first casts the four weight tensors into a bf16 shadow (the fp32 params stay the
+// master copy the optimiser updates); each layer's input is cast to bf16 before the layer and
+// kept for its weight gradient. Everything else (normalisation, mask, pooling, dropout, GELU,
+// the head, distances, losses, the bias terms and all gradients) stays fp32.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +34,18 @@ static const char *const tensor_names[NT] = {
     "features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias",
     "linear.1.weight",   "linear.1.bias",   "linear.3.weight",   "linear.3.bias",
     "head.0.weight",     "head.0.bias"};
+// the weights that run in bf16 in the bf16 mode (biases are added in fp32; the head is fp32)
+static const int bf16_weights[4] = {W1, W2, FC1W, FC2W};
 
-typedef struct { // saved tensors of one view, as slenet.c's hw_branch
+typedef struct { // saved tensors of the n * views tiles, view-major, as slenet.c's hw_branch
     float *x, *maxval, *p1;
     int32_t *a1, *a2;
     float *drop;
     uint8_t *dmask;
     float *h1, *g1, *h2, *emb;
-} branch;
+    // bf16 mode: each layer's input in bf16, saved for its weight gradient
+    hw_bf16 *xb, *p1b, *dropb, *g1b;
+} acts;
 
 struct hw_gpu_slenet {
     hw_gpu *g;
@@ -43,15 +55,21 @@ struct hw_gpu_slenet {
     int S, K, C1, C2, H1, D, HO, CS1, P1, CS2, P2, F, has_head;
     hw_tensor tensors[HW_MAX_TENSORS];
     int n_tensors;
-    size_t off[NT], n_params;
+    size_t off[NT], numel[NT], n_params;
     float *params, *grads;
+    // bf16 mode: the shadow of the bf16_weights, each at a 256-byte aligned offset
+    int bf16;
+    hw_bf16 *wb;
+    size_t off_b[NT], n_wb;
     // activation arena
     void *arena;
     int cap_n, cap_views;
-    branch *br;
+    acts act;
     float *tiles;                       // [n, views, S, S] this step's batch, when uploaded
     const float *in;                    // the batch's tiles: tiles, or the caller's device batch
     float *c1, *c2, *p2, *dp1, *dh1, *dg1, *dh2, *demb;
+    void *conv_scratch;                 // bf16 mode: gpu_conv2d_bf16_scratch_bytes of conv1/2
+    hw_bf16 *lin_scratch;               // bf16 mode: dout of a linear layer in bf16
     // loss scratch
     int32_t *labels;                    // [n * views]
     float *y, *dist, *dist2, *ddist, *ddist2, *diff, *ddiff, *hz, *hg, *probs, *probs2, *dhg, *dhz;
@@ -62,6 +80,7 @@ struct hw_gpu_slenet {
 
 static float *P(hw_gpu_slenet *s, int t) { return s->params + s->off[t]; }
 static float *G(hw_gpu_slenet *s, int t) { return s->grads + s->off[t]; }
+static hw_bf16 *WB(hw_gpu_slenet *s, int t) { return s->wb + s->off_b[t]; }
 
 __global__ static void sub_kernel(float *out, const float *a, const float *b, size_t n) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
@@ -100,6 +119,15 @@ static int setup(hw_gpu_slenet *s, hw_model *m, uint64_t seed) {
         if (!x && (i < HEADW || s->has_head))
             return hw_fail("cuda slenet: the model has no tensor %s", tensor_names[i]);
         s->off[i] = x ? x->offset : 0;
+        s->numel[i] = x ? x->numel : 0;
+    }
+    // the bf16 shadow's layout: 128 values (256 bytes) apart at least, so every tensor is as
+    // aligned as cuDNN's and cuBLAS's tensor-core kernels like
+    s->n_wb = 0;
+    for (int k = 0; k < 4; k++) {
+        const int w = bf16_weights[k];
+        s->off_b[w] = s->n_wb;
+        s->n_wb += (s->numel[w] + 127) & ~(size_t)127;
     }
     const hw_tensor *w1 = find_tensor(t, s->n_tensors, "features.0.weight");
     const hw_tensor *w2 = find_tensor(t, s->n_tensors, "features.2.weight");
@@ -142,10 +170,25 @@ extern "C" void hw_gpu_slenet_free(hw_gpu_slenet *s) {
     if (!s) return;
     hw_gpu_release((void **)&s->params);
     hw_gpu_release((void **)&s->grads);
+    hw_gpu_release((void **)&s->wb);
     hw_gpu_release(&s->arena);
-    free(s->br);
     free(s);
 }
+
+extern "C" int hw_gpu_slenet_set_precision(hw_gpu_slenet *s, int bf16) {
+    bf16 = bf16 != 0;
+    if (bf16 == s->bf16) return 0;
+    // the arena's layout depends on the precision (the bf16 copies): rebuilt at the next step
+    if (hw_gpu_release(&s->arena)) return -1;
+    s->cap_n = s->cap_views = 0;
+    if (hw_gpu_release((void **)&s->wb)) return -1;
+    if (bf16 && hw_gpu_alloc((void **)&s->wb, s->n_wb * sizeof(hw_bf16)))
+        return hw_fail_prefix("cuda slenet: bf16 weights");
+    s->bf16 = bf16;
+    return 0;
+}
+
+extern "C" int hw_gpu_slenet_precision_bf16(const hw_gpu_slenet *s) { return s->bf16; }
 
 extern "C" float *hw_gpu_slenet_params(hw_gpu_slenet *s, size_t *n) {
     if (n) *n = s->n_params;
@@ -174,24 +217,45 @@ template <typename T> static T *carve(carver *c, size_t count) {
     return c->base ? (T *)(c->base + off) : NULL;
 }
 
+static NnConv2dDims conv1_dims(const hw_gpu_slenet *s, int N) {
+    NnConv2dDims d = {N, 1, s->S, s->S, s->C1, s->K, s->K, 1, 0, 1};
+    return d;
+}
+
+static NnConv2dDims conv2_dims(const hw_gpu_slenet *s, int N) {
+    NnConv2dDims d = {N, s->C1, s->P1, s->P1, s->C2, s->K, s->K, 1, 0, 1};
+    return d;
+}
+
 static void layout(hw_gpu_slenet *s, carver *c, int n, int views) {
-    const size_t N = (size_t)n, S2 = (size_t)s->S * s->S, D = (size_t)s->D;
+    const size_t N = (size_t)n * views, S2 = (size_t)s->S * s->S, D = (size_t)s->D;
     const size_t np1 = N * s->C1 * s->P1 * s->P1, nF = N * s->F;
-    for (int v = 0; v < views; v++) {
-        branch *b = &s->br[v];
-        b->x = carve<float>(c, N * S2);
-        b->maxval = carve<float>(c, N);
-        b->p1 = carve<float>(c, np1);
-        b->a1 = carve<int32_t>(c, np1);
-        b->a2 = carve<int32_t>(c, nF);
-        b->drop = carve<float>(c, nF);
-        b->dmask = carve<uint8_t>(c, nF);
-        b->h1 = carve<float>(c, N * s->H1);
-        b->g1 = carve<float>(c, N * s->H1);
-        b->h2 = carve<float>(c, N * D);
-        b->emb = carve<float>(c, N * D);
+    acts *a = &s->act;
+    a->x = carve<float>(c, N * S2);
+    a->maxval = carve<float>(c, N);
+    a->p1 = carve<float>(c, np1);
+    a->a1 = carve<int32_t>(c, np1);
+    a->a2 = carve<int32_t>(c, nF);
+    a->drop = carve<float>(c, nF);
+    a->dmask = carve<uint8_t>(c, nF);
+    a->h1 = carve<float>(c, N * s->H1);
+    a->g1 = carve<float>(c, N * s->H1);
+    a->h2 = carve<float>(c, N * D);
+    a->emb = carve<float>(c, N * D);
+    a->xb = a->p1b = a->dropb = a->g1b = NULL;
+    s->conv_scratch = NULL;
+    s->lin_scratch = NULL;
+    if (s->bf16) {
+        a->xb = carve<hw_bf16>(c, N * S2);
+        a->p1b = carve<hw_bf16>(c, np1);
+        a->dropb = carve<hw_bf16>(c, nF);
+        a->g1b = carve<hw_bf16>(c, N * s->H1);
+        NnConv2dDims d1 = conv1_dims(s, (int)N), d2 = conv2_dims(s, (int)N);
+        const size_t b1 = gpu_conv2d_bf16_scratch_bytes(&d1), b2 = gpu_conv2d_bf16_scratch_bytes(&d2);
+        s->conv_scratch = carve<char>(c, b1 > b2 ? b1 : b2);
+        s->lin_scratch = carve<hw_bf16>(c, N * (s->H1 > s->D ? s->H1 : s->D));
     }
-    s->tiles = carve<float>(c, N * views * S2);
+    s->tiles = carve<float>(c, N * S2);
     s->c1 = carve<float>(c, N * s->C1 * s->CS1 * s->CS1);
     s->c2 = carve<float>(c, N * s->C2 * s->CS2 * s->CS2);
     s->p2 = carve<float>(c, nF);
@@ -199,32 +263,33 @@ static void layout(hw_gpu_slenet *s, carver *c, int n, int views) {
     s->dh1 = carve<float>(c, N * s->H1);
     s->dg1 = carve<float>(c, N * s->H1);
     s->dh2 = carve<float>(c, N * D);
-    s->demb = carve<float>(c, (size_t)views * N * D);
-    s->labels = carve<int32_t>(c, N * views);
-    s->y = carve<float>(c, N);
-    s->dist = carve<float>(c, N);
-    s->dist2 = carve<float>(c, N);
-    s->ddist = carve<float>(c, N);
-    s->ddist2 = carve<float>(c, N);
-    s->diff = carve<float>(c, N * D);
-    s->ddiff = carve<float>(c, N * D);
-    const size_t nh = N * (s->HO > 0 ? s->HO : 1);
+    s->demb = carve<float>(c, N * D);
+    const size_t n1 = (size_t)n;
+    s->labels = carve<int32_t>(c, N);
+    s->y = carve<float>(c, n1);
+    s->dist = carve<float>(c, n1);
+    s->dist2 = carve<float>(c, n1);
+    s->ddist = carve<float>(c, n1);
+    s->ddist2 = carve<float>(c, n1);
+    s->diff = carve<float>(c, n1 * D);
+    s->ddiff = carve<float>(c, n1 * D);
+    const size_t nh = n1 * (s->HO > 0 ? s->HO : 1);
     s->hz = carve<float>(c, nh);
     s->hg = carve<float>(c, nh);
     s->probs = carve<float>(c, nh);
     s->probs2 = carve<float>(c, nh);
     s->dhg = carve<float>(c, nh);
     s->dhz = carve<float>(c, nh);
-    s->loss = carve<float>(c, N > 4 ? N : 4);
+    s->loss = carve<float>(c, n1 > 4 ? n1 : 4);
     if (s->cfg.loss == HW_LOSS_SUPCON) {
-        const size_t rows = N * views * D, V2 = (size_t)views * views;
+        const size_t rows = N * D, V2 = (size_t)views * views;
         s->zr = carve<float>(c, rows);
         s->z1 = carve<float>(c, rows);
         s->z2 = carve<float>(c, rows);
         s->dz2 = carve<float>(c, rows);
         s->dz1 = carve<float>(c, rows);
         s->dzr = carve<float>(c, rows);
-        s->slogits = carve<float>(c, N * V2);
+        s->slogits = carve<float>(c, n1 * V2);
         s->sscratch = carve<float>(c, V2);
     }
 }
@@ -233,10 +298,7 @@ static int reserve(hw_gpu_slenet *s, int n, int views) {
     if (n <= s->cap_n && views <= s->cap_views) return 0;
     const int cn = n > s->cap_n ? n : s->cap_n, cv = views > s->cap_views ? views : s->cap_views;
     if (hw_gpu_release(&s->arena)) return -1;
-    free(s->br);
-    s->br = (branch *)calloc((size_t)cv, sizeof(branch));
     s->cap_n = s->cap_views = 0;
-    if (!s->br) return hw_fail("cuda slenet: out of host memory");
     carver c = {NULL, 0};
     layout(s, &c, cn, cv);
     if (hw_gpu_alloc(&s->arena, c.off)) return hw_fail_prefix("cuda slenet: activations for %d x %d tiles", cn, cv);
@@ -247,80 +309,122 @@ static int reserve(hw_gpu_slenet *s, int n, int views) {
     return 0;
 }
 
-// ---- one view ----------------------------------------------------------------------------
+// ---- the layers in the model's precision ----------------------------------------------------
 
-static NnConv2dDims conv1_dims(const hw_gpu_slenet *s, int n) {
-    NnConv2dDims d = {n, 1, s->S, s->S, s->C1, s->K, s->K, 1, 0, 1};
-    return d;
+// bf16 mode: the bf16 shadow of this step's weights (the params may have changed since the
+// last step: the optimiser, an upload)
+static int cast_weights(hw_gpu_slenet *s) {
+    if (!s->bf16) return 0;
+    for (int k = 0; k < 4; k++) {
+        const int w = bf16_weights[k];
+        if (gpu_cast_to_bf16(s->g, WB(s, w), P(s, w), s->numel[w])) return -1;
+    }
+    return 0;
 }
 
-static NnConv2dDims conv2_dims(const hw_gpu_slenet *s, int n) {
-    NnConv2dDims d = {n, s->C1, s->P1, s->P1, s->C2, s->K, s->K, 1, 0, 1};
-    return d;
+// conv (+ bias) of x [d->B, d->C, d->H, d->W] into out; bf16: x is cast into xb first, which
+// the backward reads
+static int conv_forward(hw_gpu_slenet *s, float *out, const float *x, hw_bf16 *xb, int w, int b,
+                        const NnConv2dDims *d) {
+    if (!s->bf16) return gpu_conv2d_forward(s->g, out, x, P(s, w), P(s, b), d);
+    if (gpu_cast_to_bf16(s->g, xb, x, (size_t)d->B * d->C * d->H * d->W)) return -1;
+    return gpu_conv2d_forward_bf16(s->g, out, xb, WB(s, w), P(s, b), s->conv_scratch, d);
 }
 
-// hw_branch_forward: tiles of view v (of views) -> s->br[v].emb; dropout when train
-static int branch_forward(hw_gpu_slenet *s, int v, int n, int views, int mask, int train,
-                          uint64_t rng_counter) {
+static int conv_backward(hw_gpu_slenet *s, float *dinp, int w, int b, const float *dout,
+                         const float *x, const hw_bf16 *xb, const NnConv2dDims *d) {
+    if (!s->bf16) return gpu_conv2d_backward(s->g, dinp, G(s, w), G(s, b), dout, x, P(s, w), d);
+    return gpu_conv2d_backward_bf16(s->g, dinp, G(s, w), G(s, b), dout, xb, WB(s, w),
+                                    s->conv_scratch, d);
+}
+
+static int linear_forward(hw_gpu_slenet *s, float *out, const float *x, hw_bf16 *xb, int w, int b,
+                          int B, int IN, int OUT) {
+    if (!s->bf16) return gpu_linear_forward(s->g, out, x, P(s, w), P(s, b), B, IN, OUT);
+    if (gpu_cast_to_bf16(s->g, xb, x, (size_t)B * IN)) return -1;
+    return gpu_linear_forward_bf16(s->g, out, xb, WB(s, w), P(s, b), B, IN, OUT);
+}
+
+static int linear_backward(hw_gpu_slenet *s, float *dinp, int w, int b, const float *dout,
+                           const float *x, const hw_bf16 *xb, int B, int IN, int OUT) {
+    if (!s->bf16)
+        return gpu_linear_backward(s->g, dinp, G(s, w), G(s, b), dout, x, P(s, w), B, IN, OUT);
+    return gpu_linear_backward_bf16(s->g, dinp, G(s, w), G(s, b), dout, xb, WB(s, w),
+                                    s->lin_scratch, B, IN, OUT);
+}
+
+// ---- the backbone over all views ------------------------------------------------------------
+
+// hw_backbone_forward: the n * views tiles of s->in -> s->act.emb (view-major); dropout when
+// train
+static int backbone_forward(hw_gpu_slenet *s, int n, int views, int mask, int train,
+                            uint64_t rng_counter) {
     hw_gpu *g = s->g;
-    branch *b = &s->br[v];
-    const size_t S2 = (size_t)s->S * s->S, F = (size_t)s->F;
-    if (gpu_input_normalise(g, b->x, b->maxval, s->in + v * S2, views * S2, n, s->S,
-                            s->cfg.input_transform, s->cfg.norm_region))
-        return -1;
-    if (mask && gpu_diagmask_forward(g, b->x, b->x, NN_DIAG_MASK_BAND, n, s->S, s->S)) return -1;
-    NnConv2dDims d1 = conv1_dims(s, n), d2 = conv2_dims(s, n);
-    if (gpu_conv2d_forward(g, s->c1, b->x, P(s, W1), P(s, B1), &d1)) return -1;
-    if (gpu_maxpool2d_forward(g, b->p1, b->a1, s->c1, n, s->C1, s->CS1, s->CS1, 2, 2, 0)) return -1;
-    if (gpu_conv2d_forward(g, s->c2, b->p1, P(s, W2), P(s, B2), &d2)) return -1;
-    if (gpu_maxpool2d_forward(g, s->p2, b->a2, s->c2, n, s->C2, s->CS2, s->CS2, 2, 2, 0)) return -1;
-    // item i of view v draws from rng_counter + (i views + v) F: rows of F, views F apart
+    acts *a = &s->act;
+    const int N = n * views;
+    const size_t S2 = (size_t)s->S * s->S, F = (size_t)s->F, vn = (size_t)n;
+    // row v n + i is item i's view v: view v's tiles are read from the item-major batch,
+    // views * S2 apart, into rows v n .. v n + n - 1
+    for (int v = 0; v < views; v++)
+        if (gpu_input_normalise(g, a->x + v * vn * S2, a->maxval + v * vn, s->in + v * S2,
+                                views * S2, n, s->S, s->cfg.input_transform, s->cfg.norm_region))
+            return -1;
+    if (mask && gpu_diagmask_forward(g, a->x, a->x, NN_DIAG_MASK_BAND, N, s->S, s->S)) return -1;
+    NnConv2dDims d1 = conv1_dims(s, N), d2 = conv2_dims(s, N);
+    if (conv_forward(s, s->c1, a->x, a->xb, W1, B1, &d1)) return -1;
+    if (gpu_maxpool2d_forward(g, a->p1, a->a1, s->c1, N, s->C1, s->CS1, s->CS1, 2, 2, 0)) return -1;
+    if (conv_forward(s, s->c2, a->p1, a->p1b, W2, B2, &d2)) return -1;
+    if (gpu_maxpool2d_forward(g, s->p2, a->a2, s->c2, N, s->C2, s->CS2, s->CS2, 2, 2, 0)) return -1;
+    // item i of view v draws from rng_counter + (i views + v) F: per view, n rows of F
+    // starting at rng_counter + v F, views F apart
     const float p = train ? s->cfg.dropout : 0.0f;
-    if (gpu_dropout_forward(g, b->drop, b->dmask, s->p2, p, s->dropout_seed, rng_counter + v * F,
-                            (size_t)n, F, (uint64_t)views * F))
-        return -1;
-    if (gpu_linear_forward(g, b->h1, b->drop, P(s, FC1W), P(s, FC1B), n, s->F, s->H1)) return -1;
-    if (gpu_gelu_forward(g, b->g1, b->h1, (size_t)n * s->H1)) return -1;
-    if (gpu_linear_forward(g, b->h2, b->g1, P(s, FC2W), P(s, FC2B), n, s->H1, s->D)) return -1;
-    return gpu_gelu_forward(g, b->emb, b->h2, (size_t)n * s->D);
+    for (int v = 0; v < views; v++) {
+        const size_t r0 = v * vn * F;
+        if (gpu_dropout_forward(g, a->drop + r0, a->dmask + r0, s->p2 + r0, p, s->dropout_seed,
+                                rng_counter + v * F, vn, F, (uint64_t)views * F))
+            return -1;
+    }
+    if (linear_forward(s, a->h1, a->drop, a->dropb, FC1W, FC1B, N, s->F, s->H1)) return -1;
+    if (gpu_gelu_forward(g, a->g1, a->h1, (size_t)N * s->H1)) return -1;
+    if (linear_forward(s, a->h2, a->g1, a->g1b, FC2W, FC2B, N, s->H1, s->D)) return -1;
+    return gpu_gelu_forward(g, a->emb, a->h2, (size_t)N * s->D);
 }
 
-// hw_branch_backward: from s->demb + v n D into the parameter gradients
-static int branch_backward(hw_gpu_slenet *s, int v, int n) {
+// hw_backbone_backward: from s->demb (view-major, as emb) into the parameter gradients
+static int backbone_backward(hw_gpu_slenet *s, int n, int views) {
     hw_gpu *g = s->g;
-    branch *b = &s->br[v];
-    const size_t N = (size_t)n, F = (size_t)s->F, fs = sizeof(float);
-    const float *demb = s->demb + (size_t)v * N * s->D;
-    if (hw_gpu_zero(g, s->dh2, N * s->D * fs) || gpu_gelu_backward(g, s->dh2, demb, b->h2, N * s->D))
+    acts *a = &s->act;
+    const int N = n * views;
+    const size_t NN = (size_t)N, F = (size_t)s->F, fs = sizeof(float);
+    if (hw_gpu_zero(g, s->dh2, NN * s->D * fs) ||
+        gpu_gelu_backward(g, s->dh2, s->demb, a->h2, NN * s->D))
         return -1;
-    if (hw_gpu_zero(g, s->dg1, N * s->H1 * fs) ||
-        gpu_linear_backward(g, s->dg1, G(s, FC2W), G(s, FC2B), s->dh2, b->g1, P(s, FC2W), n, s->H1,
-                            s->D))
+    if (hw_gpu_zero(g, s->dg1, NN * s->H1 * fs) ||
+        linear_backward(s, s->dg1, FC2W, FC2B, s->dh2, a->g1, a->g1b, N, s->H1, s->D))
         return -1;
-    if (hw_gpu_zero(g, s->dh1, N * s->H1 * fs) || gpu_gelu_backward(g, s->dh1, s->dg1, b->h1, N * s->H1))
+    if (hw_gpu_zero(g, s->dh1, NN * s->H1 * fs) || gpu_gelu_backward(g, s->dh1, s->dg1, a->h1, NN * s->H1))
         return -1;
-    float *ddrop = s->c1; // conv1's output is free now; [n, F] fits in [n, C1, CS1, CS1]
-    if (hw_gpu_zero(g, ddrop, N * F * fs) ||
-        gpu_linear_backward(g, ddrop, G(s, FC1W), G(s, FC1B), s->dh1, b->drop, P(s, FC1W), n, s->F,
-                            s->H1))
+    float *ddrop = s->c1; // conv1's output is free now; [N, F] fits in [N, C1, CS1, CS1]
+    if (hw_gpu_zero(g, ddrop, NN * F * fs) ||
+        linear_backward(s, ddrop, FC1W, FC1B, s->dh1, a->drop, a->dropb, N, s->F, s->H1))
         return -1;
     float *dp2 = s->p2;
-    if (hw_gpu_zero(g, dp2, N * F * fs) ||
-        gpu_dropout_backward(g, dp2, ddrop, b->dmask, s->cfg.dropout, N * F))
+    if (hw_gpu_zero(g, dp2, NN * F * fs) ||
+        gpu_dropout_backward(g, dp2, ddrop, a->dmask, s->cfg.dropout, NN * F))
         return -1;
-    const size_t nc2 = N * s->C2 * s->CS2 * s->CS2, nc1 = N * s->C1 * s->CS1 * s->CS1;
+    const size_t nc2 = NN * s->C2 * s->CS2 * s->CS2, nc1 = NN * s->C1 * s->CS1 * s->CS1;
     if (hw_gpu_zero(g, s->c2, nc2 * fs) ||
-        gpu_maxpool2d_backward(g, s->c2, dp2, b->a2, n, s->C2, s->CS2, s->CS2, 2, 2, 0))
+        gpu_maxpool2d_backward(g, s->c2, dp2, a->a2, N, s->C2, s->CS2, s->CS2, 2, 2, 0))
         return -1;
-    NnConv2dDims d1 = conv1_dims(s, n), d2 = conv2_dims(s, n);
-    if (hw_gpu_zero(g, s->dp1, N * s->C1 * s->P1 * s->P1 * fs) ||
-        gpu_conv2d_backward(g, s->dp1, G(s, W2), G(s, B2), s->c2, b->p1, P(s, W2), &d2))
+    NnConv2dDims d1 = conv1_dims(s, N), d2 = conv2_dims(s, N);
+    if (hw_gpu_zero(g, s->dp1, NN * s->C1 * s->P1 * s->P1 * fs) ||
+        conv_backward(s, s->dp1, W2, B2, s->c2, a->p1, a->p1b, &d2))
         return -1;
     if (hw_gpu_zero(g, s->c1, nc1 * fs) ||
-        gpu_maxpool2d_backward(g, s->c1, s->dp1, b->a1, n, s->C1, s->CS1, s->CS1, 2, 2, 0))
+        gpu_maxpool2d_backward(g, s->c1, s->dp1, a->a1, N, s->C1, s->CS1, s->CS1, 2, 2, 0))
         return -1;
     // the tiles are data: no input gradient, none through the mask or normalisation
-    return gpu_conv2d_backward(g, NULL, G(s, W1), G(s, B1), s->c1, b->x, P(s, W1), &d1);
+    return conv_backward(s, NULL, W1, B1, s->c1, a->x, a->xb, &d1);
 }
 
 // ---- objectives (siamese_loss.c) ------------------------------------------------------------
@@ -330,7 +434,7 @@ static int contrastive(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_s
     const int n = b->n, D = s->D, HO = s->HO;
     const size_t nD = (size_t)n * D;
     const float scale = (float)n / (float)b->global_n;
-    const float *e1 = s->br[0].emb, *e2 = s->br[1].emb;
+    const float *e1 = s->act.emb, *e2 = s->act.emb + nD; // views 0 and 1 (view-major)
     int32_t *t = (int32_t *)malloc((size_t)n * sizeof(int32_t));
     float *yh = (float *)malloc((size_t)n * sizeof(float)), *ph = (float *)malloc((size_t)n * HO * sizeof(float));
     float lh[2];
@@ -408,7 +512,7 @@ static int triplet(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_stats
     const int n = b->n, D = s->D;
     const size_t nD = (size_t)n * D, fs = sizeof(float);
     const float scale = (float)n / (float)b->global_n, eps = NN_TRIPLET_EPS_HTF;
-    const float *a = s->br[0].emb, *p = s->br[1].emb, *q = s->br[2].emb;
+    const float *a = s->act.emb, *p = a + nD, *q = p + nD; // views 0, 1, 2 (view-major)
     float l;
     if (gpu_pairwise_distance_forward(g, s->dist, a, p, eps, n, D) ||
         gpu_pairwise_distance_forward(g, s->dist2, a, q, eps, n, D) ||
@@ -447,7 +551,8 @@ static int supcon(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_stats 
     if (hw_gpu_upload(g, s->labels, lab, (size_t)n * V * sizeof(int32_t))) goto done;
     // zr[i, v] = emb of view v, item i: a strided copy per view
     for (int v = 0; v < V; v++) {
-        cudaError_t e = cudaMemcpy2DAsync(s->zr + (size_t)v * D, VD * sizeof(float), s->br[v].emb,
+        cudaError_t e = cudaMemcpy2DAsync(s->zr + (size_t)v * D, VD * sizeof(float),
+                                          s->act.emb + (size_t)v * n * D,
                                           row, row, (size_t)n, cudaMemcpyDeviceToDevice, stream);
         if (e != cudaSuccess) {
             hw_gpu_failed("cuda", "cudaMemcpy2DAsync (gather the views)", cudaGetErrorString(e),
@@ -504,7 +609,7 @@ done:
     return rc;
 }
 
-// siamese_loss.c's run(): checks, forward of every view, the objective, backward when train
+// siamese_loss.c's run(): checks, the backbone over all views, the objective, backward when train
 static int run(hw_gpu_slenet *s, const hw_batch *b, int train, uint64_t rng_counter,
                hw_step_stats *st) {
     memset(st, 0, sizeof *st);
@@ -529,15 +634,12 @@ static int run(hw_gpu_slenet *s, const hw_batch *b, int train, uint64_t rng_coun
     else s->in = s->tiles;
     // supcon calls forward_one directly: normalised, never masked (reference bug 17)
     const int mask = loss == HW_LOSS_SUPCON ? 0 : s->cfg.mask;
-    for (int v = 0; v < V; v++)
-        if (branch_forward(s, v, n, V, mask, train, rng_counter)) return -1;
+    if (cast_weights(s) || backbone_forward(s, n, V, mask, train, rng_counter)) return -1;
     int rc = loss == HW_LOSS_CONTRASTIVE ? contrastive(s, b, train, st)
              : loss == HW_LOSS_TRIPLET   ? triplet(s, b, train, st)
                                          : supcon(s, b, train, st);
     if (rc || !train) return rc;
-    for (int v = 0; v < V; v++)
-        if (branch_backward(s, v, n)) return -1;
-    return 0;
+    return backbone_backward(s, n, V);
 }
 
 extern "C" int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_counter,
@@ -554,13 +656,14 @@ extern "C" int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, 
     // the arena stays the size of a training batch's
     const int chunk = 64;
     const size_t S2 = (size_t)s->S * s->S;
+    if (cast_weights(s)) return -1;
     for (int i0 = 0; i0 < n; i0 += chunk) {
         const int k = n - i0 < chunk ? n - i0 : chunk;
         if (reserve(s, k, 1)) return -1;
         s->in = s->tiles;
         if (hw_gpu_upload(s->g, s->tiles, tiles + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float)) ||
-            branch_forward(s, 0, k, 1, s->cfg.mask, 0, 0) ||
-            hw_gpu_download(s->g, emb + (size_t)i0 * s->D, s->br[0].emb, (size_t)k * s->D * sizeof(float)))
+            backbone_forward(s, k, 1, s->cfg.mask, 0, 0) ||
+            hw_gpu_download(s->g, emb + (size_t)i0 * s->D, s->act.emb, (size_t)k * s->D * sizeof(float)))
             return -1;
     }
     return 0;
