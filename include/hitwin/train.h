@@ -26,6 +26,7 @@
  *   input_transform: log1p     # none (reference) | log1p | oe
  *   norm_region: offdiag       # whole (reference) | offdiag
  *   device: cpu                # cpu | cuda | auto (gpu.h; --device overrides it)
+ *   precision: bf16            # bf16 | fp32: the GPU model's arithmetic (docs/gpu.md); CPU: fp32
  *   tile_memory_mb: auto       # tiles held in memory per rank: auto | MiB | 0 (read per batch)
  *
  * Work is split over MPI ranks by batch shard (data parallel); every rank holds
@@ -39,6 +40,9 @@
 #include "hitwin/dist.h"
 #include "hitwin/gpu.h"
 #include "hitwin/model.h"
+
+typedef enum { HW_PRECISION_BF16 = 0, HW_PRECISION_FP32 = 1 } hw_precision;
+const char *hw_precision_name(hw_precision k); /* "bf16" | "fp32" */
 
 typedef struct {
     char *source;         /* config file path ("" when defaults only) */
@@ -68,6 +72,11 @@ typedef struct {
     int flip;                           /* reverse each training item's orientation, p 1/2 */
     double thin;                        /* thin training tiles to U(thin, 1) of their depth; 0 off */
     hw_device_kind device;              /* cpu (default) | cuda | auto; not in the hash */
+    /* the GPU model's arithmetic (gpu_slenet.h, docs/gpu.md "Precision"): bf16 convolutions
+     * and linear layers with fp32 accumulation, master weights, optimiser and losses (the
+     * reference's AMP, in bf16), or fp32 throughout. The CPU path ignores it (fp32 always).
+     * Not in the hash, as device. */
+    hw_precision precision;
     /* memory per rank for the training and validation tiles, decompressed and kept for the
      * whole run (train_preload.h); HW_TILE_MEMORY_AUTO: all of them when they fit in half
      * of the node's memory shared by its ranks; 0: every batch reads the store. Not in

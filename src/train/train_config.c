@@ -17,13 +17,14 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", "device", "tile_memory_mb", NULL};
+    "input_transform", "norm_region", "flip", "thin", "device", "precision", "tile_memory_mb",
+    NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
     "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device, "          \
-    "tile_memory_mb"
+    "precision, tile_memory_mb"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -82,6 +83,15 @@ const char *hw_norm_region_name(hw_norm_region k) {
     return k == HW_NORM_OFFDIAG ? "offdiag" : "whole";
 }
 
+static int parse_precision(const char *s, hw_precision *k) {
+    if (!strcmp(s, "bf16")) *k = HW_PRECISION_BF16;
+    else if (!strcmp(s, "fp32")) *k = HW_PRECISION_FP32;
+    else return -1;
+    return 0;
+}
+
+const char *hw_precision_name(hw_precision k) { return k == HW_PRECISION_FP32 ? "fp32" : "bf16"; }
+
 /* recipe: the keys docs/recipe.md changes, set together (the other keys then override). */
 static int apply_recipe(hw_train_config *cfg, const char *s) {
     if (!strcmp(s, "reference")) {
@@ -137,6 +147,7 @@ void hw_train_config_defaults(hw_train_config *cfg) {
     cfg->output = xstrdup("train-out");
     cfg->checkpoint_every_steps = 0;
     cfg->tile_memory_mb = HW_TILE_MEMORY_AUTO;
+    cfg->precision = HW_PRECISION_BF16;
     apply_recipe(cfg, "default");
 }
 
@@ -165,6 +176,7 @@ static int parse_optim_v(const char *s, void *o) { return parse_optim(s, o); }
 static int parse_input_v(const char *s, void *o) { return parse_input(s, o); }
 static int parse_norm_v(const char *s, void *o) { return parse_norm(s, o); }
 static int parse_device_v(const char *s, void *o) { return hw_device_parse(s, o); }
+static int parse_precision_v(const char *s, void *o) { return parse_precision(s, o); }
 
 /* tile_memory_mb: "auto" or MiB (0 turns the resident tiles off) */
 static int parse_tile_memory(const char *s, int64_t *out) {
@@ -224,7 +236,8 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     if (get_enum(d, r, "input_transform", "none, log1p or oe", parse_input_v,
                  &cfg->input_transform) ||
         get_enum(d, r, "norm_region", "whole or offdiag", parse_norm_v, &cfg->norm_region) ||
-        get_enum(d, r, "device", "cpu, cuda or auto", parse_device_v, &cfg->device))
+        get_enum(d, r, "device", "cpu, cuda or auto", parse_device_v, &cfg->device) ||
+        get_enum(d, r, "precision", "bf16 or fp32", parse_precision_v, &cfg->precision))
         goto done;
     if (get_enum(d, r, "loss", "contrastive, triplet or supcon", parse_loss_v, &cfg->loss) ||
         get_enum(d, r, "ce_form", "reference or logits", parse_ce_v, &cfg->ce_form) ||
@@ -330,6 +343,9 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
     } else if (!strcmp(key, "device")) {
         if (hw_device_parse(val, &cfg->device))
             return hw_fail("--set device: must be cpu, cuda or auto, got '%s'", val);
+    } else if (!strcmp(key, "precision")) {
+        if (parse_precision(val, &cfg->precision))
+            return hw_fail("--set precision: must be bf16 or fp32, got '%s'", val);
     } else if (!strcmp(key, "tile_memory_mb")) {
         if (parse_tile_memory(val, &cfg->tile_memory_mb))
             return hw_fail("--set tile_memory_mb: must be auto or a number of MiB >= 0, got '%s'",
@@ -387,6 +403,10 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
      * run's YAML is what it was before the key existed */
     if (!for_hash && cfg->device != HW_DEVICE_CPU)
         n += snprintf(buf + n, cap - (size_t)n, "device: %s\n", hw_device_name(cfg->device));
+    /* the GPU's arithmetic: not a trajectory key either (a run may resume in the other
+     * precision, or on the CPU, which is fp32 always); shown when not the default */
+    if (!for_hash && cfg->precision != HW_PRECISION_BF16)
+        n += snprintf(buf + n, cap - (size_t)n, "precision: %s\n", hw_precision_name(cfg->precision));
     /* the same for the memory for resident tiles: a speed setting, shown when not auto */
     if (!for_hash && cfg->tile_memory_mb != HW_TILE_MEMORY_AUTO)
         snprintf(buf + n, cap - (size_t)n, "tile_memory_mb: %lld\n", (long long)cfg->tile_memory_mb);

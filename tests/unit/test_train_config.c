@@ -113,6 +113,26 @@ int main(void) {
         CHECK(strstr(dy, "device:") == NULL);
         free(dy);
     }
+    /* precision (gpu_slenet.h): bf16 by default, not a trajectory key, written only when not
+     * bf16 */
+    CHECK_INT_EQ(c.precision, HW_PRECISION_BF16);
+    {
+        char *dy = hw_train_config_to_yaml(&c);
+        CHECK(strstr(dy, "precision:") == NULL);
+        free(dy);
+    }
+    CHECK_INT_EQ(hw_train_config_set(&c, "precision=fp32"), 0);
+    CHECK_INT_EQ(c.precision, HW_PRECISION_FP32);
+    CHECK(hw_train_config_hash(&c) == h);
+    {
+        char *dy = hw_train_config_to_yaml(&c);
+        CHECK(strstr(dy, "\nprecision: fp32\n") != NULL);
+        free(dy);
+    }
+    CHECK_STR_EQ(set_err(&c, "precision=fp16"), "--set precision: must be bf16 or fp32, got 'fp16'");
+    CHECK_INT_EQ(c.precision, HW_PRECISION_FP32);
+    CHECK_INT_EQ(hw_train_config_set(&c, "precision=bf16"), 0);
+    CHECK_INT_EQ(c.precision, HW_PRECISION_BF16);
     /* tile_memory_mb (train_preload.h): auto by default, a speed setting (not hashed),
      * written only when set */
     CHECK_INT_EQ(c.tile_memory_mb, HW_TILE_MEMORY_AUTO);
@@ -206,7 +226,7 @@ int main(void) {
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
                  "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device, "
-                 "tile_memory_mb)");
+                 "precision, tile_memory_mb)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -215,7 +235,7 @@ int main(void) {
                  "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
-                 "input_transform, norm_region, flip, thin, device, tile_memory_mb)");
+                 "input_transform, norm_region, flip, thin, device, precision, tile_memory_mb)");
     CHECK_STR_EQ(load_err("badloss.yaml", "tiles: t.h5\nloss: siamese\n"),
                  "badloss.yaml:2: 'loss' must be contrastive, triplet or supcon, got 'siamese'");
     CHECK_STR_EQ(load_err("badint.yaml", "tiles: t.h5\nbatch_size: lots\n"),
@@ -229,6 +249,11 @@ int main(void) {
     CHECK_STR_EQ(load_err("device.yaml", "tiles: t.h5\ndevice: gpu\n"),
                  "device.yaml:2: 'device' must be cpu, cuda or auto, got 'gpu'");
     CHECK_STR_EQ(load_err("device_ok.yaml", "tiles: t.h5\ndevice: auto\n"), "");
+    CHECK_STR_EQ(load_err("precision.yaml", "tiles: t.h5\nbatch_size: 8\nprecision: fp16\n"),
+                 "precision.yaml:3: 'precision' must be bf16 or fp32, got 'fp16'");
+    CHECK_STR_EQ(load_err("precision_bf16.yaml", "tiles: t.h5\nprecision: BF16\n"),
+                 "precision_bf16.yaml:2: 'precision' must be bf16 or fp32, got 'BF16'");
+    CHECK_STR_EQ(load_err("precision_ok.yaml", "tiles: t.h5\nprecision: fp32\n"), "");
     CHECK_STR_EQ(load_err("tilemem.yaml", "tiles: t.h5\ntile_memory_mb: lots\n"),
                  "tilemem.yaml:2: 'tile_memory_mb' must be auto or a number of MiB >= 0, got 'lots'");
     CHECK_STR_EQ(load_err("tilemem_ok.yaml", "tiles: t.h5\ntile_memory_mb: 512\n"), "");
