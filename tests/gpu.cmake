@@ -14,6 +14,10 @@ if(HITWIN_HAVE_CUDA)
   hw_test(test_gpu_slenet SOURCES gpu/test_gpu_slenet.c LABELS gpu)
   set_tests_properties(test_gpu_slenet PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
 
+  # batches gathered, thinned and flipped on the device against hw_batcher_fill, bit for bit
+  hw_test(test_gpu_batch SOURCES gpu/test_gpu_batch.c LABELS gpu)
+  set_tests_properties(test_gpu_batch PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
+
   # NCCL all-reduce over 2 ranks (skips where the node has fewer GPUs than ranks)
   hw_mpi_test(test_gpu_nccl 2 SOURCES gpu/test_gpu_nccl.c LABELS gpu)
   set_tests_properties(test_gpu_nccl PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)

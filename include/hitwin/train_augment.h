@@ -27,7 +27,8 @@ uint64_t hw_aug_seed(uint64_t seed, int64_t epoch, int64_t item, int copy, int v
 /* Uniform double in [0, 1) with 53 random bits (two draws). */
 double hw_rng_double(NnRng *rng);
 /* Poisson(lambda): multiplication method below 10, Hormann's PTRS above (the
- * sampler numpy uses). lambda <= 0 or not finite gives 0. */
+ * sampler numpy uses), with exp/log written so that CUDA gives the same bits
+ * (train_thin.h). lambda <= 0 or not finite gives 0. */
 int64_t hw_rng_poisson(NnRng *rng, double lambda);
 
 /* out [T, T] from in [T, T]; out == in is allowed. */
@@ -41,9 +42,11 @@ int64_t hw_aug_dropout(float *out, const float *in, int T, NnRng *rng, int32_t *
  *   thin: a lower-depth library from the same one, A ~ Poisson(p * value) on the
  *     lower triangle incl. diagonal, mirrored, p ~ U(p_min, 1) per tile (not rescaled:
  *     the model's per-tile max normalisation removes the depth); NaN and inf are kept
- *     as they are, so a bad tile still stops training with its message. Returns p. */
+ *     as they are, so a bad tile still stops training with its message. Returns p.
+ *     seed is the tile's stream; each pixel draws from its own counter range of it
+ *     and p from another (train_thin.h), so a GPU thread per pixel gives these bits. */
 void hw_aug_flip(float *t, int T);
-double hw_aug_thin(float *out, const float *in, int T, double p_min, NnRng *rng);
+double hw_aug_thin(float *out, const float *in, int T, double p_min, uint64_t seed);
 /* Choose and apply one augmentation (force: never identity). */
 hw_aug_kind hw_augment(float *out, const float *in, int T, int force, NnRng *rng, int32_t *scratch);
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hitwin/gpu_batch.h"
 #include "hitwin/model.h"
 #include "hitwin/tile_store.h"
 #include "hitwin/train_pairs.h"
@@ -56,5 +57,27 @@ size_t hw_batcher_bytes(const hw_batcher *b);
  *     augmentations, in the item's order: class 0 first); labels = class ids. */
 int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n, int augment,
                     uint64_t seed, int64_t epoch, hw_batch *out);
+
+/* The recipe's flip of item `item` (global index) in an epoch: one draw from the item's copy-0
+ * stream, view -1. */
+int hw_batch_flip(uint64_t seed, int64_t epoch, int64_t item);
+
+/* ---- batches assembled elsewhere (batch_table.c, gpu_batch.h) ------------------------------
+ * hw_batch_table: what hw_batcher_fill would write, as one hw_batch_entry per output tile, in
+ * its order (item-major, then view), with the same flip bits and thinning streams, and the
+ * labels into labels[]. Every item's window must be resident (hw_batcher_preload); copies
+ * (n_aug > 0 while augmenting) are refused: the device gather has no reference augmentation.
+ * *out_n, *out_views: hw_batch's n and views. 0, or -1 with hw_fail. */
+int hw_batch_table(const hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
+                   int augment, uint64_t seed, int64_t epoch, hw_batch_entry *entries,
+                   int max_entries, int *labels, int *out_n, int *out_views);
+/* The gather in plain C, as the kernel does it: out [n, T, T] from the resident tiles. */
+void hw_batch_gather_ref(float *out, const float *resident, const hw_batch_entry *entries, int n,
+                         int T);
+/* CUDA builds: hw_batcher_fill on the device (hw_batch_table, hw_gpu_tiles_gather). out->tiles
+ * is device memory (tiles_on_device = 1), out->labels the batcher's host labels. */
+int hw_batcher_fill_device(hw_batcher *b, hw_gpu_tiles *dev, const hw_item_set *set,
+                           const int64_t *idx, int n, int augment, uint64_t seed, int64_t epoch,
+                           hw_batch *out);
 
 #endif

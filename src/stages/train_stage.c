@@ -13,8 +13,10 @@
  * metrics.jsonl), and the state file that --resume continues from. Any rank's
  * error stops every rank at the next agreement point with that rank's message.
  *
- * --device cuda (docs/gpu.md): the same flow with one GPU per rank. The batches are
- * assembled on the host as on the CPU and uploaded once per step; the GPU SLeNet
+ * --device cuda (docs/gpu.md): the same flow with one GPU per rank. When every training
+ * and validation window is resident and n_aug is 0, the tiles are uploaded once and each
+ * batch is gathered, thinned and flipped on the device (gpu_batch.h), bit-identical to the
+ * host's batch; otherwise batches are assembled on the host and uploaded; the GPU SLeNet
  * (gpu_slenet.h) does forward/backward, NCCL sums the gradients, the GPU optimiser steps;
  * the weights (and, for state files, the moments) come back to the host buffers only to
  * be hashed, saved and returned. With --device cpu none of it runs: gpu == NULL. */
@@ -42,6 +44,7 @@
 #include "hitwin/xalloc.h"
 
 #ifdef HITWIN_HAVE_CUDA
+#include "hitwin/gpu_batch.h"
 #include "hitwin/gpu_context.h"
 #include "hitwin/gpu_nccl.h"
 #include "hitwin/gpu_ops.h"
@@ -63,10 +66,12 @@ struct gpu_run {
     int have_opt;
     hw_nccl *nc;
     int device, local_rank, local_size;
+    hw_gpu_tiles *tiles; /* resident tiles on the device; NULL: batches assembled on the host */
 };
 
 static void gpu_close(gpu_run *gr) {
     if (!gr) return;
+    hw_gpu_tiles_free(gr->tiles);
     hw_nccl_destroy(gr->nc);
     if (gr->have_opt) hw_gpu_optim_free(&gr->opt);
     hw_gpu_slenet_free(gr->net);
@@ -111,6 +116,42 @@ static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const
     return gr;
 }
 
+/* Collective over d->comm: the batcher's resident windows to the device, for batches
+ * assembled there (gpu_batch.h), when every wanted window is resident and n_aug is 0 (the
+ * reference's copies are drawn on the host). Otherwise, or when any rank lacks the device
+ * memory, no rank uses it and batches are assembled on the host; one log line says which. */
+static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted,
+                           int n_aug) {
+    const char *host = "batches assembled on the host and uploaded per step";
+    /* the same on every rank: same config, same budget */
+    if (n_aug > 0) {
+        log_info0("%s: n_aug %d (the reference's copies are drawn on the host)", host, n_aug);
+        return;
+    }
+    if (wanted == 0 || b->n_resident < wanted) {
+        log_info0("%s: only %lld of %lld windows are in memory (tile_memory_mb)", host,
+                  (long long)b->n_resident, (long long)wanted);
+        return;
+    }
+    gr->tiles = hw_gpu_tiles_create(gr->g, b->resident, b->n_resident * b->S, b->T,
+                                    b->cap_items * b->max_views);
+    int ok = gr->tiles != NULL, all = 0;
+    if (!ok) log_warn("tiles on the GPU: %s", hw_error());
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, d->comm);
+    if (!all) {
+        hw_gpu_tiles_free(gr->tiles);
+        gr->tiles = NULL;
+        log_info0("%s: no room for the tiles on a GPU (its rank's warning says why)", host);
+        return;
+    }
+    log_info0("tiles on the GPU: %lld windows, %.0f MiB; batches assembled on the device",
+              (long long)b->n_resident, hw_gpu_tiles_bytes(gr->tiles) / 1048576.0);
+}
+static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
+                    int augment, uint64_t seed, int64_t epoch, hw_batch *out) {
+    return hw_batcher_fill_device(b, gr->tiles, set, idx, n, augment, seed, epoch, out);
+}
+
 static int gpu_zero_grad(gpu_run *gr) { return hw_gpu_slenet_zero_grad(gr->net); }
 static int gpu_train_step(gpu_run *gr, const hw_batch *b, uint64_t counter, hw_step_stats *st) {
     return hw_gpu_slenet_train_step(gr->net, b, counter, st);
@@ -150,8 +191,18 @@ static int gpu_to_host(gpu_run *gr, float *params, hw_optim *o) {
 struct gpu_run {
     int device, local_size;
     void *nc;
+    void *tiles;
 };
 static void gpu_close(gpu_run *gr) { (void)gr; }
+static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted,
+                           int n_aug) {
+    (void)d, (void)gr, (void)b, (void)wanted, (void)n_aug;
+}
+static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
+                    int augment, uint64_t seed, int64_t epoch, hw_batch *out) {
+    return (void)gr, (void)b, (void)set, (void)idx, (void)n, (void)augment, (void)seed, (void)epoch,
+           (void)out, NO_CUDA;
+}
 static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const hw_optim *o) {
     (void)d, (void)model, (void)seed, (void)o;
     NO_CUDA;
@@ -282,8 +333,13 @@ static int run_items(runner *r, const int64_t *idx, int n, int train, int global
         int j = i + 1;
         while (j < n && j - i < r->batcher->cap_items && r->set->items[idx[j]].n == views) j++;
         hw_batch b = {0};
-        if (hw_batcher_fill(r->batcher, r->set, idx + i, j - i, train, r->cfg->seed, epoch, &b) != 0)
-            return -1;
+        /* on the device when the tiles are there (bit-identical to the host's batch) */
+        int frc;
+        if (r->gpu && r->gpu->tiles)
+            frc = gpu_fill(r->gpu, r->batcher, r->set, idx + i, j - i, train, r->cfg->seed, epoch, &b);
+        else
+            frc = hw_batcher_fill(r->batcher, r->set, idx + i, j - i, train, r->cfg->seed, epoch, &b);
+        if (frc != 0) return -1;
         hw_step_stats st = {0};
         int rc;
         if (train) {
@@ -520,7 +576,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
               n_params * 8 / 1048576.0, hw_batcher_bytes(&batcher) / 1048576.0);
     if (gpu)
         log_info0("device: cuda, one GPU per rank (rank 0: GPU %d, %d rank%s on its node), "
-                  "gradients summed with %s; batches assembled on the host, uploaded per step",
+                  "gradients summed with %s",
                   gpu->device, gpu->local_size, gpu->local_size > 1 ? "s" : "",
                   gpu->nc ? "NCCL" : "no all-reduce (1 rank)");
     log_info0("config:\n%s", config_yaml);
@@ -561,6 +617,8 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                       "%s); the rest are read from the store per batch",
                       (long long)batcher.n_resident, (long long)wanted, mib,
                       cfg->tile_memory_mb == HW_TILE_MEMORY_AUTO ? "auto" : "set");
+        /* GPU: the resident tiles to the device, batches gathered there (gpu_batch.h) */
+        if (gpu) gpu_tiles_open(d, gpu, &batcher, wanted, cfg->n_aug);
     }
 
     res->train_loss = xmalloc((size_t)cfg->epochs * sizeof(double));

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hitwin/train_augment.h"
+#include "hitwin/train_thin.h"
 
 static uint64_t mix64(uint64_t z) {
     z += 0x9E3779B97F4A7C15ULL;
@@ -19,40 +20,11 @@ uint64_t hw_aug_seed(uint64_t seed, int64_t epoch, int64_t item, int copy, int v
     return mix64(h ^ (uint64_t)view);
 }
 
-double hw_rng_double(NnRng *rng) {
-    uint32_t a = nn_rng_u32(rng) >> 5, b = nn_rng_u32(rng) >> 6;
-    return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
-}
-
-/* Knuth's multiplication method for small lambda, given L = exp(-lambda): the number of
- * uniforms multiplied before the product drops to L or below. */
-static int64_t poisson_product(NnRng *rng, double L) {
-    double p = 1.0;
-    int64_t k = 0;
-    for (;;) {
-        p *= hw_rng_double(rng);
-        if (p <= L) return k;
-        k++;
-    }
-}
+/* Both on the streams' portable arithmetic (train_thin.h): the same bits as the device's. */
+double hw_rng_double(NnRng *rng) { return hw_pois_double(hw_pois_key(rng->seed), &rng->counter); }
 
 int64_t hw_rng_poisson(NnRng *rng, double lam) {
-    if (!(lam > 0) || !isfinite(lam)) return 0;
-    if (lam < 10) return poisson_product(rng, exp(-lam));
-    /* PTRS, W. Hormann, "The transformed rejection method for generating Poisson
-     * random variables" (1993); the same constants as numpy's random_poisson_ptrs. */
-    double slam = sqrt(lam), loglam = log(lam);
-    double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
-    double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
-    for (;;) {
-        double U = hw_rng_double(rng) - 0.5, V = hw_rng_double(rng);
-        double us = 0.5 - fabs(U);
-        int64_t k = (int64_t)floor((2 * a / us + b) * U + lam + 0.43);
-        if (us >= 0.07 && V <= vr) return k;
-        if (k < 0 || (us < 0.013 && V > us)) continue;
-        if (log(V) + log(invalpha) - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1.0))
-            return k;
-    }
+    return hw_pois_poisson(hw_pois_key(rng->seed), &rng->counter, lam);
 }
 
 void hw_aug_poisson(float *out, const float *in, int T, NnRng *rng) {
@@ -113,29 +85,29 @@ void hw_aug_flip(float *t, int T) {
     }
 }
 
-double hw_aug_thin(float *out, const float *in, int T, double p_min, NnRng *rng) {
-    double p = p_min + (1.0 - p_min) * hw_rng_double(rng);
-    /* Most pixels of a count tile are small integers x, whose Poisson(p x) draws take
-     * hw_rng_poisson's multiplication branch; its exp(-p x) comes from a table made once
-     * per tile (the same double, so the same draws as calling hw_rng_poisson). */
+double hw_aug_thin(float *out, const float *in, int T, double p_min, uint64_t seed) {
+    double p = hw_thin_p(seed, p_min);
+    uint64_t key = hw_pois_key(seed);
+    /* Most pixels of a count tile are small integers x, whose Poisson(p x) draws take the
+     * multiplication branch; its exp(-p x) comes from a table made once per tile with the
+     * same function on the same argument, so the draws are hw_thin_pixel's. */
     enum { SMALL = 32 };
     double e[SMALL];
-    for (int x = 0; x < SMALL; x++) e[x] = exp(-(p * (double)x));
+    for (int x = 0; x < SMALL; x++) e[x] = hw_pois_exp(-(p * (double)x));
     /* lower triangle read before its mirror is written, as hw_aug_poisson: out == in works */
     for (int i = 0; i < T; i++)
         for (int j = 0; j <= i; j++) {
-            float x = in[(size_t)i * T + j];
-            double lam = p * x;
-            int xi = isfinite(x) && x < SMALL ? (int)x : -1;
+            uint32_t k = (uint32_t)i * (uint32_t)T + (uint32_t)j;
+            float x = in[k];
+            int xi = x > 0.0f && x < (float)SMALL ? (int)x : -1;
             float v;
-            if (!isfinite(x)) {
-                v = x; /* kept, so the trainer's non-finite loss check still sees a bad tile */
-            } else if (x > 0.0f && (float)xi == x && xi < SMALL && lam < 10) {
-                v = (float)poisson_product(rng, e[xi]);
+            if (xi >= 0 && (float)xi == x && p * (double)x < 10) {
+                uint64_t counter = (uint64_t)k << 32; /* the pixel's own range */
+                v = (float)hw_pois_product(key, &counter, e[xi]);
             } else {
-                v = (float)hw_rng_poisson(rng, lam);
+                v = hw_thin_pixel(key, k, p, x); /* NaN and inf kept */
             }
-            out[(size_t)i * T + j] = v;
+            out[k] = v;
             out[(size_t)j * T + i] = v;
         }
     return p;

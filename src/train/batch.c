@@ -84,16 +84,19 @@ static const float *window_tiles(hw_batcher *b, int64_t w) {
     return b->cache + free_slot * per;
 }
 
+int hw_batch_flip(uint64_t seed, int64_t epoch, int64_t item) {
+    NnRng rng;
+    nn_rng_init(&rng, hw_aug_seed(seed, epoch, item, 0, -1));
+    return (int)(nn_rng_u32(&rng) >> 31);
+}
+
 /* Thin the original (copy 0) of a training tile, then flip every copy of a flipped
  * item (train_augment.h); nothing when not training. */
 static void recipe_augment(const hw_batcher *b, float *dst, int augment, int flip, int copy, uint64_t seed,
                            int64_t epoch, int64_t item, int view) {
     if (!augment) return;
-    if (copy == 0 && b->thin > 0.0) {
-        NnRng rng;
-        nn_rng_init(&rng, hw_aug_seed(seed, epoch, item, 0, view));
-        hw_aug_thin(dst, dst, b->T, b->thin, &rng);
-    }
+    if (copy == 0 && b->thin > 0.0)
+        hw_aug_thin(dst, dst, b->T, b->thin, hw_aug_seed(seed, epoch, item, 0, view));
     if (flip) hw_aug_flip(dst, b->T);
 }
 
@@ -114,12 +117,7 @@ int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, i
         const hw_train_item *it = &set->items[idx[i]];
         /* the recipe's own augmentations (train_augment.h) use copy 0's streams, which
          * the reference's copies (c >= 1) never draw from */
-        int flip = 0;
-        if (augment && b->flip) {
-            NnRng rng;
-            nn_rng_init(&rng, hw_aug_seed(seed, epoch, idx[i], 0, -1));
-            flip = (int)(nn_rng_u32(&rng) >> 31);
-        }
+        int flip = augment && b->flip ? hw_batch_flip(seed, epoch, idx[i]) : 0;
         if (it->n != views) return hw_fail("items of %d and %d views in one batch (internal error)", views, it->n);
         const float *win = window_tiles(b, it->window);
         if (!win) return -1;

@@ -7,6 +7,7 @@
 
 #include "hitwin/train_augment.h"
 #include "hitwin/train_batch.h"
+#include "hitwin/train_thin.h"
 #include "test_util.h"
 
 #define T 48
@@ -54,9 +55,7 @@ static void test_recipe_augmentations(void) {
     double ratio = 0;
     int reps = 200;
     for (int r = 0; r < reps; r++) {
-        NnRng rng;
-        nn_rng_init(&rng, hw_aug_seed(5, 1, r, 0, 0));
-        double p = hw_aug_thin(out, in, T, 0.5, &rng);
+        double p = hw_aug_thin(out, in, T, 0.5, hw_aug_seed(5, 1, r, 0, 0));
         CHECK(p >= 0.5 && p < 1.0);
         int sym = 1, integral = 1, zero_kept = 1;
         for (int i = 0; i < T; i++)
@@ -70,42 +69,81 @@ static void test_recipe_augmentations(void) {
     }
     /* sum(in) ~ 7e4: each tile's total is within ~1 % of p * sum(in) */
     CHECK_NEAR(ratio / reps, 1.0, 0.005, 0);
-    NnRng r1, r2;
-    nn_rng_init(&r1, hw_aug_seed(5, 2, 7, 0, 1));
-    nn_rng_init(&r2, hw_aug_seed(5, 2, 7, 0, 1));
-    hw_aug_thin(out, in, T, 0.3, &r1);
+    hw_aug_thin(out, in, T, 0.3, hw_aug_seed(5, 2, 7, 0, 1));
     memcpy(out2, in, sizeof in);
-    hw_aug_thin(out2, out2, T, 0.3, &r2); /* in place */
+    hw_aug_thin(out2, out2, T, 0.3, hw_aug_seed(5, 2, 7, 0, 1)); /* in place */
     CHECK(memcmp(out, out2, sizeof out) == 0);
-    /* the small-count table gives exactly the draws of hw_rng_poisson pixel by pixel */
+    /* Exact: pixel k = i*T + j (j <= i) is hw_rng_poisson(p * value) on the tile's stream from
+     * counter k << 32, and p comes from counter HW_THIN_P_COUNTER: each pixel can be drawn on
+     * its own (a GPU thread), whatever the order. Non-integers, large counts (PTRS) and the
+     * small-integer exp table all take part. */
     {
         float big[T * T];
-        for (int k = 0; k < T * T; k++) big[k] = in[k] * (k % 3 == 0 ? 0.013f : 1.0f); /* non-integers too */
+        for (int k = 0; k < T * T; k++) big[k] = in[k] * (k % 3 == 0 ? 0.013f : k % 3 == 1 ? 1.0f : 40.0f);
         for (int i = 0; i < T; i++)
             for (int j = 0; j < i; j++) big[j * T + i] = big[i * T + j];
-        NnRng ra, rb;
-        nn_rng_init(&ra, hw_aug_seed(9, 4, 2, 0, 0));
-        nn_rng_init(&rb, hw_aug_seed(9, 4, 2, 0, 0));
-        double p = hw_aug_thin(out, big, T, 0.4, &ra);
-        double pb = 0.4 + 0.6 * hw_rng_double(&rb);
+        uint64_t seed = hw_aug_seed(9, 4, 2, 0, 0);
+        double p = hw_aug_thin(out, big, T, 0.4, seed);
+        NnRng rp = {seed, HW_THIN_P_COUNTER};
+        double pb = 0.4 + 0.6 * hw_rng_double(&rp);
         CHECK_NEAR(p, pb, 0, 0);
         int same = 1;
         for (int i = 0; i < T; i++)
-            for (int j = 0; j <= i; j++) same &= out[i * T + j] == (float)hw_rng_poisson(&rb, pb * big[i * T + j]);
+            for (int j = 0; j <= i; j++) {
+                NnRng rk = {seed, (uint64_t)(i * T + j) << 32};
+                float want = (float)hw_rng_poisson(&rk, pb * big[i * T + j]);
+                same &= out[i * T + j] == want && out[j * T + i] == want;
+                same &= hw_thin_pixel(hw_pois_key(seed), (uint32_t)(i * T + j), p, big[i * T + j]) == want;
+            }
         CHECK(same);
     }
-    {   /* a NaN pixel stays NaN (and its mirror), so the trainer's check still fires */
+    {   /* a NaN pixel stays NaN (and its mirror), so the trainer's check still fires; inf too */
         float bad[T * T];
         memcpy(bad, in, sizeof bad);
         bad[5 * T + 2] = NAN;
-        NnRng rn;
-        nn_rng_init(&rn, hw_aug_seed(5, 3, 1, 0, 0));
-        hw_aug_thin(out, bad, T, 0.5, &rn);
+        bad[9 * T + 9] = INFINITY;
+        hw_aug_thin(out, bad, T, 0.5, hw_aug_seed(5, 3, 1, 0, 0));
         CHECK(isnan(out[5 * T + 2]) && isnan(out[2 * T + 5]));
+        CHECK(isinf(out[9 * T + 9]));
     }
-    NnRng r3;
-    nn_rng_init(&r3, hw_aug_seed(5, 1, 0, 0, 0));
-    CHECK_NEAR(hw_aug_thin(out, in, T, 1.0, &r3), 1.0, 0, 0); /* p_min 1: same depth */
+    CHECK_NEAR(hw_aug_thin(out, in, T, 1.0, hw_aug_seed(5, 1, 0, 0, 0)), 1.0, 0, 0); /* p_min 1 */
+}
+
+/* The portable arithmetic of train_thin.h: its stream is nn_rng's, and its exp, log and
+ * log-gamma are within 1e-15 relative of libm's (they need not be correctly rounded, only
+ * the same on CPU and GPU). */
+static void test_portable_math(void) {
+    uint64_t key = hw_pois_key(12345), c = 77;
+    for (int i = 0; i < 100; i++) {
+        uint64_t c0 = c;
+        CHECK(hw_pois_u32(key, &c) == nn_rng_u32_at(12345, c0));
+    }
+    double worst_exp = 0, worst_log = 0, worst_lg = 0;
+    for (int i = 0; i <= 20000; i++) {
+        double x = -30.0 + 60.0 * i / 20000.0 + 1e-7 * (i % 7);
+        double r = fabs(hw_pois_exp(x) - exp(x)) / exp(x);
+        if (r > worst_exp) worst_exp = r;
+        double y = exp(-40.0 + 90.0 * i / 20000.0) * (1.0 + 1e-3 * (i % 13));
+        double rl = fabs(hw_pois_log(y) - log(y)) / fmax(fabs(log(y)), 1e-300);
+        if (rl > worst_log) worst_log = rl;
+        double near1 = 1.0 + (i - 10000.5) * 1e-5; /* no cancellation near 1 either (e = 0) */
+        double rn = fabs(hw_pois_log(near1) - log(near1)) / fabs(log(near1));
+        if (rn > worst_log) worst_log = rn;
+        double k = 1.0 + i % 3000;
+        double rg = fabs(hw_pois_loggam(k) - lgamma(k)) / fmax(lgamma(k), 1.0);
+        if (rg > worst_lg) worst_lg = rg;
+    }
+    printf("portable math: max rel. error exp %.2g, log %.2g, loggam %.2g\n", worst_exp, worst_log,
+           worst_lg);
+    CHECK(worst_exp < 1e-15);
+    CHECK(worst_log < 1e-15);
+    CHECK(worst_lg < 1e-14);
+    CHECK(hw_pois_log(0.0) == -INFINITY);
+    CHECK(isnan(hw_pois_log(-1.0)));
+    CHECK(hw_pois_log(INFINITY) == INFINITY);
+    CHECK_NEAR(hw_pois_log(4.9e-324), log(4.9e-324), 0, 1e-15); /* subnormal */
+    CHECK(hw_pois_exp(-800.0) == 0.0);
+    CHECK(hw_pois_exp(0.0) == 1.0);
 }
 
 int main(void) {
@@ -215,5 +253,6 @@ int main(void) {
     CHECK(perm);
     CHECK(fixed < 10);
     test_recipe_augmentations();
+    test_portable_math();
     return TEST_RESULT();
 }

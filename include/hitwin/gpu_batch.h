@@ -1,0 +1,55 @@
+/* Training and validation batches assembled on the GPU (docs/gpu.md, "Batches on the
+ * device"): the resident windows (train_preload.h) are uploaded once, fp32, and each batch
+ * is one small upload, its table of hw_batch_entry (one per output tile, built on the host
+ * by hw_batch_table, train_batch.h), and one gather kernel that writes the [n, views, T, T]
+ * batch in hw_batcher_fill's order with the recipe's thinning and flip applied, bit-identical
+ * to hw_batcher_fill's tiles. The reference's n_aug copies (Poisson resample, pixel dropout:
+ * a sequential partial Fisher-Yates) are not done here; the trainer keeps the host path for
+ * them.
+ *
+ * The entry layout is plain C, shared by the C reference gather (hw_batch_gather_ref, every
+ * build) and the kernel; the functions are only built with the CUDA backend
+ * (HITWIN_HAVE_CUDA). Errors: 0 or -1 (NULL for the constructor) with one hw_error() line. */
+#ifndef HITWIN_GPU_BATCH_H
+#define HITWIN_GPU_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hitwin/gpu_context.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One output tile: copy resident tile `tile`, thinned (hw_aug_thin with thin_seed, whose p
+ * is thin_p = hw_thin_p(thin_seed, p_min), computed on the host) when `thin`, then reversed
+ * (hw_aug_flip) when `flip`. */
+typedef struct {
+    int64_t tile;       /* resident window slot * S + sample */
+    uint64_t thin_seed; /* the tile's thinning stream (hw_aug_seed(seed, epoch, item, 0, view)) */
+    double thin_p;
+    int32_t thin;
+    int32_t flip;
+} hw_batch_entry;
+
+typedef struct hw_gpu_tiles hw_gpu_tiles;
+
+/* Upload n_tiles resident tiles [n_tiles, T, T] (host, fp32) and allocate a batch of up to
+ * max_entries tiles and its table. NULL with hw_fail when the device memory is not there
+ * (the trainer then assembles on the host). */
+hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, int64_t n_tiles, int T,
+                                  int max_entries);
+void hw_gpu_tiles_free(hw_gpu_tiles *t);
+size_t hw_gpu_tiles_bytes(const hw_gpu_tiles *t); /* device bytes: tiles, batch, table */
+/* The host table to fill (*max_entries entries: the constructor's), then hw_gpu_tiles_gather. */
+hw_batch_entry *hw_gpu_tiles_table(hw_gpu_tiles *t, int *max_entries);
+/* Upload the first n entries of the table and queue the gather on the context's stream;
+ * *batch: the device batch [n, T, T], valid until the next gather. Entries naming a tile
+ * outside the set are refused before anything is queued. */
+int hw_gpu_tiles_gather(hw_gpu_tiles *t, int n, const float **batch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,177 @@
+/* Batches assembled on the device (gpu_batch.h, hw_batcher_fill_device) against
+ * hw_batcher_fill's, bit for bit: every batch of two epochs of a synthetic store, training
+ * (flip and thinning on) and validation (neither), contrastive, triplet and supcon at 32
+ * bins and contrastive at 224 bins. The resident tiles carry NaN, inf, non-integers and
+ * counts from 1e-3 to 1e6, so the thinning's multiplication and PTRS branches and its
+ * portable exp/log/log-gamma (train_thin.h) all run on the GPU: any last-bit difference
+ * between the device's arithmetic and the host's would show as a different tile.
+ * Also: a device set too large for the GPU fails with cudaMalloc's message and leaves the
+ * context usable; a table entry outside the set is refused before the kernel runs.
+ * Skips (77) without a device. */
+#include <mpi.h>
+#include <unistd.h>
+
+#include "gpu_test_util.h"
+#include "hitwin/gpu_batch.h"
+#include "hitwin/train_batch.h"
+#include "hitwin/train_pairs.h"
+#include "hitwin/train_preload.h"
+#include "integration/train_fixture.h"
+
+enum { CAP = 8 };
+
+/* Values a count tile rarely has, in resident slot 1 (window 1: every sample kept). */
+static void poke_resident(hw_batcher *b) {
+    const int T = b->T;
+    const size_t TT = (size_t)T * T;
+    float *t0 = b->resident + (size_t)(1 * b->S + 0) * TT, *t1 = b->resident + (size_t)(1 * b->S + 1) * TT;
+    t0[5 * T + 2] = t0[2 * T + 5] = NAN;
+    t0[9 * T + 9] = INFINITY;
+    t0[20 * T + 3] = t0[3 * T + 20] = 2.5f;
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j <= i; j++)
+            t1[i * T + j] = t1[j * T + i] = (float)(0.001 * pow(10.0, (double)((i * 7 + j) % 10)));
+    t1[4 * T + 1] = 7.0f; /* asymmetric */
+}
+
+static void compare(hw_gpu *g, hw_batcher *b, hw_gpu_tiles *dev, const hw_item_set *set,
+                    int augment, const char *what) {
+    const size_t TT = (size_t)b->T * b->T;
+    const size_t max_tiles = (size_t)b->cap_items * b->max_views;
+    float *host = (float *)malloc(max_tiles * TT * sizeof(float));
+    int *labels = (int *)malloc(max_tiles * sizeof(int));
+    int64_t *order = (int64_t *)malloc((size_t)set->n * sizeof(int64_t));
+    int batches = 0, bad = 0;
+    size_t tiles = 0;
+    for (int64_t epoch = 1; epoch <= 2; epoch++) {
+        hw_train_shuffle(order, set->n, 30004, epoch);
+        for (int64_t i = 0; i < set->n; i += CAP) {
+            int n = (int)(set->n - i < CAP ? set->n - i : CAP);
+            hw_batch hb = {0}, db = {0};
+            GPU_OK(hw_batcher_fill(b, set, order + i, n, augment, 30004, epoch, &hb));
+            const size_t nt = (size_t)hb.n * hb.views;
+            memcpy(host, hb.tiles, nt * TT * sizeof(float));
+            const size_t nl = set->kind == HW_LOSS_SUPCON ? nt : (size_t)hb.n;
+            memcpy(labels, hb.labels, nl * sizeof(int));
+            GPU_OK(hw_batcher_fill_device(b, dev, set, order + i, n, augment, 30004, epoch, &db));
+            if (db.n != hb.n || db.views != hb.views || !db.tiles_on_device ||
+                memcmp(db.labels, labels, nl * sizeof(int)) != 0) {
+                fprintf(stderr, "%s: batch %d: n %d/%d, views %d/%d, on device %d, or labels differ\n",
+                        what, batches, db.n, hb.n, db.views, hb.views, db.tiles_on_device);
+                bad++;
+            }
+            float *got = host_floats(g, db.tiles, nt * TT);
+            if (memcmp(got, host, nt * TT * sizeof(float)) != 0) {
+                size_t first = 0;
+                while (first < nt * TT && memcmp(&got[first], &host[first], sizeof(float)) == 0) first++;
+                fprintf(stderr, "%s: batch %d (epoch %lld): tile %zu pixel %zu: gpu %.9g, host %.9g\n",
+                        what, batches, (long long)epoch, first / TT, first % TT, got[first], host[first]);
+                bad++;
+            }
+            free(got);
+            tiles += nt;
+            batches++;
+        }
+    }
+    printf("  %-34s %3d batches, %5zu tiles: %s\n", what, batches, tiles,
+           bad ? "DIFFERENT" : "bit-identical");
+    if (bad || batches == 0) test_failures++;
+    free(host);
+    free(labels);
+    free(order);
+}
+
+static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/t%d.h5", dir, T);
+    if (access(path, F_OK) != 0)
+        GPU_OK(tf_write_store(MPI_COMM_WORLD, path, TF_MISSING, T, 12, 6));
+    hw_tile_store *store = hw_tile_store_open(path);
+    if (!store) GPU_OK(-1);
+    const hw_tile_meta *m = hw_tile_store_meta(store);
+    hw_item_set train, val;
+    hw_items_build(&train, m, 0, kind);
+    hw_items_build(&val, m, 1, kind);
+    int max_views = train.max_views > val.max_views ? train.max_views : val.max_views;
+    hw_batcher b;
+    hw_batcher_init(&b, store, CAP, max_views, 0);
+    b.flip = 1;
+    b.thin = 0.5;
+    const hw_item_set *sets[2] = {&train, &val};
+    int64_t wanted = 0;
+    GPU_OK(hw_batcher_preload(&b, sets, 2, (size_t)1 << 32, MPI_COMM_WORLD, &wanted));
+    CHECK_INT_EQ(b.n_resident, wanted);
+    poke_resident(&b);
+    hw_gpu_tiles *dev = hw_gpu_tiles_create(g, b.resident, b.n_resident * b.S, T, CAP * max_views);
+    if (!dev) GPU_OK(-1);
+    char what[96];
+    snprintf(what, sizeof what, "%s at %d, training", name, T);
+    compare(g, &b, dev, &train, 1, what);
+    snprintf(what, sizeof what, "%s at %d, validation", name, T);
+    compare(g, &b, dev, &val, 0, what);
+    hw_gpu_tiles_free(dev);
+    hw_batcher_free(&b);
+    hw_items_free(&train);
+    hw_items_free(&val);
+    hw_tile_store_close(store);
+}
+
+int main(int argc, char **argv) {
+    GPU_SKIP_IF_NO_DEVICE();
+    MPI_Init(&argc, &argv);
+    hw_gpu *g = hw_gpu_create(0);
+    if (!g) {
+        fprintf(stderr, "%s\n", hw_error());
+        MPI_Finalize();
+        return 1;
+    }
+    char dir[] = "/tmp/hw_gpu_batch_XXXXXX";
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "mkdtemp failed\n");
+        MPI_Finalize();
+        return 1;
+    }
+    printf("device batches against hw_batcher_fill\n");
+    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, "contrastive");
+    run_case(g, dir, 32, HW_LOSS_TRIPLET, "triplet");
+    run_case(g, dir, 32, HW_LOSS_SUPCON, "supcon");
+    run_case(g, dir, 224, HW_LOSS_CONTRASTIVE, "contrastive");
+
+    /* error paths: no room (4 PiB), then an entry outside the set; the context stays usable */
+    printf("error paths\n");
+    float one[4] = {1, 2, 3, 4};
+    hw_gpu_tiles *huge = hw_gpu_tiles_create(g, one, (int64_t)1 << 40, 32, 8);
+    CHECK(huge == NULL);
+    CHECK(strstr(hw_error(), "cudaMalloc") != NULL && strstr(hw_error(), "out of device memory") != NULL);
+    printf("  4 PiB: %s\n", hw_error());
+    hw_gpu_tiles *small = hw_gpu_tiles_create(g, one, 1, 2, 2);
+    CHECK(small != NULL);
+    if (small) {
+        int max = 0;
+        hw_batch_entry *t = hw_gpu_tiles_table(small, &max);
+        CHECK_INT_EQ(max, 2);
+        memset(t, 0, 2 * sizeof *t);
+        t[1].tile = 1;
+        const float *d = NULL;
+        CHECK_INT_EQ(hw_gpu_tiles_gather(small, 2, &d), -1);
+        CHECK_STR_EQ(hw_error(), "device gather: entry 1 names tile 1 of 1 (internal error)");
+        t[1].tile = 0;
+        t[1].flip = 1;
+        GPU_OK(hw_gpu_tiles_gather(small, 2, &d));
+        float *got = host_floats(g, d, 8);
+        const float want[8] = {1, 2, 3, 4, 4, 3, 2, 1};
+        expect_same_bits("2x2 copy and flip", got, want, sizeof want, sizeof(float));
+        free(got);
+        hw_gpu_tiles_free(small);
+    }
+    GPU_OK(hw_gpu_sync(g));
+    hw_gpu_destroy(g);
+    char path[512];
+    snprintf(path, sizeof path, "%s/t32.h5", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/t224.h5", dir);
+    unlink(path);
+    rmdir(dir);
+    MPI_Finalize();
+    return TEST_RESULT();
+}

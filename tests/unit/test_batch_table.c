@@ -1,0 +1,168 @@
+/* The batch table (batch_table.c) that the device gather reads: built for every batch of two
+ * epochs of a synthetic store and applied by the plain-C gather (hw_batch_gather_ref, the
+ * kernel's loop), it must give hw_batcher_fill's tiles, labels, n and views bit for bit, with
+ * flip and thinning on (training) and off (validation), for contrastive, triplet and supcon
+ * items. The resident tiles carry NaN, inf, non-integers and counts up to 1e6 (PTRS draws).
+ * Also: n_aug copies and windows that are not resident are refused with their messages. */
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hitwin/error.h"
+#include "hitwin/train_batch.h"
+#include "hitwin/train_pairs.h"
+#include "hitwin/train_preload.h"
+#include "integration/train_fixture.h"
+#include "test_util.h"
+
+enum { T = 32, CAP = 8 };
+
+/* Values a count tile rarely has, so that every branch of the thinning runs. */
+static void poke_resident(hw_batcher *b) {
+    size_t TT = (size_t)T * T;
+    /* resident slot 1 (window 1, where every sample is kept), samples 0 and 1 */
+    float *t0 = b->resident + (size_t)(1 * b->S + 0) * TT, *t1 = b->resident + (size_t)(1 * b->S + 1) * TT;
+    t0[5 * T + 2] = NAN;
+    t0[2 * T + 5] = NAN;
+    t0[9 * T + 9] = INFINITY;
+    t0[20 * T + 3] = 2.5f;
+    t0[3 * T + 20] = 2.5f;
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j <= i; j++) {
+            float v = (float)(0.001 * pow(10.0, (double)((i * 7 + j) % 10))); /* 1e-3 .. 1e6 */
+            t1[i * T + j] = t1[j * T + i] = v;
+        }
+    t1[4 * T + 1] = 7.0f; /* asymmetric: a tile that is not thinned keeps it in place */
+}
+
+/* Every batch of the epochs, table + reference gather against hw_batcher_fill. */
+static void compare(hw_batcher *b, const hw_item_set *set, int augment, const char *what) {
+    size_t TT = (size_t)T * T;
+    int max_entries = b->cap_items * b->max_views;
+    hw_batch_entry *table = malloc((size_t)max_entries * sizeof *table);
+    float *ref = malloc((size_t)max_entries * TT * sizeof *ref);
+    int *labels = malloc((size_t)max_entries * sizeof *labels);
+    int64_t *order = malloc((size_t)set->n * sizeof *order);
+    int batches = 0, bad = 0, flipped = 0, thinned = 0, tiles = 0;
+    for (int64_t epoch = 1; epoch <= 2; epoch++) {
+        hw_train_shuffle(order, set->n, 30004, epoch);
+        for (int64_t i = 0; i < set->n; i += CAP) {
+            int n = (int)(set->n - i < CAP ? set->n - i : CAP);
+            hw_batch hb = {0};
+            if (hw_batcher_fill(b, set, order + i, n, augment, 30004, epoch, &hb) != 0) {
+                fprintf(stderr, "%s: hw_batcher_fill: %s\n", what, hw_error());
+                bad++;
+                continue;
+            }
+            int tn = 0, tv = 0;
+            if (hw_batch_table(b, set, order + i, n, augment, 30004, epoch, table, max_entries,
+                               labels, &tn, &tv) != 0) {
+                fprintf(stderr, "%s: hw_batch_table: %s\n", what, hw_error());
+                bad++;
+                continue;
+            }
+            int n_labels = set->kind == HW_LOSS_SUPCON ? tn * tv : tn;
+            if (tn != hb.n || tv != hb.views || memcmp(labels, hb.labels, (size_t)n_labels * sizeof *labels)) {
+                fprintf(stderr, "%s: batch %d: n %d/%d views %d/%d or labels differ\n", what, batches,
+                        tn, hb.n, tv, hb.views);
+                bad++;
+            }
+            hw_batch_gather_ref(ref, b->resident, table, tn * tv, T);
+            if (memcmp(ref, hb.tiles, (size_t)tn * tv * TT * sizeof *ref) != 0) {
+                fprintf(stderr, "%s: batch %d (epoch %lld): tiles differ\n", what, batches, (long long)epoch);
+                bad++;
+            }
+            for (int t = 0; t < tn * tv; t++) flipped += table[t].flip, thinned += table[t].thin;
+            tiles += tn * tv;
+            batches++;
+        }
+    }
+    printf("  %-28s %3d batches, %4d tiles (%d flipped, %d thinned): %s\n", what, batches, tiles,
+           flipped, thinned, bad ? "DIFFERENT" : "bit-identical");
+    CHECK(bad == 0);
+    CHECK(batches > 0);
+    if (augment) CHECK(flipped > 0 && flipped < tiles && thinned == tiles);
+    else CHECK(flipped == 0 && thinned == 0);
+    free(table);
+    free(ref);
+    free(labels);
+    free(order);
+}
+
+static void run_kind(hw_tile_store *store, hw_loss_kind kind, const char *name) {
+    const hw_tile_meta *m = hw_tile_store_meta(store);
+    hw_item_set train, val;
+    hw_items_build(&train, m, 0, kind);
+    hw_items_build(&val, m, 1, kind);
+    int max_views = train.max_views > val.max_views ? train.max_views : val.max_views;
+    hw_batcher b;
+    hw_batcher_init(&b, store, CAP, max_views, 0);
+    b.flip = 1;
+    b.thin = 0.5;
+    const hw_item_set *sets[2] = {&train, &val};
+    int64_t wanted = 0;
+    CHECK_INT_EQ(hw_batcher_preload(&b, sets, 2, (size_t)1 << 30, MPI_COMM_WORLD, &wanted), 0);
+    CHECK_INT_EQ(b.n_resident, wanted);
+    poke_resident(&b);
+    char what[64];
+    snprintf(what, sizeof what, "%s, training", name);
+    compare(&b, &train, 1, what);
+    snprintf(what, sizeof what, "%s, validation", name);
+    compare(&b, &val, 0, what);
+    hw_batcher_free(&b);
+    hw_items_free(&train);
+    hw_items_free(&val);
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    char dir[] = "/tmp/hw_batch_table_XXXXXX", path[256];
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "mkdtemp failed\n");
+        MPI_Finalize();
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/t.h5", dir);
+    /* sample 1 misses every third training window: items of varying samples */
+    if (tf_write_store(MPI_COMM_WORLD, path, TF_MISSING, T, 12, 6) != 0) {
+        fprintf(stderr, "fixture: %s\n", hw_error());
+        MPI_Finalize();
+        return 1;
+    }
+    hw_tile_store *store = hw_tile_store_open(path);
+    CHECK(store != NULL);
+    if (store) {
+        run_kind(store, HW_LOSS_CONTRASTIVE, "contrastive");
+        run_kind(store, HW_LOSS_TRIPLET, "triplet");
+        run_kind(store, HW_LOSS_SUPCON, "supcon");
+
+        /* refusals: copies while augmenting; a window that is not resident */
+        const hw_tile_meta *m = hw_tile_store_meta(store);
+        hw_item_set train;
+        hw_items_build(&train, m, 0, HW_LOSS_CONTRASTIVE);
+        hw_batcher b;
+        hw_batcher_init(&b, store, CAP, 2, 1);
+        const hw_item_set *sets[1] = {&train};
+        int64_t wanted = 0, idx[2] = {0, 1};
+        CHECK_INT_EQ(hw_batcher_preload(&b, sets, 1, (size_t)T * T * 4 * 4, MPI_COMM_WORLD, &wanted), 0);
+        CHECK_INT_EQ(b.n_resident, 1); /* the budget holds one window */
+        hw_batch_entry table[2 * CAP];
+        int labels[2 * CAP], tn, tv;
+        CHECK_INT_EQ(hw_batch_table(&b, &train, idx, 2, 1, 1, 1, table, 2 * CAP, labels, &tn, &tv), -1);
+        CHECK_STR_EQ(hw_error(), "batch table: n_aug copies are assembled on the host (internal error)");
+        int64_t far[1] = {train.n - 1}; /* the last window: not resident */
+        CHECK_INT_EQ(hw_batch_table(&b, &train, far, 1, 0, 1, 1, table, 2 * CAP, labels, &tn, &tv), -1);
+        char want[128];
+        snprintf(want, sizeof want, "batch table: window %lld is not resident (internal error)",
+                 (long long)train.items[train.n - 1].window);
+        CHECK_STR_EQ(hw_error(), want);
+        hw_batcher_free(&b);
+        hw_items_free(&train);
+        hw_tile_store_close(store);
+    }
+    unlink(path);
+    rmdir(dir);
+    MPI_Finalize();
+    return TEST_RESULT();
+}
