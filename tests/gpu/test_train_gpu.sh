@@ -3,13 +3,18 @@
 # data (hitwin simulate --preset small, tiles of 32 bins: 450 training pairs), against the
 # CPU path. Skipped (exit 77) where no GPU is visible; `2rank` also where fewer than 2.
 #
-#   train     2 epochs on cuda vs cpu from the same seed, batches and augmentation (n_aug 1,
-#             flip, thin): train and validation loss of each epoch within
-#             |gpu - cpu| <= LOSS_RTOL |cpu| (LOSS_RTOL = 1e-3: fp32 rounding of two
-#             backends through 58 Adam steps; each step's gradients agree to ~1e-4 relative,
-#             test_gpu_slenet). Then resume on cuda: a run stopped at step 45 (after a state
-#             at step 40, mid-epoch 2) and continued with --resume gives metrics identical to
-#             an uninterrupted cuda run (bit for bit: params_hash, losses to 9 digits).
+#   train     2 epochs on cuda vs cpu from the same seed, batches and augmentation (flip,
+#             thin; n_aug 0, so the cuda run gathers its batches on the device, gpu_batch.h):
+#             train and validation loss of each epoch within |gpu - cpu| <= LOSS_RTOL |cpu|
+#             (LOSS_RTOL = 1e-3: fp32 rounding of two backends through 58 Adam steps; each
+#             step's gradients agree to ~1e-4 relative, test_gpu_slenet; the batches
+#             themselves are bit-identical, test_gpu_batch). The same cuda run with
+#             tile_memory_mb 0 (batches assembled on the host and uploaded) gives identical
+#             metrics: the device batches are the host's bit for bit. n_aug 1 (the host path,
+#             with its log line) vs cpu within LOSS_RTOL. Then resume on cuda: a run stopped
+#             at step 45 (after a state at step 40, mid-epoch 2) and continued with --resume
+#             gives metrics identical to an uninterrupted cuda run (bit for bit: params_hash,
+#             losses to 9 digits).
 #   2rank     the same 2 epochs on cuda with 2 ranks (NCCL sum of the gradients, shards of
 #             8 of the global batch 16) vs 1 rank: losses within LOSS_RTOL, and the state of
 #             a 2-rank run resumes to the same metrics as the uninterrupted 2-rank run.
@@ -45,7 +50,8 @@ batch_size: 16
 epochs: 2
 patience: 10
 learning_rate: 1.0e-3
-n_aug: 1
+n_aug: 0
+precision: fp32
 flip: true
 thin: 0.5
 checkpoint_every_steps: 10
@@ -74,9 +80,26 @@ train)
   $HITWIN train "$tmp/train.yaml" --set output="$tmp/gpu" --device cuda > /dev/null 2> "$tmp/gpu.err" \
     || die "cuda run: $(cat "$tmp/gpu.err")"
   grep -q "device: cuda, one GPU per rank" "$tmp/gpu.err" || die "the cuda run did not log its device"
+  grep -q "tiles on the GPU: .* windows, .* MiB; batches assembled on the device" "$tmp/gpu.err" \
+    || die "the cuda run did not assemble its batches on the device: $(grep -i batches "$tmp/gpu.err")"
   [ -f "$tmp/gpu/best.safetensors" ] && [ -f "$tmp/gpu/best_nn.safetensors" ] && [ -f "$tmp/gpu/state.bin" ] \
     || die "the cuda run is missing its checkpoint or state"
   close "$tmp/gpu/metrics.jsonl" "$tmp/cpu/metrics.jsonl" "cuda vs cpu"
+  # host-assembled batches (no resident tiles) give the same run bit for bit
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/gpu_host" --set tile_memory_mb=0 --device cuda \
+    > /dev/null 2> "$tmp/gpu_host.err" || die "cuda run, tile_memory_mb 0: $(cat "$tmp/gpu_host.err")"
+  grep -q "batches assembled on the host and uploaded per step: only 0 of .* windows are in memory" \
+    "$tmp/gpu_host.err" || die "tile_memory_mb 0: no fall-back line: $(grep -i batches "$tmp/gpu_host.err")"
+  same_metrics "$tmp/gpu/metrics.jsonl" "$tmp/gpu_host/metrics.jsonl" \
+    "device-assembled and host-assembled cuda runs differ:"
+  # n_aug 1: the reference's copies are drawn on the host
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/cpu_aug" --set n_aug=1 --device cpu -q > /dev/null \
+    2> "$tmp/cpu_aug.err" || die "cpu run, n_aug 1: $(cat "$tmp/cpu_aug.err")"
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/gpu_aug" --set n_aug=1 --device cuda > /dev/null \
+    2> "$tmp/gpu_aug.err" || die "cuda run, n_aug 1: $(cat "$tmp/gpu_aug.err")"
+  grep -q "batches assembled on the host and uploaded per step: n_aug 1" "$tmp/gpu_aug.err" \
+    || die "n_aug 1: no fall-back line: $(grep -i batches "$tmp/gpu_aug.err")"
+  close "$tmp/gpu_aug/metrics.jsonl" "$tmp/cpu_aug/metrics.jsonl" "n_aug 1, cuda vs cpu"
   # the checkpoint loads on the CPU (same layout): distance runs from it
   mkdir -p "$tmp/dist"
   $HITWIN distance "$tmp/t32.h5" -c "$tmp/gpu/best.safetensors" -o "$tmp/dist" --no-baselines -q > /dev/null 2>&1 \
@@ -97,6 +120,7 @@ train)
   $mpi $HITWIN train "$tmp/train.yaml" --set output="$tmp/two" --device cuda > /dev/null 2> "$tmp/two.err" \
     || die "2-rank cuda run: $(cat "$tmp/two.err")"
   grep -q "gradients summed with NCCL" "$tmp/two.err" || die "the 2-rank run did not use NCCL"
+  grep -q "batches assembled on the device" "$tmp/two.err" || die "the 2-rank run assembled on the host"
   close "$tmp/two/metrics.jsonl" "$tmp/one/metrics.jsonl" "2 ranks vs 1 rank"
   $mpi $HITWIN train "$tmp/train.yaml" --set output="$tmp/two_k" --device cuda --stop-after-steps 45 -q \
     > /dev/null 2> "$tmp/k1.err" || die "stopped 2-rank run: $(cat "$tmp/k1.err")"
