@@ -107,6 +107,36 @@ static inline void expect_close(const char *what, const float *gpu, const float 
     }
 }
 
+/* |gpu - ref| <= bound[i] element-wise (a bound per element, derived by the caller: the
+ * bf16 tests' error model), both NaN counting as equal. Prints the worst element. */
+static inline void expect_within(const char *what, const float *gpu, const float *ref,
+                                 const double *bound, size_t n) {
+    size_t bad = 0, worst = 0;
+    double worst_ratio = 0.0, max_err = 0.0, max_bound = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double a = gpu[i], b = ref[i];
+        if ((isnan(a) && isnan(b)) || a == b) continue;
+        double err = fabs(a - b);
+        if (!(err <= bound[i])) {
+            if (bad < 5)
+                fprintf(stderr, "  %s[%zu]: gpu %.9g, C %.9g (|diff| %.3g > %.3g)\n", what, i, a,
+                        b, err, bound[i]);
+            bad++;
+        }
+        if (isfinite(err) && err > max_err) max_err = err;
+        if (bound[i] > max_bound) max_bound = bound[i];
+        double ratio = bound[i] > 0 ? err / bound[i] : INFINITY;
+        if (!(ratio <= worst_ratio)) worst_ratio = ratio, worst = i;
+    }
+    printf("  %-34s n %-8zu max|diff| %.3g, max bound %.3g, worst diff/bound %.3g%s\n", what, n,
+           max_err, max_bound, worst_ratio, bad ? "  FAILED" : "");
+    if (bad) {
+        fprintf(stderr, "%s: %zu of %zu elements outside their bound (worst at %zu)\n", what, bad,
+                n, worst);
+        test_failures++;
+    }
+}
+
 /* Bit-identical (memcmp), for what the GPU op must reproduce exactly. */
 static inline void expect_same_bits(const char *what, const void *gpu, const void *ref, size_t bytes,
                              size_t elem) {

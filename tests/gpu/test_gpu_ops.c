@@ -18,11 +18,35 @@
  *          mantissa bits, ~5e-4 each) has its own exact probe, test_tf32_off.
  *   GEMM_BIG  the same with 1e-4 max|C|: reductions over 10^4-10^5 terms (linear with
  *          IN = 44,944, the full-size SLeNet conv1 dweight over 2 x 220 x 220 outputs).
+ *
+ * bf16 (the mixed-precision ops, docs/gpu.md "Precision"):
+ *   casts  gpu_cast_to_bf16 bit-identical to hw_bf16_bits (nn_bf16.h) on special values
+ *          (ties, overflow, subnormals, signed zeros, inf) and random ones; NaN stays NaN (the
+ *          GPU's NaN is canonical, so only NaN-ness is compared); widening and adding exact.
+ *   BF16   conv2d and linear, forward and backward, against the C op run in fp32 on the
+ *          same bf16-rounded inputs, weights and dout (the GPU casts them again: exact), so
+ *          every product is the same exact fp32 value on both sides and what differs is how
+ *          the K products of an output are summed, plus the rounding of bf16 outputs:
+ *            |gpu - C| <= r |M| + 6 sqrt(K) 2^-23 A + 2^-22 |C|
+ *          A = sum of |a b| over the output's K products (the C op run on |a| and |b|);
+ *          6 sqrt(K) 2^-23 A is the probabilistic bound of a K-term fp32 sum (Higham and
+ *          Mary 2019: lambda sqrt(K) u A, here lambda 4 on the GPU with u = 2^-23, since
+ *          tensor cores may truncate when aligning the products, and lambda 4 with
+ *          u = 2^-24 in OpenBLAS: 4 (2^-23 + 2^-24) = 6 x 2^-23); worst-case K u A would be
+ *          too loose to see a wrong index in linear.1 (K = 44,944). r = 2^-8 where the
+ *          output was rounded to bf16 (half an ulp is 2^-9 of |M|; twice that for the
+ *          rounding of the sum's own error) with M the output before the fp32 parts (the
+ *          conv's bias, the gradient buffer's earlier values) were added; r = 0 for
+ *          linear's fp32 outputs. 2^-22 |C| covers the final fp32 addition on both sides.
+ *          K: forward C KH KW (conv) or IN (linear); conv dinp OC KH KW, linear dinp OUT;
+ *          conv dweight B OH OW, linear dweight B. conv dbias and linear dbias sum the fp32
+ *          dout as the fp32 ops do (GEMM, and bit-identical).
  */
 #include "gpu_test_util.h"
 #include "hitwin/gpu_ops.h"
 #include "hitwin/model.h"
 #include "hitwin/nn.h"
+#include "hitwin/nn_bf16.h"
 
 #define ELEM 1e-6, 1e-5, 0.0
 #define GEMM 0.0, 1e-4, 2e-5
@@ -130,6 +154,208 @@ static void test_conv2d(hw_gpu *g) {
     conv_case(g, "5x3 s2 p2 no bias", (NnConv2dDims){2, 3, 12, 9, 4, 5, 3, 2, 2, 1}, 0, 1, 0);
     conv_case(g, "1x1 no bias", (NnConv2dDims){2, 3, 7, 7, 5, 1, 1, 1, 0, 1}, 0, 1, 0);
     conv_case(g, "SLeNet conv1 at 224", (NnConv2dDims){2, 1, 224, 224, 6, 5, 5, 1, 0, 1}, 1, 0, 1);
+}
+
+/* ---- bf16 casts, conv2d and linear ------------------------------------------------------- */
+
+/* bits of a host array, rounded to bf16 (nn_bf16.h) */
+static uint16_t *bf16_bits(const float *x, size_t n) {
+    uint16_t *b = (uint16_t *)malloc(n * sizeof(uint16_t) + 1);
+    for (size_t i = 0; i < n; i++) b[i] = hw_bf16_bits(x[i]);
+    return b;
+}
+
+static float *abs_of(const float *x, size_t n) {
+    float *a = (float *)malloc(n * sizeof(float) + 1);
+    for (size_t i = 0; i < n; i++) a[i] = fabsf(x[i]);
+    return a;
+}
+
+/* the header's BF16 bound per element: r |M| + 6 sqrt(K) 2^-23 A + 2^-22 |C| */
+static double *bf16_bounds(const float *C, const float *M, const float *A, size_t n, double r,
+                           size_t K) {
+    double *b = (double *)malloc(n * sizeof(double) + 1);
+    const double acc = 6.0 * sqrt((double)K) * 0x1p-23;
+    for (size_t i = 0; i < n; i++)
+        b[i] = r * fabs((double)M[i]) + acc * A[i] + 0x1p-22 * fabs((double)C[i]);
+    return b;
+}
+
+static void test_bf16_casts(hw_gpu *g) {
+    printf("bf16 casts\n");
+    const size_t n = 100000;
+    float *x = uniform(n, -4.0f, 4.0f);
+    /* random bit patterns in the second half: every exponent, subnormals included */
+    for (size_t i = n / 2; i < n; i++) {
+        uint32_t u = nn_rng_u32(&g_rng);
+        memcpy(&x[i], &u, 4);
+    }
+    const float special[] = {1.0f, 1.0f + 0x1p-8f, 1.0f + 3.0f * 0x1p-8f, 1.0f + 3.0f * 0x1p-9f,
+                             -(1.0f + 0x1p-8f), 0x1.fep127f, 0x1.ff0p127f, 0x1.fffffep127f,
+                             INFINITY, -INFINITY, 0.0f, -0.0f, 0x1p-149f, 0x1p-134f, 0x1.8p-133f,
+                             0x1p-133f, 0x1.fffffcp-127f, NAN, -NAN};
+    memcpy(x, special, sizeof special);
+    uint16_t *want = bf16_bits(x, n), *got = (uint16_t *)malloc(n * 2);
+    float *d_x = dev_from(g, x, n * 4), *d_w = dev_alloc(n * 4);
+    hw_bf16 *d_b = (hw_bf16 *)dev_alloc(n * 2);
+    GPU_OK(gpu_cast_to_bf16(g, d_b, d_x, n));
+    GPU_OK(hw_gpu_download(g, got, d_b, n * 2));
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int nan_want = (want[i] & 0x7fff) > 0x7f80, nan_got = (got[i] & 0x7fff) > 0x7f80;
+        if (nan_want ? !nan_got : got[i] != want[i]) {
+            if (bad < 5) {
+                uint32_t u;
+                memcpy(&u, &x[i], 4);
+                fprintf(stderr, "  bf16 of %a (0x%08x): gpu 0x%04x, host 0x%04x\n", (double)x[i],
+                        (unsigned)u, got[i], want[i]);
+            }
+            bad++;
+        }
+    }
+    printf("  %-34s n %-8zu %zu differ from hw_bf16_bits\n", "gpu_cast_to_bf16", n, bad);
+    CHECK(bad == 0);
+    /* widening is exact, and add adds the widened value */
+    float *wide = (float *)malloc(n * 4), *acc = uniform(n, -1.0f, 1.0f), *acc_want = host_copy(acc, n);
+    for (size_t i = 0; i < n; i++) wide[i] = hw_bf16_value(want[i]), acc_want[i] += wide[i];
+    GPU_OK(gpu_cast_from_bf16(g, d_w, d_b, n));
+    float *h = host_floats(g, d_w, n);
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; i++) wrong += !(h[i] == wide[i] || (isnan(h[i]) && isnan(wide[i])) ||
+                                              (h[i] == 0.0f && wide[i] == 0.0f));
+    printf("  %-34s n %-8zu %zu not exact\n", "gpu_cast_from_bf16", n, wrong);
+    CHECK(wrong == 0);
+    free(h);
+    /* finite part only for the sum (inf - inf and NaN are not what this checks) */
+    const size_t nf = n / 2;
+    GPU_OK(hw_gpu_upload(g, d_w, acc, nf * 4));
+    GPU_OK(gpu_add_bf16(g, d_w, d_b, nf));
+    expect_same_bits("gpu_add_bf16", h = host_floats(g, d_w, nf), acc_want, nf * 4, 4), free(h);
+    free(x), free(want), free(got), free(wide), free(acc), free(acc_want);
+    dev_release_all();
+}
+
+static void conv_bf16_case(hw_gpu *g, const char *name, NnConv2dDims d, int with_bias,
+                           int with_dinp) {
+    printf("conv2d bf16 %s\n", name);
+    const int OH = nn_conv2d_out_h(&d), OW = nn_conv2d_out_w(&d);
+    const size_t nin = (size_t)d.B * d.C * d.H * d.W, nout = (size_t)d.B * d.OC * OH * OW;
+    const size_t nw = (size_t)d.OC * (d.C / d.groups) * d.KH * d.KW;
+    float *inp = uniform(nin, 0.0f, 1.0f), *w = uniform(nw, -0.3f, 0.3f);
+    float *bias = uniform(d.OC, -0.5f, 0.5f), *dout = uniform(nout, -1.0f, 1.0f);
+    hw_bf16_round_array(inp, inp, nin);
+    hw_bf16_round_array(w, w, nw);
+    hw_bf16_round_array(dout, dout, nout);
+    float *dinp0 = uniform(nin, -1.0f, 1.0f), *dw0 = uniform(nw, -1.0f, 1.0f);
+    float *db0 = uniform(d.OC, -1.0f, 1.0f);
+    float *scratch = (float *)malloc(nn_conv2d_scratch_floats(&d) * sizeof(float));
+    /* the C op on the rounded operands: out, and the gradients added into dinp0, dw0, db0 */
+    float *out = (float *)malloc(nout * 4);
+    conv2d_forward(out, inp, w, with_bias ? bias : NULL, scratch, &d);
+    float *dinp = host_copy(dinp0, nin), *dw = host_copy(dw0, nw), *db = host_copy(db0, d.OC);
+    conv2d_backward(with_dinp ? dinp : NULL, dw, with_bias ? db : NULL, dout, inp, w, scratch, &d);
+    /* M: the outputs alone (no bias, from zero gradients); A: the sums of |a b| */
+    float *m_out = (float *)malloc(nout * 4), *m_dinp = (float *)calloc(nin, 4), *m_dw = (float *)calloc(nw, 4);
+    conv2d_forward(m_out, inp, w, NULL, scratch, &d);
+    conv2d_backward(m_dinp, m_dw, NULL, dout, inp, w, scratch, &d);
+    float *ainp = abs_of(inp, nin), *aw = abs_of(w, nw), *adout = abs_of(dout, nout);
+    float *a_out = (float *)malloc(nout * 4), *a_dinp = (float *)calloc(nin, 4), *a_dw = (float *)calloc(nw, 4);
+    conv2d_forward(a_out, ainp, aw, NULL, scratch, &d);
+    conv2d_backward(a_dinp, a_dw, NULL, adout, ainp, aw, scratch, &d);
+
+    uint16_t *binp = bf16_bits(inp, nin), *bw = bf16_bits(w, nw);
+    hw_bf16 *d_inp = (hw_bf16 *)dev_from(g, binp, nin * 2), *d_w = (hw_bf16 *)dev_from(g, bw, nw * 2);
+    float *d_bias = dev_from(g, bias, d.OC * 4), *d_dout = dev_from(g, dout, nout * 4);
+    float *d_out = dev_alloc(nout * 4), *d_dinp = dev_from(g, dinp0, nin * 4);
+    float *d_dw = dev_from(g, dw0, nw * 4), *d_db = dev_from(g, db0, d.OC * 4);
+    void *d_scratch = dev_alloc(gpu_conv2d_bf16_scratch_bytes(&d));
+    const int native = gpu_conv2d_bf16_native(g, &d);
+    printf("  cuDNN bf16 algorithms: forward %s, backward data %s, backward filter %s\n",
+           native & 1 ? "bf16" : "fp32 fallback", native & 2 ? "bf16" : "fp32 fallback",
+           native & 4 ? "bf16" : "fp32 fallback");
+    CHECK(native >= 0);
+    for (int rep = 0; rep < 2; rep++) /* the second call takes the cached plan */
+        GPU_OK(gpu_conv2d_forward_bf16(g, d_out, d_inp, d_w, with_bias ? d_bias : NULL, d_scratch, &d));
+    GPU_OK(gpu_conv2d_backward_bf16(g, with_dinp ? d_dinp : NULL, d_dw, with_bias ? d_db : NULL,
+                                    d_dout, d_inp, d_w, d_scratch, &d));
+    const double r = 0x1p-8;
+    float *h;
+    double *b;
+    b = bf16_bounds(out, m_out, a_out, nout, r, (size_t)(d.C / d.groups) * d.KH * d.KW);
+    expect_within("out", h = host_floats(g, d_out, nout), out, b, nout), free(h), free(b);
+    b = bf16_bounds(dw, m_dw, a_dw, nw, r, (size_t)d.B * OH * OW);
+    expect_within("dweight", h = host_floats(g, d_dw, nw), dw, b, nw), free(h), free(b);
+    if (with_dinp) {
+        b = bf16_bounds(dinp, m_dinp, a_dinp, nin, r, (size_t)(d.OC / d.groups) * d.KH * d.KW);
+        expect_within("dinp", h = host_floats(g, d_dinp, nin), dinp, b, nin), free(h), free(b);
+    } else {
+        expect_same_bits("dinp untouched", h = host_floats(g, d_dinp, nin), dinp0, nin * 4, 4), free(h);
+    }
+    if (with_bias) expect_close("dbias", h = host_floats(g, d_db, d.OC), db, d.OC, GEMM), free(h);
+    free(inp), free(w), free(bias), free(dout), free(dinp0), free(dw0), free(db0), free(scratch);
+    free(out), free(dinp), free(dw), free(db), free(m_out), free(m_dinp), free(m_dw);
+    free(ainp), free(aw), free(adout), free(a_out), free(a_dinp), free(a_dw), free(binp), free(bw);
+    dev_release_all();
+}
+
+static void linear_bf16_case(hw_gpu *g, const char *name, int B, int IN, int OUT, int with_bias,
+                             int with_dinp) {
+    printf("linear bf16 %s\n", name);
+    const size_t ni = (size_t)B * IN, no = (size_t)B * OUT, nw = (size_t)OUT * IN;
+    float *inp = uniform(ni, -1.0f, 1.0f), *w = uniform(nw, -0.1f, 0.1f);
+    float *bias = uniform(OUT, -0.5f, 0.5f), *dout = uniform(no, -1.0f, 1.0f);
+    hw_bf16_round_array(inp, inp, ni);
+    hw_bf16_round_array(w, w, nw);
+    hw_bf16_round_array(dout, dout, no);
+    float *dinp0 = uniform(ni, -1.0f, 1.0f), *dw0 = uniform(nw, -1.0f, 1.0f);
+    float *db0 = uniform(OUT, -1.0f, 1.0f), *out = (float *)malloc(no * 4);
+    float *dinp = host_copy(dinp0, ni), *dw = host_copy(dw0, nw), *db = host_copy(db0, OUT);
+    linear_forward(out, inp, w, with_bias ? bias : NULL, B, IN, OUT);
+    linear_backward(with_dinp ? dinp : NULL, dw, with_bias ? db : NULL, dout, inp, w, B, IN, OUT);
+    float *ainp = abs_of(inp, ni), *aw = abs_of(w, nw), *adout = abs_of(dout, no);
+    float *a_out = (float *)malloc(no * 4), *a_dinp = (float *)calloc(ni, 4), *a_dw = (float *)calloc(nw, 4);
+    linear_forward(a_out, ainp, aw, NULL, B, IN, OUT);
+    linear_backward(a_dinp, a_dw, NULL, adout, ainp, aw, B, IN, OUT);
+
+    uint16_t *binp = bf16_bits(inp, ni), *bw = bf16_bits(w, nw);
+    hw_bf16 *d_inp = (hw_bf16 *)dev_from(g, binp, ni * 2), *d_w = (hw_bf16 *)dev_from(g, bw, nw * 2);
+    float *d_bias = dev_from(g, bias, OUT * 4), *d_dout = dev_from(g, dout, no * 4);
+    float *d_out = dev_alloc(no * 4), *d_dinp = dev_from(g, dinp0, ni * 4);
+    float *d_dw = dev_from(g, dw0, nw * 4), *d_db = dev_from(g, db0, OUT * 4);
+    hw_bf16 *d_scratch = (hw_bf16 *)dev_alloc(no * 2);
+    GPU_OK(gpu_linear_forward_bf16(g, d_out, d_inp, d_w, with_bias ? d_bias : NULL, B, IN, OUT));
+    GPU_OK(gpu_linear_backward_bf16(g, with_dinp ? d_dinp : NULL, d_dw, with_bias ? d_db : NULL,
+                                    d_dout, d_inp, d_w, d_scratch, B, IN, OUT));
+    float *h;
+    double *b;
+    /* fp32 outputs: no bf16 rounding term (M unused with r = 0) */
+    b = bf16_bounds(out, out, a_out, no, 0.0, (size_t)IN);
+    expect_within("out", h = host_floats(g, d_out, no), out, b, no), free(h), free(b);
+    b = bf16_bounds(dw, dw, a_dw, nw, 0.0, (size_t)B);
+    expect_within("dweight", h = host_floats(g, d_dw, nw), dw, b, nw), free(h), free(b);
+    if (with_dinp) {
+        b = bf16_bounds(dinp, dinp, a_dinp, ni, 0.0, (size_t)OUT);
+        expect_within("dinp", h = host_floats(g, d_dinp, ni), dinp, b, ni), free(h), free(b);
+    }
+    if (with_bias) expect_same_bits("dbias", h = host_floats(g, d_db, OUT), db, OUT * 4, 4), free(h);
+    free(inp), free(w), free(bias), free(dout), free(dinp0), free(dw0), free(db0), free(out);
+    free(dinp), free(dw), free(db), free(ainp), free(aw), free(adout), free(a_out), free(a_dinp);
+    free(a_dw), free(binp), free(bw);
+    dev_release_all();
+}
+
+static void test_bf16_ops(hw_gpu *g) {
+    test_bf16_casts(g);
+    /*                                       B  C   H   W  OC KH KW s  p  groups */
+    conv_bf16_case(g, "SLeNet conv1 at 40 (no dinp)", (NnConv2dDims){4, 1, 40, 40, 6, 5, 5, 1, 0, 1}, 1, 0);
+    conv_bf16_case(g, "SLeNet conv2 at 40", (NnConv2dDims){4, 6, 18, 18, 16, 5, 5, 1, 0, 1}, 1, 1);
+    conv_bf16_case(g, "3x3 s2 p1 groups 2, no bias", (NnConv2dDims){3, 4, 9, 11, 6, 3, 3, 2, 1, 2}, 0, 1);
+    conv_bf16_case(g, "SLeNet conv1 at 224", (NnConv2dDims){2, 1, 224, 224, 6, 5, 5, 1, 0, 1}, 1, 0);
+    conv_bf16_case(g, "SLeNet conv2 at 224", (NnConv2dDims){2, 6, 110, 110, 16, 5, 5, 1, 0, 1}, 1, 1);
+    linear_bf16_case(g, "5 x 37 -> 11", 5, 37, 11, 1, 1);
+    linear_bf16_case(g, "8 x 120 -> 83 (linear.3)", 8, 120, 83, 1, 1);
+    linear_bf16_case(g, "7 x 120 -> 83 no bias", 7, 120, 83, 0, 1);
+    linear_bf16_case(g, "4 x 44944 -> 120 (linear.1 at 224)", 4, 44944, 120, 1, 1);
 }
 
 /* ---- maxpool ---------------------------------------------------------------------------- */
@@ -268,6 +494,9 @@ static void test_dropout(hw_gpu *g) {
     dropout_case(g, 0.5f, 30004ULL ^ 0xD50B0D50B0D50B0DULL, 0, 1, 44944, 0);
     /* the model's layout: counter = step << 40, rows = items of one view of 3, stride 3F */
     dropout_case(g, 0.5f, 0x123456789ABCDEFULL, 7ULL << 40, 4, 1000, 3000);
+    /* view 2 of 3 of the view-major batch: its 4 rows start at counter + 2F, 3F apart, so row
+     * i draws at counter + (3 i + 2) F, the CPU model's place for item i, view 2 */
+    dropout_case(g, 0.5f, 0x123456789ABCDEFULL, (7ULL << 40) + 2 * 1000, 4, 1000, 3000);
     dropout_case(g, 0.1f, 42, 12345, 3, 777, 777);
     dropout_case(g, 0.0f, 1, 0, 2, 100, 100); /* copy, mask of ones */
     dropout_case(g, 1.0f, 1, 0, 2, 100, 100); /* zeroes */
@@ -557,6 +786,7 @@ int main(void) {
     test_conv2d(g);
     test_maxpool(g);
     test_linear(g);
+    test_bf16_ops(g);
     test_gelu(g);
     test_dropout(g);
     ce_case(g, 37, 2);
