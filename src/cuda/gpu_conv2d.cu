@@ -74,6 +74,12 @@ static int is_tensor_op(cudnnMathType_t t) {
     return t == CUDNN_TENSOR_OP_MATH || t == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
 }
 
+// cuDNN 9's status codes come in categories (3000-3999: not supported, for one reason or
+// another); a bf16 configuration cuDNN will not run is not an error here, only a fall-back
+static int not_supported(cudnnStatus_t st) {
+    return CUDNN_STATUS_CATEGORY(st) == CUDNN_STATUS_NOT_SUPPORTED;
+}
+
 static int shape_error(const NnConv2dDims *d, const char *why) {
     return hw_fail("cuda conv2d: %s (B %d, C %d, H %d, W %d, OC %d, kernel %dx%d, stride %d, pad %d, "
                    "groups %d)",
@@ -111,13 +117,25 @@ static int plan_build(hw_gpu *g, hw_gpu_conv_plan *p) {
 
     enum { K = 8 };
     const int bf16 = p->bf16;
+    // a heuristics query: a bf16 shape cuDNN does not support gives no candidates (n = 0);
+    // anything else that fails is an error
+#define HW_HEURISTIC(call)                                                                    \
+    do {                                                                                      \
+        cudnnStatus_t st_ = (call);                                                           \
+        if (st_ != CUDNN_STATUS_SUCCESS) {                                                    \
+            if (!(bf16 && not_supported(st_)))                                                \
+                return hw_gpu_failed("cudnn", #call, cudnnGetErrorString(st_), NULL, __FILE__, \
+                                     __LINE__);                                               \
+            n = 0;                                                                            \
+        }                                                                                     \
+    } while (0)
     // usable: succeeded, deterministic, and in fp32 no tensor-op (TF32) math
 #define HW_USABLE(r) ((r).status == CUDNN_STATUS_SUCCESS && (r).determinism == CUDNN_DETERMINISTIC && \
                       (bf16 || !is_tensor_op((r).mathType)))
     {
         cudnnConvolutionFwdAlgoPerf_t r[K];
-        HW_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(g->cudnn, p->x, p->w, p->conv, p->y,
-                                                              K, &n, r));
+        HW_HEURISTIC(cudnnGetConvolutionForwardAlgorithm_v7(g->cudnn, p->x, p->w, p->conv, p->y,
+                                                            K, &n, r));
         for (int i = 0; i < n && !p->fwd_ok; i++)
             if (HW_USABLE(r[i])) p->fwd = r[i].algo, p->fwd_ok = 1;
         if (p->fwd_ok)
@@ -128,8 +146,8 @@ static int plan_build(hw_gpu *g, hw_gpu_conv_plan *p) {
         return shape_error(d, "cuDNN offers no deterministic fp32 (non-tensor-core) forward algorithm");
     {
         cudnnConvolutionBwdDataAlgoPerf_t r[K];
-        HW_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(g->cudnn, p->w, p->y, p->conv,
-                                                                   p->x, K, &n, r));
+        HW_HEURISTIC(cudnnGetConvolutionBackwardDataAlgorithm_v7(g->cudnn, p->w, p->y, p->conv,
+                                                                 p->x, K, &n, r));
         for (int i = 0; i < n && !p->bwd_data_ok; i++)
             if (HW_USABLE(r[i])) p->bwd_data = r[i].algo, p->bwd_data_ok = 1;
         if (p->bwd_data_ok)
@@ -140,8 +158,8 @@ static int plan_build(hw_gpu *g, hw_gpu_conv_plan *p) {
         return shape_error(d, "cuDNN offers no deterministic fp32 backward-data algorithm");
     {
         cudnnConvolutionBwdFilterAlgoPerf_t r[K];
-        HW_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(g->cudnn, p->x, p->y,
-                                                                     p->conv, p->w, K, &n, r));
+        HW_HEURISTIC(cudnnGetConvolutionBackwardFilterAlgorithm_v7(g->cudnn, p->x, p->y,
+                                                                   p->conv, p->w, K, &n, r));
         for (int i = 0; i < n && !p->bwd_filter_ok; i++)
             if (HW_USABLE(r[i])) p->bwd_filter = r[i].algo, p->bwd_filter_ok = 1;
         if (p->bwd_filter_ok)
@@ -149,6 +167,7 @@ static int plan_build(hw_gpu *g, hw_gpu_conv_plan *p) {
                 g->cudnn, p->x, p->y, p->conv, p->w, p->bwd_filter, &p->ws_bwd_filter));
     }
 #undef HW_USABLE
+#undef HW_HEURISTIC
     if (!p->bwd_filter_ok && !bf16)
         return shape_error(d, "cuDNN offers no deterministic fp32 backward-filter algorithm");
     return 0;
@@ -325,22 +344,31 @@ extern "C" int gpu_conv2d_forward_bf16(hw_gpu *g, float *out, const hw_bf16 *inp
     if (plan_get(g, d, 1, &p)) return -1;
     bf16_scratch sc;
     scratch_layout(d, scratch, &sc);
-    if (!p->fwd_ok) { // no bf16 algorithm: the same products in fp32
-        if (gpu_cast_from_bf16(g, sc.x32, inp, n_in(d)) ||
-            gpu_cast_from_bf16(g, sc.w32, weight, n_weight(d)))
-            return -1;
-        return gpu_conv2d_forward(g, out, sc.x32, sc.w32, bias, d);
+    if (p->fwd_ok) {
+        void *ws = NULL;
+        if (hw_gpu_workspace(g, p->ws_fwd, &ws)) return -1;
+        const float one = 1.0f, zero = 0.0f; // float scaling factors for bf16 data (cuDNN's rule)
+        cudnnStatus_t st = cudnnConvolutionForward(g->cudnn, &one, p->x, inp, p->w, weight,
+                                                   p->conv, p->fwd, ws, p->ws_fwd, &zero, p->y,
+                                                   sc.y);
+        if (st == CUDNN_STATUS_SUCCESS) {
+            const int OHW = nn_conv2d_out_h(d) * nn_conv2d_out_w(d);
+            const size_t n = n_out(d);
+            widen_bias_kernel<<<hw_grid(n, 256), 256, 0, g->stream>>>(out, sc.y, bias, d->OC,
+                                                                       OHW, n);
+            HW_LAUNCH_CHECK();
+            return 0;
+        }
+        if (!not_supported(st))
+            return hw_gpu_failed("cudnn", "cudnnConvolutionForward (bf16)", cudnnGetErrorString(st),
+                                 NULL, __FILE__, __LINE__);
+        p->fwd_ok = 0; // offered but refused at run time: the fall-back from now on
     }
-    void *ws = NULL;
-    if (hw_gpu_workspace(g, p->ws_fwd, &ws)) return -1;
-    const float one = 1.0f, zero = 0.0f; // float scaling factors for bf16 data (cuDNN's rule)
-    HW_CUDNN_CHECK(cudnnConvolutionForward(g->cudnn, &one, p->x, inp, p->w, weight, p->conv,
-                                           p->fwd, ws, p->ws_fwd, &zero, p->y, sc.y));
-    const int OHW = nn_conv2d_out_h(d) * nn_conv2d_out_w(d);
-    const size_t n = n_out(d);
-    widen_bias_kernel<<<hw_grid(n, 256), 256, 0, g->stream>>>(out, sc.y, bias, d->OC, OHW, n);
-    HW_LAUNCH_CHECK();
-    return 0;
+    // no bf16 algorithm: the same products in fp32
+    if (gpu_cast_from_bf16(g, sc.x32, inp, n_in(d)) ||
+        gpu_cast_from_bf16(g, sc.w32, weight, n_weight(d)))
+        return -1;
+    return gpu_conv2d_forward(g, out, sc.x32, sc.w32, bias, d);
 }
 
 extern "C" int gpu_conv2d_backward_bf16(hw_gpu *g, float *dinp, float *dweight, float *dbias,
@@ -356,25 +384,39 @@ extern "C" int gpu_conv2d_backward_bf16(hw_gpu *g, float *dinp, float *dweight, 
         bias_grad_kernel<<<d->OC, 256, 0, g->stream>>>(dbias, dout, d->B, d->OC, OHW);
         HW_LAUNCH_CHECK();
     }
-    const int native_w = dweight && p->bwd_filter_ok, native_x = dinp && p->bwd_data_ok;
+    int native_w = dweight && p->bwd_filter_ok, native_x = dinp && p->bwd_data_ok;
     const float one = 1.0f, zero = 0.0f;
     if ((native_w || native_x) && gpu_cast_to_bf16(g, hw_bf16_bits_of(sc.y), dout, n_out(d)))
         return -1;
     if (native_w) { // dW in bf16 (beta 0: written), then added into the fp32 dweight
         void *ws = NULL;
         if (hw_gpu_workspace(g, p->ws_bwd_filter, &ws)) return -1;
-        HW_CUDNN_CHECK(cudnnConvolutionBackwardFilter(g->cudnn, &one, p->x, inp, p->y, sc.y,
-                                                      p->conv, p->bwd_filter, ws,
-                                                      p->ws_bwd_filter, &zero, p->w, sc.dw));
-        if (gpu_add_bf16(g, dweight, hw_bf16_bits_of(sc.dw), n_weight(d))) return -1;
+        cudnnStatus_t st = cudnnConvolutionBackwardFilter(g->cudnn, &one, p->x, inp, p->y, sc.y,
+                                                          p->conv, p->bwd_filter, ws,
+                                                          p->ws_bwd_filter, &zero, p->w, sc.dw);
+        if (st == CUDNN_STATUS_SUCCESS) {
+            if (gpu_add_bf16(g, dweight, hw_bf16_bits_of(sc.dw), n_weight(d))) return -1;
+        } else if (not_supported(st)) { // refused at run time: the fall-back below, from now on
+            p->bwd_filter_ok = 0, native_w = 0;
+        } else {
+            return hw_gpu_failed("cudnn", "cudnnConvolutionBackwardFilter (bf16)",
+                                 cudnnGetErrorString(st), NULL, __FILE__, __LINE__);
+        }
     }
     if (native_x) {
         void *ws = NULL;
         if (hw_gpu_workspace(g, p->ws_bwd_data, &ws)) return -1;
-        HW_CUDNN_CHECK(cudnnConvolutionBackwardData(g->cudnn, &one, p->w, weight, p->y, sc.y,
-                                                    p->conv, p->bwd_data, ws, p->ws_bwd_data,
-                                                    &zero, p->x, sc.dx));
-        if (gpu_add_bf16(g, dinp, hw_bf16_bits_of(sc.dx), n_in(d))) return -1;
+        cudnnStatus_t st = cudnnConvolutionBackwardData(g->cudnn, &one, p->w, weight, p->y, sc.y,
+                                                        p->conv, p->bwd_data, ws, p->ws_bwd_data,
+                                                        &zero, p->x, sc.dx);
+        if (st == CUDNN_STATUS_SUCCESS) {
+            if (gpu_add_bf16(g, dinp, hw_bf16_bits_of(sc.dx), n_in(d))) return -1;
+        } else if (not_supported(st)) {
+            p->bwd_data_ok = 0, native_x = 0;
+        } else {
+            return hw_gpu_failed("cudnn", "cudnnConvolutionBackwardData (bf16)",
+                                 cudnnGetErrorString(st), NULL, __FILE__, __LINE__);
+        }
     }
     // fallbacks: the fp32 op on widened operands and the fp32 dout (p is not used below: the
     // fp32 op looks up, and may build, its own plan)
