@@ -5,7 +5,7 @@
 hw_test(test_train_pairs SOURCES unit/test_train_pairs.c LABELS unit)
 hw_test(test_train_augment SOURCES unit/test_train_augment.c LABELS unit)
 # the device batch's table and its C gather against hw_batcher_fill, bit for bit
-hw_test(test_batch_table SOURCES unit/test_batch_table.c LABELS unit)
+hw_test(test_train_batch_table SOURCES unit/test_train_batch_table.c LABELS unit)
 hw_test(test_train_config SOURCES unit/test_train_config.c LABELS unit)
 hw_test(test_train_state SOURCES unit/test_train_state.c LABELS unit)
 hw_mpi_test(test_train_mpi 2 SOURCES integration/test_train_mpi.c)

@@ -1,7 +1,7 @@
 /* A batch as a table of source tiles and augmentations (train_batch.h, gpu_batch.h): what
  * the device gather needs to write hw_batcher_fill's tiles without the host touching a
  * pixel. The table repeats hw_batcher_fill's choices (item order, views, flip bit, thinning
- * streams, labels); test_batch_table checks it against hw_batcher_fill bit for bit through
+ * streams, labels); test_train_batch_table checks it against hw_batcher_fill bit for bit through
  * hw_batch_gather_ref, and test_gpu_batch the kernel against both. */
 #include <string.h>
 
