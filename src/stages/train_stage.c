@@ -84,13 +84,15 @@ static void gpu_close(gpu_run *gr) {
  * step (both fresh, or restored from state.bin by --resume). NULL on every rank if any failed
  * (the failing rank's message printed by the caller's agree). */
 static int agree(const hw_dist *d, int rc);
-static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const hw_optim *o) {
+static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const hw_optim *o,
+                         int bf16) {
     gpu_run *gr = xcalloc(1, sizeof *gr);
     int rc = 0;
     gr->device = hw_gpu_pick_device(d->comm, &gr->local_rank, &gr->local_size);
     if (gr->device < 0) rc = -1;
     if (rc == 0 && !(gr->g = hw_gpu_create(gr->device))) rc = -1;
     if (rc == 0 && !(gr->net = hw_gpu_slenet_create(gr->g, model, seed))) rc = -1;
+    if (rc == 0 && hw_gpu_slenet_set_precision(gr->net, bf16) != 0) rc = -1;
     if (rc == 0 && hw_gpu_optim_init(gr->g, &gr->opt, (int)o->kind, o->lr, o->n) != 0) rc = -1;
     if (rc == 0) {
         gr->have_opt = 1;
@@ -203,8 +205,9 @@ static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const in
     return (void)gr, (void)b, (void)set, (void)idx, (void)n, (void)augment, (void)seed, (void)epoch,
            (void)out, NO_CUDA;
 }
-static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const hw_optim *o) {
-    (void)d, (void)model, (void)seed, (void)o;
+static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const hw_optim *o,
+                         int bf16) {
+    (void)d, (void)model, (void)seed, (void)o, (void)bf16;
     NO_CUDA;
     return NULL;
 }
@@ -536,7 +539,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     /* the GPU model from the host model's weights and moments (new or resumed) */
     gpu_run *gpu = NULL;
     if (rc == 0 && device == HW_DEVICE_CUDA) {
-        gpu = gpu_open(d, model, cfg->seed, &optim);
+        gpu = gpu_open(d, model, cfg->seed, &optim, cfg->precision == HW_PRECISION_BF16);
         if (!gpu) rc = -1;
         run.gpu = gpu;
     }
@@ -547,6 +550,19 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
         if (!mf) hw_fail("%s: cannot write metrics (%s)", metrics_path, strerror(errno));
     }
     if (rc == 0 && agree(d, rank == 0 && !mf) != 0) rc = -1;
+    /* the training and validation tiles, read once and kept (train_preload.h) */
+    int64_t tiles_wanted = 0;
+    double tiles_seconds = MPI_Wtime();
+    if (rc == 0) {
+        const hw_item_set *sets[2] = {&train, &val};
+        size_t budget = hw_tile_memory_budget(cfg->tile_memory_mb, d->comm);
+        int prc = hw_batcher_preload(&batcher, sets, 2, budget, d->comm, &tiles_wanted);
+        if (prc != 0) {
+            agree(d, prc == -1); /* the lowest rank that failed itself prints its line */
+            rc = -1;
+        }
+    }
+    tiles_seconds = MPI_Wtime() - tiles_seconds;
     if (rc != 0) {
         if (mf) fclose(mf);
         gpu_close(gpu);
@@ -575,8 +591,11 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
               "buffers %.1f MiB", n_params * 4 / 1048576.0, n_params * 4 / 1048576.0,
               n_params * 8 / 1048576.0, hw_batcher_bytes(&batcher) / 1048576.0);
     if (gpu)
-        log_info0("device: cuda, one GPU per rank (rank 0: GPU %d, %d rank%s on its node), "
+        log_info0("device: cuda, %s, one GPU per rank (rank 0: GPU %d, %d rank%s on its node), "
                   "gradients summed with %s",
+                  cfg->precision == HW_PRECISION_BF16
+                      ? "bf16 mixed precision (fp32 weights, optimiser, losses)"
+                      : "fp32",
                   gpu->device, gpu->local_size, gpu->local_size > 1 ? "s" : "",
                   gpu->nc ? "NCCL" : "no all-reduce (1 rank)");
     log_info0("config:\n%s", config_yaml);
@@ -587,38 +606,20 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     else if (opt->resume)
         log_info0("no state in %s: starting a new run", cfg->output);
 
-    /* the training and validation tiles, read once and kept (train_preload.h) */
+    /* the tiles read before training (above): what was kept; GPU: to the device too */
     {
-        const hw_item_set *sets[2] = {&train, &val};
-        size_t budget = hw_tile_memory_budget(cfg->tile_memory_mb, d->comm);
-        int64_t wanted = 0;
-        double t0 = MPI_Wtime();
-        int prc = hw_batcher_preload(&batcher, sets, 2, budget, d->comm, &wanted);
-        if (prc != 0) {
-            agree(d, prc == -1); /* the lowest rank that failed itself prints its line */
-            if (mf) fclose(mf);
-            gpu_close(gpu);
-            free(config_yaml);
-            hw_batcher_free(&batcher);
-            hw_optim_free(&optim);
-            hw_model_free(model);
-            hw_items_free(&train);
-            hw_items_free(&val);
-            hw_tile_store_close(store);
-            return -1;
-        }
         double mib = (double)batcher.n_resident * meta->n_samples * meta->tile_size *
                      meta->tile_size * 4 / 1048576.0;
-        if (batcher.n_resident == wanted && wanted > 0)
+        if (batcher.n_resident == tiles_wanted && tiles_wanted > 0)
             log_info0("tiles in memory: %lld windows, %.0f MiB per rank (read in %.1f s)",
-                      (long long)wanted, mib, MPI_Wtime() - t0);
-        else if (wanted > 0 && cfg->tile_memory_mb != 0)
+                      (long long)tiles_wanted, mib, tiles_seconds);
+        else if (tiles_wanted > 0 && cfg->tile_memory_mb != 0)
             log_info0("tiles in memory: %lld of %lld windows, %.0f MiB per rank (tile_memory_mb "
                       "%s); the rest are read from the store per batch",
-                      (long long)batcher.n_resident, (long long)wanted, mib,
+                      (long long)batcher.n_resident, (long long)tiles_wanted, mib,
                       cfg->tile_memory_mb == HW_TILE_MEMORY_AUTO ? "auto" : "set");
         /* GPU: the resident tiles to the device, batches gathered there (gpu_batch.h) */
-        if (gpu) gpu_tiles_open(d, gpu, &batcher, wanted, cfg->n_aug);
+        if (gpu) gpu_tiles_open(d, gpu, &batcher, tiles_wanted, cfg->n_aug);
     }
 
     res->train_loss = xmalloc((size_t)cfg->epochs * sizeof(double));
@@ -884,9 +885,12 @@ static void usage(FILE *out) {
             "  -s, --set KEY=VALUE      override a config key (tiles, loss, ce_form, bias, margin,\n"
             "                           temperature, learning_rate, batch_size, epochs,\n"
             "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin,\n"
-            "                           optimiser, dropout, output, checkpoint_every_steps, device)\n"
+            "                           optimiser, dropout, output, checkpoint_every_steps, device,\n"
+            "                           precision, tile_memory_mb, recipe, input_transform, norm_region)\n"
             "      --device DEV         cpu (default), cuda (one GPU per rank) or auto (cuda when\n"
             "                           built with CUDA and a GPU is visible); overrides 'device'\n"
+            "      --precision P        GPU arithmetic: bf16 (default: mixed precision, fp32\n"
+            "                           weights and losses) or fp32; overrides 'precision'\n"
             "  -r, --resume             continue the run in 'output' from its last state\n"
             "                           (a new run when there is none)\n"
             "      --stop-after-steps N stop after N optimiser steps, as if killed (tests)\n"
@@ -910,12 +914,14 @@ int hw_train_main(int argc, char **argv) {
                                          {"resume", no_argument, 0, 'r'},
                                          {"stop-after-steps", required_argument, 0, 'S'},
                                          {"device", required_argument, 0, 'D'},
+                                         {"precision", required_argument, 0, 'P'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     hw_train_options opt = {0};
     const char *device_arg = NULL;
     hw_device_kind device = HW_DEVICE_CPU;
+    char precision_set[32] = ""; /* "precision=..." from --precision, applied after --set */
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     int n_sets = 0, c;
     optind = 1;
@@ -930,6 +936,14 @@ int hw_train_main(int argc, char **argv) {
                 return 2;
             }
             device_arg = optarg;
+            break;
+        case 'P':
+            if (strcmp(optarg, "bf16") != 0 && strcmp(optarg, "fp32") != 0) {
+                if (d.rank == 0) log_error("--precision %s: expected bf16 or fp32", optarg);
+                free(sets);
+                return 2;
+            }
+            snprintf(precision_set, sizeof precision_set, "precision=%s", optarg);
             break;
         case 'S': {
             char *end;
@@ -964,6 +978,7 @@ int hw_train_main(int argc, char **argv) {
     int rc = hw_train_config_load(argv[optind], &cfg);
     for (int i = 0; rc == 0 && i < n_sets; i++) rc = hw_train_config_set(&cfg, sets[i]);
     if (rc == 0 && device_arg) cfg.device = device;
+    if (rc == 0 && precision_set[0]) rc = hw_train_config_set(&cfg, precision_set);
     if (rc == 0) rc = hw_train_config_validate(&cfg);
     free(sets);
     if (rc != 0) {
