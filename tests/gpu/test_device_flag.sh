@@ -3,7 +3,8 @@
 # CUDA_VISIBLE_DEVICES= hides any GPU, so a GPU machine checks the same messages):
 #   - --device cuda: one exact line, exit 1, nothing written (1 and 2 ranks; the message says
 #     whether the build lacks the CUDA backend or the process sees no device);
-#   - --device bogus, --set device=bogus, `device: bogus` in the YAML: exact messages;
+#   - --device bogus, --set device=bogus, `device: bogus` in the YAML, --precision fp16,
+#     --set precision=fp16: exact messages;
 #   - --device auto without a visible GPU is the CPU path: the same metrics and weights
 #     (params_hash) as --device cpu, and the same distances.
 # usage: test_device_flag.sh TRAIN_FIXTURE   (env: HITWIN, MPIEXEC)
@@ -51,7 +52,11 @@ expect "train --set device=bogus" 1 "--set device: must be cpu, cuda or auto, go
 printf 'tiles: t.h5\ndevice: bogus\n' > "$tmp/bad.yaml"
 expect "train device: bogus" 1 "$tmp/bad.yaml:2: 'device' must be cpu, cuda or auto, got 'bogus'" \
   $HITWIN train "$tmp/bad.yaml"
-[ -e "$tmp/out" ] && die "a bad device wrote $tmp/out"
+expect "train --precision fp16" 2 "--precision fp16: expected bf16 or fp32" \
+  $HITWIN train "$tmp/train.yaml" --precision fp16
+expect "train --set precision=fp16" 1 "--set precision: must be bf16 or fp32, got 'fp16'" \
+  $HITWIN train "$tmp/train.yaml" --set precision=fp16
+[ -e "$tmp/out" ] && die "a bad device or precision wrote $tmp/out"
 
 # ---- auto without a GPU = cpu ------------------------------------------------------------------
 $HITWIN train "$tmp/train.yaml" --set output="$tmp/cpu" -q > /dev/null 2>&1 || die "cpu run"
