@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # bench/train-gpu.sh: training throughput of `hitwin train --device cuda` (1 rank, 1 GPU,
-# fp32) against the reference PyTorch model and loop with the reference's AMP (fp16 autocast
-# + GradScaler; bench/reference_train.py --device cuda --amp) on the same GPU and tiles: the
-# small simulated data set (hitwin simulate --preset small, 224-bin tiles, 468 training
-# pairs), batch sizes 32 and 128. Both run EPOCHS epochs and report the last (warm: cuDNN
-# plans, PyTorch's autotuning and allocator growth fall in the first). Both assemble batches
-# on the host and copy them to the GPU each step (hitwin: docs/gpu.md; the reference: its
-# DataLoader). The PyTorch fp32 loop is printed too, for an fp32-to-fp32 comparison.
+# bf16 mixed precision and fp32) against the reference PyTorch model and loop with the
+# reference's AMP (fp16 autocast + GradScaler; bench/reference_train.py --device cuda --amp)
+# and in fp32, on the same GPU and tiles: the small simulated data set (hitwin simulate
+# --preset small, 224-bin tiles, 468 training pairs), batch sizes 32 and 128, `recipe:
+# reference` on our side (raw input, dropout 0.5, no flip or thinning: the reference loop's
+# work). Both run EPOCHS epochs and report the last (warm: cuDNN plans, PyTorch's autotuning
+# and allocator growth fall in the first). hitwin holds the tiles on the GPU and gathers each
+# batch there (docs/gpu.md, "Batches on the device"); the reference copies each batch from
+# host memory (its DataLoader).
 #
 # Napkin: a training pair is ~480 MFLOP (bench/train.sh); an H100 SXM does ~67 TFLOP/s fp32
-# without tensor cores (what hitwin uses: no TF32), i.e. ~140,000 pairs/s at peak. The issue
-# asks for >= 2x PyTorch AMP.
+# without tensor cores (hitwin's fp32: no TF32), i.e. ~140,000 pairs/s at peak. The issue
+# asks for >= 2x PyTorch AMP (our bf16 column against the AMP column).
 #   usage: bench/train-gpu.sh [BUILD_DIR] [EPOCHS]   (defaults: build, 3; env PYTHON, PEAK_TFLOPS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,27 +36,33 @@ fi
 
 echo "data: $store ($W windows x $S samples, tile $T); GPU: $($hitwin version | sed -n '/^gpus:/{n;p}')"
 echo "$epochs epochs each, last epoch timed; peak taken as $peak TFLOP/s fp32 (0.48 GFLOP per pair)"
-printf "%-6s %14s %16s %16s %9s %9s %10s\n" batch "hitwin pairs/s" "torch AMP pairs/s" "torch fp32 pairs/s" \
-  "vs AMP" "vs fp32" "hitwin %peak"
+printf "%-6s %11s %11s %11s %11s %9s %9s %10s\n" batch "hitwin bf16" "hitwin fp32" "torch AMP" "torch fp32" \
+  "bf16/AMP" "fp32/fp32" "fp32 %peak"
 ref() { # ref BATCH [--amp]
   $python bench/reference_train.py $dir/tiles.bin $dir/qc_kept.bin $dir/windows_split.bin \
     $dir/samples_class_id.bin "$W" "$S" "$T" "$1" 1 --device cuda --epochs "$epochs" ${2:-} \
     | sed -E 's/.* ([0-9.]+) pairs\/s/\1/'
 }
-for B in 32 128; do
+ours() { # ours BATCH PRECISION: pairs/s of the last epoch
   cat > $dir/bench_train_gpu.yaml <<YAML
 tiles: sim/tiles.h5
-batch_size: $B
+recipe: reference
+batch_size: $1
 epochs: $epochs
 patience: $((epochs + 1))
 learning_rate: 1.0e-4
-output: run_gpu_$B
+precision: $2
+output: run_gpu_$1_$2
 YAML
-  rm -rf $dir/run_gpu_$B
+  rm -rf $dir/run_gpu_$1_$2
   $hitwin train $dir/bench_train_gpu.yaml --device cuda -q > /dev/null
-  ours=$(sed -E 's/.*"pairs_per_s": ([0-9.]+).*/\1/' $dir/run_gpu_$B/metrics.jsonl | tail -n1)
+  sed -E 's/.*"pairs_per_s": ([0-9.]+).*/\1/' $dir/run_gpu_$1_$2/metrics.jsonl | tail -n1
+}
+for B in 32 128; do
+  bf16=$(ours $B bf16)
+  fp32=$(ours $B fp32)
   amp=$(ref $B --amp)
-  fp32=$(ref $B)
-  awk -v b=$B -v o="$ours" -v a="$amp" -v f="$fp32" -v p=$peak 'BEGIN {
-    printf "%-6d %14.1f %16.1f %16.1f %9.2f %9.2f %9.2f%%\n", b, o, a, f, o / a, o / f, 100 * o * 0.48e-3 / p }'
+  tfp32=$(ref $B)
+  awk -v b=$B -v h="$bf16" -v o="$fp32" -v a="$amp" -v f="$tfp32" -v p=$peak 'BEGIN {
+    printf "%-6d %11.1f %11.1f %11.1f %11.1f %9.2f %9.2f %9.2f%%\n", b, h, o, a, f, h / a, o / f, 100 * o * 0.48e-3 / p }'
 done
