@@ -20,7 +20,9 @@
 // bf16: cuDNN's PSEUDO_BFLOAT16_CONFIG, the only bf16 configuration of the legacy API: x, w
 // and y (dx, dw and dy backward) all CUDNN_DATA_BFLOAT16, the convolution descriptor's
 // compute type CUDNN_DATA_FLOAT (products of bf16 values are exact in fp32 and accumulate
-// in fp32), CUDNN_TENSOR_OP_MATH (tensor cores allowed, any math type accepted). As y and dw
+// in fp32), CUDNN_TENSOR_OP_MATH for the heuristics query (tensor cores allowed, any math
+// type accepted), then each direction sized and run with the math type the heuristics
+// paired with its algorithm (PyTorch's rule: the pair is what was ranked). As y and dw
 // must be bf16 too, the forward writes y into scratch and widens it into the fp32 output
 // with the bias, and the backward makes dW and dX in scratch and adds them into the fp32
 // gradients. A direction cuDNN has no deterministic bf16 algorithm for (possible for odd
@@ -50,6 +52,11 @@ struct hw_gpu_conv_plan {
     cudnnConvolutionFwdAlgo_t fwd;
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    // bf16 plans: the math type cuDNN's heuristics paired with each direction's algorithm.
+    // The descriptor must carry it when the workspace is sized and when the algorithm runs:
+    // with another math type cuDNN may run another kernel of the same algorithm (one that was
+    // not the one reported deterministic, or a slower one). fp32 plans keep CUDNN_FMA_MATH.
+    cudnnMathType_t m_fwd, m_bwd_data, m_bwd_filter;
     size_t ws_fwd, ws_bwd_data, ws_bwd_filter;
     struct hw_gpu_conv_plan *next;
 };
@@ -84,6 +91,14 @@ static int shape_error(const NnConv2dDims *d, const char *why) {
     return hw_fail("cuda conv2d: %s (B %d, C %d, H %d, W %d, OC %d, kernel %dx%d, stride %d, pad %d, "
                    "groups %d)",
                    why, d->B, d->C, d->H, d->W, d->OC, d->KH, d->KW, d->stride, d->pad, d->groups);
+}
+
+// bf16 plans: the descriptor's math type for the direction about to be sized or run (the
+// heuristics' pairing, see m_fwd); fp32 plans always stay CUDNN_FMA_MATH (no TF32)
+static int set_math(hw_gpu_conv_plan *p, cudnnMathType_t m) {
+    if (!p->bf16) return 0;
+    HW_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, m));
+    return 0;
 }
 
 // Descriptors of one shape and, for each direction, the first deterministic algorithm in
@@ -129,43 +144,68 @@ static int plan_build(hw_gpu *g, hw_gpu_conv_plan *p) {
             n = 0;                                                                            \
         }                                                                                     \
     } while (0)
+    // a candidate's workspace query, with the descriptor set to the candidate's math type:
+    // success runs the statements that take the candidate; in bf16 a NOT_SUPPORTED answer
+    // only skips it (heuristics can offer an algorithm whose workspace query then refuses
+    // the shape), so the next candidate or the fp32 fall-back is used instead of failing
+#define HW_WORKSPACE(call, ...)                                                               \
+    do {                                                                                      \
+        cudnnStatus_t st_ = (call);                                                           \
+        if (st_ == CUDNN_STATUS_SUCCESS)                                                      \
+            __VA_ARGS__;                                                                      \
+        else if (!(bf16 && not_supported(st_)))                                               \
+            return hw_gpu_failed("cudnn", #call, cudnnGetErrorString(st_), NULL, __FILE__,    \
+                                 __LINE__);                                                   \
+    } while (0)
     // usable: succeeded, deterministic, and in fp32 no tensor-op (TF32) math
 #define HW_USABLE(r) ((r).status == CUDNN_STATUS_SUCCESS && (r).determinism == CUDNN_DETERMINISTIC && \
                       (bf16 || !is_tensor_op((r).mathType)))
     {
         cudnnConvolutionFwdAlgoPerf_t r[K];
+        if (set_math(p, CUDNN_TENSOR_OP_MATH)) return -1; // every candidate, as asked
         HW_HEURISTIC(cudnnGetConvolutionForwardAlgorithm_v7(g->cudnn, p->x, p->w, p->conv, p->y,
                                                             K, &n, r));
-        for (int i = 0; i < n && !p->fwd_ok; i++)
-            if (HW_USABLE(r[i])) p->fwd = r[i].algo, p->fwd_ok = 1;
-        if (p->fwd_ok)
-            HW_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(g->cudnn, p->x, p->w, p->conv,
-                                                                   p->y, p->fwd, &p->ws_fwd));
+        for (int i = 0; i < n && !p->fwd_ok; i++) {
+            if (!HW_USABLE(r[i])) continue;
+            if (set_math(p, r[i].mathType)) return -1;
+            HW_WORKSPACE(cudnnGetConvolutionForwardWorkspaceSize(g->cudnn, p->x, p->w, p->conv,
+                                                                 p->y, r[i].algo, &p->ws_fwd),
+                         p->fwd = r[i].algo, p->m_fwd = r[i].mathType, p->fwd_ok = 1);
+        }
     }
     if (!p->fwd_ok && !bf16)
         return shape_error(d, "cuDNN offers no deterministic fp32 (non-tensor-core) forward algorithm");
     {
         cudnnConvolutionBwdDataAlgoPerf_t r[K];
+        if (set_math(p, CUDNN_TENSOR_OP_MATH)) return -1; // every candidate, as asked
         HW_HEURISTIC(cudnnGetConvolutionBackwardDataAlgorithm_v7(g->cudnn, p->w, p->y, p->conv,
                                                                  p->x, K, &n, r));
-        for (int i = 0; i < n && !p->bwd_data_ok; i++)
-            if (HW_USABLE(r[i])) p->bwd_data = r[i].algo, p->bwd_data_ok = 1;
-        if (p->bwd_data_ok)
-            HW_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
-                g->cudnn, p->w, p->y, p->conv, p->x, p->bwd_data, &p->ws_bwd_data));
+        for (int i = 0; i < n && !p->bwd_data_ok; i++) {
+            if (!HW_USABLE(r[i])) continue;
+            if (set_math(p, r[i].mathType)) return -1;
+            HW_WORKSPACE(cudnnGetConvolutionBackwardDataWorkspaceSize(
+                             g->cudnn, p->w, p->y, p->conv, p->x, r[i].algo, &p->ws_bwd_data),
+                         p->bwd_data = r[i].algo, p->m_bwd_data = r[i].mathType,
+                         p->bwd_data_ok = 1);
+        }
     }
     if (!p->bwd_data_ok && !bf16)
         return shape_error(d, "cuDNN offers no deterministic fp32 backward-data algorithm");
     {
         cudnnConvolutionBwdFilterAlgoPerf_t r[K];
+        if (set_math(p, CUDNN_TENSOR_OP_MATH)) return -1; // every candidate, as asked
         HW_HEURISTIC(cudnnGetConvolutionBackwardFilterAlgorithm_v7(g->cudnn, p->x, p->y,
                                                                    p->conv, p->w, K, &n, r));
-        for (int i = 0; i < n && !p->bwd_filter_ok; i++)
-            if (HW_USABLE(r[i])) p->bwd_filter = r[i].algo, p->bwd_filter_ok = 1;
-        if (p->bwd_filter_ok)
-            HW_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(
-                g->cudnn, p->x, p->y, p->conv, p->w, p->bwd_filter, &p->ws_bwd_filter));
+        for (int i = 0; i < n && !p->bwd_filter_ok; i++) {
+            if (!HW_USABLE(r[i])) continue;
+            if (set_math(p, r[i].mathType)) return -1;
+            HW_WORKSPACE(cudnnGetConvolutionBackwardFilterWorkspaceSize(
+                             g->cudnn, p->x, p->y, p->conv, p->w, r[i].algo, &p->ws_bwd_filter),
+                         p->bwd_filter = r[i].algo, p->m_bwd_filter = r[i].mathType,
+                         p->bwd_filter_ok = 1);
+        }
     }
+#undef HW_WORKSPACE
 #undef HW_USABLE
 #undef HW_HEURISTIC
     if (!p->bwd_filter_ok && !bf16)
@@ -346,7 +386,7 @@ extern "C" int gpu_conv2d_forward_bf16(hw_gpu *g, float *out, const hw_bf16 *inp
     scratch_layout(d, scratch, &sc);
     if (p->fwd_ok) {
         void *ws = NULL;
-        if (hw_gpu_workspace(g, p->ws_fwd, &ws)) return -1;
+        if (hw_gpu_workspace(g, p->ws_fwd, &ws) || set_math(p, p->m_fwd)) return -1;
         const float one = 1.0f, zero = 0.0f; // float scaling factors for bf16 data (cuDNN's rule)
         cudnnStatus_t st = cudnnConvolutionForward(g->cudnn, &one, p->x, inp, p->w, weight,
                                                    p->conv, p->fwd, ws, p->ws_fwd, &zero, p->y,
@@ -390,7 +430,7 @@ extern "C" int gpu_conv2d_backward_bf16(hw_gpu *g, float *dinp, float *dweight, 
         return -1;
     if (native_w) { // dW in bf16 (beta 0: written), then added into the fp32 dweight
         void *ws = NULL;
-        if (hw_gpu_workspace(g, p->ws_bwd_filter, &ws)) return -1;
+        if (hw_gpu_workspace(g, p->ws_bwd_filter, &ws) || set_math(p, p->m_bwd_filter)) return -1;
         cudnnStatus_t st = cudnnConvolutionBackwardFilter(g->cudnn, &one, p->x, inp, p->y, sc.y,
                                                           p->conv, p->bwd_filter, ws,
                                                           p->ws_bwd_filter, &zero, p->w, sc.dw);
@@ -405,7 +445,7 @@ extern "C" int gpu_conv2d_backward_bf16(hw_gpu *g, float *dinp, float *dweight, 
     }
     if (native_x) {
         void *ws = NULL;
-        if (hw_gpu_workspace(g, p->ws_bwd_data, &ws)) return -1;
+        if (hw_gpu_workspace(g, p->ws_bwd_data, &ws) || set_math(p, p->m_bwd_data)) return -1;
         cudnnStatus_t st = cudnnConvolutionBackwardData(g->cudnn, &one, p->w, weight, p->y, sc.y,
                                                         p->conv, p->bwd_data, ws, p->ws_bwd_data,
                                                         &zero, p->x, sc.dx);
