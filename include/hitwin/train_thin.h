@@ -66,10 +66,14 @@ HW_THIN_FN uint32_t hw_pois_u32(uint64_t key, uint64_t *counter) {
     uint64_t c = (*counter)++;
     return (uint32_t)(hw_pois_mix64(key + (c + 1) * 0x9E3779B97F4A7C15ull) >> 32);
 }
-/* [0, 1) with 53 random bits from two draws; every operation is exact (hw_rng_double) */
+/* [0, 1) with 53 random bits from two draws; every operation is exact (hw_rng_double). The
+ * explicit operations keep nvcc from fusing a * 2^26 + b into an FMA: harmless here (the
+ * sum is exact either way) but it would be the one fma.rn.f64 in the thinning's PTX, which
+ * is how a fused operation elsewhere would be spotted. */
 HW_THIN_FN double hw_pois_double(uint64_t key, uint64_t *counter) {
     uint32_t a = hw_pois_u32(key, counter) >> 5, b = hw_pois_u32(key, counter) >> 6;
-    return ((double)a * 67108864.0 + (double)b) * (1.0 / 9007199254740992.0);
+    return HW_DMUL(HW_DADD(HW_DMUL((double)a, 67108864.0), (double)b),
+                   1.0 / 9007199254740992.0);
 }
 
 /* ---- exp, log, log-gamma from correctly rounded operations ---------------------------- */
