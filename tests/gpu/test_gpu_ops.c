@@ -226,11 +226,23 @@ static void test_bf16_casts(hw_gpu *g) {
     printf("  %-34s n %-8zu %zu not exact\n", "gpu_cast_from_bf16", n, wrong);
     CHECK(wrong == 0);
     free(h);
-    /* finite part only for the sum (inf - inf and NaN are not what this checks) */
+    /* the first half for the sum: uniform values, but also the special values at its start,
+     * NaN among them. The GPU's NaN is canonical (0x7fff) where the host keeps the input's
+     * sign and payload, so a NaN sum compares by NaN-ness; every other sum bit for bit. */
     const size_t nf = n / 2;
     GPU_OK(hw_gpu_upload(g, d_w, acc, nf * 4));
     GPU_OK(gpu_add_bf16(g, d_w, d_b, nf));
-    expect_same_bits("gpu_add_bf16", h = host_floats(g, d_w, nf), acc_want, nf * 4, 4), free(h);
+    h = host_floats(g, d_w, nf);
+    size_t off = 0;
+    for (size_t i = 0; i < nf; i++) {
+        const int same = memcmp(&h[i], &acc_want[i], 4) == 0 || (isnan(h[i]) && isnan(acc_want[i]));
+        if (!same && off++ < 5)
+            fprintf(stderr, "  gpu_add_bf16[%zu]: gpu %a, host %a\n", i, (double)h[i],
+                    (double)acc_want[i]);
+    }
+    printf("  %-34s n %-8zu %zu differ in their bits (NaN: NaN-ness)\n", "gpu_add_bf16", nf, off);
+    CHECK(off == 0);
+    free(h);
     free(x), free(want), free(got), free(wide), free(acc), free(acc_want);
     dev_release_all();
 }
