@@ -66,3 +66,9 @@ for B in 32 128; do
   awk -v b=$B -v h="$bf16" -v o="$fp32" -v a="$amp" -v f="$tfp32" -v p=$peak 'BEGIN {
     printf "%-6d %11.1f %11.1f %11.1f %11.1f %9.2f %9.2f %9.2f%%\n", b, h, o, a, f, h / a, o / f, 100 * o * 0.48e-3 / p }'
 done
+
+# the main kernels against the device's bandwidth and FLOP peaks (bench/gpu-kernels.sh;
+# docs/gpu.md, "Kernels against the device's peaks"); PEAK_TFLOPS serves as its fp32 peak
+echo
+PEAK_FP32_TFLOPS=${PEAK_FP32_TFLOPS:-${PEAK_TFLOPS:-}} bench/gpu-kernels.sh "$build" \
+  || echo "bench/gpu-kernels: exit $?"

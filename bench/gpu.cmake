@@ -1,0 +1,9 @@
+# GPU benchmarks (docs/gpu.md, "Benchmark"): built whenever the CUDA backend is, into the
+# build directory; run by bench/gpu-kernels.sh (and bench/train-gpu.sh). Not tests: they
+# measure and print, they check nothing.
+if(HITWIN_HAVE_CUDA)
+  # the main kernels of a training step against the device's bandwidth and FLOP peaks
+  add_executable(bench_gpu_kernels ${CMAKE_CURRENT_LIST_DIR}/gpu_kernels.c)
+  target_link_libraries(bench_gpu_kernels PRIVATE hitwin_core)
+  set_target_properties(bench_gpu_kernels PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
+endif()
