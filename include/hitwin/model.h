@@ -126,6 +126,10 @@ typedef struct {
 void hw_optim_init(hw_optim *o, hw_optim_kind kind, float lr, size_t n_params);
 void hw_optim_free(hw_optim *o);
 void hw_optim_step(hw_optim *o, float *params, const float *grads);
+/* One step of elements [lo, lo + count) only, their gradients at grads[0 .. count): each of
+ * the data-parallel ranks updates its own slice of the parameters (the trainer's sharded
+ * step); the moments outside the slice are left as they are. Counts one step. */
+void hw_optim_step_range(hw_optim *o, float *params, const float *grads, size_t lo, size_t count);
 
 /* ---- checkpoints ------------------------------------------------------------------ */
 /* Two safetensors files, as the reference saves two checkpoints: `path` holds

@@ -78,20 +78,21 @@ static size_t adagrad_sse(float *params, const float *grads, float *v, size_t n,
 }
 #endif
 
-void hw_optim_step(hw_optim *o, float *params, const float *grads) {
+void hw_optim_step_range(hw_optim *o, float *params, const float *grads, size_t lo, size_t count) {
     o->step++;
+    params += lo;
     if (o->kind == HW_OPTIM_ADAM) {
         const double bc1 = 1.0 - pow(as_decimal(o->beta1), (double)o->step);
         const double bc2 = 1.0 - pow(as_decimal(o->beta2), (double)o->step);
         const float step_size = (float)(as_decimal(o->lr) / bc1), bc2_sqrt = (float)sqrt(bc2);
         const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
         const float a1 = (float)(1.0 - as_decimal(b1)), a2 = (float)(1.0 - as_decimal(b2));
-        float *m = o->m, *v = o->v;
+        float *m = o->m + lo, *v = o->v + lo;
         size_t i0 = 0;
 #if defined(__SSE2__)
-        i0 = adam_sse(params, grads, m, v, o->n, b1, a1, b2, a2, bc2_sqrt, eps, step_size);
+        i0 = adam_sse(params, grads, m, v, count, b1, a1, b2, a2, bc2_sqrt, eps, step_size);
 #endif
-        for (size_t i = i0; i < o->n; i++) {
+        for (size_t i = i0; i < count; i++) {
             float g = grads[i];
             m[i] = m[i] * b1 + a1 * g;
             v[i] = v[i] * b2 + a2 * g * g;
@@ -100,15 +101,19 @@ void hw_optim_step(hw_optim *o, float *params, const float *grads) {
         }
     } else {
         const float clr = o->lr, eps = o->eps; /* lr / (1 + (step - 1) * lr_decay), lr_decay 0 */
-        float *v = o->v;
+        float *v = o->v + lo;
         size_t i0 = 0;
 #if defined(__SSE2__)
-        i0 = adagrad_sse(params, grads, v, o->n, clr, eps);
+        i0 = adagrad_sse(params, grads, v, count, clr, eps);
 #endif
-        for (size_t i = i0; i < o->n; i++) {
+        for (size_t i = i0; i < count; i++) {
             float g = grads[i];
             v[i] += g * g;
             params[i] += -clr * g / (sqrtf(v[i]) + eps);
         }
     }
+}
+
+void hw_optim_step(hw_optim *o, float *params, const float *grads) {
+    hw_optim_step_range(o, params, grads, 0, o->n);
 }

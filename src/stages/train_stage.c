@@ -38,6 +38,7 @@
 #include "hitwin/train.h"
 #include "hitwin/train_batch.h"
 #include "hitwin/train_preload.h"
+#include "hitwin/train_shard.h"
 #include "hitwin/train_pairs.h"
 #include "hitwin/train_state.h"
 #include "hitwin/version.h"
@@ -626,6 +627,9 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     res->val_loss = xmalloc((size_t)cfg->epochs * sizeof(double));
     for (int e = 0; e < cfg->epochs; e++) res->train_loss[e] = res->val_loss[e] = NAN;
 
+    /* CPU: gradients reduce-scattered, each rank steps its slice (train_shard.h) */
+    hw_shard shard;
+    hw_shard_init(&shard, n_params, d->comm);
     int64_t *order = xmalloc((size_t)N * sizeof *order);
     int64_t *val_idx = xmalloc((size_t)val.n * sizeof *val_idx);
     for (int64_t i = 0; i < val.n; i++) val_idx[i] = i;
@@ -667,7 +671,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
             }
             int grc = 0; /* GPU: queued all-reduce, agreed on after the optimiser step */
             if (gpu) grc = gpu_allreduce(gpu);
-            else MPI_Allreduce(MPI_IN_PLACE, grads, (int)n_params, MPI_FLOAT, MPI_SUM, d->comm);
+            else hw_shard_reduce(&shard, grads); /* this rank's slice of the sum */
             double lv[6] = {local.loss, local.con, local.ce, local.items, local.correct, local.failed};
             double gv[6];
             MPI_Allreduce(lv, gv, 6, MPI_DOUBLE, MPI_SUM, d->comm);
@@ -687,7 +691,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                     break;
                 }
             } else {
-                hw_optim_step(&optim, params, grads);
+                hw_shard_update(&shard, &optim, params, grads);
             }
             step++;
             /* gv[0..2] are means over the batch's gv[3] effective items (with copies) */
@@ -715,6 +719,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                 s2.seconds = MPI_Wtime() - t_epoch;
                 s2.config_yaml = config_yaml;
                 s2.version = (char *)HITWIN_VERSION_STRING;
+                if (!gpu) hw_shard_gather_moments(&shard, &optim); /* collective */
                 rc = gpu && rank == 0 ? gpu_to_host(gpu, params, &optim) : 0;
                 if (rc == 0)
                     rc = rank == 0 ? hw_train_state_write(state_path, &s2, tensors, n_tensors,
@@ -823,6 +828,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
         st.sum_loss = st.sum_con = st.sum_ce = st.n_items = st.n_correct = st.seconds = 0;
         st.config_yaml = config_yaml;
         st.version = (char *)HITWIN_VERSION_STRING;
+        if (!gpu) hw_shard_gather_moments(&shard, &optim); /* collective */
         rc = rank == 0 ? hw_train_state_write(state_path, &st, tensors, n_tensors, params, optim.m,
                                               optim.v, n_params)
                        : 0;
@@ -869,6 +875,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     free(val_idx);
     free(config_yaml);
     hw_batcher_free(&batcher);
+    hw_shard_free(&shard);
     hw_optim_free(&optim);
     hw_model_free(model);
     hw_items_free(&train);
