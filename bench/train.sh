@@ -36,12 +36,12 @@ hitwin=$build/hitwin
 cc -O3 -funroll-loops -mavx2 -mfma bench/peak_fma.c -o $dir/peak_fma
 peak=$(for _ in $(seq $threads); do $dir/peak_fma & done | awk '{s += $1} END {printf "%.0f", s}'; wait)
 echo "data: $store ($W windows x $S samples, tile $T); torch $threads threads, hitwin $threads ranks; measured peak $peak GFLOP/s"
-printf "%-6s %14s %14s %8s %12s\n" batch "hitwin pairs/s" "torch pairs/s" ratio "hitwin %peak"
 # REPEATS (default 3) alternating runs of each side per batch size; the table gives the median
 # pairs/s of each side and the median of the per-round ratios (this machine is shared: a
 # neighbour's load drifts over minutes, and alternating keeps both sides under the same drift)
 repeats=${REPEATS:-3}
 echo "(medians of $repeats alternating runs each)"
+printf "%-6s %14s %14s %8s %12s\n" batch "hitwin pairs/s" "torch pairs/s" ratio "hitwin %peak"
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 for B in 32 128; do
   # recipe: reference: raw input, dropout 0.5, no flip / thinning: the work the reference loop does
