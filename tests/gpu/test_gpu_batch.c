@@ -16,23 +16,10 @@
 #include "hitwin/train_batch.h"
 #include "hitwin/train_pairs.h"
 #include "hitwin/train_preload.h"
+#include "integration/batch_fixture.h"
 #include "integration/train_fixture.h"
 
 enum { CAP = 8 };
-
-/* Values a count tile rarely has, in resident slot 1 (window 1: every sample kept). */
-static void poke_resident(hw_batcher *b) {
-    const int T = b->T;
-    const size_t TT = (size_t)T * T;
-    float *t0 = b->resident + (size_t)(1 * b->S + 0) * TT, *t1 = b->resident + (size_t)(1 * b->S + 1) * TT;
-    t0[5 * T + 2] = t0[2 * T + 5] = NAN;
-    t0[9 * T + 9] = INFINITY;
-    t0[20 * T + 3] = t0[3 * T + 20] = 2.5f;
-    for (int i = 0; i < T; i++)
-        for (int j = 0; j <= i; j++)
-            t1[i * T + j] = t1[j * T + i] = (float)(0.001 * pow(10.0, (double)((i * 7 + j) % 10)));
-    t1[4 * T + 1] = 7.0f; /* asymmetric */
-}
 
 static void compare(hw_gpu *g, hw_batcher *b, hw_gpu_tiles *dev, const hw_item_set *set,
                     int augment, const char *what) {
@@ -88,31 +75,18 @@ static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, const
         GPU_OK(tf_write_store(MPI_COMM_WORLD, path, TF_MISSING, T, 12, 6));
     hw_tile_store *store = hw_tile_store_open(path);
     if (!store) GPU_OK(-1);
-    const hw_tile_meta *m = hw_tile_store_meta(store);
-    hw_item_set train, val;
-    hw_items_build(&train, m, 0, kind);
-    hw_items_build(&val, m, 1, kind);
-    int max_views = train.max_views > val.max_views ? train.max_views : val.max_views;
-    hw_batcher b;
-    hw_batcher_init(&b, store, CAP, max_views, 0);
-    b.flip = 1;
-    b.thin = 0.5;
-    const hw_item_set *sets[2] = {&train, &val};
-    int64_t wanted = 0;
-    GPU_OK(hw_batcher_preload(&b, sets, 2, (size_t)1 << 32, MPI_COMM_WORLD, &wanted));
-    CHECK_INT_EQ(b.n_resident, wanted);
-    poke_resident(&b);
-    hw_gpu_tiles *dev = hw_gpu_tiles_create(g, b.resident, b.n_resident * b.S, T, CAP * max_views);
+    tf_resident r;
+    GPU_OK(tf_resident_open(&r, store, kind, CAP));
+    hw_batcher *b = &r.b;
+    hw_gpu_tiles *dev = hw_gpu_tiles_create(g, b->resident, b->n_resident * b->S, T, CAP * b->max_views);
     if (!dev) GPU_OK(-1);
     char what[96];
     snprintf(what, sizeof what, "%s at %d, training", name, T);
-    compare(g, &b, dev, &train, 1, what);
+    compare(g, b, dev, &r.train, 1, what);
     snprintf(what, sizeof what, "%s at %d, validation", name, T);
-    compare(g, &b, dev, &val, 0, what);
+    compare(g, b, dev, &r.val, 0, what);
     hw_gpu_tiles_free(dev);
-    hw_batcher_free(&b);
-    hw_items_free(&train);
-    hw_items_free(&val);
+    tf_resident_close(&r);
     hw_tile_store_close(store);
 }
 

@@ -13,28 +13,11 @@
 #include "hitwin/train_batch.h"
 #include "hitwin/train_pairs.h"
 #include "hitwin/train_preload.h"
+#include "integration/batch_fixture.h"
 #include "integration/train_fixture.h"
 #include "test_util.h"
 
 enum { T = 32, CAP = 8 };
-
-/* Values a count tile rarely has, so that every branch of the thinning runs. */
-static void poke_resident(hw_batcher *b) {
-    size_t TT = (size_t)T * T;
-    /* resident slot 1 (window 1, where every sample is kept), samples 0 and 1 */
-    float *t0 = b->resident + (size_t)(1 * b->S + 0) * TT, *t1 = b->resident + (size_t)(1 * b->S + 1) * TT;
-    t0[5 * T + 2] = NAN;
-    t0[2 * T + 5] = NAN;
-    t0[9 * T + 9] = INFINITY;
-    t0[20 * T + 3] = 2.5f;
-    t0[3 * T + 20] = 2.5f;
-    for (int i = 0; i < T; i++)
-        for (int j = 0; j <= i; j++) {
-            float v = (float)(0.001 * pow(10.0, (double)((i * 7 + j) % 10))); /* 1e-3 .. 1e6 */
-            t1[i * T + j] = t1[j * T + i] = v;
-        }
-    t1[4 * T + 1] = 7.0f; /* asymmetric: a tile that is not thinned keeps it in place */
-}
 
 /* Every batch of the epochs, table + reference gather against hw_batcher_fill. */
 static void compare(hw_batcher *b, const hw_item_set *set, int augment, const char *what) {
@@ -91,28 +74,18 @@ static void compare(hw_batcher *b, const hw_item_set *set, int augment, const ch
 }
 
 static void run_kind(hw_tile_store *store, hw_loss_kind kind, const char *name) {
-    const hw_tile_meta *m = hw_tile_store_meta(store);
-    hw_item_set train, val;
-    hw_items_build(&train, m, 0, kind);
-    hw_items_build(&val, m, 1, kind);
-    int max_views = train.max_views > val.max_views ? train.max_views : val.max_views;
-    hw_batcher b;
-    hw_batcher_init(&b, store, CAP, max_views, 0);
-    b.flip = 1;
-    b.thin = 0.5;
-    const hw_item_set *sets[2] = {&train, &val};
-    int64_t wanted = 0;
-    CHECK_INT_EQ(hw_batcher_preload(&b, sets, 2, (size_t)1 << 30, MPI_COMM_WORLD, &wanted), 0);
-    CHECK_INT_EQ(b.n_resident, wanted);
-    poke_resident(&b);
-    char what[64];
-    snprintf(what, sizeof what, "%s, training", name);
-    compare(&b, &train, 1, what);
-    snprintf(what, sizeof what, "%s, validation", name);
-    compare(&b, &val, 0, what);
-    hw_batcher_free(&b);
-    hw_items_free(&train);
-    hw_items_free(&val);
+    tf_resident r;
+    if (tf_resident_open(&r, store, kind, CAP) != 0) {
+        fprintf(stderr, "%s: %s\n", name, hw_error());
+        test_failures++;
+    } else {
+        char what[64];
+        snprintf(what, sizeof what, "%s, training", name);
+        compare(&r.b, &r.train, 1, what);
+        snprintf(what, sizeof what, "%s, validation", name);
+        compare(&r.b, &r.val, 0, what);
+    }
+    tf_resident_close(&r);
 }
 
 int main(int argc, char **argv) {
