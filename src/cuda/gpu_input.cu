@@ -2,9 +2,11 @@
 // recipe's transform (none, log1p, per-tile observed/expected), then division by the tile's
 // max over the whole tile or the off-diagonal pixels. One block per tile.
 //
-// OE needs the tile's diagonal sums first; they are added in shared memory with atomics, so
-// their order (and the last bit of a mean) can differ from the C loop's: results agree to
-// fp32 rounding, not bit for bit.
+// OE needs the tile's diagonal sums first: one thread per diagonal adds its pixels in the C
+// loop's order (row-major), so the means equal slenet.c's bit for bit and do not change from
+// run to run (double atomics in shared memory, used before, added in scheduling order: a
+// different last bit per run, and so no bit-identical resume, docs/gpu.md). The transformed
+// pixels still differ from the C op's by log1pf's rounding (CUDA's against slenet.c's own).
 #include "gpu_internal.cuh"
 #include "gpu_reduce.cuh"
 #include "hitwin/gpu_ops.h"
@@ -19,16 +21,22 @@ __global__ static void input_kernel(float *x_all, float *maxval, const float *ti
     const float *t = tiles + blockIdx.x * tile_stride;
     float *x = x_all + blockIdx.x * S2;
     if (transform == HW_INPUT_OE) {
-        for (int d = threadIdx.x; d < S; d += blockDim.x) inv_mean[d] = 0.0;
-        __syncthreads();
-        for (size_t k = threadIdx.x; k < S2; k += blockDim.x) {
-            const int r = (int)(k / S), c = (int)(k % S);
-            if (t[k] > 0.0f) atomicAdd(&inv_mean[abs(r - c)], (double)t[k]);
-        }
-        __syncthreads();
+        // diagonal d's pixels in row-major order, as slenet.c adds them: in row r, (r, r - d)
+        // comes before (r, r + d)
         for (int d = threadIdx.x; d < S; d += blockDim.x) {
-            double cnt = d == 0 ? S : 2.0 * (S - d);
-            inv_mean[d] = inv_mean[d] > 0.0 ? cnt / inv_mean[d] : 0.0;
+            double sum = 0.0;
+            for (int r = 0; r < S; r++) {
+                if (r >= d) {
+                    const float y = t[(size_t)r * S + (r - d)];
+                    if (y > 0.0f) sum += y;
+                }
+                if (d > 0 && r + d < S) {
+                    const float y = t[(size_t)r * S + (r + d)];
+                    if (y > 0.0f) sum += y;
+                }
+            }
+            const double cnt = d == 0 ? S : 2.0 * (S - d);
+            inv_mean[d] = sum > 0.0 ? cnt / sum : 0.0;
         }
         __syncthreads();
     }
