@@ -69,7 +69,9 @@ __global__ static void dropout_backward_kernel(float *dinp, const float *dout, c
                                                float scale, size_t n) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x)
-        if (mask[i]) dinp[i] = __fadd_rn(dinp[i], __fmul_rn(dout[i], scale));
+        // a dropped element adds +0.0f as the C op does (not skipped): -0 + +0 is +0, so a
+        // -0 gradient becomes +0 on both sides; a NaN or inf dout of it still adds nothing
+        dinp[i] = __fadd_rn(dinp[i], mask[i] ? __fmul_rn(dout[i], scale) : 0.0f);
 }
 
 extern "C" int gpu_gelu_forward(hw_gpu *g, float *out, const float *inp, size_t n) {

@@ -478,6 +478,8 @@ static void dropout_case(hw_gpu *g, float p, uint64_t seed, uint64_t counter, si
     float *x = uniform(n, -3.0f, 3.0f), *dout = uniform(n, -1.0f, 1.0f);
     float *out = (float *)malloc(n * 4), *dinp0 = uniform(n, -1.0f, 1.0f), *dinp = host_copy(dinp0, n);
     uint8_t *mask = (uint8_t *)malloc(n), *hmask = (uint8_t *)malloc(n);
+    /* some -0 gradients: a dropped element adds +0 in the C op, which makes them +0 */
+    for (size_t i = 0; i < n; i += 7) dinp0[i] = dinp[i] = -0.0f;
     for (size_t r = 0; r < rows; r++) { /* the model's per-row generator */
         NnRng rng = {seed, counter + r * row_draws};
         dropout_forward(out + r * cols, mask + r * cols, x + r * cols, p, &rng, cols);
