@@ -94,9 +94,11 @@ static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const
     if (rc == 0 && !(gr->g = hw_gpu_create(gr->device))) rc = -1;
     if (rc == 0 && !(gr->net = hw_gpu_slenet_create(gr->g, model, seed))) rc = -1;
     if (rc == 0 && hw_gpu_slenet_set_precision(gr->net, bf16) != 0) rc = -1;
-    if (rc == 0 && hw_gpu_optim_init(gr->g, &gr->opt, (int)o->kind, o->lr, o->n) != 0) rc = -1;
     if (rc == 0) {
-        gr->have_opt = 1;
+        gr->have_opt = 1; /* gpu_close frees what an init that stopped part way allocated */
+        if (hw_gpu_optim_init(gr->g, &gr->opt, (int)o->kind, o->lr, o->n) != 0) rc = -1;
+    }
+    if (rc == 0) {
         gr->opt.step = o->step;
         /* Adagrad has no first moment on the GPU (m NULL) */
         if (gr->opt.m && o->m && hw_gpu_upload(gr->g, gr->opt.m, o->m, o->n * sizeof(float)) != 0)
