@@ -6,9 +6,9 @@
  * Per epoch the item order is a seeded shuffle, the same everywhere; each global
  * batch of B items is cut into one contiguous shard per rank. Per step: zero the
  * gradients, forward/backward on the shard (losses are means over the GLOBAL
- * batch), one in-place MPI_Allreduce(SUM) of the flat gradient buffer, the
- * optimiser step on every rank, so the weights stay bit-identical (checked at
- * every epoch end). Then validation in evaluation mode, early stopping as the
+ * batch), the gradient sum and the optimiser step sharded over the ranks
+ * (train_shard.h: ring reduce-scatter, each rank steps its slice, ring all-gather),
+ * so the weights stay bit-identical (checked at every epoch end). Then validation in evaluation mode, early stopping as the
  * reference's, the best model saved (safetensors), metrics (stdout +
  * metrics.jsonl), and the state file that --resume continues from. Any rank's
  * error stops every rank at the next agreement point with that rank's message.
@@ -164,7 +164,7 @@ static int gpu_train_step(gpu_run *gr, const hw_batch *b, uint64_t counter, hw_s
 static int gpu_eval_loss(gpu_run *gr, const hw_batch *b, hw_step_stats *st) {
     return hw_gpu_slenet_eval_loss(gr->net, b, st);
 }
-/* The gradient sum over ranks, as the CPU path's MPI_Allreduce(SUM): the model's losses are
+/* The gradient sum over ranks, as the CPU path's reduce-scatter (SUM): the model's losses are
  * divided by the global batch already. Queued on the context's stream. */
 static int gpu_allreduce(gpu_run *gr) {
     if (!gr->nc) return 0;
