@@ -29,22 +29,49 @@ struct hw_nccl {
                                  __FILE__, __LINE__);                                         \
     } while (0)
 
-// The node's devices are enough for one per local rank, else a message saying why not.
-static int check_devices(MPI_Comm comm) {
-    int local_rank, local_size;
-    if (hw_gpu_pick_device(comm, &local_rank, &local_size) < 0) return -1;
-    int n = 0;
-    HW_CUDA_CHECK(cudaGetDeviceCount(&n));
-    if (n < local_size)
-        return hw_fail("nccl: %d ranks on this node share %d GPU%s; NCCL needs one GPU per rank "
-                       "(start at most %d rank%s per node)",
-                       local_size, n, n == 1 ? "" : "s", n, n == 1 ? "" : "s");
+// Every rank of this node on its own physical GPU, else a message saying which share one.
+// Compared by the devices' UUIDs, not by counting visible devices: with per-task binding
+// (srun --gpu-bind=single:1, or a CUDA_VISIBLE_DEVICES per rank) each rank sees one device,
+// numbered 0, and they are still distinct GPUs.
+static int check_devices(MPI_Comm comm, int device) {
+    MPI_Comm node;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
+        return hw_fail("nccl: MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) failed");
+    int local_rank, local_size, n = 0;
+    MPI_Comm_rank(node, &local_rank);
+    MPI_Comm_size(node, &local_size);
+    cudaDeviceProp prop;
+    char mine[16] = {0};
+    cudaError_t e = cudaGetDeviceProperties(&prop, device);
+    if (e == cudaSuccess) memcpy(mine, prop.uuid.bytes, sizeof mine);
+    cudaGetDeviceCount(&n);
+    // every rank takes part in the gather, a failed query included (its zero UUID is
+    // reported by its own error below)
+    char *all = (char *)malloc((size_t)local_size * sizeof mine);
+    if (!all) {
+        MPI_Comm_free(&node);
+        return hw_fail("nccl: out of host memory");
+    }
+    MPI_Allgather(mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, node);
+    MPI_Comm_free(&node);
+    int other = -1;
+    for (int r = 0; r < local_size && other < 0; r++)
+        if (r != local_rank && memcmp(all + (size_t)r * sizeof mine, mine, sizeof mine) == 0) other = r;
+    free(all);
+    if (e != cudaSuccess)
+        return hw_fail("nccl: cudaGetDeviceProperties(%d) failed: %s", device, cudaGetErrorString(e));
+    if (other >= 0)
+        return hw_fail("nccl: local ranks %d and %d on this node share one GPU (%d visible to each); "
+                       "NCCL needs one GPU per rank (start at most as many ranks per node as it "
+                       "has GPUs)",
+                       local_rank < other ? local_rank : other, local_rank < other ? other : local_rank,
+                       n);
     return 0;
 }
 
 static int init_comm(hw_nccl *nc, hw_gpu *g, MPI_Comm comm) {
     ncclUniqueId id;
-    int ok = check_devices(comm) == 0, all_ok = 0;
+    int ok = check_devices(comm, hw_gpu_device(g)) == 0, all_ok = 0;
     if (ok && nc->rank == 0 && ncclGetUniqueId(&id) != ncclSuccess) {
         hw_fail("nccl: ncclGetUniqueId failed on rank 0 (run with NCCL_DEBUG=WARN)");
         ok = 0;
