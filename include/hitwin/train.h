@@ -43,6 +43,7 @@
 
 typedef enum { HW_PRECISION_BF16 = 0, HW_PRECISION_FP32 = 1 } hw_precision;
 const char *hw_precision_name(hw_precision k); /* "bf16" | "fp32" */
+int hw_precision_parse(const char *s, hw_precision *k); /* 0, or -1 for another word */
 
 typedef struct {
     char *source;         /* config file path ("" when defaults only) */

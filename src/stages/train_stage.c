@@ -930,7 +930,8 @@ int hw_train_main(int argc, char **argv) {
     hw_train_options opt = {0};
     const char *device_arg = NULL;
     hw_device_kind device = HW_DEVICE_CPU;
-    char precision_set[32] = ""; /* "precision=..." from --precision, applied after --set */
+    const char *precision_arg = NULL;
+    hw_precision precision = HW_PRECISION_BF16;
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     int n_sets = 0, c;
     optind = 1;
@@ -947,12 +948,12 @@ int hw_train_main(int argc, char **argv) {
             device_arg = optarg;
             break;
         case 'P':
-            if (strcmp(optarg, "bf16") != 0 && strcmp(optarg, "fp32") != 0) {
+            if (hw_precision_parse(optarg, &precision) != 0) {
                 if (d.rank == 0) log_error("--precision %s: expected bf16 or fp32", optarg);
                 free(sets);
                 return 2;
             }
-            snprintf(precision_set, sizeof precision_set, "precision=%s", optarg);
+            precision_arg = optarg;
             break;
         case 'S': {
             char *end;
@@ -987,7 +988,7 @@ int hw_train_main(int argc, char **argv) {
     int rc = hw_train_config_load(argv[optind], &cfg);
     for (int i = 0; rc == 0 && i < n_sets; i++) rc = hw_train_config_set(&cfg, sets[i]);
     if (rc == 0 && device_arg) cfg.device = device;
-    if (rc == 0 && precision_set[0]) rc = hw_train_config_set(&cfg, precision_set);
+    if (rc == 0 && precision_arg) cfg.precision = precision;
     if (rc == 0) rc = hw_train_config_validate(&cfg);
     free(sets);
     if (rc != 0) {

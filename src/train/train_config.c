@@ -83,7 +83,7 @@ const char *hw_norm_region_name(hw_norm_region k) {
     return k == HW_NORM_OFFDIAG ? "offdiag" : "whole";
 }
 
-static int parse_precision(const char *s, hw_precision *k) {
+int hw_precision_parse(const char *s, hw_precision *k) {
     if (!strcmp(s, "bf16")) *k = HW_PRECISION_BF16;
     else if (!strcmp(s, "fp32")) *k = HW_PRECISION_FP32;
     else return -1;
@@ -176,7 +176,7 @@ static int parse_optim_v(const char *s, void *o) { return parse_optim(s, o); }
 static int parse_input_v(const char *s, void *o) { return parse_input(s, o); }
 static int parse_norm_v(const char *s, void *o) { return parse_norm(s, o); }
 static int parse_device_v(const char *s, void *o) { return hw_device_parse(s, o); }
-static int parse_precision_v(const char *s, void *o) { return parse_precision(s, o); }
+static int parse_precision_v(const char *s, void *o) { return hw_precision_parse(s, o); }
 
 /* tile_memory_mb: "auto" or MiB (0 turns the resident tiles off) */
 static int parse_tile_memory(const char *s, int64_t *out) {
@@ -344,7 +344,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         if (hw_device_parse(val, &cfg->device))
             return hw_fail("--set device: must be cpu, cuda or auto, got '%s'", val);
     } else if (!strcmp(key, "precision")) {
-        if (parse_precision(val, &cfg->precision))
+        if (hw_precision_parse(val, &cfg->precision))
             return hw_fail("--set precision: must be bf16 or fp32, got '%s'", val);
     } else if (!strcmp(key, "tile_memory_mb")) {
         if (parse_tile_memory(val, &cfg->tile_memory_mb))
