@@ -3,9 +3,11 @@
  * is one small upload, its table of hw_batch_entry (one per output tile, built on the host
  * by hw_batch_table, train_batch.h), and one gather kernel that writes the [n, views, T, T]
  * batch in hw_batcher_fill's order with the recipe's thinning and flip applied, bit-identical
- * to hw_batcher_fill's tiles. The reference's n_aug copies (Poisson resample, pixel dropout:
- * a sequential partial Fisher-Yates) are not done here; the trainer keeps the host path for
- * them.
+ * to hw_batcher_fill's tiles. The reference's n_aug copies are made there too, by a second
+ * kernel with a block per copy: the Poisson resample (a thread per pixel, a block sum for the
+ * rescale) and the pixel dropout (the non-zeros listed in order with a block scan, then the
+ * sequential partial Fisher-Yates of hw_aug_dropout_apply in one thread, on a list in shared
+ * memory when it fits).
  *
  * The entry layout is plain C, shared by the C reference gather (hw_batch_gather_ref, every
  * build) and the kernel; the functions are only built with the CUDA backend
@@ -23,14 +25,21 @@ extern "C" {
 #endif
 
 /* One output tile: copy resident tile `tile`, thinned (hw_aug_thin with thin_seed, whose p
- * is thin_p = hw_thin_p(thin_seed, p_min), computed on the host) when `thin`, then reversed
- * (hw_aug_flip) when `flip`. */
+ * is thin_p = hw_thin_p(thin_seed, p_min), computed on the host) when `thin`, or augmented
+ * as the reference's copy (hw_augment) when `aug` is not HW_AUG_IDENTITY, then reversed
+ * (hw_aug_flip) when `flip`. The augmentation's draws that need no pixel (its choice, the
+ * dropout fraction) are made on the host. */
 typedef struct {
-    int64_t tile;       /* resident window slot * S + sample */
-    uint64_t thin_seed; /* the tile's thinning stream (hw_aug_seed(seed, epoch, item, 0, view)) */
+    int64_t tile;         /* resident window slot * S + sample */
+    uint64_t thin_seed;   /* the tile's thinning stream (hw_aug_seed(seed, epoch, item, 0, view)) */
     double thin_p;
     int32_t thin;
     int32_t flip;
+    int32_t aug;          /* hw_aug_kind of a copy (train_augment.h); 0 for an original */
+    int32_t pad;
+    uint64_t aug_seed;    /* the copy's stream (hw_aug_seed(seed, epoch, item, copy, view)) */
+    uint64_t aug_counter; /* dropout: the stream's counter at the first swap */
+    double aug_value;     /* Poisson: sum of the source tile (hw_aug_tile_sum); dropout: f */
 } hw_batch_entry;
 
 typedef struct hw_gpu_tiles hw_gpu_tiles;

@@ -6,7 +6,9 @@
  *
  *   identity
  *   Poisson resample: lower triangle incl. diagonal A ~ Poisson(value), mirrored
- *     T = A + A^T - diag(A), rescaled by sum(original) / sum(T) when sum(T) > 0
+ *     T = A + A^T - diag(A), rescaled by sum(original) / sum(T) when sum(T) > 0 (and
+ *     both are finite; NaN and inf pixels are kept, not drawn as 0); each pixel from its
+ *     own counter range (train_thin.h), so that a GPU thread per pixel gives these bits
  *   random dropout: f ~ U(0.025, 0.075); floor(f * nnz) of the non-zero entries,
  *     chosen uniformly without replacement, set to 0 (symmetry is broken, as in
  *     the reference, bug 21)
@@ -31,10 +33,18 @@ double hw_rng_double(NnRng *rng);
  * (train_thin.h). lambda <= 0 or not finite gives 0. */
 int64_t hw_rng_poisson(NnRng *rng, double lambda);
 
-/* out [T, T] from in [T, T]; out == in is allowed. */
+/* out [T, T] from in [T, T]; out == in is allowed. The stream is rng's seed salted
+ * (hw_aug_poisson_key); rng's counter is neither read nor advanced. */
 void hw_aug_poisson(float *out, const float *in, int T, NnRng *rng);
-/* scratch: T*T int32. Returns the number of entries set to 0. */
+/* sum(original) of hw_aug_poisson's rescale: the tile's values added in memory order. */
+double hw_aug_tile_sum(const float *t, int T);
+/* scratch: T*T int32. Returns the number of entries set to 0. Draws the fraction
+ * (hw_aug_dropout_fraction: f ~ U(0.025, 0.075), two draws), then one draw per entry set to
+ * 0 (hw_aug_dropout_apply), all from rng's counter on. */
 int64_t hw_aug_dropout(float *out, const float *in, int T, NnRng *rng, int32_t *scratch);
+double hw_aug_dropout_fraction(NnRng *rng);
+int64_t hw_aug_dropout_apply(float *out, const float *in, int T, double f, NnRng *rng,
+                             int32_t *scratch);
 /* Ours (docs/recipe.md), on the training tiles themselves rather than as extra
  * copies, so nothing the model sees is the same twice:
  *   flip: reverse the genomic orientation, (i, j) -> (T-1-i, T-1-j); one draw per
@@ -47,6 +57,8 @@ int64_t hw_aug_dropout(float *out, const float *in, int T, NnRng *rng, int32_t *
  *     and p from another (train_thin.h), so a GPU thread per pixel gives these bits. */
 void hw_aug_flip(float *t, int T);
 double hw_aug_thin(float *out, const float *in, int T, double p_min, uint64_t seed);
+/* The choice of an augmentation: one draw (force: never identity). */
+hw_aug_kind hw_aug_choose(NnRng *rng, int force);
 /* Choose and apply one augmentation (force: never identity). */
 hw_aug_kind hw_augment(float *out, const float *in, int T, int force, NnRng *rng, int32_t *scratch);
 

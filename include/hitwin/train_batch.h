@@ -37,6 +37,8 @@ typedef struct {
     int64_t *resident_slot; /* [store windows] */
     float *resident;
     int64_t n_resident;
+    double *resident_sum;   /* [n_resident * S]: each resident tile's sum, for the device's
+                               Poisson copies (batch_table.c); NULL until needed */
     /* the batch */
     float *tiles;         /* [cap_items * (1 + n_aug) * max_views, T, T] */
     int *labels;          /* [cap_items * (1 + n_aug) * max_views] */
@@ -65,10 +67,11 @@ int hw_batch_flip(uint64_t seed, int64_t epoch, int64_t item);
 /* ---- batches assembled elsewhere (batch_table.c, gpu_batch.h) ------------------------------
  * hw_batch_table: what hw_batcher_fill would write, as one hw_batch_entry per output tile, in
  * its order (item-major, then view), with the same flip bits and thinning streams, and the
- * labels into labels[]. Every item's window must be resident (hw_batcher_preload); copies
- * (n_aug > 0 while augmenting) are refused: the device gather has no reference augmentation.
+ * labels into labels[]. Every item's window must be resident (hw_batcher_preload). With
+ * n_aug copies (while augmenting) the entries are in hw_batcher_fill's order of copies, and
+ * the first such batch adds up every resident tile once (resident_sum).
  * *out_n, *out_views: hw_batch's n and views. 0, or -1 with hw_fail. */
-int hw_batch_table(const hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
+int hw_batch_table(hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
                    int augment, uint64_t seed, int64_t epoch, hw_batch_entry *entries,
                    int max_entries, int *labels, int *out_n, int *out_views);
 /* The gather in plain C, as the kernel does it: out [n, T, T] from the resident tiles. */

@@ -219,4 +219,20 @@ HW_THIN_FN float hw_thin_pixel(uint64_t key, uint32_t k, double p, float x) {
     return (float)hw_pois_poisson(key, &c, HW_DMUL(p, (double)x));
 }
 
+/* ---- the reference's Poisson copies (hw_aug_poisson, n_aug) ---------------------------
+ * Pixel k of the lower triangle draws Poisson(value) as a thinning with p = 1 would, from
+ * counter k << 32 of the copy's own Poisson stream: the copy's stream seed salted, so no
+ * pixel reuses the draws that chose the augmentation (counters 0, 1, ... of the copy's
+ * stream). Then the tile is rescaled by sum(original) / sum(drawn), as a float, when the
+ * drawn sum is positive and both are finite (a tile with NaN or inf keeps its values, so
+ * the trainer's check still fires). The drawn values are integers, so their sum is exact in
+ * any order (below 2^53): a GPU block may add them as it likes. */
+#define HW_AUG_POISSON_SALT 0x706f6973736f6e21ull /* "poisson!" */
+HW_THIN_FN uint64_t hw_aug_poisson_key(uint64_t seed) { return hw_pois_key(seed ^ HW_AUG_POISSON_SALT); }
+HW_THIN_FN int hw_aug_poisson_scale(double orig, double drawn, float *scale) {
+    if (!(drawn > 0) || !isfinite(orig) || !isfinite(drawn)) return 0;
+    *scale = (float)HW_DDIV(orig, drawn);
+    return 1;
+}
+
 #endif

@@ -1,14 +1,21 @@
 // Batches assembled on the device (gpu_batch.h): the resident tiles uploaded once, then per
-// batch one table upload and one gather kernel. The kernel is hw_batch_gather_ref
-// (batch_table.c) with one thread per output pixel; thinning's draws come from
-// train_thin.h, whose arithmetic rounds as the host's does, so the batch is bit-identical
-// to hw_batcher_fill's.
+// batch one table upload and up to three kernels: the gather of the originals (a thread per
+// output pixel), the Poisson copies and the dropout copies (a block per copy). Together they
+// are hw_batch_gather_ref (batch_table.c); the draws come from train_thin.h, whose
+// arithmetic rounds as the host's does, so the batch is bit-identical to hw_batcher_fill's.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cub/block/block_scan.cuh>
+
 #include "gpu_internal.cuh"
+#include "gpu_reduce.cuh"
 #include "hitwin/gpu_batch.h"
+#include "hitwin/train_augment.h"
 #include "hitwin/train_thin.h"
+
+enum { COPY_THREADS = 256 }; // threads of a block that makes one copy
 
 struct hw_gpu_tiles {
     hw_gpu *g;
@@ -19,6 +26,11 @@ struct hw_gpu_tiles {
     float *batch;             // device [max_entries, T, T]
     hw_batch_entry *d_table;  // device [max_entries]
     hw_batch_entry *table;    // host [max_entries]
+    // dropout copies: each block's list of non-zeros in shared memory when T*T int32 fit
+    // (224 bins: 196 KiB of the H100's 227), else in `lists` ([max_entries, T, T] int32,
+    // allocated at the first dropout copy)
+    int lists_in_smem;
+    int32_t *lists;
 };
 
 // Element k of output tile t. A thinned tile is drawn from its lower triangle: the thread of
@@ -31,6 +43,7 @@ __global__ static void gather_kernel(float *out, const float *tiles, const hw_ba
          i += (size_t)gridDim.x * blockDim.x) {
         const size_t t = i / TT, k = i % TT;
         const hw_batch_entry e = table[t];
+        if (e.aug != HW_AUG_IDENTITY) continue; // a copy: its own kernel below
         const float *src = tiles + (size_t)e.tile * TT;
         float *dst = out + t * TT;
         if (!e.thin) {
@@ -46,6 +59,74 @@ __global__ static void gather_kernel(float *out, const float *tiles, const hw_ba
     }
 }
 
+// A Poisson copy (hw_aug_poisson, then the flip): each thread draws lower-triangle pixels
+// and writes them and their mirrors; the block adds the drawn tile (exact: integers), then
+// rescales it. Blocks of other entries return at once.
+__global__ static void poisson_kernel(float *out, const float *tiles, const hw_batch_entry *table,
+                                      int T) {
+    const hw_batch_entry e = table[blockIdx.x];
+    if (e.aug != HW_AUG_POISSON) return; // the whole block: no barrier is skipped by part of it
+    const size_t TT = (size_t)T * T;
+    const float *src = tiles + (size_t)e.tile * TT;
+    float *dst = out + (size_t)blockIdx.x * TT;
+    const uint64_t key = hw_aug_poisson_key(e.aug_seed);
+    double drawn = 0;
+    for (size_t k = threadIdx.x; k < TT; k += blockDim.x) {
+        const size_t a = k / (size_t)T, c = k % (size_t)T;
+        if (c > a) continue;
+        const float v = hw_thin_pixel(key, (uint32_t)k, 1.0, src[k]);
+        const size_t m = c * (size_t)T + a;
+        dst[e.flip ? TT - 1 - k : k] = v;
+        dst[e.flip ? TT - 1 - m : m] = v;
+        drawn += a == c ? (double)v : 2.0 * (double)v;
+    }
+    drawn = hw_block_sum(drawn); // its barriers also order the writes above before the rescale
+    float scale;
+    if (hw_aug_poisson_scale(e.aug_value, drawn, &scale))
+        for (size_t k = threadIdx.x; k < TT; k += blockDim.x) dst[k] *= scale;
+}
+
+// A dropout copy (hw_aug_dropout_apply with the entry's fraction and counter, then the
+// flip): the block copies the tile and lists its non-zeros in memory order (a block scan per
+// COPY_THREADS pixels), then one thread runs the partial Fisher-Yates, which is sequential:
+// each swap may move an entry a later one picks.
+__global__ static void dropout_kernel(float *out, const float *tiles, const hw_batch_entry *table,
+                                      int T, int32_t *lists, int lists_in_smem) {
+    extern __shared__ int32_t smem_list[];
+    typedef cub::BlockScan<int, COPY_THREADS> Scan;
+    __shared__ typename Scan::TempStorage scan_storage;
+    const hw_batch_entry e = table[blockIdx.x];
+    if (e.aug != HW_AUG_DROPOUT) return;
+    const size_t TT = (size_t)T * T;
+    const float *src = tiles + (size_t)e.tile * TT;
+    float *dst = out + (size_t)blockIdx.x * TT;
+    int32_t *list = lists_in_smem ? smem_list : lists + (size_t)blockIdx.x * TT;
+    int64_t nnz = 0;
+    for (size_t k0 = 0; k0 < TT; k0 += COPY_THREADS) {
+        const size_t k = k0 + threadIdx.x;
+        const int nonzero = k < TT && src[k] != 0.0f;
+        if (k < TT) dst[e.flip ? TT - 1 - k : k] = src[k];
+        int at = 0, count = 0;
+        Scan(scan_storage).ExclusiveSum(nonzero, at, count);
+        if (nonzero) list[nnz + at] = (int32_t)k;
+        nnz += count;
+        __syncthreads(); // scan_storage is used again
+    }
+    if (threadIdx.x != 0) return;
+    const int64_t n = (int64_t)floor(HW_DMUL(e.aug_value, (double)nnz));
+    const uint64_t key = hw_pois_key(e.aug_seed);
+    uint64_t counter = e.aug_counter;
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t range = (uint64_t)(nnz - i);
+        const int64_t j = i + (int64_t)(((uint64_t)hw_pois_u32(key, &counter) * range) >> 32);
+        const int32_t t = list[i];
+        list[i] = list[j];
+        list[j] = t;
+        const size_t z = (size_t)list[i];
+        dst[e.flip ? TT - 1 - z : z] = 0.0f;
+    }
+}
+
 extern "C" void hw_gpu_tiles_free(hw_gpu_tiles *t) {
     if (!t) return;
     // teardown: a failure here is not actionable (the device may be in a failed state)
@@ -53,13 +134,31 @@ extern "C" void hw_gpu_tiles_free(hw_gpu_tiles *t) {
     hw_gpu_release((void **)&t->tiles);
     hw_gpu_release((void **)&t->batch);
     hw_gpu_release((void **)&t->d_table);
+    hw_gpu_release((void **)&t->lists);
     free(t->table);
     free(t);
 }
 
+// Whether the dropout kernel's list of non-zeros fits in a block's shared memory (opt-in
+// size, less the kernel's own static shared memory); if so, the kernel is allowed that much.
+static int plan_lists(hw_gpu_tiles *t) {
+    const size_t bytes = (size_t)t->T * t->T * sizeof(int32_t);
+    int optin = 0;
+    cudaFuncAttributes fa;
+    HW_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                                         t->g->device));
+    HW_CUDA_CHECK(cudaFuncGetAttributes(&fa, dropout_kernel));
+    t->lists_in_smem = bytes + fa.sharedSizeBytes <= (size_t)optin;
+    if (t->lists_in_smem)
+        HW_CUDA_CHECK(cudaFuncSetAttribute(dropout_kernel,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           (int)bytes));
+    return 0;
+}
+
 extern "C" hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, int64_t n_tiles,
                                              int T, int max_entries) {
-    if (n_tiles < 1 || T < 1 || T > 65535 || max_entries < 1) {
+    if (n_tiles < 1 || T < 1 || T > 46340 || max_entries < 1) { // T*T indices in int32
         hw_fail("device tiles: %lld tiles of %d x %d, batches of %d (internal error)",
                 (long long)n_tiles, T, T, max_entries);
         return NULL;
@@ -80,6 +179,7 @@ extern "C" hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, i
     if (rc == 0) rc = hw_gpu_alloc((void **)&t->batch, (size_t)max_entries * TT * sizeof(float));
     if (rc == 0) rc = hw_gpu_alloc((void **)&t->d_table, (size_t)max_entries * sizeof(hw_batch_entry));
     if (rc == 0) rc = hw_gpu_upload(g, t->tiles, resident, (size_t)n_tiles * TT * sizeof(float));
+    if (rc == 0) rc = plan_lists(t);
     if (rc != 0) {
         hw_gpu_tiles_free(t);
         return NULL;
@@ -102,17 +202,39 @@ extern "C" int hw_gpu_tiles_gather(hw_gpu_tiles *t, int n, const float **batch) 
     *batch = t->batch;
     if (n < 0 || n > t->max_entries)
         return hw_fail("device gather: %d tiles, room for %d (internal error)", n, t->max_entries);
-    // the kernel trusts the table: a bad index would read outside the resident set
-    for (int i = 0; i < n; i++)
-        if (t->table[i].tile < 0 || t->table[i].tile >= t->n_tiles)
+    // the kernels trust the table: a bad index would read outside the resident set
+    int poisson = 0, dropout = 0;
+    for (int i = 0; i < n; i++) {
+        const hw_batch_entry *e = &t->table[i];
+        if (e->tile < 0 || e->tile >= t->n_tiles)
             return hw_fail("device gather: entry %d names tile %lld of %lld (internal error)", i,
-                           (long long)t->table[i].tile, (long long)t->n_tiles);
+                           (long long)e->tile, (long long)t->n_tiles);
+        if (e->aug < HW_AUG_IDENTITY || e->aug > HW_AUG_DROPOUT)
+            return hw_fail("device gather: entry %d has augmentation %d (internal error)", i,
+                           (int)e->aug);
+        poisson += e->aug == HW_AUG_POISSON;
+        dropout += e->aug == HW_AUG_DROPOUT;
+    }
     if (n == 0) return 0;
+    const size_t TT = (size_t)t->T * t->T;
+    if (dropout && !t->lists_in_smem && !t->lists &&
+        hw_gpu_alloc((void **)&t->lists, (size_t)t->max_entries * TT * sizeof(int32_t)))
+        return -1;
     // the upload waits for the stream, so the previous batch's gather is done with the table
     if (hw_gpu_upload(t->g, t->d_table, t->table, (size_t)n * sizeof(hw_batch_entry))) return -1;
     const size_t total = (size_t)n * t->T * t->T;
     gather_kernel<<<hw_grid(total, 256), 256, 0, t->g->stream>>>(t->batch, t->tiles, t->d_table,
                                                                  t->T, total);
     HW_LAUNCH_CHECK();
+    if (poisson) {
+        poisson_kernel<<<n, COPY_THREADS, 0, t->g->stream>>>(t->batch, t->tiles, t->d_table, t->T);
+        HW_LAUNCH_CHECK();
+    }
+    if (dropout) {
+        const size_t smem = t->lists_in_smem ? TT * sizeof(int32_t) : 0;
+        dropout_kernel<<<n, COPY_THREADS, smem, t->g->stream>>>(t->batch, t->tiles, t->d_table,
+                                                                t->T, t->lists, t->lists_in_smem);
+        HW_LAUNCH_CHECK();
+    }
     return 0;
 }

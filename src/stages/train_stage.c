@@ -14,9 +14,9 @@
  * error stops every rank at the next agreement point with that rank's message.
  *
  * --device cuda (docs/gpu.md): the same flow with one GPU per rank. When every training
- * and validation window is resident and n_aug is 0, the tiles are uploaded once and each
- * batch is gathered, thinned and flipped on the device (gpu_batch.h), bit-identical to the
- * host's batch; otherwise batches are assembled on the host and uploaded; the GPU SLeNet
+ * and validation window is resident, the tiles are uploaded once and each batch is
+ * gathered, thinned, flipped and augmented on the device (gpu_batch.h), bit-identical to
+ * the host's batch; otherwise batches are assembled on the host and uploaded; the GPU SLeNet
  * (gpu_slenet.h) does forward/backward, NCCL sums the gradients, the GPU optimiser steps;
  * the weights (and, for state files, the moments) come back to the host buffers only to
  * be hashed, saved and returned. With --device cpu none of it runs: gpu == NULL. */
@@ -122,24 +122,19 @@ static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const
 }
 
 /* Collective over d->comm: the batcher's resident windows to the device, for batches
- * assembled there (gpu_batch.h), when every wanted window is resident and n_aug is 0 (the
- * reference's copies are drawn on the host). Otherwise, or when any rank lacks the device
- * memory, no rank uses it and batches are assembled on the host; one log line says which. */
-static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted,
-                           int n_aug) {
+ * assembled there (gpu_batch.h: originals, thinning, flip and the n_aug copies), when every
+ * wanted window is resident. Otherwise, or when any rank lacks the device memory, no rank
+ * uses it and batches are assembled on the host; one log line says which. */
+static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted) {
     const char *host = "batches assembled on the host and uploaded per step";
     /* the same on every rank: same config, same budget */
-    if (n_aug > 0) {
-        log_info0("%s: n_aug %d (the reference's copies are drawn on the host)", host, n_aug);
-        return;
-    }
     if (wanted == 0 || b->n_resident < wanted) {
         log_info0("%s: only %lld of %lld windows are in memory (tile_memory_mb)", host,
                   (long long)b->n_resident, (long long)wanted);
         return;
     }
     gr->tiles = hw_gpu_tiles_create(gr->g, b->resident, b->n_resident * b->S, b->T,
-                                    b->cap_items * b->max_views);
+                                    b->cap_items * b->max_views * (1 + b->n_aug));
     int ok = gr->tiles != NULL, all = 0;
     if (!ok) log_warn("tiles on the GPU: %s", hw_error());
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, d->comm);
@@ -199,9 +194,8 @@ struct gpu_run {
     void *tiles;
 };
 static void gpu_close(gpu_run *gr) { (void)gr; }
-static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted,
-                           int n_aug) {
-    (void)d, (void)gr, (void)b, (void)wanted, (void)n_aug;
+static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted) {
+    (void)d, (void)gr, (void)b, (void)wanted;
 }
 static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
                     int augment, uint64_t seed, int64_t epoch, hw_batch *out) {
@@ -622,7 +616,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                       (long long)batcher.n_resident, (long long)tiles_wanted, mib,
                       cfg->tile_memory_mb == HW_TILE_MEMORY_AUTO ? "auto" : "set");
         /* GPU: the resident tiles to the device, batches gathered there (gpu_batch.h) */
-        if (gpu) gpu_tiles_open(d, gpu, &batcher, tiles_wanted, cfg->n_aug);
+        if (gpu) gpu_tiles_open(d, gpu, &batcher, tiles_wanted);
     }
 
     res->train_loss = xmalloc((size_t)cfg->epochs * sizeof(double));

@@ -45,6 +45,7 @@ void hw_batcher_init(hw_batcher *b, hw_tile_store *store, int cap_items, int max
 void hw_batcher_free(hw_batcher *b) {
     free(b->resident_slot);
     free(b->resident);
+    free(b->resident_sum);
     free(b->win);
     free(b->used);
     free(b->cache);

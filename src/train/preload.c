@@ -52,7 +52,9 @@ int hw_batcher_preload(hw_batcher *b, const hw_item_set *const *sets, int n_sets
     /* the distinct windows, in store order */
     free(b->resident_slot);
     free(b->resident);
+    free(b->resident_sum);
     b->resident = NULL;
+    b->resident_sum = NULL;
     b->n_resident = 0;
     b->resident_slot = xmalloc((size_t)(W > 0 ? W : 1) * sizeof *b->resident_slot);
     for (int64_t w = 0; w < W; w++) b->resident_slot[w] = -1;

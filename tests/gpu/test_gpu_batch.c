@@ -1,7 +1,8 @@
 /* Batches assembled on the device (gpu_batch.h, hw_batcher_fill_device) against
  * hw_batcher_fill's, bit for bit: every batch of two epochs of a synthetic store, training
  * (flip and thinning on) and validation (neither), contrastive, triplet and supcon at 32
- * bins and contrastive at 224 bins. The resident tiles carry NaN, inf, non-integers and
+ * bins and contrastive at 224 bins, without copies and with the reference's n_aug copies
+ * (Poisson resample and dropout kernels). The resident tiles carry NaN, inf, non-integers and
  * counts from 1e-3 to 1e6, so the thinning's multiplication and PTRS branches and its
  * portable exp/log/log-gamma (train_thin.h) all run on the GPU: any last-bit difference
  * between the device's arithmetic and the host's would show as a different tile.
@@ -24,7 +25,7 @@ enum { CAP = 8 };
 static void compare(hw_gpu *g, hw_batcher *b, hw_gpu_tiles *dev, const hw_item_set *set,
                     int augment, const char *what) {
     const size_t TT = (size_t)b->T * b->T;
-    const size_t max_tiles = (size_t)b->cap_items * b->max_views;
+    const size_t max_tiles = (size_t)b->cap_items * b->max_views * (1 + b->n_aug);
     float *host = (float *)malloc(max_tiles * TT * sizeof(float));
     int *labels = (int *)malloc(max_tiles * sizeof(int));
     int64_t *order = (int64_t *)malloc((size_t)set->n * sizeof(int64_t));
@@ -68,7 +69,8 @@ static void compare(hw_gpu *g, hw_batcher *b, hw_gpu_tiles *dev, const hw_item_s
     free(order);
 }
 
-static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, const char *name) {
+static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, int n_aug,
+                     const char *name) {
     char path[512];
     snprintf(path, sizeof path, "%s/t%d.h5", dir, T);
     if (access(path, F_OK) != 0)
@@ -76,14 +78,15 @@ static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, const
     hw_tile_store *store = hw_tile_store_open(path);
     if (!store) GPU_OK(-1);
     tf_resident r;
-    GPU_OK(tf_resident_open(&r, store, kind, CAP));
+    GPU_OK(tf_resident_open(&r, store, kind, CAP, n_aug));
     hw_batcher *b = &r.b;
-    hw_gpu_tiles *dev = hw_gpu_tiles_create(g, b->resident, b->n_resident * b->S, T, CAP * b->max_views);
+    hw_gpu_tiles *dev = hw_gpu_tiles_create(g, b->resident, b->n_resident * b->S, T,
+                                            CAP * b->max_views * (1 + n_aug));
     if (!dev) GPU_OK(-1);
     char what[96];
-    snprintf(what, sizeof what, "%s at %d, training", name, T);
+    snprintf(what, sizeof what, "%s at %d, n_aug %d, training", name, T, n_aug);
     compare(g, b, dev, &r.train, 1, what);
-    snprintf(what, sizeof what, "%s at %d, validation", name, T);
+    snprintf(what, sizeof what, "%s at %d, n_aug %d, validation", name, T, n_aug);
     compare(g, b, dev, &r.val, 0, what);
     hw_gpu_tiles_free(dev);
     tf_resident_close(&r);
@@ -106,10 +109,15 @@ int main(int argc, char **argv) {
         return 1;
     }
     printf("device batches against hw_batcher_fill\n");
-    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, "contrastive");
-    run_case(g, dir, 32, HW_LOSS_TRIPLET, "triplet");
-    run_case(g, dir, 32, HW_LOSS_SUPCON, "supcon");
-    run_case(g, dir, 224, HW_LOSS_CONTRASTIVE, "contrastive");
+    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, 0, "contrastive");
+    run_case(g, dir, 32, HW_LOSS_TRIPLET, 0, "triplet");
+    run_case(g, dir, 32, HW_LOSS_SUPCON, 0, "supcon");
+    run_case(g, dir, 224, HW_LOSS_CONTRASTIVE, 0, "contrastive");
+    /* the reference's copies: Poisson resample and dropout kernels (224 bins: the dropout's
+     * list in shared memory) */
+    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, 1, "contrastive");
+    run_case(g, dir, 32, HW_LOSS_SUPCON, 2, "supcon");
+    run_case(g, dir, 224, HW_LOSS_TRIPLET, 1, "triplet");
 
     /* error paths: no room (4 PiB), then an entry outside the set; the context stays usable */
     printf("error paths\n");

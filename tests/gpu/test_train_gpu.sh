@@ -10,8 +10,9 @@
 #             step's gradients agree to ~1e-4 relative, test_gpu_slenet; the batches
 #             themselves are bit-identical, test_gpu_batch). The same cuda run with
 #             tile_memory_mb 0 (batches assembled on the host and uploaded) gives identical
-#             metrics: the device batches are the host's bit for bit. n_aug 1 (the host path,
-#             with its log line) vs cpu within LOSS_RTOL. Then resume on cuda: a run stopped
+#             metrics: the device batches are the host's bit for bit. n_aug 1 (the copies
+#             made on the device too) vs cpu within LOSS_RTOL, and identical to the same run
+#             with host-assembled batches. Then resume on cuda: a run stopped
 #             at step 45 (after a state at step 40, mid-epoch 2) and continued with --resume
 #             gives metrics identical to an uninterrupted cuda run (bit for bit: params_hash,
 #             losses to 9 digits).
@@ -92,14 +93,19 @@ train)
     "$tmp/gpu_host.err" || die "tile_memory_mb 0: no fall-back line: $(grep -i batches "$tmp/gpu_host.err")"
   same_metrics "$tmp/gpu/metrics.jsonl" "$tmp/gpu_host/metrics.jsonl" \
     "device-assembled and host-assembled cuda runs differ:"
-  # n_aug 1: the reference's copies are drawn on the host
+  # n_aug 1: the reference's copies (Poisson resample, dropout) made on the device too
   $HITWIN train "$tmp/train.yaml" --set output="$tmp/cpu_aug" --set n_aug=1 --device cpu -q > /dev/null \
     2> "$tmp/cpu_aug.err" || die "cpu run, n_aug 1: $(cat "$tmp/cpu_aug.err")"
   $HITWIN train "$tmp/train.yaml" --set output="$tmp/gpu_aug" --set n_aug=1 --device cuda > /dev/null \
     2> "$tmp/gpu_aug.err" || die "cuda run, n_aug 1: $(cat "$tmp/gpu_aug.err")"
-  grep -q "batches assembled on the host and uploaded per step: n_aug 1" "$tmp/gpu_aug.err" \
-    || die "n_aug 1: no fall-back line: $(grep -i batches "$tmp/gpu_aug.err")"
+  grep -q "tiles on the GPU: .* windows, .* MiB; batches assembled on the device" "$tmp/gpu_aug.err" \
+    || die "n_aug 1: batches not assembled on the device: $(grep -i batches "$tmp/gpu_aug.err")"
   close "$tmp/gpu_aug/metrics.jsonl" "$tmp/cpu_aug/metrics.jsonl" "n_aug 1, cuda vs cpu"
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/gpu_aug_host" --set n_aug=1 --set tile_memory_mb=0 \
+    --device cuda > /dev/null 2> "$tmp/gpu_aug_host.err" \
+    || die "cuda run, n_aug 1, tile_memory_mb 0: $(cat "$tmp/gpu_aug_host.err")"
+  same_metrics "$tmp/gpu_aug/metrics.jsonl" "$tmp/gpu_aug_host/metrics.jsonl" \
+    "n_aug 1: device-assembled and host-assembled cuda runs differ:"
   # the checkpoint loads on the CPU (same layout): distance runs from it
   mkdir -p "$tmp/dist"
   $HITWIN distance "$tmp/t32.h5" -c "$tmp/gpu/best.safetensors" -o "$tmp/dist" --no-baselines -q > /dev/null 2>&1 \

@@ -1,7 +1,8 @@
 /* A batcher with every training and validation window of a synthetic store resident, for
  * the tests that compare batch assemblies bit for bit (test_train_batch_table on the CPU,
- * test_gpu_batch on the device): flip and thinning on, n_aug 0, and one window's tiles
- * poked with values a count tile rarely has, so that every branch of the thinning runs. */
+ * test_gpu_batch on the device): flip and thinning on, n_aug copies as asked, and one
+ * window's tiles poked with values a count tile rarely has, so that every branch of the
+ * thinning and of the Poisson copies runs. */
 #ifndef HITWIN_TEST_BATCH_FIXTURE_H
 #define HITWIN_TEST_BATCH_FIXTURE_H
 
@@ -35,14 +36,15 @@ static void tf_poke_resident(hw_batcher *b) {
     t1[4 * T + 1] = 7.0f;
 }
 
-/* Items of both splits, a batcher of cap items with all their windows resident, poked.
- * 0, or -1 with hw_error set (after which tf_resident_close still frees). */
-static int tf_resident_open(tf_resident *r, hw_tile_store *store, hw_loss_kind kind, int cap) {
+/* Items of both splits, a batcher of cap items (n_aug copies each) with all their windows
+ * resident, poked. 0, or -1 with hw_error set (after which tf_resident_close still frees). */
+static int tf_resident_open(tf_resident *r, hw_tile_store *store, hw_loss_kind kind, int cap,
+                            int n_aug) {
     const hw_tile_meta *m = hw_tile_store_meta(store);
     hw_items_build(&r->train, m, 0, kind);
     hw_items_build(&r->val, m, 1, kind);
     int max_views = r->train.max_views > r->val.max_views ? r->train.max_views : r->val.max_views;
-    hw_batcher_init(&r->b, store, cap, max_views, 0);
+    hw_batcher_init(&r->b, store, cap, max_views, n_aug);
     r->b.flip = 1;
     r->b.thin = 0.5;
     const hw_item_set *sets[2] = {&r->train, &r->val};

@@ -190,6 +190,35 @@ int main(void) {
     nn_rng_init(&rng, hw_aug_seed(30004, 1, 17, 1, 0));
     hw_aug_poisson(out2, out2, T, &rng);
     CHECK(memcmp(out, out2, sizeof out) == 0);
+    /* exact: pixel k = i*T + j (j <= i) is Poisson(value) from counter k << 32 of the salted
+     * stream (hw_aug_poisson_key), the tile then scaled by the float sum(in) / sum(drawn):
+     * what the device's block per copy computes (gpu_batch.cu) */
+    {
+        uint64_t seed = hw_aug_seed(30004, 1, 17, 1, 0);
+        uint64_t key = hw_aug_poisson_key(seed);
+        CHECK(key != hw_pois_key(seed));
+        float drawn_tile[T * T];
+        double drawn = 0;
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j <= i; j++) {
+                float v = hw_thin_pixel(key, (uint32_t)(i * T + j), 1.0, in[i * T + j]);
+                drawn_tile[i * T + j] = drawn_tile[j * T + i] = v;
+                drawn += i == j ? v : 2.0 * v;
+            }
+        float scale = (float)(hw_aug_tile_sum(in, T) / drawn);
+        int same = 1;
+        for (int k = 0; k < T * T; k++) same &= out[k] == drawn_tile[k] * scale;
+        CHECK(same);
+        float bad[T * T];
+        memcpy(bad, in, sizeof bad);
+        bad[5 * T + 2] = NAN;
+        bad[9 * T + 9] = INFINITY;
+        NnRng rb = {seed, 0};
+        hw_aug_poisson(out2, bad, T, &rb);
+        CHECK(isnan(out2[5 * T + 2]) && isinf(out2[9 * T + 9])); /* kept, and no rescale: */
+        CHECK(out2[0] == floorf(out2[0]) && out2[T + 1] == floorf(out2[T + 1]));
+        CHECK_INT_EQ(rb.counter, 0); /* the choice's stream is not touched */
+    }
     /* an all-zero tile stays zero (no rescale by 0/0) */
     float zero[T * T] = {0};
     hw_aug_poisson(out2, zero, T, &rng);

@@ -2,8 +2,10 @@
  * epochs of a synthetic store and applied by the plain-C gather (hw_batch_gather_ref, the
  * kernel's loop), it must give hw_batcher_fill's tiles, labels, n and views bit for bit, with
  * flip and thinning on (training) and off (validation), for contrastive, triplet and supcon
- * items. The resident tiles carry NaN, inf, non-integers and counts up to 1e6 (PTRS draws).
- * Also: n_aug copies and windows that are not resident are refused with their messages. */
+ * items, without copies and with the reference's n_aug copies (Poisson resample, pixel
+ * dropout: 1 for contrastive and triplet, 2 for supcon, as the reference's runs). The
+ * resident tiles carry NaN, inf, non-integers and counts up to 1e6 (PTRS draws).
+ * Also: a window that is not resident and a table too small are refused with their messages. */
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +24,12 @@ enum { T = 32, CAP = 8 };
 /* Every batch of the epochs, table + reference gather against hw_batcher_fill. */
 static void compare(hw_batcher *b, const hw_item_set *set, int augment, const char *what) {
     size_t TT = (size_t)T * T;
-    int max_entries = b->cap_items * b->max_views;
+    int max_entries = b->cap_items * b->max_views * (1 + b->n_aug);
     hw_batch_entry *table = malloc((size_t)max_entries * sizeof *table);
     float *ref = malloc((size_t)max_entries * TT * sizeof *ref);
     int *labels = malloc((size_t)max_entries * sizeof *labels);
     int64_t *order = malloc((size_t)set->n * sizeof *order);
-    int batches = 0, bad = 0, flipped = 0, thinned = 0, tiles = 0;
+    int batches = 0, bad = 0, flipped = 0, thinned = 0, tiles = 0, kinds[3] = {0, 0, 0};
     for (int64_t epoch = 1; epoch <= 2; epoch++) {
         hw_train_shuffle(order, set->n, 30004, epoch);
         for (int64_t i = 0; i < set->n; i += CAP) {
@@ -56,33 +58,42 @@ static void compare(hw_batcher *b, const hw_item_set *set, int augment, const ch
                 fprintf(stderr, "%s: batch %d (epoch %lld): tiles differ\n", what, batches, (long long)epoch);
                 bad++;
             }
-            for (int t = 0; t < tn * tv; t++) flipped += table[t].flip, thinned += table[t].thin;
+            for (int t = 0; t < tn * tv; t++)
+                flipped += table[t].flip, thinned += table[t].thin, kinds[table[t].aug]++;
             tiles += tn * tv;
             batches++;
         }
     }
-    printf("  %-28s %3d batches, %4d tiles (%d flipped, %d thinned): %s\n", what, batches, tiles,
-           flipped, thinned, bad ? "DIFFERENT" : "bit-identical");
+    printf("  %-36s %3d batches, %4d tiles (%d flipped, %d thinned, %d as read, %d Poisson, "
+           "%d dropout): %s\n", what, batches, tiles, flipped, thinned, kinds[0] - thinned,
+           kinds[1], kinds[2], bad ? "DIFFERENT" : "bit-identical");
     CHECK(bad == 0);
     CHECK(batches > 0);
-    if (augment) CHECK(flipped > 0 && flipped < tiles && thinned == tiles);
-    else CHECK(flipped == 0 && thinned == 0);
+    int copies = augment ? 1 + b->n_aug : 1, supcon = set->kind == HW_LOSS_SUPCON;
+    /* every original thinned, every copy augmented (supcon: forced, never identity) */
+    if (augment) CHECK(flipped > 0 && flipped < tiles && thinned == tiles / copies);
+    else CHECK(flipped == 0 && thinned == 0 && kinds[0] == tiles);
+    if (copies > 1) {
+        CHECK(kinds[1] > 0 && kinds[2] > 0);
+        CHECK_INT_EQ(kinds[1] + kinds[2] + (kinds[0] - thinned), tiles - tiles / copies);
+        if (supcon) CHECK_INT_EQ(kinds[0], thinned);
+    }
     free(table);
     free(ref);
     free(labels);
     free(order);
 }
 
-static void run_kind(hw_tile_store *store, hw_loss_kind kind, const char *name) {
+static void run_kind(hw_tile_store *store, hw_loss_kind kind, int n_aug, const char *name) {
     tf_resident r;
-    if (tf_resident_open(&r, store, kind, CAP) != 0) {
+    if (tf_resident_open(&r, store, kind, CAP, n_aug) != 0) {
         fprintf(stderr, "%s: %s\n", name, hw_error());
         test_failures++;
     } else {
-        char what[64];
-        snprintf(what, sizeof what, "%s, training", name);
+        char what[96];
+        snprintf(what, sizeof what, "%s, n_aug %d, training", name, n_aug);
         compare(&r.b, &r.train, 1, what);
-        snprintf(what, sizeof what, "%s, validation", name);
+        snprintf(what, sizeof what, "%s, n_aug %d, validation", name, n_aug);
         compare(&r.b, &r.val, 0, what);
     }
     tf_resident_close(&r);
@@ -106,11 +117,14 @@ int main(int argc, char **argv) {
     hw_tile_store *store = hw_tile_store_open(path);
     CHECK(store != NULL);
     if (store) {
-        run_kind(store, HW_LOSS_CONTRASTIVE, "contrastive");
-        run_kind(store, HW_LOSS_TRIPLET, "triplet");
-        run_kind(store, HW_LOSS_SUPCON, "supcon");
+        run_kind(store, HW_LOSS_CONTRASTIVE, 0, "contrastive");
+        run_kind(store, HW_LOSS_TRIPLET, 0, "triplet");
+        run_kind(store, HW_LOSS_SUPCON, 0, "supcon");
+        run_kind(store, HW_LOSS_CONTRASTIVE, 1, "contrastive");
+        run_kind(store, HW_LOSS_TRIPLET, 1, "triplet");
+        run_kind(store, HW_LOSS_SUPCON, 2, "supcon");
 
-        /* refusals: copies while augmenting; a window that is not resident */
+        /* refusals: a table too small for the copies; a window that is not resident */
         const hw_tile_meta *m = hw_tile_store_meta(store);
         hw_item_set train;
         hw_items_build(&train, m, 0, HW_LOSS_CONTRASTIVE);
@@ -122,8 +136,9 @@ int main(int argc, char **argv) {
         CHECK_INT_EQ(b.n_resident, 1); /* the budget holds one window */
         hw_batch_entry table[2 * CAP];
         int labels[2 * CAP], tn, tv;
-        CHECK_INT_EQ(hw_batch_table(&b, &train, idx, 2, 1, 1, 1, table, 2 * CAP, labels, &tn, &tv), -1);
-        CHECK_STR_EQ(hw_error(), "batch table: n_aug copies are assembled on the host (internal error)");
+        CHECK_INT_EQ(hw_batch_table(&b, &train, idx, 2, 1, 1, 1, table, 7, labels, &tn, &tv), -1);
+        CHECK_STR_EQ(hw_error(), "batch table: 2 items of 2 views and 2 copies, room for 7 tiles "
+                                 "(internal error)");
         int64_t far[1] = {train.n - 1}; /* the last window: not resident */
         CHECK_INT_EQ(hw_batch_table(&b, &train, far, 1, 0, 1, 1, table, 2 * CAP, labels, &tn, &tv), -1);
         char want[128];
