@@ -8,6 +8,8 @@ hw_test(test_train_augment SOURCES unit/test_train_augment.c LABELS unit)
 set_source_files_properties(unit/test_train_augment.c PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
 # the device batch's table and its C gather against hw_batcher_fill, bit for bit
 hw_test(test_train_batch_table SOURCES unit/test_train_batch_table.c LABELS unit)
+# the device tile cache's bookkeeping (streamed tiles, gpu_batch.h)
+hw_test(test_train_tile_cache SOURCES unit/test_train_tile_cache.c LABELS unit)
 hw_test(test_train_config SOURCES unit/test_train_config.c LABELS unit)
 hw_test(test_train_state SOURCES unit/test_train_state.c LABELS unit)
 hw_mpi_test(test_train_mpi 2 SOURCES integration/test_train_mpi.c)
