@@ -49,8 +49,18 @@ typedef struct hw_gpu_tiles hw_gpu_tiles;
  * (the trainer then assembles on the host). */
 hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, int64_t n_tiles, int T,
                                   int max_entries);
+/* Streamed, for a set larger than the GPU can hold: a cache of n_slots tiles
+ * (max_entries <= n_slots < n_tiles) filled per batch from `resident`, which must stay
+ * valid (and unchanged) until hw_gpu_tiles_free; it is pinned (cudaHostRegister) when the
+ * system allows, so the copies are DMA. Each gather copies the batch's tiles that are not
+ * cached (hw_tile_cache, train_tile_cache.h) before its kernels, on the same stream; the
+ * batch is the same as with every tile resident. */
+hw_gpu_tiles *hw_gpu_tiles_create_streamed(hw_gpu *g, const float *resident, int64_t n_tiles,
+                                           int T, int max_entries, int64_t n_slots);
 void hw_gpu_tiles_free(hw_gpu_tiles *t);
-size_t hw_gpu_tiles_bytes(const hw_gpu_tiles *t); /* device bytes: tiles, batch, table */
+/* 1 when streamed, with the cache's lookups that hit and its uploads so far; 0 otherwise. */
+int hw_gpu_tiles_streamed(const hw_gpu_tiles *t, int64_t *hits, int64_t *uploads);
+size_t hw_gpu_tiles_bytes(const hw_gpu_tiles *t); /* device bytes: tiles or cache, batch, table */
 /* The host table to fill (*max_entries entries: the constructor's), then hw_gpu_tiles_gather. */
 hw_batch_entry *hw_gpu_tiles_table(hw_gpu_tiles *t, int *max_entries);
 /* Upload the first n entries of the table and queue the gather on the context's stream;

@@ -50,6 +50,8 @@ int hw_gpu_sync(hw_gpu *g);
 int hw_gpu_alloc(void **dptr, size_t bytes);
 /* cudaFree; NULL is fine; *dptr is set to NULL. */
 int hw_gpu_release(void **dptr);
+/* The device's free and total memory now (cudaMemGetInfo: other processes' use counts). */
+int hw_gpu_memory(hw_gpu *g, size_t *free_bytes, size_t *total_bytes);
 /* Copies that wait for the stream's earlier work and for the copy itself. */
 int hw_gpu_upload(hw_gpu *g, void *dst_device, const void *src_host, size_t bytes);
 int hw_gpu_download(hw_gpu *g, void *dst_host, const void *src_device, size_t bytes);

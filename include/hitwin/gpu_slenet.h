@@ -46,6 +46,11 @@ int hw_gpu_slenet_set_precision(hw_gpu_slenet *s, int bf16);
 /* 1 in bf16 mode, 0 in fp32 */
 int hw_gpu_slenet_precision_bf16(const hw_gpu_slenet *s);
 
+/* Allocate the activations for batches of up to n x views tiles now (they are otherwise
+ * allocated, and grown, by the first step that needs them), so that what memory is left
+ * can be measured (the streamed tile cache, gpu_batch.h). 0, or -1 with hw_fail. */
+int hw_gpu_slenet_reserve(hw_gpu_slenet *s, int n, int views);
+
 /* Device buffers of n floats each, laid out as hw_model_params / hw_model_grads. */
 float *hw_gpu_slenet_params(hw_gpu_slenet *s, size_t *n);
 float *hw_gpu_slenet_grads(hw_gpu_slenet *s, size_t *n);

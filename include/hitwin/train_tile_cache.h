@@ -11,6 +11,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int64_t n_tiles;  /* resident tiles */
     int32_t n_slots;
@@ -33,4 +37,7 @@ void hw_tile_cache_free(hw_tile_cache *c);
 int hw_tile_cache_stage(hw_tile_cache *c, const int64_t *tiles, int n, int32_t *slots,
                         int64_t *fetch_tile, int32_t *fetch_slot, int *n_fetch);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

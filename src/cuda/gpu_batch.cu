@@ -14,6 +14,7 @@
 #include "hitwin/gpu_batch.h"
 #include "hitwin/train_augment.h"
 #include "hitwin/train_thin.h"
+#include "hitwin/train_tile_cache.h"
 
 enum { COPY_THREADS = 256 }; // threads of a block that makes one copy
 
@@ -22,7 +23,7 @@ struct hw_gpu_tiles {
     int64_t n_tiles;
     int T;
     int max_entries;
-    float *tiles;             // device [n_tiles, T, T]
+    float *tiles;             // device [n_slots, T, T]: every tile, or the streamed cache
     float *batch;             // device [max_entries, T, T]
     hw_batch_entry *d_table;  // device [max_entries]
     hw_batch_entry *table;    // host [max_entries]
@@ -31,6 +32,14 @@ struct hw_gpu_tiles {
     // allocated at the first dropout copy)
     int lists_in_smem;
     int32_t *lists;
+    // streamed (n_slots < n_tiles): the host's tiles, pinned when cudaHostRegister allows,
+    // the cache's bookkeeping and its per-batch arrays ([max_entries] each)
+    int32_t n_slots;
+    int streamed, pinned;
+    const float *host;
+    hw_tile_cache cache;
+    int64_t *want, *fetch_tile;
+    int32_t *slot, *fetch_slot;
 };
 
 // Element k of output tile t. A thinned tile is drawn from its lower triangle: the thread of
@@ -135,6 +144,12 @@ extern "C" void hw_gpu_tiles_free(hw_gpu_tiles *t) {
     hw_gpu_release((void **)&t->batch);
     hw_gpu_release((void **)&t->d_table);
     hw_gpu_release((void **)&t->lists);
+    if (t->pinned) cudaHostUnregister((void *)t->host);
+    hw_tile_cache_free(&t->cache);
+    free(t->want);
+    free(t->fetch_tile);
+    free(t->slot);
+    free(t->fetch_slot);
     free(t->table);
     free(t);
 }
@@ -156,11 +171,14 @@ static int plan_lists(hw_gpu_tiles *t) {
     return 0;
 }
 
-extern "C" hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, int64_t n_tiles,
-                                             int T, int max_entries) {
-    if (n_tiles < 1 || T < 1 || T > 46340 || max_entries < 1) { // T*T indices in int32
-        hw_fail("device tiles: %lld tiles of %d x %d, batches of %d (internal error)",
-                (long long)n_tiles, T, T, max_entries);
+// Every tile uploaded once (n_slots == n_tiles), or a cache of n_slots filled per batch.
+static hw_gpu_tiles *create(hw_gpu *g, const float *resident, int64_t n_tiles, int T,
+                            int max_entries, int64_t n_slots) {
+    if (n_tiles < 1 || T < 1 || T > 46340 || max_entries < 1 || n_slots < 1 || n_slots > n_tiles ||
+        (n_slots < n_tiles && (n_slots < max_entries || n_slots > INT32_MAX))) {
+        // T*T indices in int32; a cache holds at least one batch
+        hw_fail("device tiles: %lld tiles of %d x %d in %lld slots, batches of %d (internal error)",
+                (long long)n_tiles, T, T, (long long)n_slots, max_entries);
         return NULL;
     }
     hw_gpu_tiles *t = (hw_gpu_tiles *)calloc(1, sizeof *t);
@@ -172,13 +190,33 @@ extern "C" hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, i
     t->n_tiles = n_tiles;
     t->T = T;
     t->max_entries = max_entries;
+    t->n_slots = (int32_t)(n_slots < n_tiles ? n_slots : 0);
+    t->streamed = n_slots < n_tiles;
+    t->host = resident;
     const size_t TT = (size_t)T * T;
     t->table = (hw_batch_entry *)calloc((size_t)max_entries, sizeof *t->table);
     int rc = t->table ? 0 : hw_fail("device tiles: out of host memory");
-    if (rc == 0) rc = hw_gpu_alloc((void **)&t->tiles, (size_t)n_tiles * TT * sizeof(float));
+    if (rc == 0) rc = hw_gpu_alloc((void **)&t->tiles, (size_t)n_slots * TT * sizeof(float));
     if (rc == 0) rc = hw_gpu_alloc((void **)&t->batch, (size_t)max_entries * TT * sizeof(float));
     if (rc == 0) rc = hw_gpu_alloc((void **)&t->d_table, (size_t)max_entries * sizeof(hw_batch_entry));
-    if (rc == 0) rc = hw_gpu_upload(g, t->tiles, resident, (size_t)n_tiles * TT * sizeof(float));
+    if (rc == 0 && !t->streamed)
+        rc = hw_gpu_upload(g, t->tiles, resident, (size_t)n_tiles * TT * sizeof(float));
+    if (rc == 0 && t->streamed) {
+        rc = hw_tile_cache_init(&t->cache, n_tiles, (int32_t)n_slots);
+        t->want = (int64_t *)malloc((size_t)max_entries * sizeof(int64_t));
+        t->fetch_tile = (int64_t *)malloc((size_t)max_entries * sizeof(int64_t));
+        t->slot = (int32_t *)malloc((size_t)max_entries * sizeof(int32_t));
+        t->fetch_slot = (int32_t *)malloc((size_t)max_entries * sizeof(int32_t));
+        if (rc == 0 && !(t->want && t->fetch_tile && t->slot && t->fetch_slot))
+            rc = hw_fail("device tiles: out of host memory");
+        // pinned host memory makes the per-batch copies DMA; without it (a locked-memory
+        // limit, say) they still work, staged by the driver
+        if (rc == 0) {
+            t->pinned = cudaHostRegister((void *)resident, (size_t)n_tiles * TT * sizeof(float),
+                                         cudaHostRegisterDefault) == cudaSuccess;
+            if (!t->pinned) (void)cudaGetLastError();
+        }
+    }
     if (rc == 0) rc = plan_lists(t);
     if (rc != 0) {
         hw_gpu_tiles_free(t);
@@ -187,9 +225,44 @@ extern "C" hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, i
     return t;
 }
 
+extern "C" hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, int64_t n_tiles,
+                                             int T, int max_entries) {
+    return create(g, resident, n_tiles, T, max_entries, n_tiles);
+}
+
+extern "C" hw_gpu_tiles *hw_gpu_tiles_create_streamed(hw_gpu *g, const float *resident,
+                                                      int64_t n_tiles, int T, int max_entries,
+                                                      int64_t n_slots) {
+    return create(g, resident, n_tiles, T, max_entries, n_slots);
+}
+
+extern "C" int hw_gpu_tiles_streamed(const hw_gpu_tiles *t, int64_t *hits, int64_t *uploads) {
+    if (hits) *hits = t->streamed ? t->cache.hits : 0;
+    if (uploads) *uploads = t->streamed ? t->cache.uploads : 0;
+    return t->streamed;
+}
+
+// Streamed: the batch's tiles into the cache (the missing ones copied from the host, queued
+// on the stream after the previous batch's kernels, which may still read a slot being
+// replaced), and the table's tiles turned into slots.
+static int stage(hw_gpu_tiles *t, int n) {
+    const size_t bytes = (size_t)t->T * t->T * sizeof(float);
+    for (int i = 0; i < n; i++) t->want[i] = t->table[i].tile;
+    int nf = 0;
+    if (hw_tile_cache_stage(&t->cache, t->want, n, t->slot, t->fetch_tile, t->fetch_slot, &nf))
+        return -1;
+    for (int k = 0; k < nf; k++)
+        HW_CUDA_CHECK(cudaMemcpyAsync((char *)t->tiles + (size_t)t->fetch_slot[k] * bytes,
+                                      (const char *)t->host + (size_t)t->fetch_tile[k] * bytes,
+                                      bytes, cudaMemcpyHostToDevice, t->g->stream));
+    for (int i = 0; i < n; i++) t->table[i].tile = t->slot[i];
+    return 0;
+}
+
 extern "C" size_t hw_gpu_tiles_bytes(const hw_gpu_tiles *t) {
     const size_t TT = (size_t)t->T * t->T;
-    return ((size_t)t->n_tiles + (size_t)t->max_entries) * TT * sizeof(float) +
+    const size_t slots = t->streamed ? (size_t)t->n_slots : (size_t)t->n_tiles;
+    return (slots + (size_t)t->max_entries) * TT * sizeof(float) +
            (size_t)t->max_entries * sizeof(hw_batch_entry);
 }
 
@@ -217,6 +290,7 @@ extern "C" int hw_gpu_tiles_gather(hw_gpu_tiles *t, int n, const float **batch) 
     }
     if (n == 0) return 0;
     const size_t TT = (size_t)t->T * t->T;
+    if (t->streamed && stage(t, n) != 0) return -1;
     if (dropout && !t->lists_in_smem && !t->lists &&
         hw_gpu_alloc((void **)&t->lists, (size_t)t->max_entries * TT * sizeof(int32_t)))
         return -1;

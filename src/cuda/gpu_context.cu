@@ -142,6 +142,12 @@ extern "C" int hw_gpu_release(void **dptr) {
     return 0;
 }
 
+extern "C" int hw_gpu_memory(hw_gpu *g, size_t *free_bytes, size_t *total_bytes) {
+    (void)g; // the current device is the context's (hw_gpu_create sets it)
+    HW_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));
+    return 0;
+}
+
 extern "C" int hw_gpu_upload(hw_gpu *g, void *dst, const void *src, size_t bytes) {
     if (!bytes) return 0;
     HW_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, g->stream));

@@ -309,6 +309,8 @@ static int reserve(hw_gpu_slenet *s, int n, int views) {
     return 0;
 }
 
+extern "C" int hw_gpu_slenet_reserve(hw_gpu_slenet *s, int n, int views) { return reserve(s, n, views); }
+
 // ---- the layers in the model's precision ----------------------------------------------------
 
 // bf16 mode: the bf16 shadow of this step's weights (the params may have changed since the

@@ -121,20 +121,56 @@ static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const
     return gr;
 }
 
+/* Device memory the tiles may take on this rank: what is free once the activations of the
+ * largest batch are allocated, less a margin for cuDNN's workspaces, cuBLAS and NCCL (1 GiB
+ * and 1/16 of the device), shared by the ranks on the device. HITWIN_GPU_TILE_MB, where set,
+ * is the budget instead (MiB; the tests use it to make a set "too large"). */
+static size_t gpu_tile_budget(gpu_run *gr, const hw_batcher *b, int supcon) {
+    const char *env = getenv("HITWIN_GPU_TILE_MB");
+    if (env && *env) return (size_t)(strtod(env, NULL) * 1048576.0);
+    int copies = 1 + b->n_aug;
+    int n = supcon ? b->cap_items : b->cap_items * copies;
+    int views = supcon ? b->max_views * copies : b->max_views;
+    size_t free_b = 0, total = 0;
+    if (hw_gpu_slenet_reserve(gr->net, n, views) != 0 || hw_gpu_memory(gr->g, &free_b, &total) != 0) {
+        log_warn("tiles on the GPU: %s", hw_error());
+        return 0;
+    }
+    size_t margin = ((size_t)1 << 30) + total / 16;
+    int devices = hw_gpu_count(), share = devices > 0 ? (gr->local_size + devices - 1) / devices : 1;
+    return free_b > margin ? (free_b - margin) / (size_t)(share > 0 ? share : 1) : 0;
+}
+
 /* Collective over d->comm: the batcher's resident windows to the device, for batches
  * assembled there (gpu_batch.h: originals, thinning, flip and the n_aug copies), when every
- * wanted window is resident. Otherwise, or when any rank lacks the device memory, no rank
- * uses it and batches are assembled on the host; one log line says which. */
-static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted) {
+ * wanted window is resident in host memory: all of them when they fit the rank's device
+ * budget, else a cache of as many tiles as fit, filled per batch from the host (streamed).
+ * Otherwise (a set only partly in host memory, a budget smaller than one batch, a failed
+ * allocation on any rank) no rank uses it and batches are assembled on the host; one log
+ * line says which. */
+static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted,
+                           int supcon) {
     const char *host = "batches assembled on the host and uploaded per step";
-    /* the same on every rank: same config, same budget */
+    /* the same on every rank: same config, same host budget */
     if (wanted == 0 || b->n_resident < wanted) {
         log_info0("%s: only %lld of %lld windows are in memory (tile_memory_mb)", host,
                   (long long)b->n_resident, (long long)wanted);
         return;
     }
-    gr->tiles = hw_gpu_tiles_create(gr->g, b->resident, b->n_resident * b->S, b->T,
-                                    b->cap_items * b->max_views * (1 + b->n_aug));
+    const int64_t n_tiles = b->n_resident * b->S;
+    const int entries = b->cap_items * b->max_views * (1 + b->n_aug);
+    const size_t tile_bytes = (size_t)b->T * b->T * sizeof(float);
+    const size_t batch_bytes = (size_t)entries * (tile_bytes + sizeof(hw_batch_entry));
+    const size_t budget = gpu_tile_budget(gr, b, supcon);
+    int64_t slots = budget > batch_bytes ? (int64_t)((budget - batch_bytes) / tile_bytes) : 0;
+    if (slots >= n_tiles)
+        gr->tiles = hw_gpu_tiles_create(gr->g, b->resident, n_tiles, b->T, entries);
+    else if (slots >= entries)
+        gr->tiles = hw_gpu_tiles_create_streamed(gr->g, b->resident, n_tiles, b->T, entries,
+                                                 slots < INT32_MAX ? slots : INT32_MAX);
+    else
+        hw_fail("%.0f MiB of device memory for tiles, a batch needs %.0f MiB", budget / 1048576.0,
+                (batch_bytes + (size_t)entries * tile_bytes) / 1048576.0);
     int ok = gr->tiles != NULL, all = 0;
     if (!ok) log_warn("tiles on the GPU: %s", hw_error());
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, d->comm);
@@ -144,8 +180,13 @@ static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, i
         log_info0("%s: no room for the tiles on a GPU (its rank's warning says why)", host);
         return;
     }
-    log_info0("tiles on the GPU: %lld windows, %.0f MiB; batches assembled on the device",
-              (long long)b->n_resident, hw_gpu_tiles_bytes(gr->tiles) / 1048576.0);
+    if (hw_gpu_tiles_streamed(gr->tiles, NULL, NULL))
+        log_info0("tiles streamed to the GPU: a cache of %lld of %lld tiles, %.0f MiB; batches "
+                  "assembled on the device", (long long)slots, (long long)n_tiles,
+                  hw_gpu_tiles_bytes(gr->tiles) / 1048576.0);
+    else
+        log_info0("tiles on the GPU: %lld windows, %.0f MiB; batches assembled on the device",
+                  (long long)b->n_resident, hw_gpu_tiles_bytes(gr->tiles) / 1048576.0);
 }
 static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
                     int augment, uint64_t seed, int64_t epoch, hw_batch *out) {
@@ -194,8 +235,9 @@ struct gpu_run {
     void *tiles;
 };
 static void gpu_close(gpu_run *gr) { (void)gr; }
-static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted) {
-    (void)d, (void)gr, (void)b, (void)wanted;
+static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted,
+                           int supcon) {
+    (void)d, (void)gr, (void)b, (void)wanted, (void)supcon;
 }
 static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
                     int augment, uint64_t seed, int64_t epoch, hw_batch *out) {
@@ -616,7 +658,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                       (long long)batcher.n_resident, (long long)tiles_wanted, mib,
                       cfg->tile_memory_mb == HW_TILE_MEMORY_AUTO ? "auto" : "set");
         /* GPU: the resident tiles to the device, batches gathered there (gpu_batch.h) */
-        if (gpu) gpu_tiles_open(d, gpu, &batcher, tiles_wanted);
+        if (gpu) gpu_tiles_open(d, gpu, &batcher, tiles_wanted, cfg->loss == HW_LOSS_SUPCON);
     }
 
     res->train_loss = xmalloc((size_t)cfg->epochs * sizeof(double));

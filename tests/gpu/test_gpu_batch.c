@@ -2,7 +2,8 @@
  * hw_batcher_fill's, bit for bit: every batch of two epochs of a synthetic store, training
  * (flip and thinning on) and validation (neither), contrastive, triplet and supcon at 32
  * bins and contrastive at 224 bins, without copies and with the reference's n_aug copies
- * (Poisson resample and dropout kernels). The resident tiles carry NaN, inf, non-integers and
+ * (Poisson resample and dropout kernels); each with every tile on the device and streamed
+ * through a cache of one batch's tiles (hw_gpu_tiles_create_streamed). The resident tiles carry NaN, inf, non-integers and
  * counts from 1e-3 to 1e6, so the thinning's multiplication and PTRS branches and its
  * portable exp/log/log-gamma (train_thin.h) all run on the GPU: any last-bit difference
  * between the device's arithmetic and the host's would show as a different tile.
@@ -89,6 +90,27 @@ static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, int n
     snprintf(what, sizeof what, "%s at %d, n_aug %d, validation", name, T, n_aug);
     compare(g, b, dev, &r.val, 0, what);
     hw_gpu_tiles_free(dev);
+    /* streamed through the smallest cache a batch allows: most tiles are copied per batch,
+     * slots are reused while the previous batch's kernels may still run */
+    const int entries = CAP * b->max_views * (1 + n_aug);
+    const int64_t n_tiles = b->n_resident * b->S;
+    if (n_tiles > entries) {
+        dev = hw_gpu_tiles_create_streamed(g, b->resident, n_tiles, T, entries, entries);
+        if (!dev) GPU_OK(-1);
+        snprintf(what, sizeof what, "%s at %d, n_aug %d, streamed, training", name, T, n_aug);
+        compare(g, b, dev, &r.train, 1, what);
+        snprintf(what, sizeof what, "%s at %d, n_aug %d, streamed, validation", name, T, n_aug);
+        compare(g, b, dev, &r.val, 0, what);
+        int64_t hits = 0, uploads = 0;
+        CHECK_INT_EQ(hw_gpu_tiles_streamed(dev, &hits, &uploads), 1);
+        printf("    cache of %d of %lld tiles: %lld lookups hit, %lld uploads\n", entries,
+               (long long)n_tiles, (long long)hits, (long long)uploads);
+        CHECK(uploads > entries);
+        hw_gpu_tiles_free(dev);
+    } else {
+        printf("  (%lld tiles: no streamed case below %d slots)\n", (long long)n_tiles, entries);
+        test_failures++;
+    }
     tf_resident_close(&r);
     hw_tile_store_close(store);
 }
@@ -126,6 +148,9 @@ int main(int argc, char **argv) {
     CHECK(huge == NULL);
     CHECK(strstr(hw_error(), "cudaMalloc") != NULL && strstr(hw_error(), "out of device memory") != NULL);
     printf("  4 PiB: %s\n", hw_error());
+    /* a cache smaller than a batch */
+    CHECK(hw_gpu_tiles_create_streamed(g, one, 4, 1, 3, 2) == NULL);
+    CHECK_STR_EQ(hw_error(), "device tiles: 4 tiles of 1 x 1 in 2 slots, batches of 3 (internal error)");
     hw_gpu_tiles *small = hw_gpu_tiles_create(g, one, 1, 2, 2);
     CHECK(small != NULL);
     if (small) {

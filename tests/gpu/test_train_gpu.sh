@@ -12,7 +12,8 @@
 #             tile_memory_mb 0 (batches assembled on the host and uploaded) gives identical
 #             metrics: the device batches are the host's bit for bit. n_aug 1 (the copies
 #             made on the device too) vs cpu within LOSS_RTOL, and identical to the same run
-#             with host-assembled batches. Then resume on cuda: a run stopped
+#             with host-assembled batches. A device budget smaller than the set
+#             (HITWIN_GPU_TILE_MB=0.3) streams the tiles through a cache: identical metrics. Then resume on cuda: a run stopped
 #             at step 45 (after a state at step 40, mid-epoch 2) and continued with --resume
 #             gives metrics identical to an uninterrupted cuda run (bit for bit: params_hash,
 #             losses to 9 digits).
@@ -93,6 +94,14 @@ train)
     "$tmp/gpu_host.err" || die "tile_memory_mb 0: no fall-back line: $(grep -i batches "$tmp/gpu_host.err")"
   same_metrics "$tmp/gpu/metrics.jsonl" "$tmp/gpu_host/metrics.jsonl" \
     "device-assembled and host-assembled cuda runs differ:"
+  # a device budget smaller than the set (0.3 MiB: ~44 of the tiles): streamed through a
+  # cache, the same run bit for bit
+  HITWIN_GPU_TILE_MB=0.3 $HITWIN train "$tmp/train.yaml" --set output="$tmp/gpu_stream" --device cuda \
+    > /dev/null 2> "$tmp/gpu_stream.err" || die "cuda run, streamed: $(cat "$tmp/gpu_stream.err")"
+  grep -q "tiles streamed to the GPU: a cache of .* of .* tiles" "$tmp/gpu_stream.err" \
+    || die "HITWIN_GPU_TILE_MB=0.3: not streamed: $(grep -i tiles "$tmp/gpu_stream.err")"
+  same_metrics "$tmp/gpu/metrics.jsonl" "$tmp/gpu_stream/metrics.jsonl" \
+    "streamed and resident cuda runs differ:"
   # n_aug 1: the reference's copies (Poisson resample, dropout) made on the device too
   $HITWIN train "$tmp/train.yaml" --set output="$tmp/cpu_aug" --set n_aug=1 --device cpu -q > /dev/null \
     2> "$tmp/cpu_aug.err" || die "cpu run, n_aug 1: $(cat "$tmp/cpu_aug.err")"
