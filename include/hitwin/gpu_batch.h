@@ -44,8 +44,13 @@ typedef struct {
 
 typedef struct hw_gpu_tiles hw_gpu_tiles;
 
-/* Upload n_tiles resident tiles [n_tiles, T, T] (host, fp32) and allocate a batch of up to
- * max_entries tiles and its table. NULL with hw_fail when the device memory is not there
+/* 1 when every one of the n values is a count that a uint16 holds exactly (an integer in
+ * [0, 65535], not -0), as raw .hic and .cool counts are; then the device keeps the set in
+ * 16 bits, half the memory, and reads back the same floats. Plain C (batch_table.c). */
+int hw_tiles_exact_u16(const float *t, size_t n);
+
+/* Upload n_tiles resident tiles [n_tiles, T, T] (host, fp32; kept as uint16 on the device
+ * when hw_tiles_exact_u16) and allocate a batch of up to max_entries tiles and its table. NULL with hw_fail when the device memory is not there
  * (the trainer then assembles on the host). */
 hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, int64_t n_tiles, int T,
                                   int max_entries);

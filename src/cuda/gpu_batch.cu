@@ -23,7 +23,8 @@ struct hw_gpu_tiles {
     int64_t n_tiles;
     int T;
     int max_entries;
-    float *tiles;             // device [n_slots, T, T]: every tile, or the streamed cache
+    void *tiles;              // device [n_slots, T, T]: every tile, or the streamed cache
+    int u16;                  // every tile, as uint16 (the set holds counts exactly, fp32 else)
     float *batch;             // device [max_entries, T, T]
     hw_batch_entry *d_table;  // device [max_entries]
     hw_batch_entry *table;    // host [max_entries]
@@ -45,7 +46,8 @@ struct hw_gpu_tiles {
 // Element k of output tile t. A thinned tile is drawn from its lower triangle: the thread of
 // pixel (a, c), c <= a, draws it once and writes it and its mirror (c, a); the threads of the
 // upper triangle have nothing to do. The flip maps flat index k to T*T-1-k.
-__global__ static void gather_kernel(float *out, const float *tiles, const hw_batch_entry *table,
+template <typename Src>
+__global__ static void gather_kernel(float *out, const Src *tiles, const hw_batch_entry *table,
                                      int T, size_t n) {
     const size_t TT = (size_t)T * T;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
@@ -53,15 +55,15 @@ __global__ static void gather_kernel(float *out, const float *tiles, const hw_ba
         const size_t t = i / TT, k = i % TT;
         const hw_batch_entry e = table[t];
         if (e.aug != HW_AUG_IDENTITY) continue; // a copy: its own kernel below
-        const float *src = tiles + (size_t)e.tile * TT;
+        const Src *src = tiles + (size_t)e.tile * TT;
         float *dst = out + t * TT;
         if (!e.thin) {
-            dst[e.flip ? TT - 1 - k : k] = src[k];
+            dst[e.flip ? TT - 1 - k : k] = (float)src[k];
             continue;
         }
         const size_t a = k / (size_t)T, c = k % (size_t)T;
         if (c > a) continue;
-        const float v = hw_thin_pixel(hw_pois_key(e.thin_seed), (uint32_t)k, e.thin_p, src[k]);
+        const float v = hw_thin_pixel(hw_pois_key(e.thin_seed), (uint32_t)k, e.thin_p, (float)src[k]);
         const size_t m = c * (size_t)T + a;
         dst[e.flip ? TT - 1 - k : k] = v;
         dst[e.flip ? TT - 1 - m : m] = v;
@@ -71,19 +73,20 @@ __global__ static void gather_kernel(float *out, const float *tiles, const hw_ba
 // A Poisson copy (hw_aug_poisson, then the flip): each thread draws lower-triangle pixels
 // and writes them and their mirrors; the block adds the drawn tile (exact: integers), then
 // rescales it. Blocks of other entries return at once.
-__global__ static void poisson_kernel(float *out, const float *tiles, const hw_batch_entry *table,
+template <typename Src>
+__global__ static void poisson_kernel(float *out, const Src *tiles, const hw_batch_entry *table,
                                       int T) {
     const hw_batch_entry e = table[blockIdx.x];
     if (e.aug != HW_AUG_POISSON) return; // the whole block: no barrier is skipped by part of it
     const size_t TT = (size_t)T * T;
-    const float *src = tiles + (size_t)e.tile * TT;
+    const Src *src = tiles + (size_t)e.tile * TT;
     float *dst = out + (size_t)blockIdx.x * TT;
     const uint64_t key = hw_aug_poisson_key(e.aug_seed);
     double drawn = 0;
     for (size_t k = threadIdx.x; k < TT; k += blockDim.x) {
         const size_t a = k / (size_t)T, c = k % (size_t)T;
         if (c > a) continue;
-        const float v = hw_thin_pixel(key, (uint32_t)k, 1.0, src[k]);
+        const float v = hw_thin_pixel(key, (uint32_t)k, 1.0, (float)src[k]);
         const size_t m = c * (size_t)T + a;
         dst[e.flip ? TT - 1 - k : k] = v;
         dst[e.flip ? TT - 1 - m : m] = v;
@@ -99,7 +102,8 @@ __global__ static void poisson_kernel(float *out, const float *tiles, const hw_b
 // flip): the block copies the tile and lists its non-zeros in memory order (a block scan per
 // COPY_THREADS pixels), then one thread runs the partial Fisher-Yates, which is sequential:
 // each swap may move an entry a later one picks.
-__global__ static void dropout_kernel(float *out, const float *tiles, const hw_batch_entry *table,
+template <typename Src>
+__global__ static void dropout_kernel(float *out, const Src *tiles, const hw_batch_entry *table,
                                       int T, int32_t *lists, int lists_in_smem) {
     extern __shared__ int32_t smem_list[];
     typedef cub::BlockScan<int, COPY_THREADS> Scan;
@@ -107,14 +111,14 @@ __global__ static void dropout_kernel(float *out, const float *tiles, const hw_b
     const hw_batch_entry e = table[blockIdx.x];
     if (e.aug != HW_AUG_DROPOUT) return;
     const size_t TT = (size_t)T * T;
-    const float *src = tiles + (size_t)e.tile * TT;
+    const Src *src = tiles + (size_t)e.tile * TT;
     float *dst = out + (size_t)blockIdx.x * TT;
     int32_t *list = lists_in_smem ? smem_list : lists + (size_t)blockIdx.x * TT;
     int64_t nnz = 0;
     for (size_t k0 = 0; k0 < TT; k0 += COPY_THREADS) {
         const size_t k = k0 + threadIdx.x;
-        const int nonzero = k < TT && src[k] != 0.0f;
-        if (k < TT) dst[e.flip ? TT - 1 - k : k] = src[k];
+        const int nonzero = k < TT && (float)src[k] != 0.0f;
+        if (k < TT) dst[e.flip ? TT - 1 - k : k] = (float)src[k];
         int at = 0, count = 0;
         Scan(scan_storage).ExclusiveSum(nonzero, at, count);
         if (nonzero) list[nnz + at] = (int32_t)k;
@@ -140,7 +144,7 @@ extern "C" void hw_gpu_tiles_free(hw_gpu_tiles *t) {
     if (!t) return;
     // teardown: a failure here is not actionable (the device may be in a failed state)
     if (t->g) cudaStreamSynchronize(t->g->stream);
-    hw_gpu_release((void **)&t->tiles);
+    hw_gpu_release(&t->tiles);
     hw_gpu_release((void **)&t->batch);
     hw_gpu_release((void **)&t->d_table);
     hw_gpu_release((void **)&t->lists);
@@ -159,16 +163,36 @@ extern "C" void hw_gpu_tiles_free(hw_gpu_tiles *t) {
 static int plan_lists(hw_gpu_tiles *t) {
     const size_t bytes = (size_t)t->T * t->T * sizeof(int32_t);
     int optin = 0;
-    cudaFuncAttributes fa;
+    cudaFuncAttributes fa, fb;
     HW_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
                                          t->g->device));
-    HW_CUDA_CHECK(cudaFuncGetAttributes(&fa, dropout_kernel));
-    t->lists_in_smem = bytes + fa.sharedSizeBytes <= (size_t)optin;
-    if (t->lists_in_smem)
-        HW_CUDA_CHECK(cudaFuncSetAttribute(dropout_kernel,
-                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           (int)bytes));
+    HW_CUDA_CHECK(cudaFuncGetAttributes(&fa, dropout_kernel<float>));
+    HW_CUDA_CHECK(cudaFuncGetAttributes(&fb, dropout_kernel<uint16_t>));
+    const size_t fixed = fa.sharedSizeBytes > fb.sharedSizeBytes ? fa.sharedSizeBytes : fb.sharedSizeBytes;
+    t->lists_in_smem = bytes + fixed <= (size_t)optin;
+    if (t->lists_in_smem) {
+        HW_CUDA_CHECK(cudaFuncSetAttribute(dropout_kernel<float>,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+        HW_CUDA_CHECK(cudaFuncSetAttribute(dropout_kernel<uint16_t>,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+    }
     return 0;
+}
+
+// The whole set as uint16 (hw_tiles_exact_u16 said every value is such a count), converted
+// on the host a chunk at a time.
+static int upload_u16(hw_gpu_tiles *t, const float *resident, size_t n) {
+    const size_t CHUNK = (size_t)1 << 22;
+    uint16_t *buf = (uint16_t *)malloc((n < CHUNK ? n : CHUNK) * sizeof(uint16_t));
+    if (!buf) return hw_fail("device tiles: out of host memory");
+    int rc = 0;
+    for (size_t at = 0; at < n && rc == 0; at += CHUNK) {
+        const size_t m = n - at < CHUNK ? n - at : CHUNK;
+        for (size_t i = 0; i < m; i++) buf[i] = (uint16_t)resident[at + i];
+        rc = hw_gpu_upload(t->g, (uint16_t *)t->tiles + at, buf, m * sizeof(uint16_t));
+    }
+    free(buf);
+    return rc;
 }
 
 // Every tile uploaded once (n_slots == n_tiles), or a cache of n_slots filled per batch.
@@ -194,13 +218,16 @@ static hw_gpu_tiles *create(hw_gpu *g, const float *resident, int64_t n_tiles, i
     t->streamed = n_slots < n_tiles;
     t->host = resident;
     const size_t TT = (size_t)T * T;
+    t->u16 = !t->streamed && hw_tiles_exact_u16(resident, (size_t)n_tiles * TT);
     t->table = (hw_batch_entry *)calloc((size_t)max_entries, sizeof *t->table);
     int rc = t->table ? 0 : hw_fail("device tiles: out of host memory");
-    if (rc == 0) rc = hw_gpu_alloc((void **)&t->tiles, (size_t)n_slots * TT * sizeof(float));
+    if (rc == 0)
+        rc = hw_gpu_alloc(&t->tiles, (size_t)n_slots * TT * (t->u16 ? sizeof(uint16_t) : sizeof(float)));
     if (rc == 0) rc = hw_gpu_alloc((void **)&t->batch, (size_t)max_entries * TT * sizeof(float));
     if (rc == 0) rc = hw_gpu_alloc((void **)&t->d_table, (size_t)max_entries * sizeof(hw_batch_entry));
     if (rc == 0 && !t->streamed)
-        rc = hw_gpu_upload(g, t->tiles, resident, (size_t)n_tiles * TT * sizeof(float));
+        rc = t->u16 ? upload_u16(t, resident, (size_t)n_tiles * TT)
+                    : hw_gpu_upload(g, t->tiles, resident, (size_t)n_tiles * TT * sizeof(float));
     if (rc == 0 && t->streamed) {
         rc = hw_tile_cache_init(&t->cache, n_tiles, (int32_t)n_slots);
         t->want = (int64_t *)malloc((size_t)max_entries * sizeof(int64_t));
@@ -252,7 +279,7 @@ static int stage(hw_gpu_tiles *t, int n) {
     if (hw_tile_cache_stage(&t->cache, t->want, n, t->slot, t->fetch_tile, t->fetch_slot, &nf))
         return -1;
     for (int k = 0; k < nf; k++)
-        HW_CUDA_CHECK(cudaMemcpyAsync((char *)t->tiles + (size_t)t->fetch_slot[k] * bytes,
+        HW_CUDA_CHECK(cudaMemcpyAsync((char *)t->tiles + (size_t)t->fetch_slot[k] * bytes, // fp32
                                       (const char *)t->host + (size_t)t->fetch_tile[k] * bytes,
                                       bytes, cudaMemcpyHostToDevice, t->g->stream));
     for (int i = 0; i < n; i++) t->table[i].tile = t->slot[i];
@@ -262,13 +289,28 @@ static int stage(hw_gpu_tiles *t, int n) {
 extern "C" size_t hw_gpu_tiles_bytes(const hw_gpu_tiles *t) {
     const size_t TT = (size_t)t->T * t->T;
     const size_t slots = t->streamed ? (size_t)t->n_slots : (size_t)t->n_tiles;
-    return (slots + (size_t)t->max_entries) * TT * sizeof(float) +
+    return slots * TT * (t->u16 ? sizeof(uint16_t) : sizeof(float)) +
+           (size_t)t->max_entries * TT * sizeof(float) +
            (size_t)t->max_entries * sizeof(hw_batch_entry);
 }
 
 extern "C" hw_batch_entry *hw_gpu_tiles_table(hw_gpu_tiles *t, int *max_entries) {
     *max_entries = t->max_entries;
     return t->table;
+}
+
+// The batch's kernels on the stream, for tiles stored as Src; errors at HW_LAUNCH_CHECK after.
+template <typename Src>
+static void launch(hw_gpu_tiles *t, int n, size_t total, int poisson, int dropout, const Src *tiles) {
+    cudaStream_t st = t->g->stream;
+    gather_kernel<Src><<<hw_grid(total, 256), 256, 0, st>>>(t->batch, tiles, t->d_table, t->T, total);
+    if (cudaPeekAtLastError() != cudaSuccess) return;
+    if (poisson) poisson_kernel<Src><<<n, COPY_THREADS, 0, st>>>(t->batch, tiles, t->d_table, t->T);
+    if (cudaPeekAtLastError() != cudaSuccess) return;
+    const size_t smem = t->lists_in_smem ? (size_t)t->T * t->T * sizeof(int32_t) : 0;
+    if (dropout)
+        dropout_kernel<Src><<<n, COPY_THREADS, smem, st>>>(t->batch, tiles, t->d_table, t->T,
+                                                           t->lists, t->lists_in_smem);
 }
 
 extern "C" int hw_gpu_tiles_gather(hw_gpu_tiles *t, int n, const float **batch) {
@@ -297,18 +339,8 @@ extern "C" int hw_gpu_tiles_gather(hw_gpu_tiles *t, int n, const float **batch) 
     // the upload waits for the stream, so the previous batch's gather is done with the table
     if (hw_gpu_upload(t->g, t->d_table, t->table, (size_t)n * sizeof(hw_batch_entry))) return -1;
     const size_t total = (size_t)n * t->T * t->T;
-    gather_kernel<<<hw_grid(total, 256), 256, 0, t->g->stream>>>(t->batch, t->tiles, t->d_table,
-                                                                 t->T, total);
+    if (t->u16) launch(t, n, total, poisson, dropout, (const uint16_t *)t->tiles);
+    else launch(t, n, total, poisson, dropout, (const float *)t->tiles);
     HW_LAUNCH_CHECK();
-    if (poisson) {
-        poisson_kernel<<<n, COPY_THREADS, 0, t->g->stream>>>(t->batch, t->tiles, t->d_table, t->T);
-        HW_LAUNCH_CHECK();
-    }
-    if (dropout) {
-        const size_t smem = t->lists_in_smem ? TT * sizeof(int32_t) : 0;
-        dropout_kernel<<<n, COPY_THREADS, smem, t->g->stream>>>(t->batch, t->tiles, t->d_table,
-                                                                t->T, t->lists, t->lists_in_smem);
-        HW_LAUNCH_CHECK();
-    }
     return 0;
 }

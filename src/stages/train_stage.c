@@ -162,8 +162,12 @@ static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, i
     const size_t tile_bytes = (size_t)b->T * b->T * sizeof(float);
     const size_t batch_bytes = (size_t)entries * (tile_bytes + sizeof(hw_batch_entry));
     const size_t budget = gpu_tile_budget(gr, b, supcon);
-    int64_t slots = budget > batch_bytes ? (int64_t)((budget - batch_bytes) / tile_bytes) : 0;
-    if (slots >= n_tiles)
+    /* the whole set in 16 bits when it is counts (hw_tiles_exact_u16), else fp32; a cache
+     * is fp32 */
+    const int u16 = hw_tiles_exact_u16(b->resident, (size_t)n_tiles * b->T * b->T);
+    const size_t room = budget > batch_bytes ? budget - batch_bytes : 0;
+    int64_t slots = (int64_t)(room / tile_bytes);
+    if (room / (u16 ? tile_bytes / 2 : tile_bytes) >= (size_t)n_tiles)
         gr->tiles = hw_gpu_tiles_create(gr->g, b->resident, n_tiles, b->T, entries);
     else if (slots >= entries)
         gr->tiles = hw_gpu_tiles_create_streamed(gr->g, b->resident, n_tiles, b->T, entries,
@@ -185,8 +189,9 @@ static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, i
                   "assembled on the device", (long long)slots, (long long)n_tiles,
                   hw_gpu_tiles_bytes(gr->tiles) / 1048576.0);
     else
-        log_info0("tiles on the GPU: %lld windows, %.0f MiB; batches assembled on the device",
-                  (long long)b->n_resident, hw_gpu_tiles_bytes(gr->tiles) / 1048576.0);
+        log_info0("tiles on the GPU: %lld windows, %.0f MiB; batches assembled on the device%s",
+                  (long long)b->n_resident, hw_gpu_tiles_bytes(gr->tiles) / 1048576.0,
+                  u16 ? " (counts: 16 bits a pixel)" : "");
 }
 static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
                     int augment, uint64_t seed, int64_t epoch, hw_batch *out) {

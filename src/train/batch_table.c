@@ -3,6 +3,7 @@
  * pixel. The table repeats hw_batcher_fill's choices (item order, views, copies, flip bit,
  * thinning streams, the copies' augmentations, labels); test_train_batch_table checks it against hw_batcher_fill bit for bit through
  * hw_batch_gather_ref, and test_gpu_batch the kernel against both. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +131,14 @@ void hw_batch_gather_ref(float *out, const float *resident, const hw_batch_entry
         }
     }
     free(scratch);
+}
+
+int hw_tiles_exact_u16(const float *t, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x = t[i]; /* NaN fails the range test; -0 would come back as +0 */
+        if (!(x >= 0.0f && x <= 65535.0f) || x != (float)(uint16_t)x || signbit(x)) return 0;
+    }
+    return 1;
 }
 
 #ifdef HITWIN_HAVE_CUDA

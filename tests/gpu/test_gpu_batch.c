@@ -10,6 +10,7 @@
  * Also: a device set too large for the GPU fails with cudaMalloc's message and leaves the
  * context usable; a table entry outside the set is refused before the kernel runs.
  * Skips (77) without a device. */
+#include <math.h>
 #include <mpi.h>
 #include <unistd.h>
 
@@ -70,7 +71,9 @@ static void compare(hw_gpu *g, hw_batcher *b, hw_gpu_tiles *dev, const hw_item_s
     free(order);
 }
 
-static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, int n_aug,
+/* counts: the resident tiles rounded to counts (NaN to 0), so the device keeps them in 16
+ * bits (hw_tiles_exact_u16), which hw_gpu_tiles_bytes shows. */
+static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, int n_aug, int counts,
                      const char *name) {
     char path[512];
     snprintf(path, sizeof path, "%s/t%d.h5", dir, T);
@@ -81,21 +84,32 @@ static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, int n
     tf_resident r;
     GPU_OK(tf_resident_open(&r, store, kind, CAP, n_aug));
     hw_batcher *b = &r.b;
+    const size_t all = (size_t)b->n_resident * b->S * T * T;
+    if (counts)
+        for (size_t i = 0; i < all; i++) {
+            float x = b->resident[i];
+            b->resident[i] = x > 0.0f ? roundf(fminf(x, 65535.0f)) : 0.0f; /* NaN, -0: 0 */
+        }
     hw_gpu_tiles *dev = hw_gpu_tiles_create(g, b->resident, b->n_resident * b->S, T,
                                             CAP * b->max_views * (1 + n_aug));
     if (!dev) GPU_OK(-1);
+    const size_t TT = (size_t)T * T, entries = (size_t)CAP * b->max_views * (1 + n_aug);
+    const size_t want_bytes = all * (counts ? 2 : 4) + entries * (TT * 4 + sizeof(hw_batch_entry));
+    CHECK_INT_EQ(hw_tiles_exact_u16(b->resident, all), counts);
+    CHECK_INT_EQ(hw_gpu_tiles_bytes(dev), want_bytes);
     char what[96];
-    snprintf(what, sizeof what, "%s at %d, n_aug %d, training", name, T, n_aug);
+    snprintf(what, sizeof what, "%s at %d, n_aug %d%s, training", name, T, n_aug,
+             counts ? ", 16-bit" : "");
     compare(g, b, dev, &r.train, 1, what);
-    snprintf(what, sizeof what, "%s at %d, n_aug %d, validation", name, T, n_aug);
+    snprintf(what, sizeof what, "%s at %d, n_aug %d%s, validation", name, T, n_aug,
+             counts ? ", 16-bit" : "");
     compare(g, b, dev, &r.val, 0, what);
     hw_gpu_tiles_free(dev);
     /* streamed through the smallest cache a batch allows: most tiles are copied per batch,
      * slots are reused while the previous batch's kernels may still run */
-    const int entries = CAP * b->max_views * (1 + n_aug);
     const int64_t n_tiles = b->n_resident * b->S;
-    if (n_tiles > entries) {
-        dev = hw_gpu_tiles_create_streamed(g, b->resident, n_tiles, T, entries, entries);
+    if (n_tiles > (int64_t)entries) {
+        dev = hw_gpu_tiles_create_streamed(g, b->resident, n_tiles, T, (int)entries, (int64_t)entries);
         if (!dev) GPU_OK(-1);
         snprintf(what, sizeof what, "%s at %d, n_aug %d, streamed, training", name, T, n_aug);
         compare(g, b, dev, &r.train, 1, what);
@@ -103,12 +117,12 @@ static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, int n
         compare(g, b, dev, &r.val, 0, what);
         int64_t hits = 0, uploads = 0;
         CHECK_INT_EQ(hw_gpu_tiles_streamed(dev, &hits, &uploads), 1);
-        printf("    cache of %d of %lld tiles: %lld lookups hit, %lld uploads\n", entries,
+        printf("    cache of %zu of %lld tiles: %lld lookups hit, %lld uploads\n", entries,
                (long long)n_tiles, (long long)hits, (long long)uploads);
-        CHECK(uploads > entries);
+        CHECK(uploads > (int64_t)entries);
         hw_gpu_tiles_free(dev);
     } else {
-        printf("  (%lld tiles: no streamed case below %d slots)\n", (long long)n_tiles, entries);
+        printf("  (%lld tiles: no streamed case below %zu slots)\n", (long long)n_tiles, entries);
         test_failures++;
     }
     tf_resident_close(&r);
@@ -131,15 +145,18 @@ int main(int argc, char **argv) {
         return 1;
     }
     printf("device batches against hw_batcher_fill\n");
-    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, 0, "contrastive");
-    run_case(g, dir, 32, HW_LOSS_TRIPLET, 0, "triplet");
-    run_case(g, dir, 32, HW_LOSS_SUPCON, 0, "supcon");
-    run_case(g, dir, 224, HW_LOSS_CONTRASTIVE, 0, "contrastive");
+    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, 0, 0, "contrastive");
+    run_case(g, dir, 32, HW_LOSS_TRIPLET, 0, 0, "triplet");
+    run_case(g, dir, 32, HW_LOSS_SUPCON, 0, 0, "supcon");
+    run_case(g, dir, 224, HW_LOSS_CONTRASTIVE, 0, 0, "contrastive");
     /* the reference's copies: Poisson resample and dropout kernels (224 bins: the dropout's
      * list in shared memory) */
-    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, 1, "contrastive");
-    run_case(g, dir, 32, HW_LOSS_SUPCON, 2, "supcon");
-    run_case(g, dir, 224, HW_LOSS_TRIPLET, 1, "triplet");
+    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, 1, 0, "contrastive");
+    run_case(g, dir, 32, HW_LOSS_SUPCON, 2, 0, "supcon");
+    run_case(g, dir, 224, HW_LOSS_TRIPLET, 1, 0, "triplet");
+    /* counts only: the set kept in 16 bits, read back as the same floats */
+    run_case(g, dir, 32, HW_LOSS_CONTRASTIVE, 1, 1, "contrastive");
+    run_case(g, dir, 224, HW_LOSS_SUPCON, 2, 1, "supcon");
 
     /* error paths: no room (4 PiB), then an entry outside the set; the context stays usable */
     printf("error paths\n");

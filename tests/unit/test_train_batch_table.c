@@ -148,6 +148,15 @@ int main(int argc, char **argv) {
         hw_batcher_free(&b);
         hw_items_free(&train);
         hw_tile_store_close(store);
+
+        /* which sets the device may keep in 16 bits: counts only, exactly */
+        const float counts[4] = {0.0f, 1.0f, 17.0f, 65535.0f};
+        CHECK_INT_EQ(hw_tiles_exact_u16(counts, 4), 1);
+        const float not_counts[6] = {65536.0f, 2.5f, -1.0f, -0.0f, NAN, INFINITY};
+        for (int i = 0; i < 6; i++) {
+            float set[3] = {3.0f, not_counts[i], 4.0f};
+            CHECK_INT_EQ(hw_tiles_exact_u16(set, 3), 0);
+        }
     }
     unlink(path);
     rmdir(dir);
