@@ -50,10 +50,12 @@ typedef struct hw_gpu_tiles hw_gpu_tiles;
 int hw_tiles_exact_u16(const float *t, size_t n);
 
 /* Upload n_tiles resident tiles [n_tiles, T, T] (host, fp32; kept as uint16 on the device
- * when hw_tiles_exact_u16) and allocate a batch of up to max_entries tiles and its table. NULL with hw_fail when the device memory is not there
+ * when `counts`, which the caller sets to hw_tiles_exact_u16 of the set: one pass over it,
+ * made once, where the caller also needs it) and allocate a batch of up to max_entries tiles
+ * and its table. NULL with hw_fail when the device memory is not there
  * (the trainer then assembles on the host). */
 hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, int64_t n_tiles, int T,
-                                  int max_entries);
+                                  int max_entries, int counts);
 /* Streamed, for a set larger than the GPU can hold: a cache of n_slots tiles
  * (max_entries <= n_slots < n_tiles) filled per batch from `resident`, which must stay
  * valid (and unchanged) until hw_gpu_tiles_free; it is pinned (cudaHostRegister) when the

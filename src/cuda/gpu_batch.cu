@@ -179,7 +179,7 @@ static int plan_lists(hw_gpu_tiles *t) {
     return 0;
 }
 
-// The whole set as uint16 (hw_tiles_exact_u16 said every value is such a count), converted
+// The whole set as uint16 (the caller's hw_tiles_exact_u16 said every value is a count), converted
 // on the host a chunk at a time.
 static int upload_u16(hw_gpu_tiles *t, const float *resident, size_t n) {
     const size_t CHUNK = (size_t)1 << 22;
@@ -197,7 +197,7 @@ static int upload_u16(hw_gpu_tiles *t, const float *resident, size_t n) {
 
 // Every tile uploaded once (n_slots == n_tiles), or a cache of n_slots filled per batch.
 static hw_gpu_tiles *create(hw_gpu *g, const float *resident, int64_t n_tiles, int T,
-                            int max_entries, int64_t n_slots) {
+                            int max_entries, int64_t n_slots, int counts) {
     if (n_tiles < 1 || T < 1 || T > 46340 || max_entries < 1 || n_slots < 1 || n_slots > n_tiles ||
         (n_slots < n_tiles && (n_slots < max_entries || n_slots > INT32_MAX))) {
         // T*T indices in int32; a cache holds at least one batch
@@ -218,7 +218,7 @@ static hw_gpu_tiles *create(hw_gpu *g, const float *resident, int64_t n_tiles, i
     t->streamed = n_slots < n_tiles;
     t->host = resident;
     const size_t TT = (size_t)T * T;
-    t->u16 = !t->streamed && hw_tiles_exact_u16(resident, (size_t)n_tiles * TT);
+    t->u16 = !t->streamed && counts;
     t->table = (hw_batch_entry *)calloc((size_t)max_entries, sizeof *t->table);
     int rc = t->table ? 0 : hw_fail("device tiles: out of host memory");
     if (rc == 0)
@@ -253,14 +253,14 @@ static hw_gpu_tiles *create(hw_gpu *g, const float *resident, int64_t n_tiles, i
 }
 
 extern "C" hw_gpu_tiles *hw_gpu_tiles_create(hw_gpu *g, const float *resident, int64_t n_tiles,
-                                             int T, int max_entries) {
-    return create(g, resident, n_tiles, T, max_entries, n_tiles);
+                                             int T, int max_entries, int counts) {
+    return create(g, resident, n_tiles, T, max_entries, n_tiles, counts);
 }
 
 extern "C" hw_gpu_tiles *hw_gpu_tiles_create_streamed(hw_gpu *g, const float *resident,
                                                       int64_t n_tiles, int T, int max_entries,
                                                       int64_t n_slots) {
-    return create(g, resident, n_tiles, T, max_entries, n_slots);
+    return create(g, resident, n_tiles, T, max_entries, n_slots, 0);
 }
 
 extern "C" int hw_gpu_tiles_streamed(const hw_gpu_tiles *t, int64_t *hits, int64_t *uploads) {

@@ -168,7 +168,7 @@ static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, i
     const size_t room = budget > batch_bytes ? budget - batch_bytes : 0;
     int64_t slots = (int64_t)(room / tile_bytes);
     if (room / (u16 ? tile_bytes / 2 : tile_bytes) >= (size_t)n_tiles)
-        gr->tiles = hw_gpu_tiles_create(gr->g, b->resident, n_tiles, b->T, entries);
+        gr->tiles = hw_gpu_tiles_create(gr->g, b->resident, n_tiles, b->T, entries, u16);
     else if (slots >= entries)
         gr->tiles = hw_gpu_tiles_create_streamed(gr->g, b->resident, n_tiles, b->T, entries,
                                                  slots < INT32_MAX ? slots : INT32_MAX);

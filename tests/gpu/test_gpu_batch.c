@@ -91,7 +91,8 @@ static void run_case(hw_gpu *g, const char *dir, int T, hw_loss_kind kind, int n
             b->resident[i] = x > 0.0f ? roundf(fminf(x, 65535.0f)) : 0.0f; /* NaN, -0: 0 */
         }
     hw_gpu_tiles *dev = hw_gpu_tiles_create(g, b->resident, b->n_resident * b->S, T,
-                                            CAP * b->max_views * (1 + n_aug));
+                                            CAP * b->max_views * (1 + n_aug),
+                                            hw_tiles_exact_u16(b->resident, all));
     if (!dev) GPU_OK(-1);
     const size_t TT = (size_t)T * T, entries = (size_t)CAP * b->max_views * (1 + n_aug);
     const size_t want_bytes = all * (counts ? 2 : 4) + entries * (TT * 4 + sizeof(hw_batch_entry));
@@ -161,14 +162,14 @@ int main(int argc, char **argv) {
     /* error paths: no room (4 PiB), then an entry outside the set; the context stays usable */
     printf("error paths\n");
     float one[4] = {1, 2, 3, 4};
-    hw_gpu_tiles *huge = hw_gpu_tiles_create(g, one, (int64_t)1 << 40, 32, 8);
+    hw_gpu_tiles *huge = hw_gpu_tiles_create(g, one, (int64_t)1 << 40, 32, 8, 0);
     CHECK(huge == NULL);
     CHECK(strstr(hw_error(), "cudaMalloc") != NULL && strstr(hw_error(), "out of device memory") != NULL);
     printf("  4 PiB: %s\n", hw_error());
     /* a cache smaller than a batch */
     CHECK(hw_gpu_tiles_create_streamed(g, one, 4, 1, 3, 2) == NULL);
     CHECK_STR_EQ(hw_error(), "device tiles: 4 tiles of 1 x 1 in 2 slots, batches of 3 (internal error)");
-    hw_gpu_tiles *small = hw_gpu_tiles_create(g, one, 1, 2, 2);
+    hw_gpu_tiles *small = hw_gpu_tiles_create(g, one, 1, 2, 2, 0);
     CHECK(small != NULL);
     if (small) {
         int max = 0;
