@@ -4,6 +4,7 @@
 
 hw_test(test_train_pairs SOURCES unit/test_train_pairs.c LABELS unit)
 hw_test(test_train_augment SOURCES unit/test_train_augment.c LABELS unit)
+hw_test(test_train_edits SOURCES unit/test_train_edits.c LABELS unit)
 # its expected draws use train_thin.h inline: no fused multiply-adds, as in src (CMakeLists.txt)
 set_source_files_properties(unit/test_train_augment.c PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
 # the device batch's table and its C gather against hw_batcher_fill, bit for bit

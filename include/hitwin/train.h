@@ -45,6 +45,13 @@ typedef enum { HW_PRECISION_BF16 = 0, HW_PRECISION_FP32 = 1 } hw_precision;
 const char *hw_precision_name(hw_precision k); /* "bf16" | "fp32" */
 int hw_precision_parse(const char *s, hw_precision *k); /* 0, or -1 for another word */
 
+/* Which pairs train the contrastive loss: `condition`, the reference's (every pair at a
+ * window, "different" when the conditions differ), or `edits` (train_pairs.h,
+ * train_edits.h: same-condition pairs, and the same pairs with one view structurally edited;
+ * no pair compares the conditions). */
+typedef enum { HW_PAIRS_CONDITION = 0, HW_PAIRS_EDITS = 1 } hw_pairs_kind;
+const char *hw_pairs_name(hw_pairs_kind k);
+
 typedef struct {
     char *source;         /* config file path ("" when defaults only) */
     char *tiles;          /* tile store, resolved path */
@@ -72,6 +79,8 @@ typedef struct {
     hw_norm_region norm_region;         /* whole | offdiag */
     int flip;                           /* reverse each training item's orientation, p 1/2 */
     double thin;                        /* thin training tiles to U(thin, 1) of their depth; 0 off */
+    hw_pairs_kind pairs;                /* condition (reference) | edits (train_edits.h) */
+    double technical;                   /* scale of the per-view technical signature; 0 off */
     hw_device_kind device;              /* cpu (default) | cuda | auto; not in the hash */
     /* the GPU model's arithmetic (gpu_slenet.h, docs/gpu.md "Precision"): bf16 convolutions
      * and linear layers with fp32 accumulation, master weights, optimiser and losses (the

@@ -24,6 +24,7 @@ typedef struct {
     int n_aug;
     int flip;             /* augment: reverse each item's orientation with probability 1/2 */
     double thin;          /* augment: thin each original tile to p ~ U(thin, 1) of its depth; 0 off */
+    double technical;     /* augment: a fresh technical signature per view (train_edits.h); 0 off */
     int cap_items;        /* items per fill */
     int max_views;
     /* window cache: slot k holds window win[k] ([S, T, T] at cache + k*S*T*T) */

@@ -26,6 +26,7 @@ typedef struct {
     int32_t first;  /* offset of the item's samples in hw_item_set.samples */
     int16_t n;      /* views: 2 pair, 3 triplet (anchor, positive, negative), V supcon */
     int8_t label;   /* contrastive: 0 same condition, 1 different; else -1 */
+    int8_t edit;    /* pairs: edits: 1 when the second view is structurally edited */
 } hw_train_item;
 
 typedef struct {
@@ -42,6 +43,12 @@ typedef struct {
 
 /* Items of one split (0 train, 1 validation, 2 test) of the store's windows. */
 void hw_items_build(hw_item_set *set, const hw_tile_meta *m, int split, hw_loss_kind kind);
+/* `pairs: edits` (train_edits.h): no item compares the two conditions. At each window, for
+ * each class, every pair (a < b) of its kept samples twice: (a, b) label 0, and (a, b) with
+ * b's tile structurally edited, label 1; a class with one kept sample at the window gives
+ * (a, a) the same two ways (its views differ by their technical augmentation). 2 + 2: 4
+ * items per window. Contrastive only. */
+void hw_items_build_edits(hw_item_set *set, const hw_tile_meta *m, int split);
 void hw_items_free(hw_item_set *set);
 
 #endif

@@ -149,9 +149,13 @@ static size_t gpu_tile_budget(gpu_run *gr, const hw_batcher *b, int supcon) {
  * allocation on any rank) no rank uses it and batches are assembled on the host; one log
  * line says which. */
 static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted,
-                           int supcon) {
+                           int supcon, int edits) {
     const char *host = "batches assembled on the host and uploaded per step";
     /* the same on every rank: same config, same host budget */
+    if (b->technical > 0.0 || edits) {
+        log_info0("%s: pairs: edits and technical augmentation are made on the host", host);
+        return;
+    }
     if (wanted == 0 || b->n_resident < wanted) {
         log_info0("%s: only %lld of %lld windows are in memory (tile_memory_mb)", host,
                   (long long)b->n_resident, (long long)wanted);
@@ -241,8 +245,8 @@ struct gpu_run {
 };
 static void gpu_close(gpu_run *gr) { (void)gr; }
 static void gpu_tiles_open(const hw_dist *d, gpu_run *gr, const hw_batcher *b, int64_t wanted,
-                           int supcon) {
-    (void)d, (void)gr, (void)b, (void)wanted, (void)supcon;
+                           int supcon, int edits) {
+    (void)d, (void)gr, (void)b, (void)wanted, (void)supcon, (void)edits;
 }
 static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n,
                     int augment, uint64_t seed, int64_t epoch, hw_batch *out) {
@@ -476,8 +480,13 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     }
     const hw_tile_meta *meta = hw_tile_store_meta(store);
     hw_item_set train = {0}, val = {0};
-    hw_items_build(&train, meta, 0, cfg->loss);
-    hw_items_build(&val, meta, 1, cfg->loss);
+    if (cfg->pairs == HW_PAIRS_EDITS) {
+        hw_items_build_edits(&train, meta, 0);
+        hw_items_build_edits(&val, meta, 1);
+    } else {
+        hw_items_build(&train, meta, 0, cfg->loss);
+        hw_items_build(&val, meta, 1, cfg->loss);
+    }
     const char *unit = cfg->loss == HW_LOSS_CONTRASTIVE ? "pairs"
                        : cfg->loss == HW_LOSS_TRIPLET   ? "triplets" : "SupCon positions";
     int rc = 0;
@@ -535,6 +544,7 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     hw_batcher_init(&batcher, store, shard_cap, max_views, cfg->n_aug);
     batcher.flip = cfg->flip;
     batcher.thin = cfg->thin;
+    batcher.technical = cfg->technical;
     runner run = {model, &batcher, &train, cfg, hw_model_dropout_draws_per_tile(model), NULL};
 
     /* ---- output directory, state, resume ------------------------------------------- */
@@ -628,7 +638,11 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
               "windows", (long long)train.n, unit, (long long)train.windows_used,
               (long long)train.windows_skipped, (long long)val.n, unit,
               (long long)val.windows_used);
-    if (cfg->loss == HW_LOSS_CONTRASTIVE)
+    if (cfg->pairs == HW_PAIRS_EDITS)
+        log_info0("train pairs: %lld same condition (label 0), %lld with a structural edit "
+                  "(label 1); no pair compares the conditions (pairs: edits)",
+                  (long long)train.n_label[0], (long long)train.n_label[1]);
+    else if (cfg->loss == HW_LOSS_CONTRASTIVE)
         log_info0("train pairs: %lld same condition (label 0), %lld different (label 1)",
                   (long long)train.n_label[0], (long long)train.n_label[1]);
     log_info0("memory per rank: params %.1f MiB, grads %.1f MiB, optimiser %.1f MiB, batch "
@@ -663,7 +677,8 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
                       (long long)batcher.n_resident, (long long)tiles_wanted, mib,
                       cfg->tile_memory_mb == HW_TILE_MEMORY_AUTO ? "auto" : "set");
         /* GPU: the resident tiles to the device, batches gathered there (gpu_batch.h) */
-        if (gpu) gpu_tiles_open(d, gpu, &batcher, tiles_wanted, cfg->loss == HW_LOSS_SUPCON);
+        if (gpu) gpu_tiles_open(d, gpu, &batcher, tiles_wanted, cfg->loss == HW_LOSS_SUPCON,
+                                cfg->pairs == HW_PAIRS_EDITS);
     }
 
     res->train_loss = xmalloc((size_t)cfg->epochs * sizeof(double));
@@ -934,8 +949,8 @@ static void usage(FILE *out) {
             "Train a Siamese network on a tile store (docs/train.md).\n"
             "  -s, --set KEY=VALUE      override a config key (tiles, loss, ce_form, bias, margin,\n"
             "                           temperature, learning_rate, batch_size, epochs,\n"
-            "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin,\n"
-            "                           optimiser, dropout, output, checkpoint_every_steps, device,\n"
+            "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin, pairs,\n"
+            "                           technical, optimiser, dropout, output, checkpoint_every_steps, device,\n"
             "                           precision, tile_memory_mb, recipe, input_transform, norm_region)\n"
             "      --device DEV         cpu (default), cuda (one GPU per rank) or auto (cuda when\n"
             "                           built with CUDA and a GPU is visible); overrides 'device'\n"

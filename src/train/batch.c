@@ -6,6 +6,7 @@
 #include "hitwin/nn.h"
 #include "hitwin/train_augment.h"
 #include "hitwin/train_batch.h"
+#include "hitwin/train_edits.h"
 #include "hitwin/xalloc.h"
 
 void hw_train_shuffle(int64_t *order, int64_t n, uint64_t seed, int64_t epoch) {
@@ -101,6 +102,18 @@ static void recipe_augment(const hw_batcher *b, float *dst, int augment, int fli
     if (flip) hw_aug_flip(dst, b->T);
 }
 
+/* pairs: edits (train_edits.h): the edit of an item's second view, the same in every copy and,
+ * outside training (validation), the same in every epoch; then, while training, a fresh
+ * technical signature per view and copy. Both before the recipe's thinning, which draws the
+ * counts. */
+static void edit_and_signature(const hw_batcher *b, float *dst, const hw_train_item *it, int augment,
+                               uint64_t seed, int64_t epoch, int64_t item, int copy, int view) {
+    if (it->edit && view == 1)
+        hw_aug_edit(dst, b->T, hw_aug_seed(seed, augment ? epoch : -7, item, 0, 101));
+    if (augment && b->technical > 0.0)
+        hw_aug_technical(dst, b->T, b->technical, hw_aug_seed(seed, epoch, item, copy, 200 + view));
+}
+
 int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, int n, int augment,
                     uint64_t seed, int64_t epoch, hw_batch *out) {
     if (n > b->cap_items) return hw_fail("batch of %d items, room for %d (internal error)", n, b->cap_items);
@@ -152,6 +165,7 @@ int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, i
                         nn_rng_init(&rng, hw_aug_seed(seed, epoch, idx[i], c, v));
                         hw_augment(dst, src, b->T, 0, &rng, b->scratch);
                     }
+                    edit_and_signature(b, dst, it, augment, seed, epoch, idx[i], c, v);
                     recipe_augment(b, dst, augment, flip, c, seed, epoch, idx[i], v);
                 }
             }

@@ -39,6 +39,9 @@ int hw_batch_table(hw_batcher *b, const hw_item_set *set, const int64_t *idx, in
                    uint64_t seed, int64_t epoch, hw_batch_entry *entries, int max_entries,
                    int *labels, int *out_n, int *out_views) {
     if (!b->resident_slot) return hw_fail("batch table: no resident windows (internal error)");
+    if (b->technical > 0.0 || (n && set->items[idx[0]].edit))
+        return hw_fail("batch table: pairs: edits and technical are assembled on the host "
+                       "(internal error)");
     int views = n ? set->items[idx[0]].n : 0;
     int copies = augment ? 1 + b->n_aug : 1;
     if ((int64_t)n * views * copies > max_entries)

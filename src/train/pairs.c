@@ -11,7 +11,8 @@ typedef struct {
     size_t cap_items, cap_samples;
 } builder;
 
-static void add_item(builder *b, int64_t window, const int32_t *samples, int n, int label) {
+static hw_train_item *add_item(builder *b, int64_t window, const int32_t *samples, int n,
+                               int label) {
     hw_item_set *s = b->set;
     hw_grow(&s->items, &b->cap_items, (size_t)s->n + 1);
     hw_grow(&s->samples, &b->cap_samples, (size_t)(s->n_samples_total + n));
@@ -20,10 +21,12 @@ static void add_item(builder *b, int64_t window, const int32_t *samples, int n, 
     it->first = (int32_t)s->n_samples_total;
     it->n = (int16_t)n;
     it->label = (int8_t)label;
+    it->edit = 0;
     memcpy(s->samples + s->n_samples_total, samples, (size_t)n * sizeof *samples);
     s->n_samples_total += n;
     if (n > s->max_views) s->max_views = n;
     if (label == 0 || label == 1) s->n_label[label]++;
+    return it;
 }
 
 /* Triplets at one window; kept[] are the kept samples in sample order. */
@@ -93,6 +96,38 @@ void hw_items_build(hw_item_set *set, const hw_tile_meta *m, int split, hw_loss_
     }
     free(kept);
     free(view);
+}
+
+void hw_items_build_edits(hw_item_set *set, const hw_tile_meta *m, int split) {
+    memset(set, 0, sizeof *set);
+    set->kind = HW_LOSS_CONTRASTIVE;
+    builder b = {set, 0, 0};
+    int S = m->n_samples;
+    int32_t *kept = xcalloc((size_t)S + 1, sizeof *kept);
+    for (int64_t w = 0; w < m->n_windows; w++) {
+        if (m->win_split[w] != split) continue;
+        int64_t before = set->n;
+        for (int i = 0; i < S; i++) {
+            if (!m->kept[w * S + i]) continue;
+            /* the class's kept samples from i on; i is the class's first when none precede */
+            int nk = 0, first = 1;
+            for (int s = 0; s < S; s++) {
+                if (!m->kept[w * S + s] || m->class_id[s] != m->class_id[i]) continue;
+                if (s < i) first = 0;
+                kept[nk++] = s;
+            }
+            if (!first) continue;
+            for (int a = 0; a < nk; a++)
+                for (int c = nk == 1 ? a : a + 1; c < nk; c++) {
+                    int32_t p[2] = {kept[a], kept[c]};
+                    add_item(&b, w, p, 2, 0);
+                    add_item(&b, w, p, 2, 1)->edit = 1;
+                }
+        }
+        if (set->n > before) set->windows_used++;
+        else set->windows_skipped++;
+    }
+    free(kept);
 }
 
 void hw_items_free(hw_item_set *set) {

@@ -17,14 +17,14 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", "device", "precision", "tile_memory_mb",
-    NULL};
+    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "device", "precision",
+    "tile_memory_mb", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
-    "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device, "          \
-    "precision, tile_memory_mb"
+    "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, technical, "\
+    "device, precision, tile_memory_mb"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -89,6 +89,16 @@ int hw_precision_parse(const char *s, hw_precision *k) {
     else return -1;
     return 0;
 }
+
+const char *hw_pairs_name(hw_pairs_kind k) { return k == HW_PAIRS_EDITS ? "edits" : "condition"; }
+
+static int parse_pairs(const char *s, hw_pairs_kind *k) {
+    if (!strcmp(s, "condition")) *k = HW_PAIRS_CONDITION;
+    else if (!strcmp(s, "edits")) *k = HW_PAIRS_EDITS;
+    else return -1;
+    return 0;
+}
+static int parse_pairs_v(const char *s, void *o) { return parse_pairs(s, o); }
 
 const char *hw_precision_name(hw_precision k) { return k == HW_PRECISION_FP32 ? "fp32" : "bf16"; }
 
@@ -237,7 +247,8 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
                  &cfg->input_transform) ||
         get_enum(d, r, "norm_region", "whole or offdiag", parse_norm_v, &cfg->norm_region) ||
         get_enum(d, r, "device", "cpu, cuda or auto", parse_device_v, &cfg->device) ||
-        get_enum(d, r, "precision", "bf16 or fp32", parse_precision_v, &cfg->precision))
+        get_enum(d, r, "precision", "bf16 or fp32", parse_precision_v, &cfg->precision) ||
+        get_enum(d, r, "pairs", "condition or edits", parse_pairs_v, &cfg->pairs))
         goto done;
     if (get_enum(d, r, "loss", "contrastive, triplet or supcon", parse_loss_v, &cfg->loss) ||
         get_enum(d, r, "ce_form", "reference or logits", parse_ce_v, &cfg->ce_form) ||
@@ -250,7 +261,8 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         yt_get_double(d, r, what, "learning_rate", 0, 0.0, 10.0, &cfg->learning_rate) ||
         yt_get_double(d, r, what, "min_delta", 0, 0.0, 1e9, &cfg->min_delta) ||
         yt_get_double(d, r, what, "dropout", 0, 0.0, 0.999, &cfg->dropout) ||
-        yt_get_double(d, r, what, "thin", 0, 0.0, 1.0, &cfg->thin))
+        yt_get_double(d, r, what, "thin", 0, 0.0, 1.0, &cfg->thin) ||
+        yt_get_double(d, r, what, "technical", 0, 0.0, 3.0, &cfg->technical))
         goto done;
     if (get_int(d, r, "batch_size", 1, 1 << 20, &cfg->batch_size) ||
         get_int(d, r, "epochs", 1, 1000000, &cfg->epochs) ||
@@ -292,6 +304,9 @@ int hw_train_config_validate(const hw_train_config *cfg) {
     if (cfg->loss != HW_LOSS_CONTRASTIVE && cfg->ce_form != HW_CE_REFERENCE)
         return hw_fail("%s: ce_form applies to the contrastive loss only (loss is %s)", src,
                        hw_loss_name(cfg->loss));
+    if (cfg->pairs == HW_PAIRS_EDITS && cfg->loss != HW_LOSS_CONTRASTIVE)
+        return hw_fail("%s: pairs: edits trains the contrastive loss only (loss is %s; set "
+                       "pairs: condition)", src, hw_loss_name(cfg->loss));
     if (!cfg->tiles[0]) return hw_fail("%s: 'tiles' is not set (the tile store to train on)", src);
     if (!cfg->output[0]) return hw_fail("%s: 'output' is empty", src);
     return 0;
@@ -316,7 +331,8 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"bias", &cfg->bias, 0, 1e6}, {"margin", &cfg->margin, 0, 1e6},
         {"temperature", &cfg->temperature, 1e-6, 1e6},
         {"learning_rate", &cfg->learning_rate, 0, 10}, {"min_delta", &cfg->min_delta, 0, 1e9},
-        {"dropout", &cfg->dropout, 0, 0.999}, {"thin", &cfg->thin, 0, 1}};
+        {"dropout", &cfg->dropout, 0, 0.999}, {"thin", &cfg->thin, 0, 1},
+        {"technical", &cfg->technical, 0, 3}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
         if (!strcmp(key, nums[i].k)) return hw_set_double(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
     if (!strcmp(key, "seed")) {
@@ -334,6 +350,9 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
     } else if (!strcmp(key, "recipe")) {
         if (apply_recipe(cfg, val))
             return hw_fail("--set recipe: must be default or reference, got '%s'", val);
+    } else if (!strcmp(key, "pairs")) {
+        if (parse_pairs(val, &cfg->pairs))
+            return hw_fail("--set pairs: must be condition or edits, got '%s'", val);
     } else if (!strcmp(key, "input_transform")) {
         if (parse_input(val, &cfg->input_transform))
             return hw_fail("--set input_transform: must be none, log1p or oe, got '%s'", val);
@@ -395,6 +414,12 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
                      hw_optim_name(cfg->optimiser), cfg->dropout,
                      hw_input_transform_name(cfg->input_transform),
                      hw_norm_region_name(cfg->norm_region), cfg->flip ? "true" : "false", cfg->thin);
+    /* keys added after runs existed: shown when not the reference's value, so that the YAML
+     * and the hash of a run without them are what they were */
+    if (cfg->pairs != HW_PAIRS_CONDITION)
+        n += snprintf(buf + n, cap - (size_t)n, "pairs: %s\n", hw_pairs_name(cfg->pairs));
+    if (cfg->technical != 0.0)
+        n += snprintf(buf + n, cap - (size_t)n, "technical: %.15g\n", cfg->technical);
     if (!for_hash)
         n += snprintf(buf + n, cap - (size_t)n,
                       "epochs: %d\noutput: \"%s\"\ncheckpoint_every_steps: %lld\n", cfg->epochs,

@@ -225,8 +225,8 @@ int main(void) {
                  "--set: unknown key 'lr' (expected one of: tiles, model, loss, ce_form, bias, "
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
-                 "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, device, "
-                 "precision, tile_memory_mb)");
+                 "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, "
+                 "technical, device, precision, tile_memory_mb)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -235,7 +235,11 @@ int main(void) {
                  "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
-                 "input_transform, norm_region, flip, thin, device, precision, tile_memory_mb)");
+                 "input_transform, norm_region, flip, thin, pairs, technical, device, precision, "
+                 "tile_memory_mb)");
+    CHECK_STR_EQ(load_err("badpairs.yaml", "tiles: t.h5\npairs: windows\n"),
+                 "badpairs.yaml:2: 'pairs' must be condition or edits, got 'windows'");
+    CHECK_STR_EQ(set_err(&c, "pairs=all"), "--set pairs: must be condition or edits, got 'all'");
     CHECK_STR_EQ(load_err("badloss.yaml", "tiles: t.h5\nloss: siamese\n"),
                  "badloss.yaml:2: 'loss' must be contrastive, triplet or supcon, got 'siamese'");
     CHECK_STR_EQ(load_err("badint.yaml", "tiles: t.h5\nbatch_size: lots\n"),

@@ -124,5 +124,28 @@ int main(void) {
     CHECK_INT_EQ(s.n_label[0], 1);
     CHECK_INT_EQ(s.n_label[1], 5);
     hw_items_free(&s);
+    /* pairs: edits: same-condition pairs only, each as (label 0) and (edited, label 1).
+     * w0 (all kept): (0,1) x2, (2,3) x2; w1 (sample 1 missing): the lone class-0 sample 0
+     * paired with itself, (2,3); w2: only sample 3, a self pair; w3/w4 other splits. */
+    hw_items_build_edits(&s, &m, 0);
+    CHECK_INT_EQ(s.n, 10);
+    CHECK_INT_EQ(s.windows_used, 3);
+    CHECK_INT_EQ(s.n_label[0], 5);
+    CHECK_INT_EQ(s.n_label[1], 5);
+    {
+        const int want[10][3] = {{0, 0, 1}, {0, 0, 1}, {0, 2, 3}, {0, 2, 3}, {1, 0, 0},
+                                 {1, 0, 0}, {1, 2, 3}, {1, 2, 3}, {2, 3, 3}, {2, 3, 3}};
+        for (int i = 0; i < 10 && i < s.n; i++) {
+            check_item(&s, i, want[i][0], want[i][1], want[i][2], -1, i % 2);
+            CHECK_INT_EQ(s.items[i].edit, i % 2);
+            const int32_t *x = s.samples + s.items[i].first;
+            CHECK_INT_EQ(cls[x[0]], cls[x[1]]); /* never across conditions */
+        }
+    }
+    hw_items_free(&s);
+    hw_items_build_edits(&s, &m, 1);
+    CHECK_INT_EQ(s.n, 4);
+    hw_items_free(&s);
+
     return TEST_RESULT();
 }

@@ -1,0 +1,51 @@
+/* The `pairs: edits` recipe's two augmentations (docs/recipe.md, "Training that cannot win
+ * by telling libraries apart").
+ *
+ * With 2 + 2 samples and every between-condition pair labelled "different", a network can
+ * learn each library's technical signature (depth, decay slope, coverage bias, pixel
+ * over-dispersion) instead of structure: that signature separates the conditions at every
+ * window, changed or not. These two operators take the condition labels out of training:
+ *
+ *   technical: a fresh library signature drawn for every view of every item, so that no
+ *     signature is a stable feature: per-bin coverage bias b_i (log-normal), a decay-slope
+ *     offset (pixel x ((d + 1) / (T / 4))^-delta), and a per-pixel multiplicative noise
+ *     (log-normal), applied as t[i, j] *= b_i b_j s(|i - j|) g_ij; symmetric. The recipe's
+ *     thinning then draws Poisson counts from the result (depth).
+ *   edit: a local structural change of the tile, the thing the distance must see:
+ *     one of three smooth multiplicative fields, symmetric, with a factor f = exp(+-m),
+ *     m ~ U(0.35, 1.0):
+ *       block      a domain strengthened or weakened: pixels with both bins in a run of
+ *                  12-64 bins (soft edges, 1.5 bins) times f;
+ *       insulation a boundary made or lost: the contacts across a position p between the
+ *                  R = 8-48 bins on each side times f;
+ *       spot       a loop made or lost: a Gaussian spot (sigma 0.8-2 bins) 6-100 bins off
+ *                  the diagonal times (1 + g G)^(+-1), g = e^U(0.7, 1.6) - 1.
+ *     A pair (tile a, tile b) of the same condition is "same" (label 0); the pair (a, edited
+ *     b) is "different" (label 1). A distance trained so is small for technical differences
+ *     and large for local structural ones, whichever conditions are compared later.
+ *
+ * Both draw from their own NnRng stream (seed): the same tile and seed give the same bits on
+ * any rank count and on resume. Values stay floats; NaN and inf pixels stay as they are. */
+#ifndef HITWIN_TRAIN_EDITS_H
+#define HITWIN_TRAIN_EDITS_H
+
+#include <stdint.h>
+
+typedef enum { HW_EDIT_BLOCK = 0, HW_EDIT_INSULATION = 1, HW_EDIT_SPOT = 2 } hw_edit_kind;
+
+/* What hw_aug_edit did, for tests and logs. */
+typedef struct {
+    hw_edit_kind kind;
+    int lo, hi;     /* block: bins [lo, hi); insulation: [lo, p) x [p, hi); spot: (lo, hi) */
+    int p;          /* insulation: the position */
+    double factor;  /* f (block, insulation) or the spot's peak factor */
+} hw_edit_info;
+
+/* One local structural edit of the T x T tile t, in place (T >= 32). */
+hw_edit_info hw_aug_edit(float *t, int T, uint64_t seed);
+
+/* A fresh technical signature on the T x T tile t, in place. scale multiplies the spreads
+ * (1: bias sd U(0, 0.3), slope offset U(-0.12, 0.12), pixel noise sd U(0, 0.15)). */
+void hw_aug_technical(float *t, int T, double scale, uint64_t seed);
+
+#endif

@@ -1,0 +1,94 @@
+/* The `pairs: edits` operators (train_edits.h): a structural edit changes the tile only
+ * where it says, by the factor it says, symmetrically; a technical signature is symmetric
+ * and an identity at scale 0; both are functions of (tile, seed) alone. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hitwin/train_edits.h"
+#include "test_util.h"
+
+enum { T = 64 };
+
+static void fill(float *t) {
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++) t[i * T + j] = 100.0f / (float)(1 + abs(i - j)) + 1.0f;
+}
+
+static int symmetric(const float *t) {
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < i; j++)
+            if (t[i * T + j] != t[j * T + i]) return 0;
+    return 1;
+}
+
+int main(void) {
+    static float a[T * T], b[T * T], c[T * T];
+    int seen[3] = {0, 0, 0};
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        fill(a);
+        fill(b);
+        hw_edit_info e = hw_aug_edit(a, T, seed);
+        hw_edit_info e2 = hw_aug_edit(b, T, seed);
+        CHECK(memcmp(a, b, sizeof a) == 0); /* same seed, same bits */
+        CHECK_INT_EQ(e.kind, e2.kind);
+        CHECK(symmetric(a));
+        seen[e.kind]++;
+        fill(c);
+        double m = fabs(log(e.factor));
+        CHECK(m >= 0.35 - 1e-9 || e.kind == HW_EDIT_SPOT);
+        /* where the edit acts, by how much, and nowhere else (beyond its soft edges) */
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j <= i; j++) {
+                double r = a[i * T + j] / c[i * T + j];
+                int far;
+                if (e.kind == HW_EDIT_BLOCK)
+                    far = i >= e.hi + 12 || j < e.lo - 12 || (i < e.lo - 12) || (j >= e.hi + 12);
+                else if (e.kind == HW_EDIT_INSULATION)
+                    far = i < e.p - 12 || j >= e.p + 12 || j < e.lo - 12 || i >= e.hi + 12;
+                else
+                    far = abs(i - e.hi) > 8 || abs(j - e.lo) > 8;
+                if (far && fabs(r - 1.0) > 1e-3) {
+                    CHECK(!"edit leaks outside its support");
+                    i = T;
+                    break;
+                }
+            }
+        if (e.kind == HW_EDIT_BLOCK && e.hi - e.lo >= 16) {
+            int mid = (e.lo + e.hi) / 2;
+            double r = a[mid * T + mid - 3] / c[mid * T + mid - 3];
+            CHECK(fabs(log(r)) >= 0.85 * m && fabs(log(r)) <= m + 1e-6);
+        }
+        if (e.kind == HW_EDIT_SPOT) {
+            double r = a[e.hi * T + e.lo] / c[e.hi * T + e.lo];
+            CHECK_NEAR(r, e.factor, 0, 1e-5);
+        }
+    }
+    for (int k = 0; k < 3; k++) CHECK(seen[k] > 60); /* ~100 each */
+
+    /* technical: identity at scale 0; symmetric, positive, seed-determined otherwise */
+    fill(a);
+    fill(c);
+    hw_aug_technical(a, T, 0.0, 7);
+    CHECK(memcmp(a, c, sizeof a) == 0);
+    hw_aug_technical(a, T, 1.0, 7);
+    fill(b);
+    hw_aug_technical(b, T, 1.0, 7);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(symmetric(a));
+    CHECK(memcmp(a, c, sizeof a) != 0);
+    double lo = 1e9, hi = 0;
+    for (int k = 0; k < T * T; k++) {
+        double r = a[k] / c[k];
+        lo = r < lo ? r : lo;
+        hi = r > hi ? r : hi;
+    }
+    CHECK(lo > 0.05 && hi < 20.0);
+    /* NaN stays NaN */
+    fill(a);
+    a[5 * T + 9] = a[9 * T + 5] = NAN;
+    hw_aug_technical(a, T, 1.0, 3);
+    hw_aug_edit(a, T, 3);
+    CHECK(isnan(a[5 * T + 9]) && isnan(a[9 * T + 5]));
+    return TEST_RESULT();
+}
