@@ -8,6 +8,7 @@ target_link_libraries(distance_make_ckpt PRIVATE hitwin_core)
 
 hw_test(test_distance_measures SOURCES unit/test_distance_measures.c LABELS unit)
 hw_test(test_evaluate_metrics SOURCES unit/test_evaluate_metrics.c LABELS unit)
+hw_test(test_cross_fit SOURCES unit/test_cross_fit.c LABELS unit)
 hw_test(test_distance_stage SOURCES integration/test_distance_stage.c LABELS integration mpi
         ARGS $<TARGET_FILE:distance_make_ckpt> ${MPIEXEC_EXECUTABLE})
 set_tests_properties(test_distance_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)

@@ -81,6 +81,8 @@ typedef struct {
     double thin;                        /* thin training tiles to U(thin, 1) of their depth; 0 off */
     hw_pairs_kind pairs;                /* condition (reference) | edits (train_edits.h) */
     double technical;                   /* scale of the per-view technical signature; 0 off */
+    int folds;                          /* cross-fitting (train_folds.h): K models; 1 off */
+    int fold;                           /* the fold this run leaves out; -1 for all of them */
     hw_device_kind device;              /* cpu (default) | cuda | auto; not in the hash */
     /* the GPU model's arithmetic (gpu_slenet.h, docs/gpu.md "Precision"): bf16 convolutions
      * and linear layers with fp32 accumulation, master weights, optimiser and losses (the

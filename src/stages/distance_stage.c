@@ -17,6 +17,7 @@
  * the distances between embeddings stay on the host, as with --device cpu. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 
 #include "hitwin/dist.h"
 #include "hitwin/distance.h"
+#include "hitwin/cross_fit.h"
 #include "hitwin/distance_output.h"
 #include "hitwin/error.h"
 #include "hitwin/gpu.h"
@@ -34,6 +36,7 @@
 #include "hitwin/train.h"
 #include "hitwin/safetensors.h"
 #include "hitwin/tile_store.h"
+#include "hitwin/train_folds.h"
 #include "hitwin/version.h"
 #include "hitwin/xalloc.h"
 
@@ -454,6 +457,102 @@ static void print_summary(const char *ckpt, const hw_window_table *w, const hw_p
     fflush(stdout);
 }
 
+/* folds and fold of a checkpoint trained with `folds: K` (train_folds.h); 1 and -1 otherwise. */
+static int ckpt_folds(const loaded_ckpt *c, int *fold) {
+    int folds = 1;
+    *fold = -1;
+    for (int i = 0; i < c->n_meta; i++) {
+        if (strcmp(c->meta[2 * i], "config") != 0) continue;
+        char v[32];
+        if (config_value(c->meta[2 * i + 1], "folds", v, sizeof v)) folds = atoi(v);
+        if (config_value(c->meta[2 * i + 1], "fold", v, sizeof v)) *fold = atoi(v);
+    }
+    return folds > 1 && folds <= 16 && *fold >= 0 && *fold < folds ? folds : 1;
+}
+
+/* The checkpoint of fold k beside `path` (<run>/fold<j>/<name>, or <run>/<name> linking to
+ * fold j's): <run>/fold<k>/<name>. */
+static int fold_sibling(const char *path, int k, char *out, size_t cap) {
+    char real[4096];
+    if (!realpath(path, real)) return hw_fail("%s: %s", path, strerror(errno));
+    char *slash = strrchr(real, '/');
+    if (!slash) return hw_fail("%s: no directory (internal error)", real);
+    *slash = '\0';
+    const char *name = slash + 1;
+    char *up = strrchr(real, '/');
+    if (!up || strncmp(up + 1, "fold", 4) != 0)
+        return hw_fail("%s: a cross-fitted checkpoint (folds in its config) must sit in a fold<k> "
+                       "directory of its training run", path);
+    *up = '\0';
+    snprintf(out, cap, "%s/fold%d/%s", real, k, name);
+    return 0;
+}
+
+/* Every pair's distances under one model: the rank's blocks, gathered on rank 0. */
+static int pairs_for_model(const hw_dist *d, worker *wk, hw_model *model, hw_gpu *gpu,
+                           const window_plan *plan, int64_t b0, int64_t b1, const char *name,
+                           hw_pair_table *mine, hw_pair_table *all) {
+    int rc = 0;
+    if (gpu && !(wk->gnet = hw_gpu_slenet_create(gpu, model, 0))) rc = hw_fail_prefix("%s", name);
+    int64_t cursor = 0;
+    for (int64_t b = b0; !rc && b < b1; b++) {
+        rc = run_block(wk, model, plan, plan->block_first[b], plan->block_first[b + 1], mine, &cursor);
+        if (d->rank == 0 && (b - b0) % 8 == 7)
+            log_progress0("distance: %s: block %lld/%lld on rank 0 (%d rank%s)", name,
+                          (long long)(b - b0 + 1), (long long)(b1 - b0), d->size,
+                          d->size > 1 ? "s" : "");
+    }
+    log_progress_done0();
+    hw_gpu_slenet_free(wk->gnet);
+    wk->gnet = NULL;
+    if (rc) log_error("%s", hw_error());
+    if (hw_dist_agree(d, rc) != 0) return -1;
+    gather_pairs(d, mine, all);
+    return 0;
+}
+
+/* A cross-fitted checkpoint: the other folds' models over the same pairs, then every pair
+ * takes its own fold model's scaled distance (cross_fit.h). all holds the given fold's. */
+static int cross_fit(const hw_dist *d, worker *wk, hw_gpu *gpu, const window_plan *plan,
+                     int64_t b0, int64_t b1, const char *ckpt, int folds, int fold,
+                     hw_pair_table *mine, hw_pair_table *all) {
+    const hw_tile_meta *m = wk->m;
+    hw_pair_table *tables[16] = {0};
+    hw_pair_table extra[16];
+    memset(extra, 0, sizeof extra);
+    int rc = 0;
+    for (int k = 0; k < folds && rc == 0; k++) {
+        if (k == fold) {
+            tables[k] = all;
+            continue;
+        }
+        char path[4200];
+        loaded_ckpt lc = {0};
+        rc = fold_sibling(ckpt, k, path, sizeof path);
+        if (rc == 0) rc = load_ckpt(path, m->tile_size, &lc);
+        if (rc == 0 && hw_model_embed_dim(lc.model) > 128) rc = hw_fail("distance: embedding too wide");
+        if (rc) log_error("%s", hw_error());
+        if (hw_dist_agree(d, rc) != 0) {
+            free_ckpt(&lc);
+            rc = -1;
+            break;
+        }
+        log_info0("distance: cross-fitted: fold %d of %d from %s", k, folds, path);
+        rc = pairs_for_model(d, wk, lc.model, gpu, plan, b0, b1, path, mine, &extra[k]);
+        tables[k] = &extra[k];
+        free_ckpt(&lc);
+    }
+    if (rc == 0 && d->rank == 0) {
+        int *fold_of = xcalloc((size_t)m->n_chroms + 1, sizeof *fold_of);
+        hw_folds_assign(m, folds, fold_of);
+        rc = hw_cross_fit_combine(all, tables, folds, m, fold_of);
+        free(fold_of);
+        if (rc) log_error("%s", hw_error());
+    }
+    for (int k = 0; k < folds; k++) hw_pair_table_free(&extra[k]);
+    return hw_dist_agree(d, rc);
+}
+
 int hw_distance_main(int argc, char **argv) {
     hw_dist d;
     hw_dist_init(&d, &argc, &argv);
@@ -615,32 +714,24 @@ int hw_distance_main(int argc, char **argv) {
         loaded_ckpt lc;
         rc = load_ckpt(ckpts[k], T, &lc);
         if (!rc && hw_model_embed_dim(lc.model) > 128) rc = hw_fail("distance: embedding too wide");
-        if (!rc && gpu && !(wk.gnet = hw_gpu_slenet_create(gpu, lc.model, 0)))
-            rc = hw_fail_prefix("%s", ckpts[k]);
-        int64_t cursor = 0;
-        for (int64_t b = b0; !rc && b < b1; b++) {
-            rc = run_block(&wk, lc.model, &plan, plan.block_first[b], plan.block_first[b + 1], &mine,
-                           &cursor);
-            if (d.rank == 0 && (b - b0) % 8 == 7)
-                log_progress0("distance: %s: block %lld/%lld on rank 0 (%d rank%s)", ckpts[k],
-                              (long long)(b - b0 + 1), (long long)(b1 - b0), d.size,
-                              d.size > 1 ? "s" : "");
-        }
-        log_progress_done0();
-        if (!rc)
-            log_info0("distance: rank 0: read %.2f s, baselines %.2f s, embedding + distances %.2f s",
-                      wk.t_read, wk.t_baseline, wk.t_embed);
-        wk.t_read = wk.t_baseline = wk.t_embed = 0.0;
-        hw_gpu_slenet_free(wk.gnet);
-        wk.gnet = NULL;
         if (rc) log_error("%s", hw_error());
-        if (hw_dist_agree(&d, rc) != 0) {
+        if (hw_dist_agree(&d, rc) != 0 ||
+            pairs_for_model(&d, &wk, lc.model, gpu, &plan, b0, b1, ckpts[k], &mine, &all) != 0) {
             failed = 1;
             free_ckpt(&lc);
             break;
         }
+        log_info0("distance: rank 0: read %.2f s, baselines %.2f s, embedding + distances %.2f s",
+                  wk.t_read, wk.t_baseline, wk.t_embed);
+        wk.t_read = wk.t_baseline = wk.t_embed = 0.0;
         wk.first_pass = 0;
-        gather_pairs(&d, &mine, &all);
+        int fold, folds = ckpt_folds(&lc, &fold);
+        if (folds > 1 && cross_fit(&d, &wk, gpu, &plan, b0, b1, ckpts[k], folds, fold, &mine,
+                                   &all) != 0) {
+            failed = 1;
+            free_ckpt(&lc);
+            break;
+        }
         double compute_s = MPI_Wtime() - t0;
         int wrc = 0;
         if (d.rank == 0) {
@@ -651,12 +742,15 @@ int hw_distance_main(int argc, char **argv) {
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
                      "input_transform: %s\nnorm_region: %s\n"
-                     "measures: %s\n"
+                     "measures: %s\n%s"
                      "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n",
                      store_path, ckpts[k], split_name, batch, lc.mask ? "true" : "false", T,
                      hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
                      baselines ? "[pairwise, cosine, ssim, pearson, mse]" : "[pairwise, cosine] (--no-baselines)",
+                     folds > 1 ? "cross_fit: every window scored by the fold model that did not "
+                                 "train on it; pairwise and cosine in units of that model's median "
+                                 "within-condition distance\n" : "",
                      HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile");
             if (gpu) /* a cpu run's config is what it was before --device existed */
                 snprintf(config + strlen(config), sizeof config - strlen(config),

@@ -37,6 +37,7 @@
 #include "hitwin/tile_store.h"
 #include "hitwin/train.h"
 #include "hitwin/train_batch.h"
+#include "hitwin/train_folds.h"
 #include "hitwin/train_preload.h"
 #include "hitwin/train_shard.h"
 #include "hitwin/train_pairs.h"
@@ -457,8 +458,8 @@ static void write_metrics(FILE *mf, int64_t epoch, const hw_train_config *cfg, c
     fflush(mf);
 }
 
-int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
-                 hw_train_result *res) {
+static int train_one(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
+                     hw_train_result *res) {
     memset(res, 0, sizeof *res);
     int rank = d->rank, size = d->size;
     double t_start = MPI_Wtime();
@@ -486,6 +487,12 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     } else {
         hw_items_build(&train, meta, 0, cfg->loss);
         hw_items_build(&val, meta, 1, cfg->loss);
+    }
+    if (cfg->folds > 1) { /* cross-fitting: this model never sees fold `fold` */
+        int *fold_of = xcalloc((size_t)meta->n_chroms + 1, sizeof *fold_of);
+        hw_folds_assign(meta, cfg->folds, fold_of);
+        hw_items_drop_fold(&train, meta, fold_of, cfg->fold);
+        free(fold_of);
     }
     const char *unit = cfg->loss == HW_LOSS_CONTRASTIVE ? "pairs"
                        : cfg->loss == HW_LOSS_TRIPLET   ? "triplets" : "SupCon positions";
@@ -942,6 +949,58 @@ int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const 
     return failed ? -1 : 0;
 }
 
+/* folds: K > 1 trains K models, model k in <output>/fold<k> without fold k's chromosomes
+ * (train_folds.h); <output>/best.safetensors and best_nn.safetensors then link to fold 0's,
+ * and `hitwin distance` given that checkpoint finds the others beside it. */
+int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
+                 hw_train_result *res) {
+    if (cfg->folds <= 1) return train_one(cfg, opt, d, res);
+    hw_tile_store *store = hw_tile_store_open(cfg->tiles);
+    int used = 0;
+    if (store) {
+        const hw_tile_meta *meta = hw_tile_store_meta(store);
+        int *fold_of = xcalloc((size_t)meta->n_chroms + 1, sizeof *fold_of);
+        used = hw_folds_assign(meta, cfg->folds, fold_of);
+        for (int k = 0; k < cfg->folds; k++) {
+            char list[4096] = "";
+            for (int c = 0; c < meta->n_chroms; c++)
+                if (fold_of[c] == k)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                             list[0] ? ", " : "", meta->chrom_name[c]);
+            log_info0("fold %d of %d: held out %s", k, cfg->folds, list[0] ? list : "(nothing)");
+        }
+        free(fold_of);
+    }
+    hw_tile_store_close(store);
+    int rc = store ? 0 : -1;
+    if (rc == 0 && used < cfg->folds)
+        rc = hw_fail("%s: folds %d: only %d chromosome%s with training windows (lower folds, or "
+                     "set folds: 1)", cfg->tiles, cfg->folds, used, used == 1 ? "" : "s");
+    if (agree(d, rc) != 0) return -1;
+    for (int k = 0; k < cfg->folds; k++) {
+        hw_train_config c = *cfg;
+        char out[4200];
+        snprintf(out, sizeof out, "%s/fold%d", cfg->output, k);
+        c.output = out;
+        c.fold = k;
+        if (k > 0) hw_train_result_free(res);
+        if (train_one(&c, opt, d, res) != 0) return -1;
+    }
+    rc = 0;
+    if (d->rank == 0) {
+        const char *names[2] = {"best.safetensors", "best_nn.safetensors"};
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            char link[4200], target[64];
+            snprintf(link, sizeof link, "%s/%s", cfg->output, names[i]);
+            snprintf(target, sizeof target, "fold0/%s", names[i]);
+            unlink(link);
+            if (symlink(target, link) != 0)
+                rc = hw_fail("%s: cannot link to %s: %s", link, target, strerror(errno));
+        }
+    }
+    return agree(d, rc) == 0 ? 0 : -1;
+}
+
 /* ---- CLI ------------------------------------------------------------------------------ */
 static void usage(FILE *out) {
     fprintf(out,
@@ -950,7 +1009,7 @@ static void usage(FILE *out) {
             "  -s, --set KEY=VALUE      override a config key (tiles, loss, ce_form, bias, margin,\n"
             "                           temperature, learning_rate, batch_size, epochs,\n"
             "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin, pairs,\n"
-            "                           technical, optimiser, dropout, output, checkpoint_every_steps, device,\n"
+            "                           technical, folds, optimiser, dropout, output, checkpoint_every_steps, device,\n"
             "                           precision, tile_memory_mb, recipe, input_transform, norm_region)\n"
             "      --device DEV         cpu (default), cuda (one GPU per rank) or auto (cuda when\n"
             "                           built with CUDA and a GPU is visible); overrides 'device'\n"

@@ -17,14 +17,14 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "device", "precision",
-    "tile_memory_mb", NULL};
+    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "folds", "fold", "device",
+    "precision", "tile_memory_mb", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
     "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, technical, "\
-    "device, precision, tile_memory_mb"
+    "folds, device, precision, tile_memory_mb"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -158,6 +158,8 @@ void hw_train_config_defaults(hw_train_config *cfg) {
     cfg->checkpoint_every_steps = 0;
     cfg->tile_memory_mb = HW_TILE_MEMORY_AUTO;
     cfg->precision = HW_PRECISION_BF16;
+    cfg->folds = 1;
+    cfg->fold = -1;
     apply_recipe(cfg, "default");
 }
 
@@ -268,7 +270,9 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         get_int(d, r, "epochs", 1, 1000000, &cfg->epochs) ||
         get_int(d, r, "enforced_epochs", 0, 1000000, &cfg->enforced_epochs) ||
         get_int(d, r, "patience", 1, 1000000, &cfg->patience) ||
-        get_int(d, r, "n_aug", 0, 64, &cfg->n_aug))
+        get_int(d, r, "n_aug", 0, 64, &cfg->n_aug) ||
+        get_int(d, r, "folds", 1, 16, &cfg->folds) ||
+        get_int(d, r, "fold", -1, 15, &cfg->fold))
         goto done;
     int64_t v = (int64_t)cfg->seed;
     if (yt_get_int(d, r, what, "seed", 0, 0, INT64_MAX, &v) != 0) goto done;
@@ -304,6 +308,8 @@ int hw_train_config_validate(const hw_train_config *cfg) {
     if (cfg->loss != HW_LOSS_CONTRASTIVE && cfg->ce_form != HW_CE_REFERENCE)
         return hw_fail("%s: ce_form applies to the contrastive loss only (loss is %s)", src,
                        hw_loss_name(cfg->loss));
+    if (cfg->fold >= cfg->folds)
+        return hw_fail("%s: fold %d is not one of the %d folds", src, cfg->fold, cfg->folds);
     if (cfg->pairs == HW_PAIRS_EDITS && cfg->loss != HW_LOSS_CONTRASTIVE)
         return hw_fail("%s: pairs: edits trains the contrastive loss only (loss is %s; set "
                        "pairs: condition)", src, hw_loss_name(cfg->loss));
@@ -320,7 +326,8 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
     struct { const char *k; int *dst; int64_t lo, hi; } ints[] = {
         {"batch_size", &cfg->batch_size, 1, 1 << 20}, {"epochs", &cfg->epochs, 1, 1000000},
         {"enforced_epochs", &cfg->enforced_epochs, 0, 1000000},
-        {"patience", &cfg->patience, 1, 1000000}, {"n_aug", &cfg->n_aug, 0, 64}};
+        {"patience", &cfg->patience, 1, 1000000}, {"n_aug", &cfg->n_aug, 0, 64},
+        {"folds", &cfg->folds, 1, 16}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
         if (!strcmp(key, ints[i].k)) {
             if (hw_set_int(key, val, ints[i].lo, ints[i].hi, &v)) return -1;
@@ -420,6 +427,8 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "pairs: %s\n", hw_pairs_name(cfg->pairs));
     if (cfg->technical != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "technical: %.15g\n", cfg->technical);
+    if (cfg->folds > 1)
+        n += snprintf(buf + n, cap - (size_t)n, "folds: %d\nfold: %d\n", cfg->folds, cfg->fold);
     if (!for_hash)
         n += snprintf(buf + n, cap - (size_t)n,
                       "epochs: %d\noutput: \"%s\"\ncheckpoint_every_steps: %lld\n", cfg->epochs,

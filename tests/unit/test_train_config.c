@@ -226,7 +226,7 @@ int main(void) {
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
                  "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, "
-                 "technical, device, precision, tile_memory_mb)");
+                 "technical, folds, device, precision, tile_memory_mb)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -235,8 +235,8 @@ int main(void) {
                  "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
-                 "input_transform, norm_region, flip, thin, pairs, technical, device, precision, "
-                 "tile_memory_mb)");
+                 "input_transform, norm_region, flip, thin, pairs, technical, folds, fold, device, "
+                 "precision, tile_memory_mb)");
     CHECK_STR_EQ(load_err("badpairs.yaml", "tiles: t.h5\npairs: windows\n"),
                  "badpairs.yaml:2: 'pairs' must be condition or edits, got 'windows'");
     CHECK_STR_EQ(set_err(&c, "pairs=all"), "--set pairs: must be condition or edits, got 'all'");

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# bench/quality.sh: does the learned distance find structural change on data as hard as real
+# data, and does it beat what a user would pick instead? The whole pipeline, as a user runs it
+# (simulate -> tile -> train with configs/train-slenet.yaml -> distance over all windows),
+# on several simulated sets with known truth, the null beside each, several training seeds,
+# and every score in one table (bench/quality_table.py): the learned scores (pairwise,
+# cosine; unclipped diff = mean between - mean within, and its z) next to the classical
+# ones (SSIM, Pearson of log1p, MSE, HiCRep SCC, insulation difference), AUROC / AP over all
+# windows and on the held-out test chromosome, Spearman rho against the changed fraction for
+# the dense (genome-wide) sets. Not a CTest: it takes about an hour on 2 cores.
+#
+#   usage: bench/quality.sh [BUILD_DIR] [SETS] [SEEDS]
+#     SETS   names from the table below (default: all), e.g. "real-sparse synth-sparse"
+#     SEEDS  training seeds (default "1 2 3")
+#   env:   EPOCHS (default 12), RANKS (2), TRAIN_SET ("--set k=v ..." added to every train),
+#          OUT (bench/data/quality)
+#
+# Sets (simulate configs in configs/; each is also run with --null: same sites, no change):
+#   real-sparse   simulate-realistic-sparse.yaml: a real 10 kb map (shared/data's
+#                 unittest_matrix_2.cool, 20 Mb) as the structure, realistic replicate noise
+#   real-dense    simulate-realistic-dense.yaml: the same background, every boundary and loop
+#                 weakened by a locus-specific occupancy (genome-wide mode)
+#   synth-sparse  simulate-realistic-synthetic.yaml: the 205 Mb synthetic genome with the same
+#                 realistic noise
+#   synth-dense   the same genome and noise in genome-wide ctcf mode
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+sets=${2:-"real-sparse real-dense synth-sparse synth-dense"}
+seeds=${3:-"1 2 3"}
+hitwin=$PWD/$build/hitwin
+[ -x "$hitwin" ] || { echo "bench/quality: build first ($hitwin)"; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+out=${OUT:-$PWD/bench/data/quality}
+epochs=${EPOCHS:-12}
+mpi="mpiexec -n ${RANKS:-2} --oversubscribe"
+read -r -a train_set <<< "${TRAIN_SET:-}"
+mkdir -p "$out"
+
+config_of() {
+  case $1 in
+    real-sparse) echo "configs/simulate-realistic-sparse.yaml" ;;
+    real-dense) echo "configs/simulate-realistic-dense.yaml" ;;
+    synth-sparse) echo "configs/simulate-realistic-synthetic.yaml" ;;
+    synth-dense) echo "configs/simulate-realistic-synthetic-dense.yaml" ;;
+    *) echo "bench/quality: unknown set '$1'" >&2; exit 2 ;;
+  esac
+}
+
+# simulate + tile once per (set, variant); train + distance per seed
+pipeline() { # set variant(real|null) seed
+  local set=$1 variant=$2 seed=$3 dir="$out/$1-$2"
+  if [ ! -f "$dir/tiles.h5" ]; then
+    local flags=()
+    [ "$variant" = null ] && flags+=(--null)
+    rm -rf "$dir"
+    $mpi "$hitwin" simulate --config "$(config_of "$set")" --out "$dir" --quiet "${flags[@]}" > /dev/null
+    $mpi "$hitwin" tile "$dir/dataset.yaml" -o "$dir/tiles.h5" -q > /dev/null
+  fi
+  local run="$dir/seed$seed"
+  if [ ! -f "$run/dist/best_distances.h5" ]; then
+    rm -rf "$run" && mkdir -p "$run/dist"
+    $mpi "$hitwin" train configs/train-slenet.yaml --set tiles="$dir/tiles.h5" \
+      --set output="$run/train" --set seed="$seed" --set epochs="$epochs" --set batch_size=32 \
+      "${train_set[@]/#/--set=}" -q > "$run/train.log" 2>&1 || { tail -3 "$run/train.log"; exit 1; }
+    $mpi "$hitwin" distance "$dir/tiles.h5" --checkpoint "$run/train/best.safetensors" \
+      -o "$run/dist" -q > "$run/distance.log" 2>&1 || { tail -3 "$run/distance.log"; exit 1; }
+  fi
+  echo "$set $variant seed $seed: $(wc -l < "$run/train/metrics.jsonl") epochs" >&2
+}
+
+t0=$(date +%s)
+for set in $sets; do
+  for seed in $seeds; do
+    pipeline "$set" real "$seed"
+    pipeline "$set" null "$seed"
+  done
+done
+echo "hitwin $("$hitwin" --version 2>&1 | head -1); configs/train-slenet.yaml ${TRAIN_SET:-}" \
+  "(epochs <= $epochs, batch 32, $mpi); $(( $(date +%s) - t0 )) s"
+python3 bench/quality_table.py "$out" $sets

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""bench/quality_table.py OUT SET...: the table of bench/quality.sh.
+
+For every set, every score (learned and classical) and two window selections (all windows,
+the held-out test chromosome): AUROC (mean and spread over the training seeds), average
+precision, and for the dense sets Spearman rho against the changed fraction; the same score's
+AUROC on the null variant (same sites, nothing changed) beside it, which must be ~0.5.
+
+Scores per window (from hitwin distance's HDF5): for each measure, `diff` = mean between -
+mean within (unclipped; windows/<m>_diff, or computed from the _between/_within columns of an
+older file) and `z` where the file has it. Truth: sparse sets, a window is positive when its
+tile span overlaps a change of truth.bed (the null is scored against the real set's sites);
+dense sets (truth.bedgraph), the changed fraction of a window is the length-weighted mean
+magnitude over its span, and AUROC compares the top against the bottom quartile of it, as the
+issue that asked for this benchmark measured it.
+"""
+import glob
+import os
+import sys
+
+import h5py
+import numpy as np
+from scipy.stats import rankdata, spearmanr
+
+MEASURES = ["pairwise", "cosine", "ssim", "pearson", "mse", "scc", "insulation"]
+LEARNED = {"pairwise", "cosine"}
+
+
+def auroc(s, y):
+    ok = np.isfinite(s)
+    s, y = s[ok], y[ok]
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return np.nan
+    r = rankdata(s)
+    return (r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def average_precision(s, y):
+    ok = np.isfinite(s)
+    s, y = s[ok], y[ok]
+    if y.sum() == 0:
+        return np.nan
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    tp = np.cumsum(y)
+    k = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]  # last index of each distinct score
+    prec, rec = tp[k] / (k + 1), tp[k] / y.sum()
+    return float(np.sum(np.diff(np.r_[0, rec]) * prec))
+
+
+def read_truth(path):
+    rows = []
+    for line in open(path):
+        if line.startswith(("#", "track")) or not line.strip():
+            continue
+        f = line.split("\t")
+        rows.append((f[0], int(f[1]), int(f[2]), float(f[4] if len(f) > 4 else f[3])))
+    return rows
+
+
+def window_truth(chrom, start, end, truth, dense):
+    out = np.zeros(len(chrom))
+    for k, (c, s, e) in enumerate(zip(chrom, start, end)):
+        if dense:
+            cover = sum(max(0, min(e, te) - max(s, ts)) * v for tc, ts, te, v in truth if tc == c)
+            out[k] = cover / (e - s)
+        else:
+            out[k] = any(tc == c and ts < e and te > s for tc, ts, te, _ in truth)
+    return out
+
+
+def load(run):
+    with h5py.File(run) as h:
+        w = h["windows"]
+        chrom = [x.decode() if isinstance(x, bytes) else x for x in w["chrom"][:]]
+        cols = {"chrom": chrom, "start": w["start"][:], "end": w["end"][:], "split": w["split"][:]}
+        for m in MEASURES:
+            if m + "_between" not in w:
+                continue
+            d = w[m + "_diff"][:] if m + "_diff" in w else w[m + "_between"][:] - w[m + "_within"][:]
+            cols[m + ".diff"] = d
+            if m + "_z" in w:
+                cols[m + ".z"] = w[m + "_z"][:]
+    return cols
+
+
+def metrics(score, truth, dense):
+    if dense:
+        lo, hi = np.nanpercentile(truth, [25, 75])
+        sel = (truth <= lo) | (truth >= hi)
+        y = truth >= hi
+        a = auroc(score[sel], y[sel]) if hi > lo else np.nan
+        ap = average_precision(score[sel], y[sel]) if hi > lo else np.nan
+        ok = np.isfinite(score)
+        rho = spearmanr(score[ok], truth[ok]).correlation if ok.sum() > 2 else np.nan
+        return a, ap, rho
+    y = truth > 0
+    return auroc(score, y), average_precision(score, y), np.nan
+
+
+def fmt(xs):
+    xs = [x for x in xs if np.isfinite(x)]
+    if not xs:
+        return "   -      "
+    if len(xs) == 1:
+        return f"{xs[0]:.3f}     "
+    return f"{np.mean(xs):.3f}±{np.std(xs):.2f}"
+
+
+def main():
+    out, sets = sys.argv[1], sys.argv[2:]
+    print("AUROC (mean±sd over seeds), AP, Spearman rho (dense), and the null's AUROC; "
+          "all windows | held-out test chromosome")
+    print(f"{'set':13} {'score':16} {'AUROC all':11} {'AP all':11} {'rho all':11} {'null all':11}"
+          f" | {'AUROC test':11} {'AP test':11} {'rho test':11} {'null test':11}")
+    for name in sets:
+        real_dir, null_dir = f"{out}/{name}-real", f"{out}/{name}-null"
+        dense = os.path.exists(f"{real_dir}/truth.bedgraph")
+        truth = read_truth(f"{real_dir}/truth.bedgraph" if dense else f"{real_dir}/truth.bed")
+        results = {}  # (score, selection, variant) -> list of (auroc, ap, rho)
+        for variant, d in (("real", real_dir), ("null", null_dir)):
+            for run in sorted(glob.glob(f"{d}/seed*/dist/best_distances.h5")):
+                cols = load(run)
+                t = window_truth(cols["chrom"], cols["start"], cols["end"], truth, dense)
+                for key in [k for k in cols if "." in k]:
+                    for sel_name, sel in (("all", np.ones(len(t), bool)), ("test", cols["split"] == 2)):
+                        r = metrics(cols[key][sel], t[sel], dense)
+                        results.setdefault((key, sel_name, variant), []).append(r)
+        keys = sorted({k[0] for k in results}, key=lambda k: (k.split(".")[0] not in LEARNED,
+                                                              MEASURES.index(k.split(".")[0]), k))
+        for key in keys:
+            row = f"{name:13} {key:16}"
+            for sel in ("all", "test"):
+                real = results.get((key, sel, "real"), [])
+                null = results.get((key, sel, "null"), [])
+                row += (f" {fmt([r[0] for r in real]):11} {fmt([r[1] for r in real]):11}"
+                        f" {fmt([r[2] for r in real]):11} {fmt([r[0] for r in null]):11}")
+                row += " |" if sel == "all" else ""
+            print(row)
+
+
+if __name__ == "__main__":
+    main()
