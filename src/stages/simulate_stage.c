@@ -18,6 +18,7 @@
 #include "hitwin/sim_outputs.h"
 #include "hitwin/sim_sample.h"
 #include "hitwin/version.h"
+#include "hitwin/windows.h"
 #include "hitwin/xalloc.h"
 
 static const char usage[] =
@@ -76,6 +77,27 @@ static void partition(const hw_sim_config *cfg, int size, int rank, int *c0, int
     }
 }
 
+/* How many of the tile stage's default windows (224 bins, stride 28) overlap
+ * a planted change: changes should stay a minority. */
+static void log_window_share(const hw_sim_config *cfg, const sim_genome *g) {
+    const int64_t tile = 224, stride = 28;
+    int64_t all = 0, hit = 0;
+    for (int k = 0; k < cfg->nchroms; k++) {
+        int64_t nw = hw_window_count(cfg->chroms[k].length, cfg->resolution, (int32_t)tile,
+                                     (int32_t)stride);
+        for (int64_t x = 0; x < nw; x++) {
+            int64_t lo = x * stride * cfg->resolution, hi = lo + tile * cfg->resolution;
+            int touched = 0;
+            for (int s = 0; s < g->nsites && !touched; s++)
+                touched = g->sites[s].chrom == k && g->sites[s].start < hi && g->sites[s].end > lo;
+            all++;
+            hit += touched;
+        }
+    }
+    log_info0("simulate: %lld of %lld windows (224 bins, stride 28) overlap a change (%.0f %%)",
+              (long long)hit, (long long)all, all ? 100.0 * (double)hit / (double)all : 0.0);
+}
+
 int hw_simulate_run(const hw_sim_config *cfg, const hw_dist *d) {
     const double t_start = now();
     sim_genome g;
@@ -94,6 +116,7 @@ int hw_simulate_run(const hw_sim_config *cfg, const hw_dist *d) {
         sim_genome_free(&g);
         return -1;
     }
+    if (!g.gw_mag) log_window_share(cfg, &g);
     int c0, c1;
     partition(cfg, d->size, d->rank, &c0, &c1);
     const int nmine = c1 - c0;
@@ -113,7 +136,10 @@ int hw_simulate_run(const hw_sim_config *cfg, const hw_dist *d) {
         const sim_chrom *c = &g.chroms[k];
         int64_t w = sim_band_width(cfg, c->nbins);
         norm[k - c0] = xmalloc((size_t)w * sizeof(double));
-        sim_diag_norm(cfg, c, &g.state[0][k], w, norm[k - c0]);
+        if (g.bg) /* a background's O/E has mean 1 on every diagonal already */
+            for (int64_t x = 0; x < w; x++) norm[k - c0][x] = 1.0;
+        else
+            sim_diag_norm(cfg, c, &g.state[0][k], w, norm[k - c0]);
         if (c->nbins * w > work_n) work_n = c->nbins * w;
     }
     double *work = xmalloc((size_t)work_n * sizeof *work);
