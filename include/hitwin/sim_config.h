@@ -63,6 +63,7 @@ typedef struct {
     char **source_chrom;   /* per output chromosome: the file's chromosome name */
     int32_t file_resolution;/* the file's resolution that is read (summed to resolution) */
     char *norm_used;       /* "NONE" (balanced here) or the file's normalisation */
+    int64_t data_bp;       /* bp of the output chromosomes the file has data on */
     double smooth_scale;   /* smoothing half-width h(d) = floor(sqrt(d / scale)) bins */
     int insulation_window; /* bins */
     double boundary_prominence; /* log2 insulation units */

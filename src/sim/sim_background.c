@@ -56,10 +56,11 @@ static int cover_cb(void *ctx, int64_t i, int64_t j, float v) {
     return 0;
 }
 
-static int64_t covered_bins(hw_contacts *f, int chrom, int32_t res) {
-    int64_t n = hw_contacts_nbins(f, chrom, res);
+static int64_t covered_bins(hw_contacts *f, int chrom, int32_t res, int64_t lo_bp, int64_t hi_bp) {
+    int64_t n = hw_contacts_nbins(f, chrom, res), lo = lo_bp / res, hi = (hi_bp + res - 1) / res;
+    if (hi > n) hi = n;
     cover_ctx c = {xcalloc((size_t)n + 1, 1), n};
-    hw_query q = {res, "NONE", HW_OBSERVED, chrom, chrom, 0, n, 0, n, 3};
+    hw_query q = {res, "NONE", HW_OBSERVED, chrom, chrom, lo, hi, lo, hi, 3};
     int64_t k = 0;
     if (hw_contacts_fetch(f, &q, cover_cb, &c) == 0)
         for (int64_t i = 0; i < n; i++) k += c.seen[i];
@@ -116,6 +117,7 @@ int sim_bg_resolve(hw_sim_config *cfg) {
     hw_chrom *out = NULL;
     char **src = NULL;
     int64_t *off = NULL;
+    b->data_bp = 0;
     int nmax = b->nregions ? b->nregions : b->nchroms ? b->nchroms : in->nchroms;
     out = xcalloc((size_t)nmax + 1, sizeof *out);
     src = xcalloc((size_t)nmax + 1, sizeof *src);
@@ -151,9 +153,10 @@ int sim_bg_resolve(hw_sim_config *cfg) {
             out[nout] = in->chroms[k];
         } else {
             k = i;
-            if (covered_bins(f, k, fres) * fres / bres < 100) continue;
+            if (covered_bins(f, k, fres, 0, in->chroms[k].length) * fres / bres < 100) continue;
             out[nout] = in->chroms[k];
         }
+        b->data_bp += covered_bins(f, k, fres, off[nout], off[nout] + out[nout].length) * fres;
         src[nout] = xstrdup(in->chroms[k].name);
         nout++;
     }

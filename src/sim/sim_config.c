@@ -515,6 +515,17 @@ int hw_sim_config_load_string(hw_sim_config *cfg, const char *text, const char *
 /* Defaults per 50 Mb of genome (at least one of each): enough sites to
  * measure, few enough that the changed domains stay a minority. */
 static void default_changes(hw_sim_config *cfg) {
+    if (cfg->bg.file) {
+        /* a background: one boundary loss and one loop loss per 20 Mb with
+         * data, which touches about a fifth of the 224-bin windows */
+        long count = lround((double)cfg->bg.data_bp / 20e6);
+        free(cfg->changes);
+        cfg->changes = xcalloc(2, sizeof *cfg->changes);
+        cfg->nchanges = 2;
+        cfg->changes[0] = (sim_change_spec){SIM_BOUNDARY_LOSS, count > 0 ? (int)count : 1, 1.0, 2000000};
+        cfg->changes[1] = (sim_change_spec){SIM_LOOP_LOSS, count > 0 ? (int)count : 1, 1.0, 2000000};
+        return;
+    }
     double units = (double)hw_sim_genome_length(cfg) / 50e6;
     static const struct { sim_change_kind k; int per; double s; } def[] = {
         {SIM_LOOP_LOSS, 8, 1.0}, {SIM_BOUNDARY_LOSS, 4, 1.0},

@@ -22,11 +22,13 @@
 #include "hitwin/xalloc.h"
 
 static const char usage[] =
-    "usage: hitwin simulate [--config FILE] [--preset small|mouse] [--out DIR] [--seed N]\n"
-    "                       [--null] [--quiet]\n"
+    "usage: hitwin simulate [--config FILE] [--preset small|mouse] [--background FILE]\n"
+    "                       [--out DIR] [--seed N] [--null] [--quiet]\n"
     "Simulate Hi-C replicates of two conditions with known differences (docs/simulate.md).\n"
     "  --config FILE  simulate config (YAML); flags below override it\n"
     "  --preset P     genome: small (chr1, chr2, chr18; seconds) or mouse (mm10 chr1-19)\n"
+    "  --background F a real map (.cool/.mcool/.hic) as the structure; its chromosomes are\n"
+    "                 the genome (docs/simulate.md, \"Real-map backgrounds\")\n"
     "  --out DIR      output directory (mcools, truth, dataset.yaml)\n"
     "  --seed N       random seed (same seed, same files)\n"
     "  --null         every change gets strength 0: two conditions with no difference\n"
@@ -228,7 +230,7 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
 int hw_simulate_main(int argc, char **argv) {
     hw_dist d;
     hw_dist_init(&d, &argc, &argv);
-    const char *config = NULL, *preset = NULL, *out = NULL, *seed = NULL;
+    const char *config = NULL, *preset = NULL, *out = NULL, *seed = NULL, *background = NULL;
     int null_mode = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -243,6 +245,8 @@ int hw_simulate_main(int argc, char **argv) {
             config = v;
         } else if ((v = flag_value(argc, argv, &i, "--preset"))) {
             preset = v;
+        } else if ((v = flag_value(argc, argv, &i, "--background"))) {
+            background = v;
         } else if ((v = flag_value(argc, argv, &i, "--out"))) {
             out = v;
         } else if ((v = flag_value(argc, argv, &i, "--seed"))) {
@@ -278,6 +282,12 @@ int hw_simulate_main(int argc, char **argv) {
         hw_sim_config_free(&tmp);
     } else if (rc == 0 && preset) {
         rc = hw_fail("--preset needs a value (small or mouse)");
+    }
+    if (rc == 0 && background) {
+        if (!*background) rc = hw_fail("--background needs a file");
+        else if (preset) rc = hw_fail("give either --preset or --background, not both");
+        free(cfg.bg.file);
+        cfg.bg.file = xstrdup(background);
     }
     if (rc == 0 && out) {
         if (!*out) rc = hw_fail("--out needs a directory");
