@@ -263,7 +263,9 @@ int hw_simulate_main(int argc, char **argv) {
     hw_sim_config cfg;
     int rc = hw_sim_config_defaults(&cfg, "small");
     if (rc == 0 && config) rc = hw_sim_config_load(&cfg, config);
-    if (rc == 0 && preset && *preset) {
+    if (rc == 0 && preset && *preset && cfg.bg.file) {
+        rc = hw_fail("--preset: the config has a background, whose chromosomes are the genome");
+    } else if (rc == 0 && preset && *preset) {
         hw_sim_config tmp;
         rc = hw_sim_config_defaults(&tmp, preset);
         if (rc == 0) {
