@@ -10,6 +10,11 @@
  *    (Poisson at >= ~5e3 counts a pixel);
  *  - noise.pixel_sd 0.1: sd of log(R1 / R2) / sqrt(2) in [0.095, 0.105], and
  *    the two libraries' patterns independent (|corr| < 0.05);
+ *  - noise.dispersion 0.1 (gamma-Poisson): sd of log(R1 / R2) / sqrt(2) =
+ *    sqrt(trigamma(10)) = 0.3243 within 0.01;
+ *  - a background resolution that sums file bins (40 kb from 20 kb) and is
+ *    resampled to a finer simulate resolution (20 kb) keeps the genome and
+ *    still finds the planted boundaries;
  *  - boundary_loss 0.6: the mean log O/E of the cross pixels at each distance
  *    rises by 0.6 x (intra - cross) in the expected map (1e-4);
  *  - --null keeps every site and leaves the treatment's map identical to
@@ -221,6 +226,26 @@ static void check_pixel_sd(const hw_sim_config *cfg, const sim_genome *g) {
     free(t1);
 }
 
+/* sd of log(R1 / R2) / sqrt(2) over mappable pixels (d >= 2) of chromosome 0. */
+static double replicate_log_sd(const hw_sim_config *cfg, const sim_genome *g) {
+    const sim_bg_chrom *b = &g->bg[0];
+    double *r1 = sample_band(cfg, g, 0, 0, 0), *r2 = sample_band(cfg, g, 0, 0, 1);
+    double s = 0, s2 = 0;
+    int64_t n = 0;
+    for (int64_t i = 0; i < b->nbins; i++)
+        for (int64_t d = 2; d < b->w && i + d < b->nbins; d++) {
+            int64_t p = i * b->w + d;
+            if (!b->mask[i] || !b->mask[i + d] || r1[p] <= 0 || r2[p] <= 0) continue;
+            double x = log(r1[p] / r2[p]);
+            s += x;
+            s2 += x * x;
+            n++;
+        }
+    free(r1);
+    free(r2);
+    return sqrt((s2 / n - (s / n) * (s / n)) / 2);
+}
+
 static void check_boundary_loss(const hw_sim_config *cfg, const sim_genome *g, double strength) {
     int checked = 0, bad = 0;
     for (int s = 0; s < g->nsites; s++) {
@@ -338,6 +363,49 @@ int main(int argc, char **argv) {
     check_pixel_sd(&cfg, &g);
     sim_genome_free(&g);
     hw_sim_config_free(&cfg);
+
+    /* over-dispersion */
+    {
+        char extra[256];
+        snprintf(extra, sizeof extra, "replicates: 2\nchanges: []\n");
+        CHECK(load_bg(&cfg, file, extra, 0.0, out) == 0);
+        cfg.dispersion = 0.1;
+        CHECK(sim_genome_build(&cfg, &g) == 0);
+        double sd = replicate_log_sd(&cfg, &g);
+        printf("dispersion 0.1: measured %.4f (want 0.3243 +- 0.01)\n", sd);
+        CHECK(fabs(sd - 0.3243) < 0.01);
+        sim_genome_free(&g);
+        hw_sim_config_free(&cfg);
+    }
+
+    /* summed and resampled background bins */
+    {
+        char text[8192];
+        snprintf(text, sizeof text,
+                 "background: {file: \"%s\", resolution: 40000, smooth_scale: 16, "
+                 "insulation_window: 6}\nresolution: 20000\nmax_distance: 2000000\n"
+                 "coarser_resolutions: []\nchanges: []\noutput: x\n", file);
+        hw_sim_config_defaults(&cfg, "small");
+        CHECK(hw_sim_config_load_string(&cfg, text, "coarse.yaml") == 0);
+        CHECK(hw_sim_config_validate(&cfg) == 0);
+        CHECK_INT_EQ(cfg.bg.file_resolution, 20000);
+        CHECK_INT_EQ(cfg.nchroms, 2);
+        CHECK(sim_genome_build(&cfg, &g) == 0);
+        int planted = 0, found = 0;
+        for (int k = 0; k < g.nchroms; k++) {
+            CHECK_INT_EQ(g.bg[k].nbins, cfg.chroms[k].length / 20000);
+            const sim_chrom *c = &gs.chroms[k];
+            for (int t = 1; t < c->ntops; t++) {
+                planted++;
+                /* 10 kb edges seen at 40 kb: within 2 bins of 40 kb = 4 bins of 20 kb */
+                found += near_sorted(g.bg[k].bounds, g.bg[k].nbounds, c->tops[t].lo / 2, 4);
+            }
+        }
+        printf("40 kb background at 20 kb: %d of %d planted boundaries found\n", found, planted);
+        CHECK(found >= 0.8 * planted);
+        sim_genome_free(&g);
+        hw_sim_config_free(&cfg);
+    }
 
     /* the null: same sites, identical maps (sparse, then dense) */
     const char *kinds[] = {"changes: [{kind: boundary_loss, count: 2, strength: 1}, {kind: loop_loss, "
