@@ -15,3 +15,7 @@ hw_script_test(test_sim_cooler tests/integration/test_sim_cooler.sh LABELS integ
                ARGS $<TARGET_FILE:sim_driver>)
 hw_script_test(test_sim_pipeline tests/integration/test_sim_pipeline.sh LABELS integration
                ARGS $<TARGET_FILE:sim_driver>)
+hw_test(test_sim_background SOURCES unit/test_sim_background.c LABELS unit)
+hw_script_test(test_sim_bg_repro tests/integration/test_sim_bg_repro.sh LABELS integration mpi
+               ARGS $<TARGET_FILE:sim_driver>)
+set_tests_properties(test_sim_bg_repro PROPERTIES PROCESSORS 2)

@@ -15,7 +15,8 @@ typedef enum {
     SIM_BOUNDARY_LOSS = 1,      /* a boundary goes, two neighbouring domains merge */
     SIM_DOMAIN_WEAKENING = 2,   /* cohesin loss in a region: domains and loops fade */
     SIM_COMPARTMENT_SHIFT = 3,  /* a compartment segment switches A <-> B */
-    SIM_NKINDS = 4
+    SIM_LOOP_GAIN = 4,          /* a new focal loop between two boundaries */
+    SIM_NKINDS = 5
 } sim_change_kind;
 
 const char *sim_change_kind_name(sim_change_kind k);
@@ -38,6 +39,37 @@ typedef struct {
     double tol;       /* variance of the marginals at convergence (cooler: 1e-5) */
     int max_iters;    /* cooler: 200 */
 } sim_balance_opts;
+
+/* One named piece of a background chromosome that becomes an output
+ * chromosome (bp, half-open). */
+typedef struct {
+    char name[HW_NAME_CAP];
+    char chrom[HW_NAME_CAP]; /* as written in the background file */
+    int64_t start, end;
+} sim_region;
+
+/* A real map as the expected structure (docs/simulate.md, "Real-map
+ * backgrounds"). file == NULL: the synthetic genome. */
+typedef struct {
+    char *file;            /* resolved path (absolute once validated) */
+    int32_t resolution;    /* 0 = the simulate resolution */
+    char *norm;            /* "auto", "NONE" or a column/normalisation of the file */
+    char **chroms;         /* chromosomes to use (NULL = all with enough data) */
+    int nchroms;
+    sim_region *regions;   /* NULL = whole chromosomes */
+    int nregions;
+    int nout;              /* output chromosomes resolved (= nchroms of the config) */
+    int64_t *offset;       /* per output chromosome: first bp in the file's chromosome */
+    char **source_chrom;   /* per output chromosome: the file's chromosome name */
+    int32_t file_resolution;/* the file's resolution that is read (summed to resolution) */
+    char *norm_used;       /* "NONE" (balanced here) or the file's normalisation */
+    int64_t data_bp;       /* bp of the output chromosomes the file has data on */
+    double smooth_scale;   /* smoothing half-width h(d) = floor(sqrt(d / scale)) bins */
+    int insulation_window; /* bins */
+    double boundary_prominence; /* log2 insulation units */
+    double loop_enrichment;     /* peak / donut mean */
+    int loop_min_distance;      /* bins */
+} sim_background;
 
 typedef struct {
     char *source;       /* config path, "" when none */
@@ -74,6 +106,8 @@ typedef struct {
     double shared_bias_sd;      /* per-bin bias shared by all libraries (mappability, GC) */
     double dropout;             /* fraction of unmappable bins (no contacts) */
     double bio_sd;              /* per-replicate log-sd of structure strengths */
+    double pixel_sd;            /* per-library fixed multiplicative pixel pattern (log-sd) */
+    double dispersion;          /* gamma-Poisson over-dispersion phi: Var = mu + phi mu^2 */
 
     sim_change_spec *changes;
     int nchanges;
@@ -84,6 +118,7 @@ typedef struct {
     uint64_t seed;
     char *output;
     sim_balance_opts balance;
+    sim_background bg;
 } hw_sim_config;
 
 /* Defaults of a preset ("small" or "mouse"), changes included. -1 + hw_error

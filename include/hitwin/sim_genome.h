@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "hitwin/sim_background.h"
 #include "hitwin/sim_config.h"
 
 typedef struct {
@@ -80,6 +81,7 @@ typedef struct {
     sim_site *sites;     /* sorted by chromosome and start */
     int nsites;
     double **gw_mag;     /* genome-wide mode: [chrom][top-level domain], else NULL */
+    sim_bg_chrom *bg;    /* real-map background: [chrom], else NULL (synthetic) */
 } sim_genome;
 
 /* Build structure, conditions and changes. -1 + hw_error when the changes
@@ -100,5 +102,21 @@ int64_t sim_band_width(const hw_sim_config *cfg, int64_t nbins);
  * chromosome end. Compartments x domains x sub-domains x loops x stripes. */
 void sim_structure_band(const hw_sim_config *cfg, const sim_chrom *c, const sim_state *s,
                         int64_t w, double *f);
+
+/* ---- real-map background (sim_bg_changes.c) ---------------------------------------- */
+
+/* g->bg and g->chroms from the background: read, smooth, detect; each
+ * chromosome's top-level domains are the detected ones (no compartments,
+ * sub-domains, loops or stripes of the synthetic model). -1 + hw_error when
+ * the map is too sparse for features. */
+int sim_bg_build_chroms(const hw_sim_config *cfg, sim_genome *g);
+/* Sparse changes at detected features into g->bg[k].treat; g->sites. */
+int sim_bg_plant(const hw_sim_config *cfg, sim_genome *g);
+/* Dense mode: an occupancy loss per detected domain; g->gw_mag. */
+void sim_bg_dense(const hw_sim_config *cfg, sim_genome *g);
+/* One replicate's structure factor exp(log O/E of its condition, with
+ * biological jitter per domain) on the band, like sim_structure_band. */
+void sim_bg_structure_band(const hw_sim_config *cfg, const sim_genome *g, int k, int cond,
+                           int sample, int64_t w, double *f);
 
 #endif

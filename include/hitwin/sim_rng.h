@@ -23,6 +23,8 @@ enum {
     SIM_STREAM_BIAS = 5,      /* a = chromosome, b = sample (or -1 = shared) */
     SIM_STREAM_BIOLOGY = 6,   /* a = chromosome, b = sample */
     SIM_STREAM_COUNTS = 7,    /* a = chromosome, b = sample */
+    SIM_STREAM_PIXEL = 8,     /* a = chromosome, b = sample: counter-based pixel pattern */
+    SIM_STREAM_DISPERSION = 9,/* a = chromosome, b = sample: gamma-Poisson rates */
 };
 
 void sim_rng_seed(sim_rng *r, uint64_t seed, uint64_t purpose, int64_t a, int64_t b);
@@ -35,5 +37,13 @@ double sim_rng_loguniform(sim_rng *r, double lo, double hi);
 /* Poisson(lambda): exact multiplication method below lambda = 10, Hormann's
  * PTRS transformed rejection above (also exact; the sampler numpy uses). */
 int64_t sim_rng_poisson(sim_rng *r, double lambda);
+
+/* Gamma(shape, scale 1) (Marsaglia-Tsang). */
+double sim_rng_gamma(sim_rng *r, double shape);
+
+/* Counter-based draws: a key names the stream (seed, purpose, a, b), the
+ * counter the draw (e.g. a pixel), so values do not depend on draw order. */
+uint64_t sim_rng_key(uint64_t seed, uint64_t purpose, int64_t a, int64_t b);
+double sim_rng_hash_normal(uint64_t key, uint64_t counter);
 
 #endif

@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include "hitwin/error.h"
+#include "hitwin/sim_background.h"
 #include "hitwin/xalloc.h"
 #include "hitwin/yaml_tree.h"
 
 static const char *const kind_names[SIM_NKINDS] = {"loop_loss", "boundary_loss",
-                                                   "domain_weakening", "compartment_shift"};
+                                                   "domain_weakening", "compartment_shift",
+                                                   "loop_gain"};
 
 const char *sim_change_kind_name(sim_change_kind k) {
     return (k >= 0 && k < SIM_NKINDS) ? kind_names[k] : "?";
@@ -95,6 +97,14 @@ int hw_sim_config_defaults(hw_sim_config *cfg, const char *preset) {
     cfg->shared_bias_sd = 0.2;
     cfg->dropout = 0.01;
     cfg->bio_sd = 0.05;
+    cfg->pixel_sd = 0;
+    cfg->dispersion = 0;
+    cfg->bg.norm = xstrdup("auto");
+    cfg->bg.smooth_scale = 4;
+    cfg->bg.insulation_window = 10;
+    cfg->bg.boundary_prominence = 0.1;
+    cfg->bg.loop_enrichment = 2.0;
+    cfg->bg.loop_min_distance = 15;
     cfg->gw_kind = SIM_GW_NONE;
     cfg->gw_strength = 0.5;
     cfg->gw_spread = 0.2;
@@ -209,7 +219,8 @@ static int load_changes(hw_sim_config *cfg, const yt_doc *d, const yt_node *list
             if (strcmp(kind, kind_names[j]) == 0) k = j;
         if (k < 0) {
             hw_fail("%s:%d: unknown change kind '%s' (expected one of: loop_loss, boundary_loss, "
-                    "domain_weakening, compartment_shift)", d->name, yt_get(c, "kind")->line, kind);
+                    "domain_weakening, compartment_shift, loop_gain)", d->name,
+                    yt_get(c, "kind")->line, kind);
             goto fail;
         }
         ch[i].kind = (sim_change_kind)k;
@@ -237,13 +248,124 @@ fail:
     return -1;
 }
 
+static void free_background(sim_background *b) {
+    free(b->file);
+    free(b->norm);
+    free(b->norm_used);
+    for (int i = 0; i < b->nchroms; i++) free(b->chroms[i]);
+    free(b->chroms);
+    free(b->regions);
+    if (b->source_chrom)
+        for (int i = 0; i < b->nout; i++) free(b->source_chrom[i]);
+    free(b->source_chrom);
+    free(b->offset);
+    b->file = b->norm = b->norm_used = NULL;
+    b->chroms = b->source_chrom = NULL;
+    b->regions = NULL;
+    b->offset = NULL;
+    b->nchroms = b->nregions = b->nout = 0;
+}
+
+/* A relative background path is looked up beside the config first (a config
+ * and its data travel together), then in the working directory. */
+static char *resolve_path(const char *config, const char *file) {
+    if (file[0] == '/' || !config || !config[0]) return xstrdup(file);
+    const char *slash = strrchr(config, '/');
+    if (!slash) return xstrdup(file);
+    size_t n = (size_t)(slash - config) + 1 + strlen(file) + 1;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%.*s/%s", (int)(slash - config), config, file);
+    FILE *f = fopen(p, "rb");
+    if (f) {
+        fclose(f);
+        return p;
+    }
+    free(p);
+    return xstrdup(file);
+}
+
+static int load_background(hw_sim_config *cfg, const yt_doc *d, const yt_node *root) {
+    static const char *const keys[] = {"file", "resolution", "norm", "chromosomes", "regions",
+                                       "smooth_scale", "insulation_window", "boundary_prominence",
+                                       "loop_enrichment", "loop_min_distance", NULL};
+    const yt_node *m;
+    if (sub_map(d, root, "background", keys, &m) < 0) return -1;
+    if (!m) return 0;
+    if (yt_get(root, "genome"))
+        return hw_fail("%s:%d: give either genome or background, not both (the background's "
+                       "chromosomes are the genome)", d->name, m->line);
+    sim_background *b = &cfg->bg;
+    const char *file = NULL, *norm = NULL;
+    int64_t res = b->resolution, win = b->insulation_window, mind = b->loop_min_distance;
+    if (yt_get_str(d, m, "background", "file", 1, &file) < 0 ||
+        yt_get_int(d, m, "background", "resolution", 0, 100, 10000000, &res) < 0 ||
+        yt_get_str(d, m, "background", "norm", 0, &norm) < 0 ||
+        yt_get_double(d, m, "background", "smooth_scale", 0, 0.5, 1e6, &b->smooth_scale) < 0 ||
+        yt_get_int(d, m, "background", "insulation_window", 0, 2, 1000, &win) < 0 ||
+        yt_get_double(d, m, "background", "boundary_prominence", 0, 0.0, 10.0,
+                      &b->boundary_prominence) < 0 ||
+        yt_get_double(d, m, "background", "loop_enrichment", 0, 1.0, 100.0, &b->loop_enrichment) < 0 ||
+        yt_get_int(d, m, "background", "loop_min_distance", 0, 3, 100000, &mind) < 0)
+        return -1;
+    free(b->file);
+    b->file = resolve_path(d->name, file);
+    b->resolution = (int32_t)res;
+    b->insulation_window = (int)win;
+    b->loop_min_distance = (int)mind;
+    if (norm) set_str(&b->norm, norm);
+    const char **names = NULL;
+    int n = 0;
+    if (yt_get_str_list(d, m, "background", "chromosomes", 0, &names, &n) < 0) return -1;
+    if (names) {
+        b->chroms = xcalloc((size_t)n + 1, sizeof *b->chroms);
+        for (int i = 0; i < n; i++) b->chroms[i] = xstrdup(names[i]);
+        b->nchroms = n;
+        free(names);
+    }
+    const yt_node *regs = yt_get(m, "regions");
+    if (regs) {
+        if (yt_expect_seq(d, regs, "background.regions") < 0) return -1;
+        if (regs->n == 0) return hw_fail("%s:%d: background.regions is empty", d->name, regs->line);
+        if (names)
+            return hw_fail("%s:%d: background: give either chromosomes or regions, not both",
+                           d->name, regs->line);
+        static const char *const rkeys[] = {"chrom", "start", "end", "name", NULL};
+        b->regions = xcalloc((size_t)regs->n, sizeof *b->regions);
+        b->nregions = regs->n;
+        for (int i = 0; i < regs->n; i++) {
+            const yt_node *r = regs->vals[i];
+            const char *chrom = NULL, *name = NULL;
+            sim_region *g = &b->regions[i];
+            if (yt_expect_map(d, r, "a region") < 0 || yt_check_keys(d, r, "a region", rkeys) < 0 ||
+                yt_get_str(d, r, "a region", "chrom", 1, &chrom) < 0 ||
+                yt_get_str(d, r, "a region", "name", 1, &name) < 0 ||
+                yt_get_int(d, r, "a region", "start", 1, 0, BIG, &g->start) < 0 ||
+                yt_get_int(d, r, "a region", "end", 1, 1, BIG, &g->end) < 0)
+                return -1;
+            if (g->end <= g->start)
+                return hw_fail("%s:%d: region '%s': end (%lld) must be larger than start (%lld)",
+                               d->name, r->line, name, (long long)g->end, (long long)g->start);
+            if (!name[0] || strlen(name) >= HW_NAME_CAP || strpbrk(name, " \t/") ||
+                strlen(chrom) >= HW_NAME_CAP)
+                return hw_fail("%s:%d: region name '%s' must be 1-%d characters without spaces or "
+                               "'/'", d->name, r->line, name, HW_NAME_CAP - 1);
+            for (int k = 0; k < i; k++)
+                if (!strcmp(b->regions[k].name, name))
+                    return hw_fail("%s:%d: region '%s' listed twice", d->name, r->line, name);
+            snprintf(g->name, HW_NAME_CAP, "%s", name);
+            snprintf(g->chrom, HW_NAME_CAP, "%s", chrom);
+        }
+    }
+    return 0;
+}
+
 static int load_tree(hw_sim_config *cfg, const yt_doc *d) {
     const yt_node *root = d->root;
     if (yt_expect_map(d, root, "the simulate config") < 0) return -1;
     static const char *const top[] = {
         "genome", "resolution", "coarser_resolutions", "max_distance", "decay", "compartments",
         "domains", "loops", "stripes", "locus_sd", "conditions", "replicates", "depth", "noise",
-        "changes", "genome_wide", "seed", "output", "balance", NULL};
+        "changes", "genome_wide", "seed", "output", "balance", "background", NULL};
     if (yt_check_keys(d, root, "the simulate config", top) < 0) return -1;
     if (load_genome(cfg, d, root) < 0) return -1;
 
@@ -322,15 +444,19 @@ static int load_tree(hw_sim_config *cfg, const yt_doc *d) {
               yt_get_double(d, m, "depth", "total", 0, 0.0, 1e15, &cfg->total_contacts) < 0))
         return -1;
     static const char *const noise_k[] = {"depth_cv", "slope_sd", "bias_sd", "shared_bias_sd",
-                                          "dropout", "biological_sd", NULL};
+                                          "dropout", "biological_sd", "pixel_sd", "dispersion",
+                                          NULL};
     if (sub_map(d, root, "noise", noise_k, &m) < 0) return -1;
     if (m && (yt_get_double(d, m, "noise", "depth_cv", 0, 0.0, 2.0, &cfg->depth_cv) < 0 ||
               yt_get_double(d, m, "noise", "slope_sd", 0, 0.0, 1.0, &cfg->slope_sd) < 0 ||
               yt_get_double(d, m, "noise", "bias_sd", 0, 0.0, 2.0, &cfg->bias_sd) < 0 ||
               yt_get_double(d, m, "noise", "shared_bias_sd", 0, 0.0, 2.0, &cfg->shared_bias_sd) < 0 ||
               yt_get_double(d, m, "noise", "dropout", 0, 0.0, 0.5, &cfg->dropout) < 0 ||
-              yt_get_double(d, m, "noise", "biological_sd", 0, 0.0, 2.0, &cfg->bio_sd) < 0))
+              yt_get_double(d, m, "noise", "biological_sd", 0, 0.0, 2.0, &cfg->bio_sd) < 0 ||
+              yt_get_double(d, m, "noise", "pixel_sd", 0, 0.0, 2.0, &cfg->pixel_sd) < 0 ||
+              yt_get_double(d, m, "noise", "dispersion", 0, 0.0, 10.0, &cfg->dispersion) < 0))
         return -1;
+    if (load_background(cfg, d, root) < 0) return -1;
 
     const yt_node *ch = yt_get(root, "changes");
     if (ch && load_changes(cfg, d, ch) < 0) return -1;
@@ -389,6 +515,17 @@ int hw_sim_config_load_string(hw_sim_config *cfg, const char *text, const char *
 /* Defaults per 50 Mb of genome (at least one of each): enough sites to
  * measure, few enough that the changed domains stay a minority. */
 static void default_changes(hw_sim_config *cfg) {
+    if (cfg->bg.file) {
+        /* a background: one boundary loss and one loop loss per 20 Mb with
+         * data, which touches about a fifth of the 224-bin windows */
+        long count = lround((double)cfg->bg.data_bp / 20e6);
+        free(cfg->changes);
+        cfg->changes = xcalloc(2, sizeof *cfg->changes);
+        cfg->nchanges = 2;
+        cfg->changes[0] = (sim_change_spec){SIM_BOUNDARY_LOSS, count > 0 ? (int)count : 1, 1.0, 2000000};
+        cfg->changes[1] = (sim_change_spec){SIM_LOOP_LOSS, count > 0 ? (int)count : 1, 1.0, 2000000};
+        return;
+    }
     double units = (double)hw_sim_genome_length(cfg) / 50e6;
     static const struct { sim_change_kind k; int per; double s; } def[] = {
         {SIM_LOOP_LOSS, 8, 1.0}, {SIM_BOUNDARY_LOSS, 4, 1.0},
@@ -405,11 +542,14 @@ static void default_changes(hw_sim_config *cfg) {
 
 int hw_sim_config_validate(hw_sim_config *cfg) {
     const char *src = cfg->source && cfg->source[0] ? cfg->source : "simulate config";
+    const int bg = cfg->bg.file != NULL;
+    /* The background file gives the genome (chromosomes or regions of it). */
+    if (bg && !cfg->bg.offset && sim_bg_resolve(cfg) < 0) return -1;
     if (!cfg->changes_given && cfg->gw_kind == SIM_GW_NONE && !cfg->changes) default_changes(cfg);
     int32_t res = cfg->resolution;
     for (int i = 0; i < cfg->nchroms; i++) {
         const hw_chrom *c = &cfg->chroms[i];
-        if (c->length < cfg->tad_max || c->length < 20LL * res)
+        if ((!bg && c->length < cfg->tad_max) || c->length < 20LL * res)
             return hw_fail("%s: chromosome %s (%lld bp) is shorter than domains.max_size (%lld) "
                            "or 20 bins", src, c->name, (long long)c->length, (long long)cfg->tad_max);
     }
@@ -433,7 +573,7 @@ int hw_sim_config_validate(hw_sim_config *cfg) {
     if (cfg->tad_min > cfg->tad_max)
         return hw_fail("%s: domains.min_size (%lld) is larger than domains.max_size (%lld)", src,
                        (long long)cfg->tad_min, (long long)cfg->tad_max);
-    if (cfg->tad_max > cfg->max_distance)
+    if (!bg && cfg->tad_max > cfg->max_distance)
         return hw_fail("%s: domains.max_size (%lld) is larger than max_distance (%lld): domain "
                        "corners and loops would fall outside the simulated band", src,
                        (long long)cfg->tad_max, (long long)cfg->max_distance);
@@ -442,7 +582,10 @@ int hw_sim_config_validate(hw_sim_config *cfg) {
                        src, (long long)cfg->comp_mean_size, (long long)cfg->tad_min);
     for (int i = 0; i < cfg->nchanges; i++) {
         const sim_change_spec *c = &cfg->changes[i];
-        if (c->kind == SIM_DOMAIN_WEAKENING && c->size < cfg->tad_min)
+        if (bg && c->kind == SIM_COMPARTMENT_SHIFT && c->count > 0)
+            return hw_fail("%s: compartment_shift is not available with a background (its "
+                           "compartments are not modelled)", src);
+        if (!bg && c->kind == SIM_DOMAIN_WEAKENING && c->size < cfg->tad_min)
             return hw_fail("%s: domain_weakening size (%lld) is smaller than domains.min_size "
                            "(%lld)", src, (long long)c->size, (long long)cfg->tad_min);
     }
@@ -466,10 +609,36 @@ char *hw_sim_config_to_yaml(const hw_sim_config *cfg) {
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     fprintf(f, "# resolved simulate config (hitwin simulate --config reads it back)\n");
-    fprintf(f, "genome:\n  assembly: \"%s\"\n  chromosomes:\n", cfg->assembly);
-    for (int i = 0; i < cfg->nchroms; i++)
-        fprintf(f, "    - {name: \"%s\", length: %lld}\n", cfg->chroms[i].name,
-                (long long)cfg->chroms[i].length);
+    if (cfg->bg.file) {
+        const sim_background *b = &cfg->bg;
+        fprintf(f, "# genome: the background's (");
+        for (int i = 0; i < cfg->nchroms; i++)
+            fprintf(f, "%s%s %lld", i ? ", " : "", cfg->chroms[i].name,
+                    (long long)cfg->chroms[i].length);
+        fprintf(f, ")\nbackground:\n  file: \"%s\"\n  resolution: %d\n  norm: \"%s\"\n",
+                b->file, b->resolution ? b->resolution : cfg->resolution, b->norm);
+        if (b->nchroms) {
+            fprintf(f, "  chromosomes: [");
+            for (int i = 0; i < b->nchroms; i++) fprintf(f, "%s\"%s\"", i ? ", " : "", b->chroms[i]);
+            fprintf(f, "]\n");
+        }
+        if (b->nregions) {
+            fprintf(f, "  regions:\n");
+            for (int i = 0; i < b->nregions; i++)
+                fprintf(f, "    - {name: \"%s\", chrom: \"%s\", start: %lld, end: %lld}\n",
+                        b->regions[i].name, b->regions[i].chrom, (long long)b->regions[i].start,
+                        (long long)b->regions[i].end);
+        }
+        fprintf(f, "  smooth_scale: %.17g\n  insulation_window: %d\n  boundary_prominence: %.17g\n"
+                   "  loop_enrichment: %.17g\n  loop_min_distance: %d\n",
+                b->smooth_scale, b->insulation_window, b->boundary_prominence, b->loop_enrichment,
+                b->loop_min_distance);
+    } else {
+        fprintf(f, "genome:\n  assembly: \"%s\"\n  chromosomes:\n", cfg->assembly);
+        for (int i = 0; i < cfg->nchroms; i++)
+            fprintf(f, "    - {name: \"%s\", length: %lld}\n", cfg->chroms[i].name,
+                    (long long)cfg->chroms[i].length);
+    }
     fprintf(f, "resolution: %d\ncoarser_resolutions: [", cfg->resolution);
     for (int i = 0; i < cfg->ncoarser; i++) fprintf(f, "%s%d", i ? ", " : "", cfg->coarser[i]);
     fprintf(f, "]\nmax_distance: %lld\n", (long long)cfg->max_distance);
@@ -488,9 +657,9 @@ char *hw_sim_config_to_yaml(const hw_sim_config *cfg) {
     fprintf(f, "depth: {contacts_per_mb: %.17g, total: %.17g}\n", cfg->contacts_per_mb,
             cfg->total_contacts);
     fprintf(f, "noise: {depth_cv: %.17g, slope_sd: %.17g, bias_sd: %.17g, shared_bias_sd: %.17g, "
-               "dropout: %.17g, biological_sd: %.17g}\n",
+               "dropout: %.17g, biological_sd: %.17g, pixel_sd: %.17g, dispersion: %.17g}\n",
             cfg->depth_cv, cfg->slope_sd, cfg->bias_sd, cfg->shared_bias_sd, cfg->dropout,
-            cfg->bio_sd);
+            cfg->bio_sd, cfg->pixel_sd, cfg->dispersion);
     if (cfg->gw_kind != SIM_GW_NONE) {
         fprintf(f, "genome_wide: {kind: %s, strength: %.17g, spread: %.17g}\n",
                 gw_names[cfg->gw_kind], cfg->gw_strength, cfg->gw_spread);
@@ -523,5 +692,6 @@ void hw_sim_config_free(hw_sim_config *cfg) {
     free(cfg->conditions[1]);
     free(cfg->changes);
     free(cfg->output);
+    free_background(&cfg->bg);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -235,6 +235,15 @@ static int site_span(const hw_sim_config *cfg, const sim_chrom *c, sim_change_ki
         *t0 = c->top_of[c->segs[idx].lo];
         *t1 = c->top_of[c->segs[idx].hi - 1];
         return 1;
+    case SIM_LOOP_GAIN: {
+        /* a domain corner that has no loop, inside the band */
+        const sim_domain *d = &c->tops[idx];
+        if (d->hi - 1 - d->lo < 4 || d->hi - 1 - d->lo >= sim_band_width(cfg, c->nbins)) return 0;
+        for (int l = 0; l < c->nloops; l++)
+            if (c->loops[l].a == d->lo && c->loops[l].b == d->hi - 1) return 0;
+        *t0 = *t1 = idx;
+        return 1;
+    }
     default:
         return 0;
     }
@@ -246,16 +255,33 @@ static int ncands_of(const sim_chrom *c, sim_change_kind kind) {
     case SIM_BOUNDARY_LOSS: return c->ntops;
     case SIM_DOMAIN_WEAKENING: return c->ntops;
     case SIM_COMPARTMENT_SHIFT: return c->nsegs;
+    case SIM_LOOP_GAIN: return c->ntops;
     default: return 0;
     }
 }
 
 static void apply_change(const hw_sim_config *cfg, sim_genome *g, sim_change_kind kind, int k,
                          int idx, int t0, int t1, double strength) {
-    const sim_chrom *c = &g->chroms[k];
+    sim_chrom *c = &g->chroms[k];
     sim_state *s = &g->state[1][k];
     int64_t lo = 0, hi = 0;
     switch (kind) {
+    case SIM_LOOP_GAIN: {
+        /* a new corner loop: absent (0) in control, loops.strength x strength
+         * in the treatment */
+        int n = c->nloops;
+        c->loops = xrealloc(c->loops, (size_t)(n + 1) * sizeof *c->loops);
+        c->loops[n] = (sim_loop){c->tops[idx].lo, c->tops[idx].hi - 1, 0.0, idx};
+        c->nloops = n + 1;
+        for (int cond = 0; cond < 2; cond++) {
+            sim_state *x = &g->state[cond][k];
+            x->loop_s = xrealloc(x->loop_s, (size_t)(n + 2) * sizeof *x->loop_s);
+            x->loop_s[n] = cond ? cfg->loop_strength * strength : 0.0;
+        }
+        lo = c->loops[n].a;
+        hi = c->loops[n].b + 1;
+        break;
+    }
     case SIM_LOOP_LOSS:
         s->loop_s[idx] *= 1.0 - strength;
         lo = c->loops[idx].a;
@@ -303,9 +329,9 @@ static int plant_changes(const hw_sim_config *cfg, sim_genome *g) {
     sim_rng r;
     sim_rng_seed(&r, cfg->seed, SIM_STREAM_CHANGES, 0, 0);
     static const sim_change_kind order[] = {SIM_COMPARTMENT_SHIFT, SIM_DOMAIN_WEAKENING,
-                                            SIM_BOUNDARY_LOSS, SIM_LOOP_LOSS};
+                                            SIM_BOUNDARY_LOSS, SIM_LOOP_GAIN, SIM_LOOP_LOSS};
     int rc = 0;
-    for (int o = 0; o < 4 && rc == 0; o++) {
+    for (int o = 0; o < 5 && rc == 0; o++) {
         for (int i = 0; i < cfg->nchanges && rc == 0; i++) {
             const sim_change_spec *spec = &cfg->changes[i];
             if (spec->kind != order[o] || spec->count == 0) continue;
@@ -373,6 +399,18 @@ int sim_genome_build(const hw_sim_config *cfg, sim_genome *g) {
     g->chroms = xcalloc((size_t)g->nchroms, sizeof *g->chroms);
     g->state[0] = xcalloc((size_t)g->nchroms, sizeof(sim_state));
     g->state[1] = xcalloc((size_t)g->nchroms, sizeof(sim_state));
+    if (cfg->bg.file) {
+        if (sim_bg_build_chroms(cfg, g) < 0) return -1;
+        for (int k = 0; k < g->nchroms; k++) {
+            base_state(&g->chroms[k], &g->state[0][k]);
+            copy_state(&g->chroms[k], &g->state[0][k], &g->state[1][k]);
+        }
+        if (cfg->gw_kind != SIM_GW_NONE) {
+            sim_bg_dense(cfg, g);
+            return 0;
+        }
+        return sim_bg_plant(cfg, g);
+    }
     for (int k = 0; k < g->nchroms; k++) {
         build_chrom(cfg, k, &g->chroms[k]);
         base_state(&g->chroms[k], &g->state[0][k]);
@@ -391,7 +429,9 @@ void sim_genome_free(sim_genome *g) {
         sim_state_free(&g->state[1][k]);
         free_chrom(&g->chroms[k]);
         if (g->gw_mag) free(g->gw_mag[k]);
+        if (g->bg) sim_bg_chrom_free(&g->bg[k]);
     }
+    free(g->bg);
     free(g->state[0]);
     free(g->state[1]);
     free(g->chroms);

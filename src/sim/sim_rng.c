@@ -89,3 +89,39 @@ int64_t sim_rng_poisson(sim_rng *r, double lambda) {
     }
     return k;
 }
+
+/* Counter-based: the value is a pure function of (key, counter), hashed
+ * through splitmix64 twice for two uniforms, then Box-Muller. A pixel's draw
+ * does not depend on which pixels were drawn before it. */
+double sim_rng_hash_normal(uint64_t key, uint64_t counter) {
+    uint64_t x = key ^ (counter * 0x9E3779B97F4A7C15ULL);
+    uint64_t h1 = splitmix64(&x), h2 = splitmix64(&x);
+    double u1 = ((double)(h1 >> 11) + 0.5) * 0x1.0p-53, u2 = (double)(h2 >> 11) * 0x1.0p-53;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+uint64_t sim_rng_key(uint64_t seed, uint64_t purpose, int64_t a, int64_t b) {
+    sim_rng r;
+    sim_rng_seed(&r, seed, purpose, a, b);
+    return sim_rng_next(&r);
+}
+
+/* Marsaglia & Tsang (2000); shape < 1 through Gamma(shape + 1) * U^(1/shape). */
+double sim_rng_gamma(sim_rng *r, double shape) {
+    if (shape < 1.0) {
+        double u = sim_rng_uniform(r);
+        return sim_rng_gamma(r, shape + 1.0) * pow(u > 0 ? u : 0x1.0p-53, 1.0 / shape);
+    }
+    const double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x, v;
+        do {
+            x = sim_rng_normal(r);
+            v = 1.0 + c * x;
+        } while (v <= 0);
+        v = v * v * v;
+        double u = sim_rng_uniform(r);
+        if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+        if (log(u) < 0.5 * x * x + d * (1.0 - v + log(v))) return d * v;
+    }
+}

@@ -60,19 +60,31 @@ void sim_sample_chrom(const hw_sim_config *cfg, const sim_genome *g, int chrom, 
     for (int64_t i = 0; i < n; i++)
         bias[i] = c->shared_bias[i] * exp(bs * sim_rng_normal(&rb) - 0.5 * bs * bs);
 
-    sim_state st;
-    sim_replicate_state(cfg, g, chrom, cond, sample, &st);
-    sim_structure_band(cfg, c, &st, w, work);
-    sim_state_free(&st);
+    if (g->bg) {
+        sim_bg_structure_band(cfg, g, chrom, cond, sample, w, work);
+    } else {
+        sim_state st;
+        sim_replicate_state(cfg, g, chrom, cond, sample, &st);
+        sim_structure_band(cfg, c, &st, w, work);
+        sim_state_free(&st);
+    }
 
     double *pd = xmalloc((size_t)w * sizeof *pd);
     for (int64_t d = 0; d < w; d++)
         pd[d] = decay(d, cfg->decay_exponent + lib.slope_delta) / norm[d];
+    /* The library's fixed pixel pattern (a log-normal factor per pixel, mean
+     * 1): counter-based, keyed by the pixel's bins, so it is the same whatever
+     * the band width, rank count or draw order. */
+    const double ps = cfg->pixel_sd;
+    const uint64_t pkey = sim_rng_key(cfg->seed, SIM_STREAM_PIXEL, chrom, sample);
     double sum = 0;
     for (int64_t i = 0; i < n; i++) {
         double *row = work + i * w;
         for (int64_t d = 0; d < w && i + d < n; d++) {
             row[d] *= pd[d] * bias[i] * bias[i + d];
+            if (ps > 0 && row[d] > 0)
+                row[d] *= exp(ps * sim_rng_hash_normal(pkey, ((uint64_t)i << 32) | (uint64_t)(i + d)) -
+                              0.5 * ps * ps);
             sum += row[d];
         }
     }
@@ -81,8 +93,11 @@ void sim_sample_chrom(const hw_sim_config *cfg, const sim_genome *g, int chrom, 
                                             : cfg->contacts_per_mb * len / 1e6;
     double scale = sum > 0 ? target * lib.depth_factor / sum : 0;
 
-    sim_rng r;
+    sim_rng r, rd;
     sim_rng_seed(&r, cfg->seed, SIM_STREAM_COUNTS, chrom, sample);
+    sim_rng_seed(&rd, cfg->seed, SIM_STREAM_DISPERSION, chrom, sample);
+    /* gamma-Poisson: the rate times Gamma(1/phi, phi), so Var = mu + phi mu^2 */
+    const double phi = cfg->dispersion;
     memset(out, 0, sizeof *out);
     out->nbins = n;
     out->rowptr = xmalloc((size_t)(n + 1) * sizeof *out->rowptr);
@@ -91,7 +106,9 @@ void sim_sample_chrom(const hw_sim_config *cfg, const sim_genome *g, int chrom, 
         out->rowptr[i] = (int64_t)nnz;
         const double *row = work + i * w;
         for (int64_t d = 0; d < w && i + d < n; d++) {
-            int64_t k = sim_rng_poisson(&r, row[d] * scale);
+            double lam = row[d] * scale;
+            if (phi > 0 && lam > 0) lam *= phi * sim_rng_gamma(&rd, 1.0 / phi);
+            int64_t k = sim_rng_poisson(&r, lam);
             if (k == 0) continue;
             hw_grow(&out->off, &cap, nnz + 1);
             hw_grow(&out->count, &cap2, nnz + 1);

@@ -18,14 +18,17 @@
 #include "hitwin/sim_outputs.h"
 #include "hitwin/sim_sample.h"
 #include "hitwin/version.h"
+#include "hitwin/windows.h"
 #include "hitwin/xalloc.h"
 
 static const char usage[] =
-    "usage: hitwin simulate [--config FILE] [--preset small|mouse] [--out DIR] [--seed N]\n"
-    "                       [--null] [--quiet]\n"
+    "usage: hitwin simulate [--config FILE] [--preset small|mouse] [--background FILE]\n"
+    "                       [--out DIR] [--seed N] [--null] [--quiet]\n"
     "Simulate Hi-C replicates of two conditions with known differences (docs/simulate.md).\n"
     "  --config FILE  simulate config (YAML); flags below override it\n"
     "  --preset P     genome: small (chr1, chr2, chr18; seconds) or mouse (mm10 chr1-19)\n"
+    "  --background F a real map (.cool/.mcool/.hic) as the structure; its chromosomes are\n"
+    "                 the genome (docs/simulate.md, \"Real-map backgrounds\")\n"
     "  --out DIR      output directory (mcools, truth, dataset.yaml)\n"
     "  --seed N       random seed (same seed, same files)\n"
     "  --null         every change gets strength 0: two conditions with no difference\n"
@@ -76,6 +79,27 @@ static void partition(const hw_sim_config *cfg, int size, int rank, int *c0, int
     }
 }
 
+/* How many of the tile stage's default windows (224 bins, stride 28) overlap
+ * a planted change: changes should stay a minority. */
+static void log_window_share(const hw_sim_config *cfg, const sim_genome *g) {
+    const int64_t tile = 224, stride = 28;
+    int64_t all = 0, hit = 0;
+    for (int k = 0; k < cfg->nchroms; k++) {
+        int64_t nw = hw_window_count(cfg->chroms[k].length, cfg->resolution, (int32_t)tile,
+                                     (int32_t)stride);
+        for (int64_t x = 0; x < nw; x++) {
+            int64_t lo = x * stride * cfg->resolution, hi = lo + tile * cfg->resolution;
+            int touched = 0;
+            for (int s = 0; s < g->nsites && !touched; s++)
+                touched = g->sites[s].chrom == k && g->sites[s].start < hi && g->sites[s].end > lo;
+            all++;
+            hit += touched;
+        }
+    }
+    log_info0("simulate: %lld of %lld windows (224 bins, stride 28) overlap a change (%.0f %%)",
+              (long long)hit, (long long)all, all ? 100.0 * (double)hit / (double)all : 0.0);
+}
+
 int hw_simulate_run(const hw_sim_config *cfg, const hw_dist *d) {
     const double t_start = now();
     sim_genome g;
@@ -94,6 +118,7 @@ int hw_simulate_run(const hw_sim_config *cfg, const hw_dist *d) {
         sim_genome_free(&g);
         return -1;
     }
+    if (!g.gw_mag) log_window_share(cfg, &g);
     int c0, c1;
     partition(cfg, d->size, d->rank, &c0, &c1);
     const int nmine = c1 - c0;
@@ -113,7 +138,10 @@ int hw_simulate_run(const hw_sim_config *cfg, const hw_dist *d) {
         const sim_chrom *c = &g.chroms[k];
         int64_t w = sim_band_width(cfg, c->nbins);
         norm[k - c0] = xmalloc((size_t)w * sizeof(double));
-        sim_diag_norm(cfg, c, &g.state[0][k], w, norm[k - c0]);
+        if (g.bg) /* a background's O/E has mean 1 on every diagonal already */
+            for (int64_t x = 0; x < w; x++) norm[k - c0][x] = 1.0;
+        else
+            sim_diag_norm(cfg, c, &g.state[0][k], w, norm[k - c0]);
         if (c->nbins * w > work_n) work_n = c->nbins * w;
     }
     double *work = xmalloc((size_t)work_n * sizeof *work);
@@ -202,7 +230,7 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
 int hw_simulate_main(int argc, char **argv) {
     hw_dist d;
     hw_dist_init(&d, &argc, &argv);
-    const char *config = NULL, *preset = NULL, *out = NULL, *seed = NULL;
+    const char *config = NULL, *preset = NULL, *out = NULL, *seed = NULL, *background = NULL;
     int null_mode = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -217,6 +245,8 @@ int hw_simulate_main(int argc, char **argv) {
             config = v;
         } else if ((v = flag_value(argc, argv, &i, "--preset"))) {
             preset = v;
+        } else if ((v = flag_value(argc, argv, &i, "--background"))) {
+            background = v;
         } else if ((v = flag_value(argc, argv, &i, "--out"))) {
             out = v;
         } else if ((v = flag_value(argc, argv, &i, "--seed"))) {
@@ -233,7 +263,9 @@ int hw_simulate_main(int argc, char **argv) {
     hw_sim_config cfg;
     int rc = hw_sim_config_defaults(&cfg, "small");
     if (rc == 0 && config) rc = hw_sim_config_load(&cfg, config);
-    if (rc == 0 && preset && *preset) {
+    if (rc == 0 && preset && *preset && cfg.bg.file) {
+        rc = hw_fail("--preset: the config has a background, whose chromosomes are the genome");
+    } else if (rc == 0 && preset && *preset) {
         hw_sim_config tmp;
         rc = hw_sim_config_defaults(&tmp, preset);
         if (rc == 0) {
@@ -252,6 +284,12 @@ int hw_simulate_main(int argc, char **argv) {
         hw_sim_config_free(&tmp);
     } else if (rc == 0 && preset) {
         rc = hw_fail("--preset needs a value (small or mouse)");
+    }
+    if (rc == 0 && background) {
+        if (!*background) rc = hw_fail("--background needs a file");
+        else if (preset) rc = hw_fail("give either --preset or --background, not both");
+        free(cfg.bg.file);
+        cfg.bg.file = xstrdup(background);
     }
     if (rc == 0 && out) {
         if (!*out) rc = hw_fail("--out needs a directory");

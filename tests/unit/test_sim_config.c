@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
                  "sim.yaml:1: unknown key 'resolutin' in the simulate config (expected one of: "
                  "genome, resolution, coarser_resolutions, max_distance, decay, compartments, "
                  "domains, loops, stripes, locus_sd, conditions, replicates, depth, noise, changes, "
-                 "genome_wide, seed, output, balance)");
+                 "genome_wide, seed, output, balance, background)");
     CHECK_STR_EQ(load_error("loops:\n  fraction: 0.5\n  strenght: 2\n"),
                  "sim.yaml:3: unknown key 'strenght' in loops (expected one of: fraction, "
                  "strength, width)");
@@ -88,9 +88,9 @@ int main(int argc, char **argv) {
                  "sim.yaml:4: chromosome 'chr1' listed twice");
     CHECK_STR_EQ(load_error("genome: {preset: rat}\n"),
                  "sim.yaml:1: unknown genome preset 'rat' (expected small or mouse)");
-    CHECK_STR_EQ(load_error("changes:\n  - {kind: loop_gain, count: 1}\n"),
-                 "sim.yaml:2: unknown change kind 'loop_gain' (expected one of: loop_loss, "
-                 "boundary_loss, domain_weakening, compartment_shift)");
+    CHECK_STR_EQ(load_error("changes:\n  - {kind: loop_move, count: 1}\n"),
+                 "sim.yaml:2: unknown change kind 'loop_move' (expected one of: loop_loss, "
+                 "boundary_loss, domain_weakening, compartment_shift, loop_gain)");
     CHECK_STR_EQ(load_error("changes:\n  - {kind: loop_loss, count: 1, strength: 1.5}\n"),
                  "sim.yaml:2: 'strength' in a change = 1.5 is out of range [0, 1]");
     CHECK_STR_EQ(load_error("changes:\n  - {kind: loop_loss}\n"),
