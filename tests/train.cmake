@@ -30,3 +30,5 @@ set_tests_properties(test_train_cli PROPERTIES PROCESSORS 2)
 hw_script_test(test_device_flag tests/gpu/test_device_flag.sh LABELS integration mpi
                ARGS $<TARGET_FILE:train_fixture>)
 set_tests_properties(test_device_flag PROPERTIES PROCESSORS 2 TIMEOUT 300)
+hw_script_test(test_cross_fit_pipeline tests/integration/test_cross_fit_pipeline.sh LABELS integration mpi)
+set_tests_properties(test_cross_fit_pipeline PROPERTIES PROCESSORS 2)

@@ -954,6 +954,7 @@ static int train_one(const hw_train_config *cfg, const hw_train_options *opt, co
  * and `hitwin distance` given that checkpoint finds the others beside it. */
 int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
                  hw_train_result *res) {
+    memset(res, 0, sizeof *res);
     if (cfg->folds <= 1) return train_one(cfg, opt, d, res);
     hw_tile_store *store = hw_tile_store_open(cfg->tiles);
     int used = 0;
