@@ -77,7 +77,8 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: hitwin distance STORE (--checkpoint CKPT | --checkpoint-dir DIR) [options]\n"
             "Embedding distances between every pair of samples at every window of a tile store,\n"
-            "with SSIM (as CHESS), Pearson (log1p) and MSE (max-normalised) baselines.\n"
+            "with SSIM (as CHESS), Pearson (log1p), MSE (max-normalised), HiCRep SCC and\n"
+            "insulation-profile baselines.\n"
             "  -c, --checkpoint CKPT      a backbone checkpoint (.safetensors, from hitwin train)\n"
             "  -d, --checkpoint-dir DIR   every backbone checkpoint in DIR (heads *_nn.* skipped)\n"
             "  -o, --output DIR           output directory (default .)\n"
@@ -85,13 +86,13 @@ static void usage(FILE *out) {
             "  -b, --batch N              tiles per forward pass (default 100)\n"
             "      --device DEV           cpu (default), cuda (embeddings on one GPU per rank) or\n"
             "                             auto (cuda when built with CUDA and a GPU is visible)\n"
-            "      --no-baselines         embedding distances only (no SSIM, Pearson, MSE: about a\n"
-            "                             third of the time; their columns are NaN, their files absent)\n"
+            "      --no-baselines         embedding distances only (no SSIM, Pearson, MSE, SCC,\n"
+            "                             insulation; their columns are NaN, their files absent)\n"
             "  -q, --quiet                no progress output\n"
             "  -h, --help\n"
             "Outputs per checkpoint CKPT: CKPT_distances.h5, CKPT_{measure}_distances_raw.csv,\n"
             "CKPT_{measure}_distances_summary.csv, CKPT_{measure}_{within,between,score}.bedgraph\n"
-            "for measure in pairwise, cosine, ssim, pearson, mse.\n"
+            "for measure in pairwise, cosine, ssim, pearson, mse, scc, insulation.\n"
             "Run with mpiexec -n N to shard the windows over N ranks.\n");
 }
 
@@ -652,12 +653,16 @@ int hw_distance_main(int argc, char **argv) {
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
                      "input_transform: %s\nnorm_region: %s\n"
                      "measures: %s\n"
-                     "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n",
+                     "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n"
+                     "scc: hicrep 0.2.6 sccByDiag, h %d, strata %d..%d\n"
+                     "insulation: cooltools 0.7.1 insul_diamond, window %d bins, mean |difference|\n",
                      store_path, ckpts[k], split_name, batch, lc.mask ? "true" : "false", T,
                      hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
-                     baselines ? "[pairwise, cosine, ssim, pearson, mse]" : "[pairwise, cosine] (--no-baselines)",
-                     HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile");
+                     baselines ? "[pairwise, cosine, ssim, pearson, mse, scc, insulation]"
+                               : "[pairwise, cosine] (--no-baselines)",
+                     HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile",
+                     HW_SCC_H, HW_BASELINE_BAND, T - 1, HW_INSULATION_WINDOW);
             if (gpu) /* a cpu run's config is what it was before --device existed */
                 snprintf(config + strlen(config), sizeof config - strlen(config),
                          "device: cuda (fp32 embeddings, chunks of 64 tiles)\n");

@@ -85,11 +85,12 @@ static char *read_text(const char *path) {
     return s;
 }
 
-static const char *measures[] = {"pairwise", "cosine", "ssim", "pearson", "mse"};
+static const char *measures[] = {"pairwise", "cosine", "ssim", "pearson", "mse", "scc", "insulation"};
+#define NM 7
 
 static void check_output_set(const char *out, const char *base) {
     CHECK(exists("%s/%s/%s_distances.h5", dir, out, base));
-    for (int m = 0; m < 5; m++) {
+    for (int m = 0; m < NM; m++) {
         CHECK(exists("%s/%s/%s_%s_distances_raw.csv", dir, out, base, measures[m]));
         CHECK(exists("%s/%s/%s_%s_distances_summary.csv", dir, out, base, measures[m]));
         CHECK(exists("%s/%s/%s_%s_within.bedgraph", dir, out, base, measures[m]));
@@ -104,7 +105,7 @@ typedef struct {
     int64_t *window;
     int32_t *a, *b;
     int8_t *label;
-    double *d[5];
+    double *d[NM];
 } pairs;
 
 static int read_pairs(const char *path, pairs *p) {
@@ -121,7 +122,7 @@ static int read_pairs(const char *path, pairs *p) {
     rc |= hw_h5_read_slice(f, "pairs/sample_a", H5T_NATIVE_INT32, 0, p->n, p->a);
     rc |= hw_h5_read_slice(f, "pairs/sample_b", H5T_NATIVE_INT32, 0, p->n, p->b);
     rc |= hw_h5_read_slice(f, "pairs/label", H5T_NATIVE_INT8, 0, p->n, p->label);
-    for (int m = 0; m < 5; m++) {
+    for (int m = 0; m < NM; m++) {
         char name[64];
         snprintf(name, sizeof name, "pairs/%s", measures[m]);
         p->d[m] = xcalloc((size_t)p->n + 1, sizeof(double));
@@ -139,7 +140,7 @@ static void free_pairs(pairs *p) {
     free(p->a);
     free(p->b);
     free(p->label);
-    for (int m = 0; m < 5; m++) free(p->d[m]);
+    for (int m = 0; m < NM; m++) free(p->d[m]);
 }
 
 /* Recompute pairs directly: each pair's two tiles embedded on their own, as a
@@ -178,7 +179,7 @@ static void check_direct(const char *store_path, const char *ckpt, const pairs *
         hw_tile_prep_compute(&pb, tb, 0);
         double d[HW_N_MEASURES];
         hw_baseline_distances(&pa, &pb, work, d);
-        for (int k = 2; k < 5; k++) {
+        for (int k = 2; k < NM; k++) {
             if (isnan(d[k])) CHECK(isnan(p->d[k][i]));
             else CHECK(p->d[k][i] == d[k]);
         }
@@ -305,10 +306,10 @@ int main(int argc, char **argv) {
     CHECK_INT_EQ(run("%s distance %s --checkpoint %s/ck/model.safetensors -o %s/o1 --split test", hitwin,
                      store, dir, dir), 0);
     check_output_set("o1", "model");
-    CHECK_INT_EQ(count_files("o1"), 26);
+    CHECK_INT_EQ(count_files("o1"), 36);
     CHECK_INT_EQ(run("%s -n 2 --oversubscribe %s distance %s --checkpoint %s/ck/model.safetensors -o %s/o2 "
                      "--split test -q", mpiexec, hitwin, store, dir, dir), 0);
-    CHECK_INT_EQ(count_files("o2"), 26);
+    CHECK_INT_EQ(count_files("o2"), 36);
     CHECK_INT_EQ(run("h5diff %s/o1/model_distances.h5 %s/o2/model_distances.h5", dir, dir), 0);
     CHECK_INT_EQ(run("for f in %s/o1/*.csv %s/o1/*.bedgraph; do cmp $f %s/o2/$(basename $f) || exit 1; "
                      "done", dir, dir, dir), 0);
@@ -337,7 +338,7 @@ int main(int argc, char **argv) {
     int same = q.n == p.n, nan_baselines = 1;
     for (int64_t i = 0; same && i < q.n; i++) {
         same &= q.d[0][i] == p.d[0][i] && q.d[1][i] == p.d[1][i] && q.window[i] == p.window[i];
-        for (int k = 2; k < 5; k++) nan_baselines &= isnan(q.d[k][i]);
+        for (int k = 2; k < NM; k++) nan_baselines &= isnan(q.d[k][i]);
     }
     CHECK(same);
     CHECK(nan_baselines);
@@ -349,7 +350,7 @@ int main(int argc, char **argv) {
                      dir, dir), 0);
     check_output_set("od", "model");
     check_output_set("od", "model2");
-    CHECK_INT_EQ(count_files("od"), 52);
+    CHECK_INT_EQ(count_files("od"), 72);
     CHECK(strstr(err, "skipping") && strstr(err, "junk.safetensors (not a backbone checkpoint)"));
     CHECK(strstr(err, "model_nn.safetensors (not a backbone checkpoint)"));
 
