@@ -12,3 +12,4 @@ hw_test(test_distance_stage SOURCES integration/test_distance_stage.c LABELS int
         ARGS $<TARGET_FILE:distance_make_ckpt> ${MPIEXEC_EXECUTABLE})
 set_tests_properties(test_distance_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)
 hw_test(test_scc_insulation SOURCES unit/test_scc_insulation.c LABELS unit)
+hw_test(test_window_scores SOURCES unit/test_window_scores.c LABELS unit)

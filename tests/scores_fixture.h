@@ -12,7 +12,7 @@
 
 static char *sf_text;
 
-static int sf_load(void) {
+static inline int sf_load(void) {
     FILE *f = fopen(SCORES_FIXTURE, "rb");
     if (!f) {
         fprintf(stderr, "%s missing (run from the repository root; regenerate with python3 "
@@ -31,7 +31,7 @@ static int sf_load(void) {
 
 /* The values after the line starting with `key ` (up to cap of them); the count, or
  * -1 when there is no such line. */
-static int sf_values(const char *key, double *out, int cap) {
+static inline int sf_values(const char *key, double *out, int cap) {
     size_t kl = strlen(key);
     for (const char *p = sf_text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
         if (strncmp(p, key, kl) != 0 || p[kl] != ' ') continue;
@@ -51,7 +51,7 @@ static int sf_values(const char *key, double *out, int cap) {
 }
 
 /* One value; NaN-safe sentinel -12345 when the record is missing. */
-static double sf_value(const char *key) {
+static inline double sf_value(const char *key) {
     double v = -12345.0;
     return sf_values(key, &v, 1) == 1 ? v : -12345.0;
 }

@@ -54,6 +54,7 @@ typedef struct {
     double *x;
     double *sum, *sq; /* [T], indexed by d */
     int *nnz;         /* [T] */
+    double *work;     /* [2 T T] the smoothing's buffers, kept from tile to tile */
 } hw_scc_tile;
 
 void hw_scc_tile_init(hw_scc_tile *s, int T);

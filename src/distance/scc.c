@@ -26,6 +26,7 @@ void hw_scc_tile_init(hw_scc_tile *s, int T) {
     s->sum = xcalloc((size_t)T + 1, sizeof *s->sum);
     s->sq = xcalloc((size_t)T + 1, sizeof *s->sq);
     s->nnz = xcalloc((size_t)T + 1, sizeof *s->nnz);
+    s->work = xmalloc((2 * (size_t)T * T + 1) * sizeof *s->work);
 }
 
 void hw_scc_tile_free(hw_scc_tile *s) {
@@ -33,6 +34,7 @@ void hw_scc_tile_free(hw_scc_tile *s) {
     free(s->sum);
     free(s->sq);
     free(s->nnz);
+    free(s->work);
     memset(s, 0, sizeof *s);
 }
 
@@ -42,16 +44,18 @@ void hw_scc_tile_free(hw_scc_tile *s) {
  * lower triangle is zero: hicrep reads a cooler's upper triangle). Separable sums of
  * non-negative values, so a pixel whose window holds nothing stays exactly 0, as the
  * sparse product leaves it absent. */
-static void mean_filter_upper(double *out, const float *tile, int T, int h) {
-    double *rows = xcalloc((size_t)T * T, sizeof *rows); /* horizontal window sums */
-    for (int i = 0; i < T; i++)
+static void mean_filter_upper(double *out, double *rows, const float *tile, int T, int h) {
+    /* rows: horizontal window sums over the upper band of each row */
+    for (int i = 0; i < T; i++) {
+        const float *t = tile + (size_t)i * T;
+        int first = i + HW_BASELINE_BAND; /* the row's first column in the band */
         for (int j = 0; j < T; j++) {
             double s = 0.0;
-            int lo = j - h < 0 ? 0 : j - h, hi = j + h > T - 1 ? T - 1 : j + h;
-            for (int c = lo; c <= hi; c++)
-                if (c - i >= HW_BASELINE_BAND) s += tile[(size_t)i * T + c];
+            int lo = j - h < first ? first : j - h, hi = j + h > T - 1 ? T - 1 : j + h;
+            for (int c = lo; c <= hi; c++) s += t[c];
             rows[(size_t)i * T + j] = s;
         }
+    }
     for (int i = 0; i < T; i++) {
         int lo = i - h < 0 ? 0 : i - h, hi = i + h > T - 1 ? T - 1 : i + h;
         int ei = i < T - 1 - i ? i : T - 1 - i; /* distance to the nearer edge */
@@ -64,14 +68,13 @@ static void mean_filter_upper(double *out, const float *tile, int T, int h) {
             out[(size_t)i * T + j] = s / (double)(di * dj);
         }
     }
-    free(rows);
 }
 
 void hw_scc_tile_compute(hw_scc_tile *s, const float *tile, int h) {
     int T = s->T;
-    double *m = xmalloc((size_t)T * T * sizeof *m);
+    double *m = s->work, *rows = s->work + (size_t)T * T;
     if (h > 0) {
-        mean_filter_upper(m, tile, T, h);
+        mean_filter_upper(m, rows, tile, T, h);
     } else { /* hicrep smooths only when h > 0 */
         for (int i = 0; i < T; i++)
             for (int j = 0; j < T; j++) m[(size_t)i * T + j] = j - i >= HW_BASELINE_BAND ? tile[(size_t)i * T + j] : 0.0;
@@ -92,7 +95,6 @@ void hw_scc_tile_compute(hw_scc_tile *s, const float *tile, int h) {
         s->sq[d] = sq;
         s->nnz[d] = nnz;
     }
-    free(m);
 }
 
 double hw_scc(const hw_scc_tile *a, const hw_scc_tile *b) {
