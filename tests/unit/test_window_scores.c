@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hitwin/distance_output.h"
+#include "hitwin/evaluate.h"
 #include "hitwin/xalloc.h"
 #include "scores_fixture.h"
 #include "test_util.h"
@@ -206,12 +207,38 @@ static void test_calibration(void) {
     free(fm);
 }
 
+static void test_spearman_scipy(void) {
+    double x[30], y[30];
+    CHECK_INT_EQ(sf_values("spearman_x", x, 30), 30);
+    CHECK_INT_EQ(sf_values("spearman_y", y, 30), 30);
+    CHECK_NEAR(hw_spearman(x, y, 30), sf_value("spearman_rho"), 1e-14, 1e-13);
+    /* NaN pairs are left out; constant or too short gives NaN */
+    double a[5] = {1, 2, NAN, 4, 3}, b[5] = {10, 20, 99, 40, 30}, c[3] = {1, 1, 1};
+    CHECK_NEAR(hw_spearman(a, b, 5), 1.0, 1e-15, 0);
+    CHECK(isnan(hw_spearman(c, b, 3)));
+    CHECK(isnan(hw_spearman(a, b, 1)));
+}
+
+static void test_truth_value(void) {
+    char *chrom[3] = {"chr1", "chr1", "2"};
+    int64_t start[3] = {100, 150, 0}, end[3] = {200, 300, 50};
+    double value[3] = {0.25, 0.75, 2.0};
+    hw_truth t = {.n = 3, .chrom = chrom, .start = start, .end = end, .value = value, .bedgraph = 1};
+    CHECK(hw_truth_value(&t, "1", 0, 120) == 0.25);
+    CHECK(hw_truth_value(&t, "chr1", 120, 160) == 0.75); /* the largest overlapping */
+    CHECK(hw_truth_value(&t, "chr1", 300, 400) == 0.0);  /* half-open: touches, no overlap */
+    CHECK(hw_truth_value(&t, "chr2", 10, 20) == 2.0);
+    CHECK(hw_truth_value(&t, "chr3", 10, 20) == 0.0);
+}
+
 int main(void) {
     if (sf_load() != 0) return 1;
     test_bh_scipy();
     test_empirical_p();
     test_by_hand();
     test_calibration();
+    test_spearman_scipy();
+    test_truth_value();
     free(sf_text);
     return TEST_RESULT();
 }
