@@ -12,3 +12,5 @@ hw_test(test_cross_fit SOURCES unit/test_cross_fit.c LABELS unit)
 hw_test(test_distance_stage SOURCES integration/test_distance_stage.c LABELS integration mpi
         ARGS $<TARGET_FILE:distance_make_ckpt> ${MPIEXEC_EXECUTABLE})
 set_tests_properties(test_distance_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)
+hw_test(test_scc_insulation SOURCES unit/test_scc_insulation.c LABELS unit)
+hw_test(test_window_scores SOURCES unit/test_window_scores.c LABELS unit)

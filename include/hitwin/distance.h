@@ -1,7 +1,7 @@
 /* `hitwin distance` (docs/distance.md): per genomic window, the distances between
  * every pair of samples that passed QC, from the Siamese embedding (the reference's
- * distance_calculation.py, reference.md 6) and from three classical image
- * comparisons on the same tile pairs. This header holds the measures, pure
+ * distance_calculation.py, reference.md 6) and from five classical comparisons on
+ * the same tile pairs. This header holds the measures, pure
  * functions the stage and the tests share; the stage itself is
  * src/stages/distance_stage.c. */
 #ifndef HITWIN_DISTANCE_H
@@ -12,13 +12,20 @@
 
 /* The measures, in the order of the output columns. Every one is a distance
  * (larger = more different): pairwise, cosine and the baselines turned into
- * distances (1 - SSIM, 1 - r, MSE). */
-enum { HW_M_PAIRWISE, HW_M_COSINE, HW_M_SSIM, HW_M_PEARSON, HW_M_MSE, HW_N_MEASURES };
-extern const char *const hw_measure_names[HW_N_MEASURES]; /* pairwise cosine ssim pearson mse */
+ * distances (1 - SSIM, 1 - r, MSE, 1 - SCC, insulation profile difference). */
+enum { HW_M_PAIRWISE, HW_M_COSINE, HW_M_SSIM, HW_M_PEARSON, HW_M_MSE, HW_M_SCC, HW_M_INSULATION, HW_N_MEASURES };
+/* pairwise cosine ssim pearson mse scc insulation */
+extern const char *const hw_measure_names[HW_N_MEASURES];
 #define HW_N_MODEL_MEASURES 2 /* the first two come from the embedding */
 
-/* Band excluded by the Pearson and MSE baselines: |i - j| < 3, the model's mask. */
+/* Band excluded by the Pearson, MSE, SCC and insulation baselines: |i - j| < 3, the
+ * model's mask. */
 #define HW_BASELINE_BAND 3
+
+/* HiCRep's mean filter half-width (hicrep's usual h = 1 at 10 kb) and the insulation
+ * diamond's width in bins (cooltools' default window 10 bins); docs/distance.md. */
+#define HW_SCC_H 1
+#define HW_INSULATION_WINDOW 10
 
 /* ---- embedding distances (PyTorch semantics, float inputs, double arithmetic) ---- */
 /* ||a - b + 1e-6||_2, torch.nn.functional.pairwise_distance(p=2, eps=1e-6). */
@@ -38,6 +45,42 @@ typedef struct {
 
 #define HW_LOG1P_TABLE 4096 /* log1p of counts below this is a lookup */
 
+/* ---- HiCRep SCC (src/distance/scc.c) -------------------------------------------------- */
+/* What an SCC needs of one tile: its smoothed upper band, strata d = HW_BASELINE_BAND ..
+ * T - 1 one after the other (stratum d: the T - d pixels (i, i + d)), and per stratum d
+ * the sum, sum of squares and number of non-zero pixels. */
+typedef struct {
+    int T;
+    double *x;
+    double *sum, *sq; /* [T], indexed by d */
+    int *nnz;         /* [T] */
+    double *work;     /* [2 T T] the smoothing's buffers, kept from tile to tile */
+} hw_scc_tile;
+
+void hw_scc_tile_init(hw_scc_tile *s, int T);
+void hw_scc_tile_free(hw_scc_tile *s);
+/* hicrep 0.2.6 on tile [T, T]: the upper triangle without the band |i - j| <
+ * HW_BASELINE_BAND (hicrep's trimDiags drops the main diagonal), meanFilterSparse with
+ * half-width h (none when h == 0), the band dropped again. No scaling by the total
+ * contacts: every stratum's correlation is scale-free. */
+void hw_scc_tile_compute(hw_scc_tile *s, const float *tile, int h);
+/* sccByDiag over the strata d >= HW_BASELINE_BAND: per stratum the Pearson r over the
+ * pixels where either tile is non-zero (0 where undefined), weighted by
+ * n (1 + 1/n) / 12 (n times varVstran(n), 0 below n = 2); NaN when no weight. */
+double hw_scc(const hw_scc_tile *a, const hw_scc_tile *b);
+
+/* ---- insulation (src/distance/insulation.c) --------------------------------------------- */
+/* cooltools 0.7.1 insul_diamond on one tile with ignore_diags HW_BASELINE_BAND: per bin
+ * k, the mean over the pixels (i, j), k - window < i <= k <= j < k + window, j - i >=
+ * band, inside the tile, both rows holding a positive value (cooltools' good bins);
+ * NaN where there is no such pixel. score [T]. */
+void hw_insulation_raw(double *score, const float *tile, int T, int window);
+/* calculate_insulation_score: log2(raw / nanmedian(raw)); 0 and non-finite become NaN. */
+void hw_insulation_profile(double *profile, const float *tile, int T, int window);
+/* Mean |pa - pb| over the bins window - 1 .. T - window (diamond wholly inside the
+ * tile) where both are defined; NaN when none is. */
+double hw_insulation_distance(const double *pa, const double *pb, int T, int window);
+
 /* What every baseline needs of one tile, computed once per tile (not per pair). */
 typedef struct {
     int T;
@@ -51,6 +94,8 @@ typedef struct {
     double logp_mean, logp_ss; /* their mean and sum of squared deviations */
     double *logc;     /* [n_band] logp - logp_mean */
     double *norm;     /* [n_band] value / max over the tile (0 when empty), same band */
+    hw_scc_tile scc;  /* HiCRep's smoothed strata, h = HW_SCC_H */
+    double *insulation; /* [T] log2 insulation profile, window HW_INSULATION_WINDOW */
     double log1p_table[HW_LOG1P_TABLE];
 } hw_tile_prep;
 
@@ -87,7 +132,8 @@ double hw_pearson_log1p(const hw_tile_prep *a, const hw_tile_prep *b);
 /* Mean squared difference of the max-normalised tiles over j - i >= HW_BASELINE_BAND. */
 double hw_mse_maxnorm(const hw_tile_prep *a, const hw_tile_prep *b);
 
-/* All three baselines as distances into out[HW_M_SSIM..HW_M_MSE]. */
+/* All the baselines as distances into out[HW_M_SSIM..HW_M_INSULATION]: 1 - SSIM,
+ * 1 - r, MSE, 1 - SCC, insulation profile distance. */
 void hw_baseline_distances(const hw_tile_prep *a, const hw_tile_prep *b, double *work, double *out);
 
 /* ---- the subcommand ------------------------------------------------------------------ */

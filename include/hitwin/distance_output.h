@@ -37,10 +37,35 @@ typedef struct {
     int8_t *split;
     int32_t *n_within, *n_between;
     double *within[HW_N_MEASURES], *between[HW_N_MEASURES], *score[HW_N_MEASURES];
+    /* hw_window_table_scores (src/distance/window_scores.c, docs/distance.md) */
+    double *diff[HW_N_MEASURES];  /* between - within, unclipped */
+    double *z[HW_N_MEASURES];     /* diff / (sigma sqrt(1/n_between + 1/n_within)) */
+    double *p[HW_N_MEASURES];     /* empirical one-sided p of z against the within null */
+    double *q[HW_N_MEASURES];     /* Benjamini-Hochberg over the windows with a p */
+    int8_t *called[HW_N_MEASURES]; /* q <= fdr */
+    double sigma[HW_N_MEASURES];  /* 1.4826 MAD of the within residuals, genome-wide */
+    int64_t n_null[HW_N_MEASURES]; /* within residuals in the null */
+    double fdr;
 } hw_window_table;
+
+#define HW_DEFAULT_FDR 0.05
 
 void hw_window_table_build(hw_window_table *w, const hw_pair_table *p, const hw_tile_meta *m);
 void hw_window_table_free(hw_window_table *w);
+
+/* Fill diff, z, p, q, called, sigma and n_null of a built table from its pairs
+ * (windows in the table's order, as hw_window_table_build leaves them). The null:
+ * at every window with m >= 2 finite within distances, their residuals from the
+ * window's within mean times sqrt(m / (m - 1)); sigma = 1.4826 median |residual|;
+ * p = (1 + #{residual / sigma >= z}) / (1 + #residuals). NaN (not called) where a
+ * window lacks a within or a between distance, or no window has two within ones. */
+void hw_window_table_scores(hw_window_table *w, const hw_pair_table *p, double fdr);
+
+/* (1 + #{null >= x}) / (1 + n) over null sorted ascending; NaN for NaN x or n == 0. */
+double hw_empirical_p(const double *null_sorted, int64_t n, double x);
+/* Benjamini-Hochberg q-values (scipy.stats.false_discovery_control, method bh) over
+ * the finite p; NaN p gives NaN q and does not count in the number of tests. */
+void hw_bh_qvalues(const double *p, int64_t n, double *q);
 
 typedef struct {
     const char *out_dir;

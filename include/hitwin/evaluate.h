@@ -57,6 +57,17 @@ void hw_truth_free(hw_truth *t);
 int hw_truth_label(const hw_truth *t, const char *chrom, int64_t start, int64_t end,
                    double min_magnitude);
 
+/* The change magnitude of a window for rank correlations: the largest value among the
+ * truth intervals overlapping [start, end) (bedGraph: magnitude; BED: strength), 0
+ * where none overlaps; the label above is this value > min_magnitude (bedGraph) or
+ * > 0 (BED). */
+double hw_truth_value(const hw_truth *t, const char *chrom, int64_t start, int64_t end);
+
+/* Spearman's rho (scipy.stats.spearmanr): Pearson r of the average ranks (ties at
+ * their mean rank), over the i where x[i] and y[i] are both finite; NaN with fewer
+ * than 2 such, or when either side is constant. */
+double hw_spearman(const double *x, const double *y, int64_t n);
+
 int hw_evaluate_main(int argc, char **argv);
 
 #endif

@@ -55,7 +55,14 @@ void hw_window_table_build(hw_window_table *w, const hw_pair_table *p, const hw_
         w->within[m] = xcalloc(cap, sizeof(double));
         w->between[m] = xcalloc(cap, sizeof(double));
         w->score[m] = xcalloc(cap, sizeof(double));
+        w->diff[m] = xcalloc(cap, sizeof(double));
+        w->z[m] = xcalloc(cap, sizeof(double));
+        w->p[m] = xcalloc(cap, sizeof(double));
+        w->q[m] = xcalloc(cap, sizeof(double));
+        w->called[m] = xcalloc(cap, sizeof(int8_t));
+        w->sigma[m] = NAN;
     }
+    w->fdr = NAN;
     int64_t span = (int64_t)meta->resolution * meta->tile_size;
     int64_t k = -1;
     for (int64_t i0 = 0; i0 < p->n;) {
@@ -106,6 +113,11 @@ void hw_window_table_free(hw_window_table *w) {
         free(w->within[m]);
         free(w->between[m]);
         free(w->score[m]);
+        free(w->diff[m]);
+        free(w->z[m]);
+        free(w->p[m]);
+        free(w->q[m]);
+        free(w->called[m]);
     }
     memset(w, 0, sizeof *w);
 }
@@ -138,7 +150,7 @@ void hw_format_double(char *out, size_t cap, double v) {
 
 /* ---- files --------------------------------------------------------------------------------- */
 
-#define MAX_OUTPUTS (1 + 2 * HW_N_MEASURES + 3 * HW_N_MEASURES)
+#define MAX_OUTPUTS (1 + 2 * HW_N_MEASURES + 5 * HW_N_MEASURES) /* CSVs; 4 bedGraphs and a BED */
 
 typedef struct {
     char final[MAX_OUTPUTS][4096];
@@ -243,6 +255,29 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
             rc |= hw_h5_write_1d(f, path_buf, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, W, col[c]);
         }
     }
+    for (int k = 0; k < HW_N_MEASURES; k++) {
+        const char *kind[4] = {"diff", "z", "p", "q"};
+        double *col[4] = {w->diff[k], w->z[k], w->p[k], w->q[k]};
+        for (int c = 0; c < 4; c++) {
+            snprintf(path_buf, sizeof path_buf, "windows/%s_%s", hw_measure_names[k], kind[c]);
+            rc |= hw_h5_write_1d(f, path_buf, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, W, col[c]);
+        }
+        snprintf(path_buf, sizeof path_buf, "windows/%s_called", hw_measure_names[k]);
+        rc |= hw_h5_write_1d(f, path_buf, H5T_STD_I8LE, H5T_NATIVE_INT8, W, w->called[k]);
+    }
+    /* what the calls rest on: the FDR, and per measure the spread and the null's size */
+    hid_t wg = H5Gopen2(f, "windows", H5P_DEFAULT);
+    if (wg < 0) rc = -1;
+    else {
+        rc |= hw_h5_write_attr_double(wg, "fdr", w->fdr);
+        for (int k = 0; k < HW_N_MEASURES; k++) {
+            snprintf(path_buf, sizeof path_buf, "%s_sigma", hw_measure_names[k]);
+            rc |= hw_h5_write_attr_double(wg, path_buf, w->sigma[k]);
+            snprintf(path_buf, sizeof path_buf, "%s_n_null", hw_measure_names[k]);
+            rc |= hw_h5_write_attr_int(wg, path_buf, w->n_null[k]);
+        }
+        H5Gclose(wg);
+    }
     free(wchrom);
     if (H5Fclose(f) < 0) rc = -1;
     if (rc) return hw_fail("%s: writing the distance file failed", path);
@@ -316,18 +351,23 @@ static int write_summary_csv(const char *path, int measure, const hw_window_tabl
                              const hw_tile_meta *m) {
     FILE *fp = fopen(path, "w");
     if (!fp) return hw_fail("%s: cannot create: %s", path, strerror(errno));
+    /* the reference's columns first, unchanged; hitwin's statistics after them */
     fprintf(fp, "Chromosome,Start,Middle,between,within,distance_simple,model_name,distance_measure,"
-                "bin_size,patch_len\n");
+                "bin_size,patch_len,diff,z,p,q,called\n");
     csv_key *k = sorted_windows(w, m, 1, 0);
-    char b[64], wi[64], s[64];
+    char b[64], wi[64], s[64], st[4][64];
     for (int64_t r = 0; r < w->n; r++) {
         int64_t row = k[r].row;
         hw_format_double(b, sizeof b, w->between[measure][row]);
         hw_format_double(wi, sizeof wi, w->within[measure][row]);
         hw_format_double(s, sizeof s, w->score[measure][row]);
-        fprintf(fp, "%s,%lld,%lld,%s,%s,%s,%s,%s,%d,%d\n", k[r].chrom, (long long)w->start[row],
-                (long long)w->middle[row], b, wi, s, model_name_of(measure), hw_measure_names[measure],
-                m->resolution, m->tile_size);
+        const double v[4] = {w->diff[measure][row], w->z[measure][row], w->p[measure][row],
+                             w->q[measure][row]};
+        for (int c = 0; c < 4; c++) hw_format_double(st[c], sizeof st[c], v[c]);
+        fprintf(fp, "%s,%lld,%lld,%s,%s,%s,%s,%s,%d,%d,%s,%s,%s,%s,%d\n", k[r].chrom,
+                (long long)w->start[row], (long long)w->middle[row], b, wi, s, model_name_of(measure),
+                hw_measure_names[measure], m->resolution, m->tile_size, st[0], st[1], st[2], st[3],
+                w->called[measure][row]);
     }
     free(k);
     if (ferror(fp) | (fclose(fp) != 0)) return hw_fail("%s: write failed", path);
@@ -338,19 +378,22 @@ static int write_summary_csv(const char *path, int measure, const hw_window_tabl
  * so consecutive windows tile the chromosome without overlapping (bedGraph and
  * bigWig need non-overlapping intervals); sorted by chromosome name then start
  * (sort -k1,1 -k2,2n), NaN windows left out. */
+static const char *bedgraph_kinds[4] = {"within", "between", "score", "z"};
+
 static int write_bedgraph(const char *path, const hw_distance_run *run, int measure, int kind,
                           const hw_window_table *w) {
     const hw_tile_meta *m = run->meta;
-    static const char *kinds[3] = {"within", "between", "score"};
-    const double *col = kind == 0 ? w->within[measure] : kind == 1 ? w->between[measure] : w->score[measure];
+    const double *cols[4] = {w->within[measure], w->between[measure], w->score[measure], w->z[measure]};
+    static const char *what[4] = {"mean within-condition distance", "mean between-condition distance",
+                                  "Twins score max(between - within, 0)",
+                                  "z = (between - within) / within-condition spread"};
+    const double *col = cols[kind];
     FILE *fp = fopen(path, "w");
     if (!fp) return hw_fail("%s: cannot create: %s", path, strerror(errno));
     fprintf(fp, "track type=bedGraph name=\"%s %s %s\" description=\"hitwin distance: %s, %s "
                 "%s\" visibility=full autoScale=on\n",
-            run->ckpt_base, hw_measure_names[measure], kinds[kind], run->ckpt_base,
-            hw_measure_names[measure],
-            kind == 2 ? "Twins score max(between - within, 0)" : kind == 0 ? "mean within-condition distance"
-                                                                           : "mean between-condition distance");
+            run->ckpt_base, hw_measure_names[measure], bedgraph_kinds[kind], run->ckpt_base,
+            hw_measure_names[measure], what[kind]);
     csv_key *k = sorted_windows(w, m, 1, 1);
     int64_t step = (int64_t)m->stride * m->resolution;
     char num[64];
@@ -360,6 +403,37 @@ static int write_bedgraph(const char *path, const hw_distance_run *run, int meas
         int64_t lo = w->middle[row] - step / 2;
         hw_format_double(num, sizeof num, col[row]);
         fprintf(fp, "%s\t%lld\t%lld\t%s\n", k[r].chrom, (long long)lo, (long long)(lo + step), num);
+    }
+    free(k);
+    if (ferror(fp) | (fclose(fp) != 0)) return hw_fail("%s: write failed", path);
+    return 0;
+}
+
+/* The called windows (q <= fdr) of one measure as BED6+2: each window's tile span
+ * [start, end), the span the truth is checked against, name = the measure, score =
+ * min(1000, round(-100 log10 q)) as BED's 0-1000 integer, strand ".", then z and q.
+ * Sorted as the bedGraph tracks; spans of neighbouring windows overlap (bedtools
+ * merge joins them). */
+static int write_called_bed(const char *path, const hw_distance_run *run, int measure,
+                            const hw_window_table *w) {
+    const hw_tile_meta *m = run->meta;
+    FILE *fp = fopen(path, "w");
+    if (!fp) return hw_fail("%s: cannot create: %s", path, strerror(errno));
+    fprintf(fp, "track name=\"%s %s called\" description=\"hitwin distance: %s, %s windows with BH q <= "
+                "%g\" useScore=1\n",
+            run->ckpt_base, hw_measure_names[measure], run->ckpt_base, hw_measure_names[measure], w->fdr);
+    csv_key *k = sorted_windows(w, m, 1, 1);
+    char z[64], q[64];
+    for (int64_t r = 0; r < w->n; r++) {
+        int64_t row = k[r].row;
+        if (!w->called[measure][row]) continue;
+        double qv = w->q[measure][row];
+        double sc = qv > 0.0 ? -100.0 * log10(qv) : 1000.0;
+        hw_format_double(z, sizeof z, w->z[measure][row]);
+        hw_format_double(q, sizeof q, qv);
+        fprintf(fp, "%s\t%lld\t%lld\t%s\t%d\t.\t%s\t%s\n", k[r].chrom, (long long)w->start[row],
+                (long long)w->end[row], hw_measure_names[measure], sc > 1000.0 ? 1000 : (int)lround(sc), z,
+                q);
     }
     free(k);
     if (ferror(fp) | (fclose(fp) != 0)) return hw_fail("%s: write failed", path);
@@ -384,11 +458,12 @@ int hw_distance_write(const hw_distance_run *run, const hw_pair_table *p, const 
         snprintf(suffix, sizeof suffix, "_%s_distances_summary.csv", hw_measure_names[k]);
         if (!rc)
             rc = write_summary_csv(add_output(&o, run->out_dir, run->ckpt_base, suffix), k, w, run->meta);
-        static const char *kinds[3] = {"within", "between", "score"};
-        for (int c = 0; !rc && c < 3; c++) {
-            snprintf(suffix, sizeof suffix, "_%s_%s.bedgraph", hw_measure_names[k], kinds[c]);
+        for (int c = 0; !rc && c < 4; c++) {
+            snprintf(suffix, sizeof suffix, "_%s_%s.bedgraph", hw_measure_names[k], bedgraph_kinds[c]);
             rc = write_bedgraph(add_output(&o, run->out_dir, run->ckpt_base, suffix), run, k, c, w);
         }
+        snprintf(suffix, sizeof suffix, "_%s_called.bed", hw_measure_names[k]);
+        if (!rc) rc = write_called_bed(add_output(&o, run->out_dir, run->ckpt_base, suffix), run, k, w);
     }
     free(first_pair);
     int renamed = 0;

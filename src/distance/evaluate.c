@@ -255,3 +255,69 @@ int hw_truth_label(const hw_truth *t, const char *chrom, int64_t start, int64_t 
     }
     return t->bedgraph && any && best > min_magnitude;
 }
+
+double hw_truth_value(const hw_truth *t, const char *chrom, int64_t start, int64_t end) {
+    double best = 0.0;
+    int any = 0;
+    for (int64_t i = 0; i < t->n; i++) {
+        if (t->start[i] >= end || start >= t->end[i]) continue;
+        if (strcmp(strip_chr(t->chrom[i]), strip_chr(chrom)) != 0) continue;
+        best = any ? fmax(best, t->value[i]) : t->value[i];
+        any = 1;
+    }
+    return any ? best : 0.0;
+}
+
+typedef struct {
+    double v;
+    int64_t i;
+} indexed;
+
+static int cmp_indexed(const void *a, const void *b) {
+    double x = ((const indexed *)a)->v, y = ((const indexed *)b)->v;
+    return x < y ? -1 : x > y;
+}
+
+/* average ranks (1-based) of v[0..n) into r */
+static void average_ranks(const double *v, int64_t n, double *r) {
+    indexed *s = xcalloc((size_t)n + 1, sizeof *s);
+    for (int64_t i = 0; i < n; i++) s[i] = (indexed){v[i], i};
+    qsort(s, (size_t)n, sizeof *s, cmp_indexed);
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i;
+        while (j < n && s[j].v == s[i].v) j++;
+        double avg = 0.5 * ((double)(i + 1) + (double)j);
+        for (int64_t k = i; k < j; k++) r[s[k].i] = avg;
+        i = j;
+    }
+    free(s);
+}
+
+double hw_spearman(const double *x, const double *y, int64_t n) {
+    double *a = xcalloc((size_t)n + 1, sizeof *a), *b = xcalloc((size_t)n + 1, sizeof *b);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (isfinite(x[i]) && isfinite(y[i])) {
+            a[m] = x[i];
+            b[m] = y[i];
+            m++;
+        }
+    double r = NAN;
+    if (m >= 2) {
+        double *ra = xcalloc((size_t)m, sizeof *ra), *rb = xcalloc((size_t)m, sizeof *rb);
+        average_ranks(a, m, ra);
+        average_ranks(b, m, rb);
+        double mean = 0.5 * ((double)m + 1.0), sab = 0, saa = 0, sbb = 0;
+        for (int64_t i = 0; i < m; i++) {
+            sab += (ra[i] - mean) * (rb[i] - mean);
+            saa += (ra[i] - mean) * (ra[i] - mean);
+            sbb += (rb[i] - mean) * (rb[i] - mean);
+        }
+        r = saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : NAN;
+        free(ra);
+        free(rb);
+    }
+    free(a);
+    free(b);
+    return r;
+}

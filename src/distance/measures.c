@@ -13,7 +13,8 @@
 
 #include "hitwin/xalloc.h"
 
-const char *const hw_measure_names[HW_N_MEASURES] = {"pairwise", "cosine", "ssim", "pearson", "mse"};
+const char *const hw_measure_names[HW_N_MEASURES] = {"pairwise", "cosine", "ssim",      "pearson",
+                                                     "mse",      "scc",    "insulation"};
 
 /* ---- embedding distances ---------------------------------------------------------- */
 
@@ -93,6 +94,8 @@ void hw_tile_prep_init(hw_tile_prep *p, int T) {
     p->logp = xmalloc((nb ? nb : 1) * sizeof *p->logp);
     p->logc = xmalloc((nb ? nb : 1) * sizeof *p->logc);
     p->norm = xmalloc((nb ? nb : 1) * sizeof *p->norm);
+    hw_scc_tile_init(&p->scc, T);
+    p->insulation = xmalloc(((size_t)T + 1) * sizeof *p->insulation);
     for (int k = 0; k < HW_LOG1P_TABLE; k++) p->log1p_table[k] = log1p((double)k);
 }
 
@@ -102,6 +105,8 @@ void hw_tile_prep_free(hw_tile_prep *p) {
     free(p->logp);
     free(p->logc);
     free(p->norm);
+    hw_scc_tile_free(&p->scc);
+    free(p->insulation);
     memset(p, 0, sizeof *p);
 }
 
@@ -305,6 +310,8 @@ void hw_tile_prep_compute(hw_tile_prep *p, const float *tile, int is_oe) {
     p->logp_mean = b ? sum / (double)b : 0.0;
     for (size_t k = 0; k < b; k++) p->logc[k] = p->logp[k] - p->logp_mean;
     p->logp_ss = dot_lanes(p->logc, p->logc, b);
+    hw_scc_tile_compute(&p->scc, tile, HW_SCC_H);
+    hw_insulation_profile(p->insulation, tile, T, HW_INSULATION_WINDOW);
 }
 
 size_t hw_ssim_work_doubles(int T) { return 2 * (size_t)T * T + 5 * ((size_t)T + 1) * ((size_t)T + 1); }
@@ -380,4 +387,6 @@ void hw_baseline_distances(const hw_tile_prep *a, const hw_tile_prep *b, double 
     out[HW_M_SSIM] = 1.0 - hw_ssim_chess(a, b, work);
     out[HW_M_PEARSON] = 1.0 - hw_pearson_log1p(a, b);
     out[HW_M_MSE] = hw_mse_maxnorm(a, b);
+    out[HW_M_SCC] = 1.0 - hw_scc(&a->scc, &b->scc);
+    out[HW_M_INSULATION] = hw_insulation_distance(a->insulation, b->insulation, a->T, HW_INSULATION_WINDOW);
 }

@@ -80,7 +80,8 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: hitwin distance STORE (--checkpoint CKPT | --checkpoint-dir DIR) [options]\n"
             "Embedding distances between every pair of samples at every window of a tile store,\n"
-            "with SSIM (as CHESS), Pearson (log1p) and MSE (max-normalised) baselines.\n"
+            "with SSIM (as CHESS), Pearson (log1p), MSE (max-normalised), HiCRep SCC and\n"
+            "insulation-profile baselines.\n"
             "  -c, --checkpoint CKPT      a backbone checkpoint (.safetensors, from hitwin train)\n"
             "  -d, --checkpoint-dir DIR   every backbone checkpoint in DIR (heads *_nn.* skipped)\n"
             "  -o, --output DIR           output directory (default .)\n"
@@ -88,13 +89,16 @@ static void usage(FILE *out) {
             "  -b, --batch N              tiles per forward pass (default 100)\n"
             "      --device DEV           cpu (default), cuda (embeddings on one GPU per rank) or\n"
             "                             auto (cuda when built with CUDA and a GPU is visible)\n"
-            "      --no-baselines         embedding distances only (no SSIM, Pearson, MSE: about a\n"
-            "                             third of the time; their columns are NaN, their files absent)\n"
+            "      --no-baselines         embedding distances only (no SSIM, Pearson, MSE, SCC,\n"
+            "                             insulation; their columns are NaN, their files absent)\n"
+            "      --fdr X                call a window changed when its Benjamini-Hochberg q <= X\n"
+            "                             (default 0.05; X in (0, 1])\n"
             "  -q, --quiet                no progress output\n"
             "  -h, --help\n"
             "Outputs per checkpoint CKPT: CKPT_distances.h5, CKPT_{measure}_distances_raw.csv,\n"
-            "CKPT_{measure}_distances_summary.csv, CKPT_{measure}_{within,between,score}.bedgraph\n"
-            "for measure in pairwise, cosine, ssim, pearson, mse.\n"
+            "CKPT_{measure}_distances_summary.csv, CKPT_{measure}_{within,between,score,z}.bedgraph,\n"
+            "CKPT_{measure}_called.bed\n"
+            "for measure in pairwise, cosine, ssim, pearson, mse, scc, insulation.\n"
             "Run with mpiexec -n N to shard the windows over N ranks.\n");
 }
 
@@ -440,18 +444,19 @@ static void print_summary(const char *ckpt, const hw_window_table *w, const hw_p
     printf("windows: %lld, pairs: %lld (%lld within, %lld between), %.2f s, %.1f pairs/s\n",
            (long long)w->n, (long long)p->n, (long long)within, (long long)between, seconds,
            seconds > 0 ? (double)p->n / seconds : 0.0);
-    printf("%-10s %12s %12s %12s %10s\n", "measure", "within", "between", "score", "score>0");
+    printf("%-10s %12s %12s %12s %10s %8s\n", "measure", "within", "between", "score", "score>0", "called");
     for (int q = 0; q < HW_N_MEASURES; q++) {
         double s[3] = {0, 0, 0};
-        int64_t n[3] = {0, 0, 0}, pos = 0;
+        int64_t n[3] = {0, 0, 0}, pos = 0, called = 0;
         for (int64_t k = 0; k < w->n; k++) {
             const double v[3] = {w->within[q][k], w->between[q][k], w->score[q][k]};
             for (int c = 0; c < 3; c++)
                 if (!isnan(v[c])) s[c] += v[c], n[c]++;
             pos += w->score[q][k] > 0;
+            called += w->called[q][k];
         }
-        printf("%-10s %12.6g %12.6g %12.6g %10lld\n", hw_measure_names[q], n[0] ? s[0] / n[0] : NAN,
-               n[1] ? s[1] / n[1] : NAN, n[2] ? s[2] / n[2] : NAN, (long long)pos);
+        printf("%-10s %12.6g %12.6g %12.6g %10lld %8lld\n", hw_measure_names[q], n[0] ? s[0] / n[0] : NAN,
+               n[1] ? s[1] / n[1] : NAN, n[2] ? s[2] / n[2] : NAN, (long long)pos, (long long)called);
     }
     printf("outputs: %s/%s_distances.h5 (+ CSV and bedGraph per measure)\n", out_dir, base);
     fflush(stdout);
@@ -564,11 +569,13 @@ int hw_distance_main(int argc, char **argv) {
                                          {"quiet", no_argument, 0, 'q'},
                                          {"no-baselines", no_argument, 0, 'N'},
                                          {"device", required_argument, 0, 'D'},
+                                         {"fdr", required_argument, 0, 'F'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *ckpt = NULL, *ckpt_dir = NULL, *out_dir = ".", *split_name = "all";
     long batch = 100;
     int baselines = 1;
+    double fdr = HW_DEFAULT_FDR;
     hw_device_kind device = HW_DEVICE_CPU;
     int c;
     optind = 1;
@@ -583,6 +590,15 @@ int hw_distance_main(int argc, char **argv) {
             batch = strtol(optarg, &end, 10);
             if (*end || batch < 1 || batch > 100000) {
                 if (d.rank == 0) log_error("--batch %s: expected a number of tiles in [1, 100000]", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'F': {
+            char *end;
+            fdr = strtod(optarg, &end);
+            if (end == optarg || *end || !(fdr > 0.0 && fdr <= 1.0)) {
+                if (d.rank == 0) log_error("--fdr %s: expected a false discovery rate in (0, 1]", optarg);
                 return 2;
             }
             break;
@@ -737,21 +753,27 @@ int hw_distance_main(int argc, char **argv) {
         if (d.rank == 0) {
             hw_window_table wt;
             hw_window_table_build(&wt, &all, m);
+            hw_window_table_scores(&wt, &all, fdr);
             char *base = basename_stem(ckpts[k]);
             char config[8192];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
                      "input_transform: %s\nnorm_region: %s\n"
                      "measures: %s\n%s"
-                     "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n",
+                     "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n"
+                     "scc: hicrep 0.2.6 sccByDiag, h %d, strata %d..%d\n"
+                     "insulation: cooltools 0.7.1 insul_diamond, window %d bins, mean |difference|\n"
+                     "fdr: %g\n",
                      store_path, ckpts[k], split_name, batch, lc.mask ? "true" : "false", T,
                      hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
-                     baselines ? "[pairwise, cosine, ssim, pearson, mse]" : "[pairwise, cosine] (--no-baselines)",
+                     baselines ? "[pairwise, cosine, ssim, pearson, mse, scc, insulation]"
+                               : "[pairwise, cosine] (--no-baselines)",
                      folds > 1 ? "cross_fit: every window scored by the fold model that did not "
                                  "train on it; pairwise and cosine in units of that model's median "
                                  "within-condition distance\n" : "",
-                     HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile");
+                     HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile",
+                     HW_SCC_H, HW_BASELINE_BAND, T - 1, HW_INSULATION_WINDOW, fdr);
             if (gpu) /* a cpu run's config is what it was before --device existed */
                 snprintf(config + strlen(config), sizeof config - strlen(config),
                          "device: cuda (fp32 embeddings, chunks of 64 tiles)\n");

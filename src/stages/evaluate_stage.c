@@ -37,6 +37,11 @@ typedef struct {
     char *chrom;   /* [nw * NAME_W] */
     int64_t *start, *end;
     double *score[HW_N_MEASURES];
+    /* the per-window statistics (absent from files older than them: has_stats 0) */
+    double *diff[HW_N_MEASURES], *z[HW_N_MEASURES];
+    int8_t *called[HW_N_MEASURES];
+    int has_stats;
+    double fdr;
     int8_t *label; /* pairs */
     double *dist[HW_N_MEASURES];
 } dist_file;
@@ -46,7 +51,42 @@ static void dist_file_free(dist_file *f) {
     free(f->start);
     free(f->end);
     free(f->label);
-    for (int q = 0; q < HW_N_MEASURES; q++) free(f->score[q]), free(f->dist[q]);
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        free(f->score[q]), free(f->dist[q]);
+        free(f->diff[q]), free(f->z[q]), free(f->called[q]);
+    }
+}
+
+/* diff, z and the calls of every measure, and the FDR they were made at; a file
+ * written before them has none (NaN results, no calls). */
+static int load_stats(hid_t f, dist_file *d) {
+    d->fdr = NAN;
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        d->diff[q] = xcalloc((size_t)d->nw + 1, sizeof(double));
+        d->z[q] = xcalloc((size_t)d->nw + 1, sizeof(double));
+        d->called[q] = xcalloc((size_t)d->nw + 1, sizeof(int8_t));
+        for (int64_t i = 0; i < d->nw; i++) d->diff[q][i] = d->z[q][i] = NAN;
+    }
+    char p[128];
+    snprintf(p, sizeof p, "windows/%s_z", hw_measure_names[0]);
+    d->has_stats = hw_h5_exists(f, p) > 0;
+    if (!d->has_stats) return 0;
+    int rc = 0;
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        snprintf(p, sizeof p, "windows/%s_diff", hw_measure_names[q]);
+        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->diff[q]);
+        snprintf(p, sizeof p, "windows/%s_z", hw_measure_names[q]);
+        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->z[q]);
+        snprintf(p, sizeof p, "windows/%s_called", hw_measure_names[q]);
+        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_INT8, 0, d->nw, d->called[q]);
+    }
+    hid_t g = H5Gopen2(f, "windows", H5P_DEFAULT);
+    if (g < 0) return -1;
+    hid_t a = H5Aopen(g, "fdr", H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &d->fdr) < 0) rc = -1;
+    if (a >= 0) H5Aclose(a);
+    H5Gclose(g);
+    return rc;
 }
 
 static int load_distances(const char *path, dist_file *d) {
@@ -83,6 +123,7 @@ static int load_distances(const char *path, dist_file *d) {
             snprintf(p, sizeof p, "pairs/%s", hw_measure_names[q]);
             rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->np, d->dist[q]);
         }
+        rc |= load_stats(f, d);
     }
     H5Fclose(f);
     if (rc) {
@@ -92,8 +133,15 @@ static int load_distances(const char *path, dist_file *d) {
     return 0;
 }
 
+/* the scores ranked per measure: the Twins score, diff, z */
+enum { SC_SCORE, SC_DIFF, SC_Z, N_SCORES };
+static const char *const score_names[N_SCORES] = {"score", "diff", "z"};
+
 typedef struct {
     double auroc, ap;
+    double s_auroc[N_SCORES], s_ap[N_SCORES], s_rho[N_SCORES]; /* s_*[SC_SCORE]: auroc, ap */
+    int64_t n_called, n_called_pos, n_call_pos; /* called; called and positive; positives */
+    double precision, recall;
     int64_t n_pos, n_neg, n_scored;
     hw_separation sep;
     int64_t n_within, n_between;
@@ -115,7 +163,7 @@ static void json_str(FILE *fp, const char *s) {
 }
 
 static int write_json(const char *path, const char *dist_path, const char *truth_path, const hw_truth *t,
-                      double min_mag, const measure_result *r) {
+                      double min_mag, double fdr, const measure_result *r) {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
     FILE *fp = fopen(tmp, "w");
@@ -126,6 +174,8 @@ static int write_json(const char *path, const char *dist_path, const char *truth
     json_str(fp, truth_path);
     fprintf(fp, ",\n  \"truth_mode\": \"%s\",\n  \"min_magnitude\": ", t->bedgraph ? "bedgraph" : "bed");
     json_num(fp, t->bedgraph ? min_mag : NAN);
+    fputs(",\n  \"fdr\": ", fp);
+    json_num(fp, fdr);
     fputs(",\n  \"threshold_method\": \"gaussian_kde (Scott), 200-point grid, first crossing\",\n"
           "  \"measures\": {\n", fp);
     for (int q = 0; q < HW_N_MEASURES; q++) {
@@ -147,6 +197,21 @@ static int write_json(const char *path, const char *dist_path, const char *truth
         json_num(fp, m->sep.mean_rate);
         fputs(", \"separation_index\": ", fp);
         json_num(fp, m->sep.separation);
+        for (int c = 0; c < N_SCORES; c++) {
+            if (c != SC_SCORE) {
+                fprintf(fp, ", \"%s_auroc\": ", score_names[c]);
+                json_num(fp, m->s_auroc[c]);
+                fprintf(fp, ", \"%s_average_precision\": ", score_names[c]);
+                json_num(fp, m->s_ap[c]);
+            }
+            fprintf(fp, ", \"%s_spearman\": ", score_names[c]);
+            json_num(fp, m->s_rho[c]);
+        }
+        fprintf(fp, ", \"called\": %lld, \"called_positive\": %lld, \"precision\": ",
+                (long long)m->n_called, (long long)m->n_called_pos);
+        json_num(fp, m->precision);
+        fputs(", \"recall\": ", fp);
+        json_num(fp, m->recall);
         fprintf(fp, "}%s\n", q + 1 < HW_N_MEASURES ? "," : "");
     }
     fputs("  }\n}\n", fp);
@@ -160,6 +225,49 @@ static int write_json(const char *path, const char *dist_path, const char *truth
         return hw_fail("%s: cannot rename %s into place", path, tmp);
     }
     return 0;
+}
+
+/* AUROC, AP and Spearman's rho against the truth's magnitude of the Twins score,
+ * diff and z of measure q, and precision / recall of its calls over the windows that
+ * have a z (the others cannot be called). */
+static void score_metrics(const dist_file *df, int q, const uint8_t *y, const double *truth_v,
+                          measure_result *m) {
+    const double *cols[N_SCORES] = {df->score[q], df->diff[q], df->z[q]};
+    for (int c = 0; c < N_SCORES; c++) {
+        m->s_auroc[c] = hw_auroc(cols[c], y, df->nw);
+        m->s_ap[c] = hw_average_precision(cols[c], y, df->nw);
+        m->s_rho[c] = hw_spearman(cols[c], truth_v, df->nw);
+    }
+    m->n_called = m->n_called_pos = m->n_call_pos = 0;
+    for (int64_t i = 0; i < df->nw; i++) {
+        if (isnan(df->z[q][i])) continue;
+        m->n_call_pos += y[i];
+        m->n_called += df->called[q][i] != 0;
+        m->n_called_pos += df->called[q][i] != 0 && y[i];
+    }
+    m->precision = m->n_called ? (double)m->n_called_pos / (double)m->n_called : NAN;
+    m->recall = m->n_call_pos ? (double)m->n_called_pos / (double)m->n_call_pos : NAN;
+}
+
+static void print_scores(const dist_file *df, const measure_result *r) {
+    printf("scores: AUROC and AP of the Twins score, diff and z; Spearman rho against the truth's "
+           "magnitude per window\n");
+    printf("%-10s %8s %8s %8s %8s %8s %8s %9s %9s %9s\n", "measure", "scoreAUC", "scoreAP", "diffAUC",
+           "diffAP", "zAUC", "zAP", "score_rho", "diff_rho", "z_rho");
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        const measure_result *m = &r[q];
+        printf("%-10s %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %9.4f %9.4f %9.4f\n", hw_measure_names[q],
+               m->s_auroc[SC_SCORE], m->s_ap[SC_SCORE], m->s_auroc[SC_DIFF], m->s_ap[SC_DIFF],
+               m->s_auroc[SC_Z], m->s_ap[SC_Z], m->s_rho[SC_SCORE], m->s_rho[SC_DIFF], m->s_rho[SC_Z]);
+    }
+    if (df->has_stats) printf("calls: windows with BH q <= %g (the distance run's --fdr)\n", df->fdr);
+    else printf("calls: none in this file (written before hitwin distance made them)\n");
+    printf("%-10s %8s %8s %8s %9s %9s\n", "measure", "called", "true", "changes", "precision", "recall");
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        const measure_result *m = &r[q];
+        printf("%-10s %8lld %8lld %8lld %9.4f %9.4f\n", hw_measure_names[q], (long long)m->n_called,
+               (long long)m->n_called_pos, (long long)m->n_call_pos, m->precision, m->recall);
+    }
 }
 
 int hw_evaluate_main(int argc, char **argv) {
@@ -207,8 +315,11 @@ int hw_evaluate_main(int argc, char **argv) {
         return 1;
     }
     uint8_t *y = xcalloc((size_t)df.nw + 1, 1);
-    for (int64_t i = 0; i < df.nw; i++)
+    double *truth_v = xcalloc((size_t)df.nw + 1, sizeof *truth_v);
+    for (int64_t i = 0; i < df.nw; i++) {
         y[i] = (uint8_t)hw_truth_label(&truth, df.chrom + i * NAME_W, df.start[i], df.end[i], min_mag);
+        truth_v[i] = hw_truth_value(&truth, df.chrom + i * NAME_W, df.start[i], df.end[i]);
+    }
 
     measure_result r[HW_N_MEASURES];
     double *w = xcalloc((size_t)df.np + 1, sizeof *w), *b = xcalloc((size_t)df.np + 1, sizeof *b);
@@ -223,6 +334,7 @@ int hw_evaluate_main(int argc, char **argv) {
         }
         m->auroc = hw_auroc(df.score[q], y, df.nw);
         m->ap = hw_average_precision(df.score[q], y, df.nw);
+        score_metrics(&df, q, y, truth_v, m);
         int64_t nw = 0, nb = 0;
         for (int64_t i = 0; i < df.np; i++) {
             double v = df.dist[q][i];
@@ -242,23 +354,25 @@ int hw_evaluate_main(int argc, char **argv) {
     printf("), %lld windows\n", (long long)df.nw);
     printf("threshold: first crossing of Gaussian KDEs (Scott) of within/between pair distances, "
            "200-point grid\n");
-    printf("%-9s %8s %8s %6s %6s %11s %9s %9s %9s %9s\n", "measure", "AUROC", "AP", "pos", "neg",
+    printf("%-10s %8s %8s %6s %6s %11s %9s %9s %9s %9s\n", "measure", "AUROC", "AP", "pos", "neg",
            "threshold", "repl_rate", "cond_rate", "mean_rate", "separation");
     for (int q = 0; q < HW_N_MEASURES; q++) {
         const measure_result *m = &r[q];
-        printf("%-9s %8.4f %8.4f %6lld %6lld %11.5g %9.4f %9.4f %9.4f %9.4f\n", hw_measure_names[q],
+        printf("%-10s %8.4f %8.4f %6lld %6lld %11.5g %9.4f %9.4f %9.4f %9.4f\n", hw_measure_names[q],
                m->auroc, m->ap, (long long)m->n_pos, (long long)m->n_neg, m->sep.threshold,
                m->sep.replicate_rate, m->sep.condition_rate, m->sep.mean_rate, m->sep.separation);
     }
+    print_scores(&df, r);
     int rc = 0;
     if (r[0].n_pos == 0) printf("note: no window overlaps a change: AUROC and AP are undefined (nan)\n");
     else if (r[0].n_neg == 0) printf("note: every window overlaps a change: AUROC is undefined (nan)\n");
     fflush(stdout);
-    if (json_path && write_json(json_path, dist_path, truth_path, &truth, min_mag, r) != 0) {
+    if (json_path && write_json(json_path, dist_path, truth_path, &truth, min_mag, df.fdr, r) != 0) {
         log_error("%s", hw_error());
         rc = 1;
     }
     free(y);
+    free(truth_v);
     hw_truth_free(&truth);
     dist_file_free(&df);
     return rc;

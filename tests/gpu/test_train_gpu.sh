@@ -168,7 +168,7 @@ distance)
         printf "  %s: %d pairs, max|gpu - cpu| %.3g (max|cpu| %.3g), %d outside\n", m, n - 1, worst, mx, bad
         exit (bad > 0 || n < 2) }' || die "distance $m: cuda differs from cpu beyond the tolerance"
   done
-  for m in ssim pearson mse; do
+  for m in ssim pearson mse scc insulation; do
     cmp -s "$tmp/dc/best_${m}_distances_raw.csv" "$tmp/dg/best_${m}_distances_raw.csv" \
       || die "distance $m (host baselines) differs between --device cpu and cuda"
   done

@@ -22,6 +22,7 @@
 #include <hdf5.h>
 
 #include "hitwin/distance.h"
+#include "hitwin/distance_output.h"
 #include "hitwin/error.h"
 #include "hitwin/h5_util.h"
 #include "hitwin/model.h"
@@ -85,16 +86,19 @@ static char *read_text(const char *path) {
     return s;
 }
 
-static const char *measures[] = {"pairwise", "cosine", "ssim", "pearson", "mse"};
+static const char *measures[] = {"pairwise", "cosine", "ssim", "pearson", "mse", "scc", "insulation"};
+#define NM 7
 
 static void check_output_set(const char *out, const char *base) {
     CHECK(exists("%s/%s/%s_distances.h5", dir, out, base));
-    for (int m = 0; m < 5; m++) {
+    for (int m = 0; m < NM; m++) {
         CHECK(exists("%s/%s/%s_%s_distances_raw.csv", dir, out, base, measures[m]));
         CHECK(exists("%s/%s/%s_%s_distances_summary.csv", dir, out, base, measures[m]));
         CHECK(exists("%s/%s/%s_%s_within.bedgraph", dir, out, base, measures[m]));
         CHECK(exists("%s/%s/%s_%s_between.bedgraph", dir, out, base, measures[m]));
         CHECK(exists("%s/%s/%s_%s_score.bedgraph", dir, out, base, measures[m]));
+        CHECK(exists("%s/%s/%s_%s_z.bedgraph", dir, out, base, measures[m]));
+        CHECK(exists("%s/%s/%s_%s_called.bed", dir, out, base, measures[m]));
     }
 }
 
@@ -104,7 +108,7 @@ typedef struct {
     int64_t *window;
     int32_t *a, *b;
     int8_t *label;
-    double *d[5];
+    double *d[NM];
 } pairs;
 
 static int read_pairs(const char *path, pairs *p) {
@@ -121,7 +125,7 @@ static int read_pairs(const char *path, pairs *p) {
     rc |= hw_h5_read_slice(f, "pairs/sample_a", H5T_NATIVE_INT32, 0, p->n, p->a);
     rc |= hw_h5_read_slice(f, "pairs/sample_b", H5T_NATIVE_INT32, 0, p->n, p->b);
     rc |= hw_h5_read_slice(f, "pairs/label", H5T_NATIVE_INT8, 0, p->n, p->label);
-    for (int m = 0; m < 5; m++) {
+    for (int m = 0; m < NM; m++) {
         char name[64];
         snprintf(name, sizeof name, "pairs/%s", measures[m]);
         p->d[m] = xcalloc((size_t)p->n + 1, sizeof(double));
@@ -139,7 +143,7 @@ static void free_pairs(pairs *p) {
     free(p->a);
     free(p->b);
     free(p->label);
-    for (int m = 0; m < 5; m++) free(p->d[m]);
+    for (int m = 0; m < NM; m++) free(p->d[m]);
 }
 
 /* Recompute pairs directly: each pair's two tiles embedded on their own, as a
@@ -178,7 +182,7 @@ static void check_direct(const char *store_path, const char *ckpt, const pairs *
         hw_tile_prep_compute(&pb, tb, 0);
         double d[HW_N_MEASURES];
         hw_baseline_distances(&pa, &pb, work, d);
-        for (int k = 2; k < 5; k++) {
+        for (int k = 2; k < NM; k++) {
             if (isnan(d[k])) CHECK(isnan(p->d[k][i]));
             else CHECK(p->d[k][i] == d[k]);
         }
@@ -243,11 +247,11 @@ static void check_csv(const char *out) {
     CHECK(sum != NULL);
     if (!sum) return;
     const char *shdr = "Chromosome,Start,Middle,between,within,distance_simple,model_name,"
-                       "distance_measure,bin_size,patch_len\n";
+                       "distance_measure,bin_size,patch_len,diff,z,p,q,called\n";
     CHECK(strncmp(sum, shdr, strlen(shdr)) == 0);
     char *first = strchr(sum, '\n') + 1;
     CHECK(strncmp(first, "chr2,0,1120000,", 15) == 0);
-    CHECK(strstr(first, ",baseline,ssim,10000,224\n") != NULL);
+    CHECK(strstr(first, ",baseline,ssim,10000,224,") != NULL);
     int srows = 0;
     for (char *line = first; *line; line = strchr(line, '\n') + 1) srows++;
     CHECK_INT_EQ(srows, 50);
@@ -275,6 +279,137 @@ static void check_csv(const char *out) {
         CHECK_INT_EQ(n, 50);
     }
     free(bg);
+}
+
+/* The per-window statistics in a distance file equal hw_window_table_scores on its
+ * own pairs (the stage's wiring), the Twins score is still max(between - within, 0),
+ * diff is unclipped, the calls are q <= fdr, and the summary CSV, z bedGraph and
+ * called BED say the same. Returns the number of scc windows called. */
+static int check_scores(const char *store_path, const char *out, double fdr) {
+    char h5[600];
+    snprintf(h5, sizeof h5, "%s/%s/model_distances.h5", dir, out);
+    pairs pr;
+    CHECK(read_pairs(h5, &pr) == 0);
+    hw_pair_table pt = {0};
+    hw_pair_table_reserve(&pt, pr.n + 1);
+    for (int64_t i = 0; i < pr.n; i++) {
+        pt.window[i] = pr.window[i];
+        pt.a[i] = pr.a[i];
+        pt.b[i] = pr.b[i];
+        pt.label[i] = pr.label[i];
+        for (int m = 0; m < NM; m++) pt.d[m][i] = pr.d[m][i];
+    }
+    pt.n = pr.n;
+    hw_tile_store *s = hw_tile_store_open(store_path);
+    CHECK(s != NULL);
+    if (!s) return -1;
+    hw_window_table w;
+    hw_window_table_build(&w, &pt, hw_tile_store_meta(s));
+    hw_window_table_scores(&w, &pt, fdr);
+    hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+    double *col = xcalloc((size_t)w.n + 1, sizeof *col), *b = xcalloc((size_t)w.n + 1, sizeof *b),
+           *wi = xcalloc((size_t)w.n + 1, sizeof *wi);
+    int8_t *called = xcalloc((size_t)w.n + 1, 1);
+    int n_called_scc = 0;
+    for (int m = 0; m < NM; m++) {
+        char name[96];
+        const char *kind[4] = {"diff", "z", "p", "q"};
+        double *want[4] = {w.diff[m], w.z[m], w.p[m], w.q[m]};
+        for (int c = 0; c < 4; c++) {
+            snprintf(name, sizeof name, "windows/%s_%s", measures[m], kind[c]);
+            CHECK_INT_EQ(hw_h5_len(f, name), w.n);
+            CHECK(hw_h5_read_slice(f, name, H5T_NATIVE_DOUBLE, 0, w.n, col) == 0);
+            int same = 1;
+            for (int64_t k = 0; k < w.n; k++) same &= (isnan(col[k]) && isnan(want[c][k])) || col[k] == want[c][k];
+            CHECK(same);
+        }
+        snprintf(name, sizeof name, "windows/%s_between", measures[m]);
+        CHECK(hw_h5_read_slice(f, name, H5T_NATIVE_DOUBLE, 0, w.n, b) == 0);
+        snprintf(name, sizeof name, "windows/%s_within", measures[m]);
+        CHECK(hw_h5_read_slice(f, name, H5T_NATIVE_DOUBLE, 0, w.n, wi) == 0);
+        snprintf(name, sizeof name, "windows/%s_score", measures[m]);
+        CHECK(hw_h5_read_slice(f, name, H5T_NATIVE_DOUBLE, 0, w.n, col) == 0);
+        snprintf(name, sizeof name, "windows/%s_called", measures[m]);
+        CHECK(hw_h5_read_slice(f, name, H5T_NATIVE_INT8, 0, w.n, called) == 0);
+        int ok = 1, negative = 0;
+        for (int64_t k = 0; k < w.n; k++) {
+            double diff = b[k] - wi[k];
+            ok &= w.diff[m][k] == diff && col[k] == (diff > 0 ? diff : 0.0);
+            ok &= called[k] == (w.q[m][k] <= fdr) && w.p[m][k] > 0 && w.p[m][k] <= 1 && w.q[m][k] >= w.p[m][k];
+            negative += diff < 0;
+            if (m == HW_M_SCC) n_called_scc += called[k];
+        }
+        CHECK(ok);
+        CHECK(negative > 0); /* diff is not clipped */
+        CHECK(w.sigma[m] > 0);
+        CHECK_INT_EQ(w.n_null[m], 2 * w.n); /* 2 + 2: two within pairs per window */
+    }
+    double fdr_attr = -1;
+    hid_t g = H5Gopen2(f, "windows", H5P_DEFAULT), a = H5Aopen(g, "fdr", H5P_DEFAULT);
+    CHECK(H5Aread(a, H5T_NATIVE_DOUBLE, &fdr_attr) >= 0);
+    CHECK(fdr_attr == fdr);
+    H5Aclose(a);
+    H5Gclose(g);
+    H5Fclose(f);
+    /* the summary CSV's called column, the BED's lines and the HDF5 agree */
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s/model_scc_distances_summary.csv", dir, out);
+    char *csv = read_text(path);
+    int csv_called = 0;
+    for (char *line = csv ? strchr(csv, '\n') + 1 : NULL; line && *line; line = strchr(line, '\n') + 1) {
+        char *nl = strchr(line, '\n');
+        csv_called += nl[-1] == '1' && nl[-2] == ',';
+    }
+    CHECK_INT_EQ(csv_called, n_called_scc);
+    free(csv);
+    snprintf(path, sizeof path, "%s/%s/model_scc_called.bed", dir, out);
+    char *bed = read_text(path);
+    const char *bed_track = "track name=\"model scc called\" description=";
+    CHECK(bed && strncmp(bed, bed_track, strlen(bed_track)) == 0);
+    int bed_lines = 0, bed_ok = 1;
+    for (char *line = bed ? strchr(bed, '\n') + 1 : NULL; line && *line; line = strchr(line, '\n') + 1) {
+        char chrom[64], name[32], strand[4];
+        long long st, en;
+        int score;
+        double z, q;
+        bed_ok &= sscanf(line, "%63s\t%lld\t%lld\t%31s\t%d\t%3s\t%lf\t%lf", chrom, &st, &en, name, &score,
+                         strand, &z, &q) == 8 && en - st == 2240000 && !strcmp(name, "scc") && q <= fdr &&
+                  score >= 0 && score <= 1000 && !strcmp(strand, ".");
+        bed_lines++;
+    }
+    CHECK(bed_ok);
+    CHECK_INT_EQ(bed_lines, n_called_scc);
+    free(bed);
+    snprintf(path, sizeof path, "%s/%s/model_scc_z.bedgraph", dir, out);
+    char *zbg = read_text(path);
+    const char *z_track = "track type=bedGraph name=\"model scc z\" description=";
+    CHECK(zbg && strncmp(zbg, z_track, strlen(z_track)) == 0);
+    free(zbg);
+    free(col);
+    free(b);
+    free(wi);
+    free(called);
+    hw_window_table_free(&w);
+    hw_pair_table_free(&pt);
+    free_pairs(&pr);
+    hw_tile_store_close(s);
+    return n_called_scc;
+}
+
+/* The text of a number in the JSON after "MEASURE": { ... "KEY": */
+static void json_field(const char *js, const char *measure, const char *key, char *out, size_t cap) {
+    char pat[96];
+    snprintf(pat, sizeof pat, "\"%s\": {", measure);
+    const char *p = js ? strstr(js, pat) : NULL;
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    p = p ? strstr(p, pat) : NULL;
+    out[0] = '\0';
+    if (!p) return;
+    p += strlen(pat);
+    size_t n = strcspn(p, ",}");
+    if (n >= cap) n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
 }
 
 int main(int argc, char **argv) {
@@ -305,13 +440,13 @@ int main(int argc, char **argv) {
     CHECK_INT_EQ(run("%s distance %s --checkpoint %s/ck/model.safetensors -o %s/o1 --split test", hitwin,
                      store, dir, dir), 0);
     check_output_set("o1", "model");
-    CHECK_INT_EQ(count_files("o1"), 26);
+    CHECK_INT_EQ(count_files("o1"), 50);
     CHECK_INT_EQ(run("%s -n 2 --oversubscribe %s distance %s --checkpoint %s/ck/model.safetensors -o %s/o2 "
                      "--split test -q", mpiexec, hitwin, store, dir, dir), 0);
-    CHECK_INT_EQ(count_files("o2"), 26);
+    CHECK_INT_EQ(count_files("o2"), 50);
     CHECK_INT_EQ(run("h5diff %s/o1/model_distances.h5 %s/o2/model_distances.h5", dir, dir), 0);
-    CHECK_INT_EQ(run("for f in %s/o1/*.csv %s/o1/*.bedgraph; do cmp $f %s/o2/$(basename $f) || exit 1; "
-                     "done", dir, dir, dir), 0);
+    CHECK_INT_EQ(run("for f in %s/o1/*.csv %s/o1/*.bedgraph %s/o1/*.bed; do cmp $f %s/o2/$(basename $f) || exit 1; "
+                     "done", dir, dir, dir, dir), 0);
 
     char h5[600];
     snprintf(h5, sizeof h5, "%s/o1/model_distances.h5", dir);
@@ -322,11 +457,28 @@ int main(int argc, char **argv) {
     snprintf(ckpt, sizeof ckpt, "%s/ck/model.safetensors", dir);
     check_direct(store, ckpt, &p);
     check_csv("o1");
+    int called05 = check_scores(store, "o1", 0.05);
 
-    /* ---- --no-baselines: the same embedding distances, NaN baselines, 11 files ---- */
+    /* ---- --fdr: the same statistics, more calls at a laxer rate; bad rates refused ---- */
+    CHECK_INT_EQ(run("mkdir -p %s/ofdr && %s distance %s --checkpoint %s -o %s/ofdr --split test -q --fdr 0.5",
+                     dir, hitwin, store, ckpt, dir), 0);
+    int called50 = check_scores(store, "ofdr", 0.5);
+    printf("scc windows called: %d at FDR 0.05, %d at 0.5\n", called05, called50);
+    CHECK(called50 > called05);
+    CHECK_INT_EQ(run("h5dump -a config %s/ofdr/model_distances.h5 | grep -q 'fdr: 0.5'", dir), 0);
+    const char *bad_fdr[4] = {"0", "1.5", "abc", "-0.1"};
+    for (int k = 0; k < 4; k++) {
+        CHECK_INT_EQ(run("%s distance %s --checkpoint %s -o %s/bad --fdr %s", hitwin, store, ckpt, dir, bad_fdr[k]), 2);
+        char want_fdr[128];
+        snprintf(want_fdr, sizeof want_fdr, "hitwin: error: --fdr %s: expected a false discovery rate in (0, 1]\n",
+                 bad_fdr[k]);
+        CHECK_STR_EQ(err, want_fdr);
+    }
+
+    /* ---- --no-baselines: the same embedding distances, NaN baselines, 15 files ---- */
     CHECK_INT_EQ(run("mkdir -p %s/onb && %s -n 2 --oversubscribe %s distance %s --checkpoint %s -o %s/onb "
                      "--split test -q --no-baselines", dir, mpiexec, hitwin, store, ckpt, dir), 0);
-    CHECK_INT_EQ(count_files("onb"), 11);
+    CHECK_INT_EQ(count_files("onb"), 15);
     CHECK(exists("%s/onb/model_cosine_score.bedgraph", dir));
     CHECK(!exists("%s/onb/model_ssim_score.bedgraph", dir));
     char h5nb[600];
@@ -337,7 +489,7 @@ int main(int argc, char **argv) {
     int same = q.n == p.n, nan_baselines = 1;
     for (int64_t i = 0; same && i < q.n; i++) {
         same &= q.d[0][i] == p.d[0][i] && q.d[1][i] == p.d[1][i] && q.window[i] == p.window[i];
-        for (int k = 2; k < 5; k++) nan_baselines &= isnan(q.d[k][i]);
+        for (int k = 2; k < NM; k++) nan_baselines &= isnan(q.d[k][i]);
     }
     CHECK(same);
     CHECK(nan_baselines);
@@ -349,7 +501,7 @@ int main(int argc, char **argv) {
                      dir, dir), 0);
     check_output_set("od", "model");
     check_output_set("od", "model2");
-    CHECK_INT_EQ(count_files("od"), 52);
+    CHECK_INT_EQ(count_files("od"), 100);
     CHECK(strstr(err, "skipping") && strstr(err, "junk.safetensors (not a backbone checkpoint)"));
     CHECK(strstr(err, "model_nn.safetensors (not a backbone checkpoint)"));
 
@@ -359,11 +511,51 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/stdout.txt", dir);
     char *out = read_text(path);
     CHECK(out && strstr(out, "pairwise") && strstr(out, "AUROC") && strstr(out, "ssim"));
+    CHECK(out && strstr(out, "\nscores: AUROC and AP of the Twins score, diff and z; Spearman rho against "
+                             "the truth's magnitude per window\n"));
+    CHECK(out && strstr(out, "\ncalls: windows with BH q <= 0.05 (the distance run's --fdr)\n"));
+    CHECK(out && strstr(out, "\nmeasure    scoreAUC  scoreAP  diffAUC   diffAP     zAUC      zAP score_rho  "
+                             "diff_rho     z_rho\n"));
+    CHECK(out && strstr(out, "\nmeasure      called     true  changes precision    recall\n"));
+    CHECK(out && strstr(out, "\ninsulation "));
     free(out);
     snprintf(path, sizeof path, "%s/eval.json", dir);
     char *js = read_text(path);
     CHECK(js && strstr(js, "\"measures\"") && strstr(js, "\"pairwise\": {\"auroc\": ") &&
           strstr(js, "\"truth_mode\": \"bed\""));
+    CHECK(js && strstr(js, "\"fdr\": 0.050000000000000003,\n"));
+    /* every new key of every measure; the calls add up to the HDF5's */
+    static const char *keys[] = {"diff_auroc", "diff_average_precision", "z_auroc", "z_average_precision",
+                                 "score_spearman", "diff_spearman", "z_spearman", "called",
+                                 "called_positive", "precision", "recall"};
+    char v[64], v2[64];
+    for (int m = 0; m < NM; m++)
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            json_field(js, measures[m], keys[k], v, sizeof v);
+            if (!v[0]) fprintf(stderr, "JSON: %s has no %s\n", measures[m], keys[k]);
+            CHECK(v[0] != '\0');
+        }
+    json_field(js, "scc", "called", v, sizeof v);
+    CHECK_INT_EQ(atoi(v), called05);
+    json_field(js, "scc", "z_auroc", v, sizeof v);
+    CHECK(atof(v) > 0 && atof(v) <= 1);
+    /* the same truth as a bedGraph of strengths: same labels at --min-magnitude 0, same
+     * magnitudes, so the same numbers */
+    CHECK_INT_EQ(run("awk '{print $1\"\\t\"$2\"\\t\"$3\"\\t\"$5}' %s/sim/truth.bed > %s/truth.bedgraph && "
+                     "%s evaluate %s --truth %s/truth.bedgraph --min-magnitude 0 --json %s/eval_bg.json",
+                     dir, dir, hitwin, h5, dir, dir), 0);
+    snprintf(path, sizeof path, "%s/eval_bg.json", dir);
+    char *jb = read_text(path);
+    CHECK(jb && strstr(jb, "\"truth_mode\": \"bedgraph\""));
+    for (int m = 0; m < NM; m++)
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            json_field(js, measures[m], keys[k], v, sizeof v);
+            json_field(jb, measures[m], keys[k], v2, sizeof v2);
+            CHECK_STR_EQ(v2, v);
+        }
+    json_field(jb, "scc", "z_spearman", v, sizeof v);
+    CHECK(strcmp(v, "null") != 0 && fabs(atof(v)) <= 1.0 && atof(v) != 0.0);
+    free(jb);
     free(js);
     CHECK_INT_EQ(run("%s evaluate %s --truth %s/nope.bed", hitwin, h5, dir), 1);
     char want[1024];
