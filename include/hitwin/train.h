@@ -97,14 +97,19 @@ typedef struct {
 } hw_train_config;
 #define HW_TILE_MEMORY_AUTO (-1)
 
-/* The default recipe (docs/recipe.md); `recipe: reference` restores the reference's. */
+/* The default recipe (docs/recipe.md, "Realistic data"): no pair compares the conditions
+ * (pairs: edits), the tile's own observed/expected as input, lr 1e-3. `recipe: labels` is
+ * the previous default (condition-labelled pairs on log1p counts), `recipe: reference` the
+ * reference's. */
 #define HW_RECIPE_CE HW_CE_REFERENCE /* measured: no effect (docs/recipe.md) */
-#define HW_RECIPE_INPUT HW_INPUT_LOG1P
+#define HW_RECIPE_INPUT HW_INPUT_OE
 #define HW_RECIPE_NORM HW_NORM_OFFDIAG
-#define HW_RECIPE_LR 1e-4
+#define HW_RECIPE_LR 1e-3
 #define HW_RECIPE_DROPOUT 0.0 /* training-mode dropout makes every distance noise (docs/recipe.md) */
 #define HW_RECIPE_FLIP 1      /* orientation reversal of half the training items */
 #define HW_RECIPE_THIN 0.5    /* training tiles thinned to U(0.5, 1) of their depth */
+#define HW_RECIPE_PAIRS HW_PAIRS_EDITS
+#define HW_RECIPE_TECHNICAL 0.0
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);
 

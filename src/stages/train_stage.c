@@ -481,7 +481,7 @@ static int train_one(const hw_train_config *cfg, const hw_train_options *opt, co
     }
     const hw_tile_meta *meta = hw_tile_store_meta(store);
     hw_item_set train = {0}, val = {0};
-    if (cfg->pairs == HW_PAIRS_EDITS) {
+    if (cfg->pairs == HW_PAIRS_EDITS && cfg->loss == HW_LOSS_CONTRASTIVE) {
         hw_items_build_edits(&train, meta, 0);
         hw_items_build_edits(&val, meta, 1);
     } else {
@@ -506,7 +506,8 @@ static int train_one(const hw_train_config *cfg, const hw_train_options *opt, co
     else if (val.n == 0)
         rc = hw_fail("%s: no validation windows with %s (split 1 of /windows/split is empty or "
                      "rejected by QC)", cfg->tiles, need);
-    else if (cfg->loss == HW_LOSS_CONTRASTIVE && (train.n_label[0] == 0 || train.n_label[1] == 0))
+    else if (cfg->loss == HW_LOSS_CONTRASTIVE && cfg->pairs == HW_PAIRS_CONDITION &&
+             (train.n_label[0] == 0 || train.n_label[1] == 0))
         rc = hw_fail("%s: the training split has no pairs of label %d (%s condition)", cfg->tiles,
                      train.n_label[0] == 0 ? 0 : 1, train.n_label[0] == 0 ? "same" : "different");
     if (rc != 0) {
@@ -645,7 +646,10 @@ static int train_one(const hw_train_config *cfg, const hw_train_options *opt, co
               "windows", (long long)train.n, unit, (long long)train.windows_used,
               (long long)train.windows_skipped, (long long)val.n, unit,
               (long long)val.windows_used);
-    if (cfg->pairs == HW_PAIRS_EDITS)
+    if (cfg->pairs == HW_PAIRS_EDITS && cfg->loss != HW_LOSS_CONTRASTIVE)
+        log_info0("pairs: edits applies to the contrastive loss; loss %s trains on its own items "
+                  "(reference.md 2.3-2.4)", hw_loss_name(cfg->loss));
+    if (cfg->pairs == HW_PAIRS_EDITS && cfg->loss == HW_LOSS_CONTRASTIVE)
         log_info0("train pairs: %lld same condition (label 0), %lld with a structural edit "
                   "(label 1); no pair compares the conditions (pairs: edits)",
                   (long long)train.n_label[0], (long long)train.n_label[1]);

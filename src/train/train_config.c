@@ -112,6 +112,18 @@ static int apply_recipe(hw_train_config *cfg, const char *s) {
         cfg->dropout = 0.5;
         cfg->flip = 0;
         cfg->thin = 0.0;
+        cfg->pairs = HW_PAIRS_CONDITION;
+        cfg->technical = 0.0;
+    } else if (!strcmp(s, "labels")) { /* the default before realistic data showed its flaw */
+        cfg->ce_form = HW_CE_REFERENCE;
+        cfg->input_transform = HW_INPUT_LOG1P;
+        cfg->norm_region = HW_NORM_OFFDIAG;
+        cfg->learning_rate = 1e-4;
+        cfg->dropout = 0.0;
+        cfg->flip = 1;
+        cfg->thin = 0.5;
+        cfg->pairs = HW_PAIRS_CONDITION;
+        cfg->technical = 0.0;
     } else if (!strcmp(s, "default")) {
         cfg->ce_form = HW_RECIPE_CE;
         cfg->input_transform = HW_RECIPE_INPUT;
@@ -120,6 +132,8 @@ static int apply_recipe(hw_train_config *cfg, const char *s) {
         cfg->dropout = HW_RECIPE_DROPOUT;
         cfg->flip = HW_RECIPE_FLIP;
         cfg->thin = HW_RECIPE_THIN;
+        cfg->pairs = HW_RECIPE_PAIRS;
+        cfg->technical = HW_RECIPE_TECHNICAL;
     } else {
         return -1;
     }
@@ -241,7 +255,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     s = NULL;
     if (yt_get_str(d, r, what, "recipe", 0, &s) != 0) goto done;
     if (s && apply_recipe(cfg, s) != 0) {
-        hw_fail("%s:%d: 'recipe' must be default or reference, got '%s'", path,
+        hw_fail("%s:%d: 'recipe' must be default, labels or reference, got '%s'", path,
                 yt_get(r, "recipe")->line, s);
         goto done;
     }
@@ -310,9 +324,6 @@ int hw_train_config_validate(const hw_train_config *cfg) {
                        hw_loss_name(cfg->loss));
     if (cfg->fold >= cfg->folds)
         return hw_fail("%s: fold %d is not one of the %d folds", src, cfg->fold, cfg->folds);
-    if (cfg->pairs == HW_PAIRS_EDITS && cfg->loss != HW_LOSS_CONTRASTIVE)
-        return hw_fail("%s: pairs: edits trains the contrastive loss only (loss is %s; set "
-                       "pairs: condition)", src, hw_loss_name(cfg->loss));
     if (!cfg->tiles[0]) return hw_fail("%s: 'tiles' is not set (the tile store to train on)", src);
     if (!cfg->output[0]) return hw_fail("%s: 'output' is empty", src);
     return 0;
@@ -356,7 +367,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
             return hw_fail("--set ce_form: must be reference or logits, got '%s'", val);
     } else if (!strcmp(key, "recipe")) {
         if (apply_recipe(cfg, val))
-            return hw_fail("--set recipe: must be default or reference, got '%s'", val);
+            return hw_fail("--set recipe: must be default, labels or reference, got '%s'", val);
     } else if (!strcmp(key, "pairs")) {
         if (parse_pairs(val, &cfg->pairs))
             return hw_fail("--set pairs: must be condition or edits, got '%s'", val);

@@ -22,6 +22,7 @@ $HITWIN tile "$tmp/sim/dataset.yaml" --set tile_size=32 --set stride=32 -o "$tmp
   || { echo "tile failed"; exit 1; }
 cat > "$tmp/train.yaml" <<YAML
 tiles: t32.h5
+pairs: condition
 batch_size: 16
 epochs: 3
 patience: 10
@@ -92,7 +93,7 @@ expect() { # expect NAME "MESSAGE" CMD...
   [ "$out" = "hitwin: error: $msg" ] || die "$name: got '$out'
   expected 'hitwin: error: $msg'"
 }
-printf 'tiles: s.h5\nbatch_size: 8\nepochs: 2\noutput: bad\n' > "$tmp/bad.yaml"
+printf 'tiles: s.h5\npairs: condition\nbatch_size: 8\nepochs: 2\noutput: bad\n' > "$tmp/bad.yaml"
 for k in noval oneclass nan normal; do "$fixture" "$tmp/$k.h5" $k 32 12 6 || die "fixture $k"; done
 "$fixture" "$tmp/t48.h5" normal 48 12 6 || die "fixture t48"
 expect "no validation split" "$tmp/noval.h5: no validation windows with 2 kept tiles (split 1 of /windows/split is empty or rejected by QC)" \

@@ -39,6 +39,7 @@ static void config(hw_train_config *c, const char *out, hw_loss_kind loss, int n
     c->epochs = 3;
     c->patience = 10;
     c->learning_rate = 1e-3;
+    c->pairs = HW_PAIRS_CONDITION; /* the arithmetic below counts condition-labelled pairs */
     c->n_aug = n_aug;
 }
 

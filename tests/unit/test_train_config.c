@@ -48,7 +48,10 @@ int main(void) {
     CHECK_INT_EQ(c.loss, HW_LOSS_CONTRASTIVE);
     CHECK_INT_EQ(c.ce_form, HW_CE_REFERENCE);
     CHECK_NEAR(c.bias, 2, 0, 0);
-    CHECK_NEAR(c.learning_rate, 1e-4, 0, 0);
+    CHECK_NEAR(c.learning_rate, 1e-3, 0, 0); /* the default recipe's; the reference's 1e-4 */
+    CHECK_INT_EQ(c.pairs, HW_PAIRS_EDITS);
+    CHECK_NEAR(c.technical, 0.0, 0, 0);
+    CHECK_INT_EQ(c.folds, 1);
     CHECK_INT_EQ(c.batch_size, 128);
     CHECK_INT_EQ(c.epochs, 100);
     CHECK_INT_EQ(c.enforced_epochs, 0);
@@ -162,9 +165,15 @@ int main(void) {
     {
         hw_train_config r;
         hw_train_config_defaults(&r);
-        CHECK_INT_EQ(r.input_transform, HW_INPUT_LOG1P);
+        CHECK_INT_EQ(r.input_transform, HW_INPUT_OE);
         CHECK_INT_EQ(r.norm_region, HW_NORM_OFFDIAG);
         uint64_t hr = hw_train_config_hash(&r);
+        CHECK_INT_EQ(hw_train_config_set(&r, "recipe=labels"), 0); /* the previous default */
+        CHECK_INT_EQ(r.input_transform, HW_INPUT_LOG1P);
+        CHECK_INT_EQ(r.pairs, HW_PAIRS_CONDITION);
+        CHECK_NEAR(r.learning_rate, 1e-4, 0, 0);
+        CHECK_INT_EQ(r.flip, 1);
+        CHECK(hw_train_config_hash(&r) != hr);
         CHECK_INT_EQ(hw_train_config_set(&r, "recipe=reference"), 0);
         CHECK_INT_EQ(r.input_transform, HW_INPUT_NONE);
         CHECK_INT_EQ(r.norm_region, HW_NORM_WHOLE);
@@ -172,6 +181,7 @@ int main(void) {
         CHECK_NEAR(r.dropout, 0.5, 0, 0);
         CHECK_INT_EQ(r.flip, 0);
         CHECK_NEAR(r.thin, 0.0, 0, 0);
+        CHECK_INT_EQ(r.pairs, HW_PAIRS_CONDITION);
         CHECK(hw_train_config_hash(&r) != hr);
         CHECK_INT_EQ(hw_train_config_set(&r, "flip=true"), 0);
         CHECK_INT_EQ(hw_train_config_set(&r, "thin=0.5"), 0);
@@ -189,10 +199,10 @@ int main(void) {
         CHECK_STR_EQ(set_err(&r, "norm_region=diag"),
                      "--set norm_region: must be whole or offdiag, got 'diag'");
         CHECK_STR_EQ(set_err(&r, "recipe=best"),
-                     "--set recipe: must be default or reference, got 'best'");
+                     "--set recipe: must be default, labels or reference, got 'best'");
         hw_train_config_free(&r);
         CHECK_STR_EQ(load_err("recipe.yaml", "tiles: t.h5\nrecipe: fast\n"),
-                     "recipe.yaml:2: 'recipe' must be default or reference, got 'fast'");
+                     "recipe.yaml:2: 'recipe' must be default, labels or reference, got 'fast'");
         const char *rp =
             write_cfg("recipe_ok.yaml", "tiles: t.h5\nrecipe: reference\nnorm_region: offdiag\n");
         CHECK_INT_EQ(hw_train_config_load(rp, &r), 0);
