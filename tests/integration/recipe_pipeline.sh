@@ -19,7 +19,7 @@ recipe_pipeline() {
     > "$tmp/$name.train.log" 2>&1 || { echo "FAIL: $name: train"; cat "$tmp/$name.train.log"; exit 1; }
   mkdir -p "$tmp/$name/dist"
   $mpi $HITWIN distance "$tmp/$name/tiles.h5" --checkpoint "$tmp/$name/train/best.safetensors" \
-    --split test -o "$tmp/$name/dist" -q > /dev/null 2>&1 || { echo "FAIL: $name: distance"; exit 1; }
+    --split "${dist_split:-test}" -o "$tmp/$name/dist" -q > /dev/null 2>&1 || { echo "FAIL: $name: distance"; exit 1; }
 }
 
 # The real and the null run, both evaluated; the null truth lists the same sites with
@@ -38,4 +38,6 @@ recipe_real_and_null() {
 }
 
 # auroc EVAL_FILE MEASURE: the AUROC column of a `hitwin evaluate` table
-auroc() { awk -v m="$2" '$1 == m {print $2}' "$1"; }
+auroc() { awk -v m="$2" '$1 == m {print $2}' "$1" | head -1; }
+# AUROC of the unclipped per-window difference (mean between - mean within): evaluate's scores table
+diff_auroc() { awk -v m="$2" '/^measure +scoreAUC/ {t = 1; next} t && $1 == m {print $4; exit}' "$1"; }
