@@ -29,3 +29,5 @@ set_tests_properties(test_train_cli PROPERTIES PROCESSORS 2)
 hw_script_test(test_device_flag tests/gpu/test_device_flag.sh LABELS integration mpi
                ARGS $<TARGET_FILE:train_fixture>)
 set_tests_properties(test_device_flag PROPERTIES PROCESSORS 2 TIMEOUT 300)
+# the tile store reader on damaged stores, and its in-memory entry point
+hw_test(test_tile_store_hostile SOURCES unit/test_tile_store_hostile.c LABELS unit)
