@@ -300,7 +300,8 @@ static int read_meta(hid_t f, hw_tile_meta *m) {
     m->tile_size = (int32_t)v;
     if (attr_int(f, "stride", 1, INT32_MAX, &v) != 0) return -1;
     m->stride = (int32_t)v;
-    if (attr_int(f, "n_windows", 0, INT32_MAX, &m->n_windows) != 0) return -1;
+    /* far more windows than a genome at 1 kb has; bounds what the tables may cost */
+    if (attr_int(f, "n_windows", 0, 100000000, &m->n_windows) != 0) return -1;
     if (H5Aexists(f, "min_row_coverage") > 0) {
         hid_t a = H5Aopen(f, "min_row_coverage", H5P_DEFAULT);
         herr_t e = a >= 0 ? H5Aread(a, H5T_NATIVE_DOUBLE, &m->min_row_coverage) : -1;
@@ -340,12 +341,13 @@ static int read_meta(hid_t f, hw_tile_meta *m) {
             return hw_fail("chroms/split[%lld] = %d is not a split (0 train, 1 validation, 2 test, 3 excluded)",
                            (long long)c, m->chrom_split[c]);
     }
+    if (check_rows(f, "windows/chrom", W) != 0 || check_rows(f, "windows/start", W) != 0 ||
+        check_rows(f, "windows/split", W) != 0)
+        return -1;
     m->win_chrom = xcalloc((size_t)W + 1, sizeof *m->win_chrom);
     m->win_start = xcalloc((size_t)W + 1, sizeof *m->win_start);
     m->win_split = xcalloc((size_t)W + 1, sizeof *m->win_split);
-    if (check_rows(f, "windows/chrom", W) != 0 || check_rows(f, "windows/start", W) != 0 ||
-        check_rows(f, "windows/split", W) != 0 ||
-        hw_h5_read_slice(f, "windows/chrom", H5T_NATIVE_INT32, 0, W, m->win_chrom) != 0 ||
+    if (hw_h5_read_slice(f, "windows/chrom", H5T_NATIVE_INT32, 0, W, m->win_chrom) != 0 ||
         hw_h5_read_slice(f, "windows/start", H5T_NATIVE_INT64, 0, W, m->win_start) != 0 ||
         hw_h5_read_slice(f, "windows/split", H5T_NATIVE_INT8, 0, W, m->win_split) != 0)
         return -1;

@@ -355,14 +355,7 @@ static int fill_info(cool_file *c) {
 
 /* ---- public -------------------------------------------------------------- */
 
-cool_file *cool_open(const char *path, hw_info *info) {
-    hw_h5_quiet();
-    memset(info, 0, sizeof *info);
-    hid_t fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (fid < 0) {
-        hw_fail("%s: cannot open as HDF5 (corrupt or truncated file)", path);
-        return NULL;
-    }
+static cool_file *open_fid(hid_t fid, const char *path, hw_info *info) {
     cool_file *c = xcalloc(1, sizeof *c);
     c->path = xstrdup(path);
     c->fid = fid;
@@ -372,6 +365,32 @@ cool_file *cool_open(const char *path, hw_info *info) {
         return NULL;
     }
     return c;
+}
+
+cool_file *cool_open(const char *path, hw_info *info) {
+    hw_h5_quiet();
+    memset(info, 0, sizeof *info);
+    hid_t fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (fid < 0) {
+        hw_fail("%s: cannot open as HDF5 (corrupt or truncated file)", path);
+        return NULL;
+    }
+    return open_fid(fid, path, info);
+}
+
+cool_file *cool_open_image(const void *buf, size_t n, const char *name, hw_info *info) {
+    hw_h5_quiet();
+    memset(info, 0, sizeof *info);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(fapl, 65536, 0);
+    hid_t fid = -1;
+    if (n > 0 && H5Pset_file_image(fapl, (void *)buf, n) >= 0) fid = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (fid < 0) {
+        hw_fail("%s: cannot open as HDF5 (corrupt or truncated file)", name);
+        return NULL;
+    }
+    return open_fid(fid, name, info);
 }
 
 void cool_close(cool_file *c) {

@@ -162,6 +162,7 @@ fail:
     cool_norm *norms = r->norms;
     int nnorms = r->nnorms;
     r->norms = NULL;
+    r->nnorms = 0; /* (not only the pointer: freeing walks nnorms entries of it) */
     cool_res_free(r);
     r->norms = norms;
     r->nnorms = nnorms;

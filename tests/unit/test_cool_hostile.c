@@ -84,6 +84,17 @@ int main(void) {
     H5Ldelete(f, "pixels/count", H5P_DEFAULT);
     expect_query_error(f, "missing dataset 'pixels/count'");
 
+    /* the same with a weight column: the failed load used to free through a
+     * NULL norm table (a segfault on every cooler with weights; found by fuzz_cool) */
+    for (int k = 0; k < 2; k++) {
+        f = damaged();
+        double w[34];
+        for (int i = 0; i < 34; i++) w[i] = 1.0;
+        CHECK_INT_EQ(hw_h5_write_1d(f, "bins/weight", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 34, w), 0);
+        H5Ldelete(f, k ? "indexes/bin1_offset" : "pixels/count", H5P_DEFAULT);
+        expect_query_error(f, k ? "missing dataset 'indexes/bin1_offset'" : "missing dataset 'pixels/count'");
+    }
+
     f = damaged();
     H5Ldelete(f, "indexes/bin1_offset", H5P_DEFAULT);
     expect_query_error(f, "missing dataset 'indexes/bin1_offset'");
