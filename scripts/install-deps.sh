@@ -7,7 +7,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config git
           openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
           libyaml-dev libopenblas-dev zlib1g-dev libdeflate-dev
-          python3 python3-pip)
+          python3 python3-pip
+          clang)  # libFuzzer (compiler-rt) for the fuzz harnesses of tests/fuzz
 
 missing=()
 for p in "${packages[@]}"; do

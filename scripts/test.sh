@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds hitwin and runs the whole default test suite, from a fresh Debian 12
 # machine: dependencies, a Release build with every test (gpu tests skip
-# without a device), then an ASan/UBSan build running the unit tests.
+# without a device), then an ASan/UBSan build running the unit tests, then the
+# libFuzzer harnesses (clang; ctest -L fuzz: corpus replay, 2000 executions each).
 # Tests labelled 'slow' are left out; run them with: ctest --test-dir build -L slow
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +25,9 @@ export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:fast_unwind_on_malloc=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan -L unit -LE slow --output-on-failure --no-tests=error -j"$jobs"
+
+# Fuzz harnesses (tests/fuzz, docs/robustness.md): clang + libFuzzer + ASan/UBSan.
+# Each harness replays its corpus and runs 2000 executions (about a minute in all).
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHITWIN_FUZZ=ON
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz -L fuzz --output-on-failure --no-tests=error

@@ -7,3 +7,5 @@ target_link_libraries(safetensors_export PRIVATE hitwin_core)
 hw_script_test(test_safetensors_torch tests/integration/test_safetensors_torch.sh LABELS integration
                ARGS $<TARGET_FILE:safetensors_export>)
 hw_test(test_model_bench SOURCES unit/test_model_bench.c LABELS unit bench)
+# the safetensors reader on crafted headers (offsets, shapes, lengths)
+hw_test(test_safetensors_hostile SOURCES unit/test_safetensors_hostile.c LABELS unit)

@@ -32,3 +32,5 @@ hw_script_test(test_device_flag tests/gpu/test_device_flag.sh LABELS integration
 set_tests_properties(test_device_flag PROPERTIES PROCESSORS 2 TIMEOUT 300)
 hw_script_test(test_cross_fit_pipeline tests/integration/test_cross_fit_pipeline.sh LABELS integration mpi)
 set_tests_properties(test_cross_fit_pipeline PROPERTIES PROCESSORS 2)
+# the tile store reader on damaged stores, and its in-memory entry point
+hw_test(test_tile_store_hostile SOURCES unit/test_tile_store_hostile.c LABELS unit)

@@ -5,6 +5,7 @@
 #ifndef HITWIN_EVALUATE_H
 #define HITWIN_EVALUATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Area under the ROC curve of score against label (1 positive, 0 negative), as the
@@ -42,13 +43,20 @@ typedef struct {
     char **chrom;
     int64_t *start, *end;
     double *value; /* BED: strength; bedGraph: magnitude */
+    int *line;     /* the line each interval came from, for messages */
     int bedgraph;
+    char *path;
 } hw_truth;
 
 /* truth.bed (chrom start end kind strength) or truth.bedgraph (chrom start end value),
  * told apart by the extension (.bedgraph, .bedGraph, .bg) or else by the column count.
  * '#', 'track' and 'browser' lines are skipped. */
 int hw_truth_load(const char *path, hw_truth *t);
+
+/* Every interval's chromosome must be one of names (n strings, stride bytes
+ * apart; with or without "chr"), else "<truth>:<line>: chromosome 'chrZ' is
+ * not in the distance file". */
+int hw_truth_check_chroms(const hw_truth *t, const char *names, int64_t n, size_t stride);
 void hw_truth_free(hw_truth *t);
 
 /* Label of a window [start, end) of chrom: BED mode, 1 when it overlaps a change of

@@ -45,6 +45,9 @@ typedef struct {
  * each give one line, "<path>: not a safetensors file ...", "<path>: truncated
  * safetensors file ...", "<path>: corrupt safetensors header: ...". */
 int hw_st_read(hw_st_file *f, const char *path);
+/* The same on bytes in memory: buf (malloc'ed, size bytes) is taken over by f
+ * and freed by hw_st_close, also on failure; name stands for the path. */
+int hw_st_parse(hw_st_file *f, char *buf, size_t size, const char *name);
 const hw_st_tensor *hw_st_find(const hw_st_file *f, const char *name);
 const char *hw_st_meta(const hw_st_file *f, const char *key);
 void hw_st_close(hw_st_file *f);

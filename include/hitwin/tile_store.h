@@ -20,6 +20,7 @@
 #define HITWIN_TILE_STORE_H
 
 #include <mpi.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define HW_TILE_STORE_FORMAT "hitwin-tiles"
@@ -72,6 +73,9 @@ typedef struct hw_tile_store hw_tile_store;
 
 /* Open read-only and load the metadata; refuses other formats or versions. */
 hw_tile_store *hw_tile_store_open(const char *path);
+/* The same on an HDF5 file image in memory (the fuzzer's entry point); name
+ * stands for the path in messages. buf must outlive the store. */
+hw_tile_store *hw_tile_store_open_image(const void *buf, size_t n, const char *name);
 void hw_tile_store_close(hw_tile_store *s);
 const hw_tile_meta *hw_tile_store_meta(const hw_tile_store *s);
 

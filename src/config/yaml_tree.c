@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "hitwin/cli_set.h"
 #include "hitwin/error.h"
 #include "hitwin/xalloc.h"
 
@@ -45,8 +46,14 @@ static void append(yt_node *parent, char *key, int key_line, yt_node *child) {
     }
 }
 
-/* Parse one node whose first event is ev (already taken from the parser). */
-static yt_node *parse_node(yaml_parser_t *p, yaml_event_t *ev, const char *name) {
+/* Deeper than any config needs; the tree is built by recursion, so a
+ * hostile document nested 200,000 levels deep must stop here, not at the
+ * end of the stack. */
+#define YT_MAX_DEPTH 64
+
+/* Parse one node whose first event is ev (already taken from the parser);
+ * depth counts the mappings and lists around it. */
+static yt_node *parse_node(yaml_parser_t *p, yaml_event_t *ev, const char *name, int depth) {
     int line = (int)ev->start_mark.line + 1;
     if (ev->type == YAML_ALIAS_EVENT) {
         hw_fail("%s:%d: YAML aliases are not supported", name, line);
@@ -60,6 +67,10 @@ static yt_node *parse_node(yaml_parser_t *p, yaml_event_t *ev, const char *name)
     int is_map = ev->type == YAML_MAPPING_START_EVENT;
     if (!is_map && ev->type != YAML_SEQUENCE_START_EVENT) {
         hw_fail("%s:%d: unexpected YAML structure", name, line);
+        return NULL;
+    }
+    if (depth >= YT_MAX_DEPTH) {
+        hw_fail("%s:%d: YAML nested deeper than %d levels", name, line, YT_MAX_DEPTH);
         return NULL;
     }
     yt_node *n = new_node(is_map ? YT_MAP : YT_SEQ, line);
@@ -104,7 +115,7 @@ static yt_node *parse_node(yaml_parser_t *p, yaml_event_t *ev, const char *name)
                 return NULL;
             }
         }
-        yt_node *child = parse_node(p, &e, name);
+        yt_node *child = parse_node(p, &e, name, depth + 1);
         yaml_event_delete(&e);
         if (!child) {
             free(key);
@@ -142,7 +153,7 @@ static yt_doc *load(yaml_parser_t *p, const char *name) {
                 yt_free(doc);
                 return NULL;
             }
-            doc->root = parse_node(p, &e, name);
+            doc->root = parse_node(p, &e, name, 0);
             if (!doc->root) {
                 yaml_event_delete(&e);
                 yt_free(doc);
@@ -257,18 +268,14 @@ int yt_node_int(const yt_doc *d, const yt_node *v, const char *what, int64_t lo,
     if (v->kind != YT_SCALAR)
         return hw_fail("%s:%d: %s must be an integer, found %s", d->name, v->line, what,
                        kind_name(v->kind));
-    char *end;
-    errno = 0;
-    long long x = strtoll(v->scalar, &end, 10);
-    if (errno || end == v->scalar || *end != '\0') {
-        /* accept 1e4-style integers that are exact */
-        double f = strtod(v->scalar, &end);
-        if (end == v->scalar || *end != '\0' || f != floor(f) || fabs(f) > 9e18)
-            return hw_fail("%s:%d: %s must be an integer, got '%s'", d->name, v->line, what, v->scalar);
-        x = (long long)f;
-    }
+    int64_t x = 0;
+    int r = hw_parse_i64(v->scalar, &x);
+    if (r == 1) return hw_fail("%s:%d: %s must be an integer, got '%s'", d->name, v->line, what, v->scalar);
+    if (r == 2)
+        return hw_fail("%s:%d: %s = %s is out of range [%lld, %lld]", d->name, v->line, what, v->scalar,
+                       (long long)lo, (long long)hi);
     if (x < lo || x > hi)
-        return hw_fail("%s:%d: %s = %lld is out of range [%lld, %lld]", d->name, v->line, what, x,
+        return hw_fail("%s:%d: %s = %lld is out of range [%lld, %lld]", d->name, v->line, what, (long long)x,
                        (long long)lo, (long long)hi);
     *out = x;
     return 0;

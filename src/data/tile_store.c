@@ -207,19 +207,28 @@ struct hw_tile_store {
     hw_tile_meta meta;
 };
 
+/* A 1-D table of exactly n rows (longer or shorter is a corrupt store). */
+static int check_rows(hid_t f, const char *path, int64_t n) {
+    int64_t len = hw_h5_len(f, path);
+    if (len < 0) return -1;
+    if (len != n) return hw_fail("%s has %lld rows, expected %lld", path, (long long)len, (long long)n);
+    return 0;
+}
+
 static int read_strings(hid_t f, const char *path, int64_t n, char ***out) {
+    char **res = xcalloc((size_t)n + 1, sizeof *res);
+    *out = res;
+    if (check_rows(f, path, n) != 0) return -1;
     char **tmp = xcalloc((size_t)n + 1, sizeof *tmp);
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
     int rc = hw_h5_read_slice(f, path, t, 0, n, tmp);
     H5Tclose(t);
-    char **res = xcalloc((size_t)n + 1, sizeof *res);
     for (int64_t i = 0; i < n; i++) {
-        res[i] = xstrdup(tmp[i] ? tmp[i] : "");
+        res[i] = xstrdup(rc == 0 && tmp[i] ? tmp[i] : "");
         if (tmp[i]) H5free_memory(tmp[i]);
     }
     free(tmp);
-    *out = res;
     return rc;
 }
 
@@ -227,6 +236,176 @@ static char *attr_string(hid_t f, const char *name) {
     char buf[1 << 16];
     if (hw_h5_attr_str(f, name, buf, sizeof buf) <= 0) buf[0] = '\0';
     return xstrdup(buf);
+}
+
+/* A required integer attribute within [lo, hi]. */
+static int attr_int(hid_t f, const char *name, int64_t lo, int64_t hi, int64_t *out) {
+    int got = hw_h5_attr_int(f, name, out);
+    if (got < 0) return -1;
+    if (got == 0) return hw_fail("missing attribute '%s'", name);
+    if (*out < lo || *out > hi)
+        return hw_fail("attribute %s = %lld is out of range [%lld, %lld]", name, (long long)*out, (long long)lo,
+                       (long long)hi);
+    return 0;
+}
+
+/* The extent of an n-dimensional dataset must be exactly dims. */
+static int check_shape(hid_t f, const char *path, int nd, const hsize_t *want, const char *why) {
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0) return hw_fail("missing dataset '%s'", path);
+    hid_t sp = H5Dget_space(d);
+    hsize_t dims[8] = {0};
+    int got = H5Sget_simple_extent_ndims(sp);
+    int ok = got == nd && H5Sget_simple_extent_dims(sp, dims, NULL) == nd;
+    for (int k = 0; ok && k < nd; k++) ok = dims[k] == want[k];
+    H5Sclose(sp);
+    H5Dclose(d);
+    if (ok) return 0;
+    char have[160] = "", need[160] = "";
+    for (int k = 0; k < got && k < 8; k++) {
+        size_t l = strlen(have);
+        snprintf(have + l, sizeof have - l, "%s%llu", k ? " x " : "", (unsigned long long)dims[k]);
+    }
+    for (int k = 0; k < nd; k++) {
+        size_t l = strlen(need);
+        snprintf(need + l, sizeof need - l, "%s%llu", k ? " x " : "", (unsigned long long)want[k]);
+    }
+    return hw_fail("%s is %s, but %s needs %s", path, got > 0 ? have : "not an array", why, need);
+}
+
+static int read_2d(hid_t f, const char *path, hid_t mtype, int64_t W, int64_t S, void *out) {
+    hsize_t want[2] = {(hsize_t)W, (hsize_t)S};
+    if (check_shape(f, path, 2, want, "n_windows x samples") != 0) return -1;
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    int rc = H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0
+                 ? hw_fail("cannot read dataset '%s' (corrupt or truncated file)", path)
+                 : 0;
+    H5Dclose(d);
+    return rc;
+}
+
+/* Everything a reader later indexes by is checked here, once: table lengths
+ * against n_windows and the sample and chromosome counts, the /tiles shape
+ * against tile_size, every window's chromosome, start and split. */
+static int read_meta(hid_t f, hw_tile_meta *m) {
+    m->config_yaml = attr_string(f, "config");
+    m->version = attr_string(f, "hitwin_version");
+    m->name = attr_string(f, "name");
+    m->norm = attr_string(f, "normalisation");
+    m->type = attr_string(f, "type");
+    int64_t v = 0;
+    if (attr_int(f, "resolution", 1, INT32_MAX, &v) != 0) return -1;
+    m->resolution = (int32_t)v;
+    if (attr_int(f, "tile_size", 1, 65536, &v) != 0) return -1;
+    m->tile_size = (int32_t)v;
+    if (attr_int(f, "stride", 1, INT32_MAX, &v) != 0) return -1;
+    m->stride = (int32_t)v;
+    /* far more windows than a genome at 1 kb has; bounds what the tables may cost */
+    if (attr_int(f, "n_windows", 0, 100000000, &m->n_windows) != 0) return -1;
+    if (H5Aexists(f, "min_row_coverage") > 0) {
+        hid_t a = H5Aopen(f, "min_row_coverage", H5P_DEFAULT);
+        herr_t e = a >= 0 ? H5Aread(a, H5T_NATIVE_DOUBLE, &m->min_row_coverage) : -1;
+        if (a >= 0) H5Aclose(a);
+        if (e < 0) return hw_fail("cannot read attribute 'min_row_coverage'");
+    }
+    int64_t S = hw_h5_len(f, "samples/class_id"), C = hw_h5_len(f, "chroms/length");
+    if (S < 0 || C < 0) return -1;
+    if (S < 1 || S > 65536) return hw_fail("samples/class_id has %lld rows (1 to 65536 samples)", (long long)S);
+    if (C < 1 || C > 1000000) return hw_fail("chroms/length has %lld rows (1 to 1000000 chromosomes)", (long long)C);
+    int64_t W = m->n_windows;
+    m->n_samples = (int)S;
+    m->n_chroms = (int)C;
+    if (read_strings(f, "samples/name", S, &m->sample_name) != 0 ||
+        read_strings(f, "samples/path", S, &m->sample_path) != 0 ||
+        read_strings(f, "samples/condition", S, &m->condition) != 0 ||
+        read_strings(f, "samples/replicate", S, &m->replicate) != 0)
+        return -1;
+    m->class_id = xcalloc((size_t)S, sizeof *m->class_id);
+    if (hw_h5_read_slice(f, "samples/class_id", H5T_NATIVE_INT32, 0, S, m->class_id) != 0) return -1;
+    for (int64_t i = 0; i < S; i++)
+        if (m->class_id[i] < 0 || m->class_id[i] >= S)
+            return hw_fail("samples/class_id[%lld] = %d is not a class of %lld samples", (long long)i, m->class_id[i],
+                           (long long)S);
+    if (read_strings(f, "chroms/name", C, &m->chrom_name) != 0) return -1;
+    m->chrom_length = xcalloc((size_t)C, sizeof *m->chrom_length);
+    m->chrom_split = xcalloc((size_t)C, sizeof *m->chrom_split);
+    if (check_rows(f, "chroms/split", C) != 0 ||
+        hw_h5_read_slice(f, "chroms/length", H5T_NATIVE_INT64, 0, C, m->chrom_length) != 0 ||
+        hw_h5_read_slice(f, "chroms/split", H5T_NATIVE_INT8, 0, C, m->chrom_split) != 0)
+        return -1;
+    for (int64_t c = 0; c < C; c++) {
+        if (m->chrom_length[c] <= 0)
+            return hw_fail("chroms/length[%lld] = %lld (chromosome %s)", (long long)c, (long long)m->chrom_length[c],
+                           m->chrom_name[c]);
+        if (m->chrom_split[c] < 0 || m->chrom_split[c] > 3)
+            return hw_fail("chroms/split[%lld] = %d is not a split (0 train, 1 validation, 2 test, 3 excluded)",
+                           (long long)c, m->chrom_split[c]);
+    }
+    if (check_rows(f, "windows/chrom", W) != 0 || check_rows(f, "windows/start", W) != 0 ||
+        check_rows(f, "windows/split", W) != 0)
+        return -1;
+    m->win_chrom = xcalloc((size_t)W + 1, sizeof *m->win_chrom);
+    m->win_start = xcalloc((size_t)W + 1, sizeof *m->win_start);
+    m->win_split = xcalloc((size_t)W + 1, sizeof *m->win_split);
+    if (hw_h5_read_slice(f, "windows/chrom", H5T_NATIVE_INT32, 0, W, m->win_chrom) != 0 ||
+        hw_h5_read_slice(f, "windows/start", H5T_NATIVE_INT64, 0, W, m->win_start) != 0 ||
+        hw_h5_read_slice(f, "windows/split", H5T_NATIVE_INT8, 0, W, m->win_split) != 0)
+        return -1;
+    for (int64_t w = 0; w < W; w++) {
+        int32_t c = m->win_chrom[w];
+        if (c < 0 || c >= C)
+            return hw_fail("windows/chrom[%lld] = %d names no chromosome of the store (it has %lld)", (long long)w, c,
+                           (long long)C);
+        if (m->win_start[w] < 0 || m->win_start[w] >= m->chrom_length[c])
+            return hw_fail("windows/start[%lld] = %lld is outside %s (%lld bp)", (long long)w,
+                           (long long)m->win_start[w], m->chrom_name[c], (long long)m->chrom_length[c]);
+        if (m->win_split[w] < 0 || m->win_split[w] > 2)
+            return hw_fail("windows/split[%lld] = %d is not a split (0 train, 1 validation, 2 test)", (long long)w,
+                           m->win_split[w]);
+    }
+    m->kept = xcalloc((size_t)(W * S) + 1, 1);
+    m->rows_covered = xcalloc((size_t)(W * S) + 1, sizeof *m->rows_covered);
+    if (W > 0 && (read_2d(f, "qc/kept", H5T_NATIVE_UINT8, W, S, m->kept) != 0 ||
+                  read_2d(f, "qc/rows_covered", H5T_NATIVE_INT32, W, S, m->rows_covered) != 0))
+        return -1;
+    /* the writer keeps one dummy row when there are no windows */
+    hsize_t shape[4] = {(hsize_t)(W > 0 ? W : 1), (hsize_t)S, (hsize_t)m->tile_size, (hsize_t)m->tile_size};
+    char why[96];
+    snprintf(why, sizeof why, "tile_size %d", m->tile_size);
+    if (check_shape(f, "tiles", 4, shape, why) != 0) return -1;
+    return 0;
+}
+
+static hw_tile_store *open_fid(hid_t f, const char *path) {
+    char fmt[64] = "";
+    int64_t ver = 0;
+    if (hw_h5_attr_str(f, "format", fmt, sizeof fmt) <= 0 || strcmp(fmt, HW_TILE_STORE_FORMAT) != 0) {
+        H5Fclose(f);
+        hw_fail("%s: not a hitwin tile store (attribute format is not '%s')", path, HW_TILE_STORE_FORMAT);
+        return NULL;
+    }
+    if (hw_h5_attr_int(f, "format_version", &ver) <= 0 || ver != HW_TILE_STORE_VERSION) {
+        H5Fclose(f);
+        hw_fail("%s: tile store format version %lld, this hitwin reads version %d (re-run hitwin tile)", path,
+                (long long)ver, HW_TILE_STORE_VERSION);
+        return NULL;
+    }
+    hw_tile_store *s = xcalloc(1, sizeof *s);
+    s->path = xstrdup(path);
+    s->file = f;
+    s->tiles = -1;
+    if (read_meta(f, &s->meta) != 0) {
+        hw_fail_prefix("%s: corrupt tile store", path);
+        hw_tile_store_close(s);
+        return NULL;
+    }
+    s->tiles = H5Dopen2(f, "tiles", H5P_DEFAULT);
+    if (s->tiles < 0) {
+        hw_fail("%s: corrupt tile store: cannot open dataset 'tiles'", path);
+        hw_tile_store_close(s);
+        return NULL;
+    }
+    return s;
 }
 
 hw_tile_store *hw_tile_store_open(const char *path) {
@@ -242,84 +421,26 @@ hw_tile_store *hw_tile_store_open(const char *path) {
         hw_fail("%s: not an HDF5 file (or truncated)", path);
         return NULL;
     }
-    char fmt[64] = "";
-    int64_t ver = 0;
-    if (hw_h5_attr_str(f, "format", fmt, sizeof fmt) <= 0 || strcmp(fmt, HW_TILE_STORE_FORMAT) != 0) {
-        H5Fclose(f);
-        hw_fail("%s: not a hitwin tile store (attribute format is not '%s')", path,
-                HW_TILE_STORE_FORMAT);
+    return open_fid(f, path);
+}
+
+hw_tile_store *hw_tile_store_open_image(const void *buf, size_t n, const char *name) {
+    hw_h5_quiet();
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(fapl, 65536, 0);
+    hid_t f = -1;
+    if (n > 0 && H5Pset_file_image(fapl, (void *)buf, n) >= 0) f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (f < 0) {
+        hw_fail("%s: not an HDF5 file (or truncated)", name);
         return NULL;
     }
-    if (hw_h5_attr_int(f, "format_version", &ver) <= 0 || ver != HW_TILE_STORE_VERSION) {
-        H5Fclose(f);
-        hw_fail("%s: tile store format version %lld, this hitwin reads version %d (re-run hitwin tile)",
-                path, (long long)ver, HW_TILE_STORE_VERSION);
-        return NULL;
-    }
-    hw_tile_store *s = xcalloc(1, sizeof *s);
-    s->path = xstrdup(path);
-    s->file = f;
-    hw_tile_meta *m = &s->meta;
-    m->config_yaml = attr_string(f, "config");
-    m->version = attr_string(f, "hitwin_version");
-    m->name = attr_string(f, "name");
-    m->norm = attr_string(f, "normalisation");
-    m->type = attr_string(f, "type");
-    int64_t v = 0;
-    hw_h5_attr_int(f, "resolution", &v), m->resolution = (int32_t)v;
-    hw_h5_attr_int(f, "tile_size", &v), m->tile_size = (int32_t)v;
-    hw_h5_attr_int(f, "stride", &v), m->stride = (int32_t)v;
-    hw_h5_attr_int(f, "n_windows", &m->n_windows);
-    hid_t a = H5Aopen(f, "min_row_coverage", H5P_DEFAULT);
-    if (a >= 0) H5Aread(a, H5T_NATIVE_DOUBLE, &m->min_row_coverage), H5Aclose(a);
-    int rc = 0;
-    int64_t S = hw_h5_len(f, "samples/class_id"), C = hw_h5_len(f, "chroms/length");
-    if (S < 0 || C < 0) rc = -1;
-    else {
-        m->n_samples = (int)S;
-        m->n_chroms = (int)C;
-        int64_t W = m->n_windows;
-        rc |= read_strings(f, "samples/name", S, &m->sample_name);
-        rc |= read_strings(f, "samples/path", S, &m->sample_path);
-        rc |= read_strings(f, "samples/condition", S, &m->condition);
-        rc |= read_strings(f, "samples/replicate", S, &m->replicate);
-        m->class_id = xcalloc((size_t)S, sizeof *m->class_id);
-        rc |= hw_h5_read_slice(f, "samples/class_id", H5T_NATIVE_INT32, 0, S, m->class_id);
-        rc |= read_strings(f, "chroms/name", C, &m->chrom_name);
-        m->chrom_length = xcalloc((size_t)C, sizeof *m->chrom_length);
-        m->chrom_split = xcalloc((size_t)C, sizeof *m->chrom_split);
-        rc |= hw_h5_read_slice(f, "chroms/length", H5T_NATIVE_INT64, 0, C, m->chrom_length);
-        rc |= hw_h5_read_slice(f, "chroms/split", H5T_NATIVE_INT8, 0, C, m->chrom_split);
-        m->win_chrom = xcalloc((size_t)W + 1, sizeof *m->win_chrom);
-        m->win_start = xcalloc((size_t)W + 1, sizeof *m->win_start);
-        m->win_split = xcalloc((size_t)W + 1, sizeof *m->win_split);
-        rc |= hw_h5_read_slice(f, "windows/chrom", H5T_NATIVE_INT32, 0, W, m->win_chrom);
-        rc |= hw_h5_read_slice(f, "windows/start", H5T_NATIVE_INT64, 0, W, m->win_start);
-        rc |= hw_h5_read_slice(f, "windows/split", H5T_NATIVE_INT8, 0, W, m->win_split);
-        m->kept = xcalloc((size_t)(W * S) + 1, 1);
-        m->rows_covered = xcalloc((size_t)(W * S) + 1, sizeof *m->rows_covered);
-        if (W > 0) {
-            hid_t d = H5Dopen2(f, "qc/kept", H5P_DEFAULT);
-            if (d < 0 || H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->kept) < 0) rc = -1;
-            if (d >= 0) H5Dclose(d);
-            d = H5Dopen2(f, "qc/rows_covered", H5P_DEFAULT);
-            if (d < 0 || H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->rows_covered) < 0)
-                rc = -1;
-            if (d >= 0) H5Dclose(d);
-        }
-    }
-    s->tiles = H5Dopen2(f, "tiles", H5P_DEFAULT);
-    if (rc != 0 || s->tiles < 0) {
-        hw_fail("%s: tile store is incomplete or corrupt (missing tables)", path);
-        hw_tile_store_close(s);
-        return NULL;
-    }
-    return s;
+    return open_fid(f, name);
 }
 
 void hw_tile_store_close(hw_tile_store *s) {
     if (!s) return;
-    if (s->tiles >= 0 && s->tiles) H5Dclose(s->tiles);
+    if (s->tiles >= 0) H5Dclose(s->tiles);
     H5Fclose(s->file);
     hw_tile_meta_free(&s->meta);
     free(s->path);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hitwin/cli_set.h"
 #include "hitwin/error.h"
 #include "hitwin/xalloc.h"
 
@@ -183,7 +184,46 @@ void hw_truth_free(hw_truth *t) {
     free(t->start);
     free(t->end);
     free(t->value);
+    free(t->line);
+    free(t->path);
     memset(t, 0, sizeof *t);
+}
+
+/* One data line's fields into t; a message naming path:line otherwise. */
+static int truth_line(hw_truth *t, const char *path, int lineno, char **f, int nf, int mode, size_t *cap) {
+    int need = mode ? 4 : 5;
+    if (nf < (mode ? 4 : 3))
+        return hw_fail("%s:%d: expected %d columns (%s), found %d", path, lineno, need,
+                       mode ? "chrom start end value" : "chrom start end kind strength", nf);
+    int64_t s = 0, e = 0;
+    int rs = hw_parse_i64(f[1], &s), re = hw_parse_i64(f[2], &e);
+    if (rs != 0) return hw_fail("%s:%d: start '%s' is not an integer", path, lineno, f[1]);
+    if (re != 0) return hw_fail("%s:%d: end '%s' is not an integer", path, lineno, f[2]);
+    if (s < 0) return hw_fail("%s:%d: negative start %lld", path, lineno, (long long)s);
+    if (e <= s) return hw_fail("%s:%d: end %lld is not after start %lld", path, lineno, (long long)e, (long long)s);
+    double v = 1.0; /* a BED without strength: every interval is a change */
+    const char *vs = mode ? f[3] : nf >= 5 ? f[4] : NULL;
+    if (vs) {
+        char *end;
+        v = strtod(vs, &end);
+        if (end == vs || *end || !isfinite(v))
+            return hw_fail("%s:%d: %s '%s' is not a finite number", path, lineno, mode ? "value" : "strength", vs);
+    }
+    if ((size_t)t->n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        t->chrom = xrealloc(t->chrom, *cap * sizeof *t->chrom);
+        t->start = xrealloc(t->start, *cap * sizeof *t->start);
+        t->end = xrealloc(t->end, *cap * sizeof *t->end);
+        t->value = xrealloc(t->value, *cap * sizeof *t->value);
+        t->line = xrealloc(t->line, *cap * sizeof *t->line);
+    }
+    t->chrom[t->n] = xstrdup(f[0]);
+    t->start[t->n] = s;
+    t->end[t->n] = e;
+    t->value[t->n] = v;
+    t->line[t->n] = lineno;
+    t->n++;
+    return 0;
 }
 
 int hw_truth_load(const char *path, hw_truth *t) {
@@ -192,11 +232,16 @@ int hw_truth_load(const char *path, hw_truth *t) {
     if (!fp) return hw_fail("%s: cannot open truth file: %s", path, strerror(errno));
     int mode = ends_with_ci(path, ".bedgraph") || ends_with_ci(path, ".bg") ? 1
                : ends_with_ci(path, ".bed") ? 0 : -1;
-    char line[4096];
-    size_t cap = 0;
+    char *line = NULL;
+    size_t cap = 0, lcap = 0;
     int lineno = 0, rc = 0;
-    while (fgets(line, sizeof line, fp)) {
+    ssize_t len;
+    while ((len = getline(&line, &lcap, fp)) >= 0) {
         lineno++;
+        if ((size_t)len != strlen(line)) {
+            rc = hw_fail("%s:%d: NUL byte in a text line", path, lineno);
+            break;
+        }
         char *p = line;
         while (*p == ' ' || *p == '\t') p++;
         if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0' || !strncmp(p, "track", 5) ||
@@ -206,38 +251,29 @@ int hw_truth_load(const char *path, hw_truth *t) {
         int nf = 0;
         for (char *tok = strtok(p, " \t\r\n"); tok && nf < 8; tok = strtok(NULL, " \t\r\n")) f[nf++] = tok;
         if (mode < 0) mode = nf == 4 ? 1 : 0;
-        int need = mode ? 4 : 5;
-        if (nf < (mode ? 4 : 3)) {
-            rc = hw_fail("%s:%d: expected %d columns (%s), found %d", path, lineno, need,
-                         mode ? "chrom start end value" : "chrom start end kind strength", nf);
-            break;
-        }
-        char *e1, *e2, *e3 = NULL;
-        long long s = strtoll(f[1], &e1, 10), e = strtoll(f[2], &e2, 10);
-        double v = 1.0; /* a BED without strength: every interval is a change */
-        if (mode) v = strtod(f[3], &e3);
-        else if (nf >= 5) v = strtod(f[4], &e3);
-        if (*e1 || *e2 || (e3 && *e3) || s < 0 || e < s) {
-            rc = hw_fail("%s:%d: bad interval or value", path, lineno);
-            break;
-        }
-        if ((size_t)t->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            t->chrom = xrealloc(t->chrom, cap * sizeof *t->chrom);
-            t->start = xrealloc(t->start, cap * sizeof *t->start);
-            t->end = xrealloc(t->end, cap * sizeof *t->end);
-            t->value = xrealloc(t->value, cap * sizeof *t->value);
-        }
-        t->chrom[t->n] = xstrdup(f[0]);
-        t->start[t->n] = s;
-        t->end[t->n] = e;
-        t->value[t->n] = v;
-        t->n++;
+        if ((rc = truth_line(t, path, lineno, f, nf, mode, &cap)) != 0) break;
     }
+    if (rc == 0 && ferror(fp)) rc = hw_fail("%s: read error", path);
+    free(line);
     fclose(fp);
     t->bedgraph = mode == 1;
+    t->path = xstrdup(path);
     if (rc) hw_truth_free(t);
     return rc;
+}
+
+static const char *strip_chr(const char *s);
+
+int hw_truth_check_chroms(const hw_truth *t, const char *names, int64_t n, size_t stride) {
+    for (int64_t i = 0; i < t->n; i++) {
+        int found = 0;
+        for (int64_t k = 0; k < n && !found; k++)
+            found = strcmp(strip_chr(t->chrom[i]), strip_chr(names + (size_t)k * stride)) == 0;
+        if (!found)
+            return hw_fail("%s:%d: chromosome '%s' is not in the distance file", t->path ? t->path : "truth",
+                           t->line ? t->line[i] : 0, t->chrom[i]);
+    }
+    return 0;
 }
 
 static const char *strip_chr(const char *s) { return strncmp(s, "chr", 3) == 0 ? s + 3 : s; }

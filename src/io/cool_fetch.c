@@ -27,8 +27,10 @@
 static void grow_buffers(cool_file *c, size_t need) {
     if (need <= c->buf_cap) return;
     size_t cap = need < COOL_READ_PIXELS ? COOL_READ_PIXELS : need;
+    free(c->bin1_buf);
     free(c->bin2_buf);
     free(c->count_buf);
+    c->bin1_buf = xmalloc(cap * sizeof *c->bin1_buf);
     c->bin2_buf = xmalloc(cap * sizeof *c->bin2_buf);
     c->count_buf = xmalloc(cap * sizeof *c->count_buf);
     c->buf_cap = cap;
@@ -123,6 +125,20 @@ int cool_scan_rows(cool_file *c, cool_res *r, int norm, int64_t r0, int64_t r1, 
         if (hw_h5_read_dset_slice(r->d_count, "pixels/count", H5T_NATIVE_DOUBLE, a + kmin, kmax - kmin,
                                   cnt) != 0)
             return hw_fail_prefix("%s", r->uri);
+        /* bin1_id is redundant with the index, which is what we use; a pixel
+         * whose bin1_id disagrees with it is corrupt, not to be trusted */
+        int64_t *b1 = c->bin1_buf; /* b1[k - kmin] */
+        if (hw_h5_read_dset_slice(r->d_bin1, "pixels/bin1_id", H5T_NATIVE_INT64, a + kmin, kmax - kmin, b1) != 0)
+            return hw_fail_prefix("%s", r->uri);
+        for (int64_t p = row; p < rend; p++) {
+            int64_t s = off[p] - a, e = off[p + 1] - a;
+            if (s < kmin) s = kmin;
+            if (e > kmax) e = kmax;
+            for (int64_t k = s; k < e; k++)
+                if (b1[k - kmin] != p)
+                    return hw_fail("%s: corrupt pixels: bin1_id %lld at pixel %lld, but the index puts it in "
+                                   "row %lld", r->uri, (long long)b1[k - kmin], (long long)(a + k), (long long)p);
+        }
 
         for (int64_t p = row; p < rend; p++) {
             int64_t lo, hi;

@@ -87,6 +87,9 @@ static int parse_uint(const char *s, int64_t *v) {
 
 /* ---- one cooler group: attributes and bins/ columns ---------------------- */
 
+/* 1 for a floating-point column of nbins rows, 0 for anything else that is
+ * not a column, -1 (error set) for a column whose length is not nbins: every
+ * bins/ column is indexed by bin id, so a short one would be read past its end. */
 static int is_float_column(hid_t bins, const char *name, int64_t nbins) {
     hid_t d = H5Dopen2(bins, name, H5P_DEFAULT);
     if (d < 0) return 0; /* a subgroup or something else: not a weight column */
@@ -94,7 +97,21 @@ static int is_float_column(hid_t bins, const char *name, int64_t nbins) {
     int ok = H5Tget_class(t) == H5T_FLOAT;
     H5Tclose(t);
     H5Dclose(d);
-    return ok && hw_h5_len(bins, name) == nbins;
+    if (!ok) return 0;
+    int64_t n = hw_h5_len(bins, name);
+    if (n < 0) return -1;
+    if (n != nbins)
+        return hw_fail("bins/%s has %lld rows, bins/start %lld", name, (long long)n, (long long)nbins);
+    return 1;
+}
+
+/* bins/chrom and bins/end, when present, must have one row per bin too. */
+static int check_bin_column(hid_t g, const char *path, int64_t nbins) {
+    if (!hw_h5_exists(g, path)) return 0;
+    int64_t n = hw_h5_len(g, path);
+    if (n < 0) return -1;
+    if (n != nbins) return hw_fail("%s has %lld rows, bins/start %lld", path, (long long)n, (long long)nbins);
+    return 0;
 }
 
 /* Reads the attributes and norm columns of the cooler at r->group. The
@@ -140,6 +157,10 @@ static int read_cooler_header(cool_file *c, cool_res *r, int64_t expect_res) {
         hw_fail_prefix("%s", r->uri);
         goto out;
     }
+    if (check_bin_column(g, "bins/chrom", nbins) != 0 || check_bin_column(g, "bins/end", nbins) != 0) {
+        hw_fail_prefix("%s", r->uri);
+        goto out;
+    }
     if (list_children(g, "bins", &cols) != 0) {
         hw_fail_prefix("%s", r->uri);
         goto out;
@@ -149,7 +170,14 @@ static int read_cooler_header(cool_file *c, cool_res *r, int64_t expect_res) {
     for (int k = 0; k < cols.n; k++) {
         const char *name = cols.names[k];
         if (!strcmp(name, "chrom") || !strcmp(name, "start") || !strcmp(name, "end")) continue;
-        if (strlen(name) >= sizeof r->norms[0].name || !is_float_column(bins, name, nbins)) continue;
+        if (strlen(name) >= sizeof r->norms[0].name) continue;
+        int col = is_float_column(bins, name, nbins);
+        if (col < 0) {
+            hw_fail_prefix("%s", r->uri);
+            H5Gclose(bins);
+            goto out;
+        }
+        if (col == 0) continue;
         cool_norm *n = &r->norms[r->nnorms++];
         snprintf(n->name, sizeof n->name, "%s", name);
         n->divisive = !strcmp(name, "KR") || !strcmp(name, "VC") || !strcmp(name, "VC_SQRT");
@@ -183,7 +211,7 @@ static cool_res *add_res(cool_file *c, const char *group, int mcool_uri) {
     c->res = xrealloc(c->res, (size_t)(c->nres + 1) * sizeof *c->res);
     cool_res *r = &c->res[c->nres++];
     memset(r, 0, sizeof *r);
-    r->grp = r->d_bin2 = r->d_count = -1;
+    r->grp = r->d_bin1 = r->d_bin2 = r->d_count = -1;
     snprintf(r->group, sizeof r->group, "%s", group);
     if (mcool_uri) snprintf(r->uri, sizeof r->uri, "%s::%s", c->path, group + 1);
     else snprintf(r->uri, sizeof r->uri, "%s", c->path);
@@ -327,14 +355,7 @@ static int fill_info(cool_file *c) {
 
 /* ---- public -------------------------------------------------------------- */
 
-cool_file *cool_open(const char *path, hw_info *info) {
-    hw_h5_quiet();
-    memset(info, 0, sizeof *info);
-    hid_t fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (fid < 0) {
-        hw_fail("%s: cannot open as HDF5 (corrupt or truncated file)", path);
-        return NULL;
-    }
+static cool_file *open_fid(hid_t fid, const char *path, hw_info *info) {
     cool_file *c = xcalloc(1, sizeof *c);
     c->path = xstrdup(path);
     c->fid = fid;
@@ -344,6 +365,32 @@ cool_file *cool_open(const char *path, hw_info *info) {
         return NULL;
     }
     return c;
+}
+
+cool_file *cool_open(const char *path, hw_info *info) {
+    hw_h5_quiet();
+    memset(info, 0, sizeof *info);
+    hid_t fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (fid < 0) {
+        hw_fail("%s: cannot open as HDF5 (corrupt or truncated file)", path);
+        return NULL;
+    }
+    return open_fid(fid, path, info);
+}
+
+cool_file *cool_open_image(const void *buf, size_t n, const char *name, hw_info *info) {
+    hw_h5_quiet();
+    memset(info, 0, sizeof *info);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(fapl, 65536, 0);
+    hid_t fid = -1;
+    if (n > 0 && H5Pset_file_image(fapl, (void *)buf, n) >= 0) fid = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (fid < 0) {
+        hw_fail("%s: cannot open as HDF5 (corrupt or truncated file)", name);
+        return NULL;
+    }
+    return open_fid(fid, name, info);
 }
 
 void cool_close(cool_file *c) {
@@ -356,6 +403,7 @@ void cool_close(cool_file *c) {
     free(in->norms);
     memset(in, 0, sizeof *in);
     if (c->fid >= 0) H5Fclose(c->fid);
+    free(c->bin1_buf);
     free(c->bin2_buf);
     free(c->count_buf);
     free(c->path);

@@ -118,13 +118,18 @@ int cool_res_load(cool_file *c, cool_res *r) {
         goto fail;
     }
     if (check_chroms(c, r) != 0) goto fail;
+    int64_t n_b1 = 0;
     if ((nb = hw_h5_len(r->grp, "bins/start")) < 0 || (nnz = hw_h5_len(r->grp, "pixels/bin2_id")) < 0 ||
-        (n_cnt = hw_h5_len(r->grp, "pixels/count")) < 0 ||
+        (n_b1 = hw_h5_len(r->grp, "pixels/bin1_id")) < 0 || (n_cnt = hw_h5_len(r->grp, "pixels/count")) < 0 ||
         (n_off = hw_h5_len(r->grp, "indexes/bin1_offset")) < 0 ||
         (n_choff = hw_h5_len(r->grp, "indexes/chrom_offset")) < 0)
         goto fail;
     r->nbins = nb;
     r->nnz = nnz;
+    if (n_b1 != nnz) {
+        hw_fail("pixels/bin1_id has %lld rows, pixels/bin2_id %lld", (long long)n_b1, (long long)nnz);
+        goto fail;
+    }
     if (n_cnt != nnz) {
         hw_fail("pixels/count has %lld rows, pixels/bin2_id %lld", (long long)n_cnt, (long long)nnz);
         goto fail;
@@ -146,6 +151,7 @@ int cool_res_load(cool_file *c, cool_res *r) {
         hw_h5_read_slice(r->grp, "indexes/bin1_offset", H5T_NATIVE_INT64, 0, n_off, r->bin1_offset) != 0 ||
         check_offsets(r->bin1_offset, nb, nnz, "bin1_offset", "bin") != 0 || map_bins(c, r) != 0)
         goto fail;
+    if ((r->d_bin1 = open_dset(r->grp, "pixels/bin1_id")) < 0) goto fail;
     if ((r->d_bin2 = open_dset(r->grp, "pixels/bin2_id")) < 0) goto fail;
     if ((r->d_count = open_dset(r->grp, "pixels/count")) < 0) goto fail;
     r->loaded = 1;
@@ -156,6 +162,7 @@ fail:
     cool_norm *norms = r->norms;
     int nnorms = r->nnorms;
     r->norms = NULL;
+    r->nnorms = 0; /* (not only the pointer: freeing walks nnorms entries of it) */
     cool_res_free(r);
     r->norms = norms;
     r->nnorms = nnorms;
@@ -168,10 +175,11 @@ void cool_res_free(cool_res *r) {
     free(r->norms);
     r->norms = NULL;
     r->nnorms = 0;
+    if (r->d_bin1 >= 0) H5Dclose(r->d_bin1);
     if (r->d_bin2 >= 0) H5Dclose(r->d_bin2);
     if (r->d_count >= 0) H5Dclose(r->d_count);
     if (r->grp >= 0) H5Gclose(r->grp);
-    r->grp = r->d_bin2 = r->d_count = -1;
+    r->grp = r->d_bin1 = r->d_bin2 = r->d_count = -1;
     free(r->chrom_offset);
     free(r->bin1_offset);
     free(r->rel0);

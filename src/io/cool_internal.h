@@ -50,7 +50,7 @@ typedef struct {
     cool_norm *norms;
     /* ---- loaded by cool_res_load ---- */
     int loaded;
-    hid_t grp, d_bin2, d_count;
+    hid_t grp, d_bin1, d_bin2, d_count;
     int64_t nbins, nnz;
     int64_t *chrom_offset;   /* nchroms + 1: first genome-wide bin id of each chromosome */
     int64_t *bin1_offset;    /* nbins + 1: first pixel row of each bin1 (CSR indptr) */
@@ -66,6 +66,7 @@ struct cool_file {
     int nres;
     cool_res *res;         /* ascending resolution, parallel to info->resolutions */
     /* pixel read buffers, reused by every fetch */
+    int64_t *bin1_buf;
     int64_t *bin2_buf;
     double *count_buf;
     size_t buf_cap;

@@ -125,13 +125,39 @@ static int decode_dense(span *s, int64_t xoff, int64_t yoff, int use_float, hic_
     return s->err ? -1 : 0;
 }
 
+/* Counts the records on their way to the caller's callback. */
+typedef struct {
+    hic_record_fn fn;
+    void *ctx;
+    int64_t n;
+} counter;
+
+static void count_record(void *p, int64_t x, int64_t y, float v) {
+    counter *c = p;
+    c->n++;
+    c->fn(c->ctx, x, y, v);
+}
+
+/* After the records: nothing may be left over, and v7+ must have decoded
+ * exactly the nRecords of its header (type 2: the non-empty cells). */
+static int check_end(const span *s, int64_t nrec, const counter *cnt) {
+    if (s->k != s->n)
+        return hw_fail("%zu bytes left after the last record (block holds %zu)", s->n - s->k, s->n);
+    if (nrec >= 0 && cnt->n != nrec)
+        return hw_fail("block header says %lld records, the block holds %lld", (long long)nrec, (long long)cnt->n);
+    return 0;
+}
+
 int hic_block_decode(const unsigned char *p, size_t n, int version, hic_record_fn fn, void *ctx) {
     span s = {p, n, 0, NULL};
+    counter cnt = {fn, ctx, 0};
+    fn = count_record;
+    ctx = &cnt;
     if (version < 7) {
         if (decode_v6(&s, fn, ctx) != 0) return hw_fail("%s", s.err);
-        return 0;
+        return check_end(&s, -1, &cnt);
     }
-    (void)get_int(&s, 4); /* nRecords: the rows/points below are authoritative */
+    int64_t nrec = get_int(&s, 4);
     int64_t xoff = get_int(&s, 4), yoff = get_int(&s, 4);
     int use_float = get_int(&s, 1) == 1;
     size_t xw = 2, yw = 2;
@@ -149,7 +175,7 @@ int hic_block_decode(const unsigned char *p, size_t n, int version, hic_record_f
     else
         return hw_fail("unknown block matrix type %lld", (long long)type);
     if (rc != 0) return hw_fail("%s", s.err);
-    return 0;
+    return check_end(&s, nrec, &cnt);
 }
 
 void hic_inflater_free(hic_inflater *z) {

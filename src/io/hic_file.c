@@ -319,9 +319,14 @@ int hic_fetch(hic_file *h, const hw_query *q, hw_contact_fn fn, void *ctx) {
     if (strcmp(norm, "NONE") != 0) {
         const hic_normvec *vx, *vy;
         if (hic_get_normvec(h, norm, kx, res, &vx) != 0 || hic_get_normvec(h, norm, ky, res, &vy) != 0) return -1;
-        e.use_norm = 1; /* a missing vector gives NaN values, as hictk does */
-        if (vx) e.nx = vx->values, e.nnx = vx->nvalues;
-        if (vy) e.ny = vy->values, e.nny = vy->nvalues;
+        /* a chromosome without a vector is an error, as in straw: values
+         * would otherwise come back NaN (hictk) without saying why */
+        if (!vx || !vy)
+            return hw_fail("%s: no %s normalisation vector for chromosome %s at %d bp", h->path, norm,
+                           h->file_names[vx ? ky : kx], res);
+        e.use_norm = 1;
+        e.nx = vx->values, e.nnx = vx->nvalues;
+        e.ny = vy->values, e.nny = vy->nvalues;
     }
     double *ev = NULL;
     if (e.oe && e.intra) {

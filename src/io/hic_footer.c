@@ -36,6 +36,10 @@ static int read_master_index(hic_file *h) {
         char tail;
         if (sscanf(key, "%d_%d%c", &e.c1, &e.c2, &tail) != 2 || e.c1 < 0 || e.c2 < 0)
             return hw_fail("%s: corrupt master index (key '%s')", h->path, key);
+        /* checked here, so that `info` on a file cut inside its body fails too */
+        if (e.position < 0 || e.size < 0 || e.position > c->size || e.size > c->size - e.position)
+            return hw_fail("%s: truncated file (matrix %s needs %d bytes at offset %lld, file has %lld)", h->path,
+                           key, e.size, (long long)e.position, (long long)c->size);
         if (e.c1 > e.c2) { /* the spec says c1 <= c2; tolerate the other order */
             int32_t t = e.c1;
             e.c1 = e.c2;
@@ -92,6 +96,12 @@ static int read_norm_index(hic_file *h) {
             hic_cur_str(c, unit, sizeof unit) != 0 || hic_cur_i32(c, &v.res) != 0 ||
             hic_cur_i64(c, &v.position) != 0 || hic_cur_len(c, h->version, &v.nbytes) != 0)
             return -1;
+        /* a vector is an i32 (v8) or i64 (v9) count and its values */
+        int64_t head = h->version >= 9 ? 8 : 4;
+        if (v.position < 0 || v.nbytes < head || v.position > c->size || v.nbytes > c->size - v.position)
+            return hw_fail("%s: truncated file (%s vector of chromosome index %d at %d %s needs %lld bytes at "
+                           "offset %lld, file has %lld)", h->path, type, v.chrom, v.res, unit,
+                           (long long)v.nbytes, (long long)v.position, (long long)c->size);
         if (strcmp(unit, "BP") != 0 || strlen(type) >= sizeof v.type) continue;
         memcpy(v.type, type, strlen(type) + 1);
         hw_grow(&h->norms, &cap, (size_t)h->nnorms + 1);
@@ -124,6 +134,9 @@ int hic_footer_read(hic_file *h) {
     }
     /* v9 says where the norm index is; the v8 family only gets there by walking. */
     if (h->version >= 9 && h->nvi_position > 0) {
+        if (h->nvi_length < 4 || h->nvi_position > c->size || h->nvi_length > c->size - h->nvi_position)
+            return hw_fail("%s: truncated file (normalisation index needs %lld bytes at offset %lld, file has %lld)",
+                           h->path, (long long)h->nvi_length, (long long)h->nvi_position, (long long)c->size);
         if (hic_cur_seek(c, h->nvi_position) != 0) return -1;
         return read_norm_index(h);
     }
@@ -217,10 +230,20 @@ int hic_get_normvec(hic_file *h, const char *norm, int32_t file_chrom, int32_t r
     if (!v) return 0;
     if (!v->loaded) {
         hic_cur *c = &h->cur;
-        int64_t n;
-        if (hic_cur_seek(c, v->position) != 0 || hic_cur_len(c, h->version, &n) != 0 ||
-            hic_cur_need(c, n, h->version >= 9 ? 4 : 8) != 0 || read_reals(h, n, &v->values) != 0)
-            return -1;
+        int64_t n, w = h->version >= 9 ? 4 : 8, head = h->version >= 9 ? 8 : 4;
+        if (hic_cur_seek(c, v->position) != 0 || hic_cur_len(c, h->version, &n) != 0) return -1;
+        /* the count must be what the index's byte length holds, and cover the
+         * chromosome's bins (+1: Juicer's trailing entry, formats.md 6.6) */
+        int64_t nbins = file_chrom >= 0 && file_chrom < h->nfile_chroms ? (h->file_lengths[file_chrom] + res - 1) / res : 0;
+        if (n < 0 || n > (v->nbytes - head) / w || n * w + head != v->nbytes)
+            return hw_fail("%s: corrupt %s vector of chromosome %s at %d bp (offset %lld): %lld values in %lld bytes",
+                           h->path, norm, h->file_names[file_chrom], res, (long long)v->position, (long long)n,
+                           (long long)v->nbytes);
+        if (n < nbins || n > nbins + 1)
+            return hw_fail("%s: corrupt %s vector of chromosome %s at %d bp (offset %lld): %lld values for %lld bins",
+                           h->path, norm, h->file_names[file_chrom], res, (long long)v->position, (long long)n,
+                           (long long)nbins);
+        if (hic_cur_need(c, n, w) != 0 || read_reals(h, n, &v->values) != 0) return -1;
         v->nvalues = n;
         v->loaded = 1;
     }
@@ -267,10 +290,15 @@ static int read_zoom(hic_file *h, const hic_matrix_entry *m, int32_t res, hic_zo
         z->number = xmalloc((size_t)(nblocks ? nblocks : 1) * sizeof *z->number);
         z->pos = xmalloc((size_t)(nblocks ? nblocks : 1) * sizeof *z->pos);
         z->size = xmalloc((size_t)(nblocks ? nblocks : 1) * sizeof *z->size);
-        for (int32_t b = 0; b < nblocks; b++)
+        for (int32_t b = 0; b < nblocks; b++) {
             if (hic_cur_i32(c, &z->number[b]) != 0 || hic_cur_i64(c, &z->pos[b]) != 0 ||
                 hic_cur_i32(c, &z->size[b]) != 0)
                 return -1;
+            if (z->pos[b] < 0 || z->size[b] < 0 || z->pos[b] > c->size || z->size[b] > c->size - z->pos[b])
+                return hw_fail("%s: truncated file (block %d of matrix %d_%d at %d bp needs %d bytes at offset %lld, "
+                               "file has %lld)", h->path, z->number[b], m->c1, m->c2, res, z->size[b],
+                               (long long)z->pos[b], (long long)c->size);
+        }
         zc->present = 1;
         return 0;
     }

@@ -328,6 +328,7 @@ static int read_all(const char *path, char **buf, size_t *size) {
     if (!fp) return hw_fail("%s: cannot open: %s", path, strerror(errno));
     if (fseek(fp, 0, SEEK_END) != 0) { fclose(fp); return hw_fail("%s: cannot seek", path); }
     long sz = ftell(fp);
+    if (sz < 0) { fclose(fp); return hw_fail("%s: cannot tell its size (not a regular file?)", path); }
     rewind(fp);
     *buf = xmalloc((size_t)sz + 1);
     size_t got = fread(*buf, 1, (size_t)sz, fp);
@@ -341,9 +342,65 @@ static int read_all(const char *path, char **buf, size_t *size) {
     return 0;
 }
 
+typedef struct {
+    int64_t lo, hi;
+    int k;
+} st_span;
+
+static int cmp_span(const void *a, const void *b) {
+    const st_span *x = a, *y = b;
+    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    return (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+/* The tensors' byte ranges must tile the data section exactly, as the
+ * reference implementation demands: sorted by start, each begins where the
+ * previous ended, and the last ends at the end of the file. Overlapping
+ * tensors would alias each other's weights; a gap or a tail is damage. */
+static int check_spans(const hw_st_file *f, const char *path, const int64_t (*off)[2], size_t data_size) {
+    if (f->n == 0) {
+        if (data_size != 0)
+            return hw_fail("%s: corrupt safetensors file: %zu bytes of data but no tensors", path, data_size);
+        return 0;
+    }
+    st_span *s = xmalloc((size_t)f->n * sizeof *s);
+    for (int i = 0; i < f->n; i++) s[i] = (st_span){off[i][0], off[i][1], i};
+    qsort(s, (size_t)f->n, sizeof *s, cmp_span);
+    int64_t end = 0;
+    int prev = -1, rc = 0;
+    for (int i = 0; i < f->n && rc == 0; i++) {
+        if (s[i].lo != end) {
+            if (prev < 0)
+                rc = hw_fail("%s: corrupt safetensors file: tensor '%s' starts at data offset %lld, the first must start at 0",
+                             path, f->tensors[s[i].k].name, (long long)s[i].lo);
+            else
+                rc = hw_fail("%s: corrupt safetensors file: tensor '%s' [%lld, %lld) %s tensor '%s' [%lld, %lld)", path,
+                             f->tensors[s[i].k].name, (long long)s[i].lo, (long long)s[i].hi,
+                             s[i].lo < end ? "overlaps" : "leaves a gap after", f->tensors[s[prev].k].name,
+                             (long long)s[prev].lo, (long long)s[prev].hi);
+        }
+        end = s[i].hi;
+        prev = i;
+    }
+    if (rc == 0 && (uint64_t)end < data_size)
+        rc = hw_fail("%s: corrupt safetensors file: %llu bytes after the last tensor", path,
+                     (unsigned long long)(data_size - (uint64_t)end));
+    free(s);
+    return rc;
+}
+
 int hw_st_read(hw_st_file *f, const char *path) {
     memset(f, 0, sizeof *f);
-    if (read_all(path, &f->buf, &f->size)) return -1;
+    char *buf = NULL;
+    size_t size = 0;
+    if (read_all(path, &buf, &size)) return -1;
+    return hw_st_parse(f, buf, size, path);
+}
+
+int hw_st_parse(hw_st_file *f, char *buf, size_t size, const char *path) {
+    memset(f, 0, sizeof *f);
+    f->buf = buf;
+    f->size = size;
     uint64_t hlen = 0;
     if (f->size >= 8) memcpy(&hlen, f->buf, 8);
     if (f->size < 9 || hlen < 2 || hlen > HW_ST_MAX_HEADER || f->buf[8] != '{') {
@@ -359,8 +416,9 @@ int hw_st_read(hw_st_file *f, const char *path) {
     }
     const size_t data_start = 8 + (size_t)hlen, data_size = f->size - data_start;
     jp p = {f->buf + 8, 0, (size_t)hlen, NULL};
-    size_t cap = 0, meta_cap = 0;
+    size_t cap = 0, meta_cap = 0, off_cap = 0;
     uint64_t data_end = 0;
+    int64_t (*offs)[2] = NULL;
     expect(&p, '{');
     if (!p.err && !peek(&p, '}')) do {
         char *key = jstring(&p);
@@ -396,10 +454,18 @@ int hw_st_read(hw_st_file *f, const char *path) {
         uint64_t numel = 1;
         for (int d = 0; d < t->ndim; d++) {
             if (t->shape[d] < 0) { p.err = "negative dimension"; break; }
+            /* the product must not wrap: [2^32, 2^32] is not 0 elements */
+            if (t->shape[d] > 0 && numel > (UINT64_MAX / 16) / (uint64_t)t->shape[d]) {
+                p.err = "shape too large";
+                break;
+            }
             numel *= (uint64_t)t->shape[d];
         }
         if (p.err) break;
         if (!esize) { p.err = "unknown dtype"; break; }
+        hw_grow(&offs, &off_cap, (size_t)f->n);
+        offs[f->n - 1][0] = off[0];
+        offs[f->n - 1][1] = off[1];
         if (off[0] < 0 || off[1] < off[0] || (uint64_t)(off[1] - off[0]) != numel * esize) {
             p.err = "data_offsets do not match dtype and shape";
             break;
@@ -416,16 +482,21 @@ int hw_st_read(hw_st_file *f, const char *path) {
     if (p.err) {
         const char *what = p.err;
         size_t at = 8 + p.pos;
+        free(offs);
         hw_st_close(f);
         return hw_fail("%s: corrupt safetensors header: %s at byte %zu", path, what, at);
     }
     if (data_end > data_size) {
         unsigned long long need = data_start + data_end, have = f->size;
+        free(offs);
         hw_st_close(f);
         return hw_fail("%s: truncated safetensors file (the tensors need %llu bytes, the file has %llu)",
                        path, need, have);
     }
-    return 0;
+    int rc = check_spans(f, path, (const int64_t(*)[2])offs, data_size);
+    free(offs);
+    if (rc != 0) hw_st_close(f);
+    return rc;
 }
 
 const hw_st_tensor *hw_st_find(const hw_st_file *f, const char *name) {

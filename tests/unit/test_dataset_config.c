@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "hitwin/cli_set.h"
 #include "hitwin/dataset_config.h"
 #include "hitwin/error.h"
 #include "test_util.h"
@@ -126,6 +127,50 @@ int main(void) {
                  "%s:2: duplicate key 'resolution' (first at line 1)");
     expect_error("resolution: [10000\n", "%s:2: YAML syntax error: did not find expected ',' or ']'");
     expect_error("", "%s: empty document, expected dataset config as a mapping");
+
+    /* numbers are parsed in 64 bits and range-checked, never wrapped */
+    expect_error("resolution: 4294977296\n" SAMPLES4,
+                 "%s:1: 'resolution' in dataset config = 4294977296 is out of range [1, 100000000]");
+    expect_error("resolution: 99999999999999999999\n" SAMPLES4,
+                 "%s:1: 'resolution' in dataset config = 99999999999999999999 is out of range [1, 100000000]");
+    expect_error("resolution: 1e30\n" SAMPLES4,
+                 "%s:1: 'resolution' in dataset config = 1e30 is out of range [1, 100000000]");
+    expect_error("resolution: 0x2710\n" SAMPLES4,
+                 "%s:1: 'resolution' in dataset config must be an integer, got '0x2710'");
+    expect_error("resolution: inf\n" SAMPLES4,
+                 "%s:1: 'resolution' in dataset config must be an integer, got 'inf'");
+    expect_error("resolution: 1e4\ntile_size: 2.5\n" SAMPLES4,
+                 "%s:2: 'tile_size' in dataset config must be an integer, got '2.5'");
+    /* the shared parser of flags and --set values */
+    {
+        int64_t v = 7;
+        CHECK_INT_EQ(hw_parse_int("--resolution", "4294977296", 1, INT32_MAX, &v), -1);
+        CHECK_STR_EQ(hw_error(), "--resolution: 4294977296 is out of range [1, 2147483647]");
+        CHECK_INT_EQ(hw_parse_int("--resolution", "18446744073709551617", 1, INT64_MAX, &v), -1);
+        CHECK_STR_EQ(hw_error(), "--resolution: 18446744073709551617 is out of range [1, 9223372036854775807]");
+        CHECK_INT_EQ(hw_parse_int("--resolution", "10kb", 1, INT32_MAX, &v), -1);
+        CHECK_STR_EQ(hw_error(), "--resolution: '10kb' is not an integer");
+        CHECK_INT_EQ(hw_parse_int("--resolution", " 10", 1, INT32_MAX, &v), -1);
+        CHECK_STR_EQ(hw_error(), "--resolution: ' 10' is not an integer");
+        CHECK_INT_EQ(v, 7);
+        CHECK_INT_EQ(hw_parse_int("--resolution", "1e4", 1, INT32_MAX, &v), 0);
+        CHECK_INT_EQ(v, 10000);
+        CHECK_INT_EQ(hw_parse_int("--seed", "9223372036854775807", 0, INT64_MAX, &v), 0);
+        CHECK_INT_EQ(v, INT64_MAX);
+        CHECK_INT_EQ(hw_set_int("stride", "99999999999999999999", 1, 4096, &v), -1);
+        CHECK_STR_EQ(hw_error(), "--set stride: 99999999999999999999 is out of range [1, 4096]");
+    }
+    /* nesting is limited before the recursive tree builder can exhaust the stack */
+    {
+        size_t depth = 200000;
+        char *deep = malloc(2 * depth + 16);
+        memcpy(deep, "resolution: ", 12);
+        for (size_t k = 0; k < depth; k++) deep[12 + k] = '[';
+        for (size_t k = 0; k < depth; k++) deep[12 + depth + k] = ']';
+        strcpy(deep + 12 + 2 * depth, "\n");
+        expect_error(deep, "%s:1: YAML nested deeper than 64 levels");
+        free(deep);
+    }
 
     hw_dataset_config missing;
     CHECK_INT_EQ(hw_dataset_config_load("/nonexistent/x.yaml", &missing), -1);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hitwin/error.h"
 #include "hitwin/evaluate.h"
 #include "hitwin/xalloc.h"
 #include "test_util.h"
@@ -149,6 +150,59 @@ static void test_truth(void) {
     fputs("chr1\t10\n", f);
     fclose(f);
     CHECK(hw_truth_load(bed, &t) != 0);
+    char want[512];
+    snprintf(want, sizeof want, "%s:1: expected 5 columns (chrom start end kind strength), found 2", bed);
+    CHECK_STR_EQ(hw_error(), want);
+
+    /* one exact message with file:line per kind of bad line */
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"chr1\t0\t10\tx\t1\nchr1\t-5\t10\tx\t1\n", "%s:2: negative start -5"},
+        {"chr1\t500\t100\tx\t1\n", "%s:1: end 100 is not after start 500"},
+        {"chr1\t100\t100\tx\t1\n", "%s:1: end 100 is not after start 100"},
+        {"chr1\t1e2x\t500\tx\t1\n", "%s:1: start '1e2x' is not an integer"},
+        {"chr1\t0\t99999999999999999999\tx\t1\n", "%s:1: end '99999999999999999999' is not an integer"},
+        {"chr1\t0\t100\tx\tnan\n", "%s:1: strength 'nan' is not a finite number"},
+        {"chr1\t0\t100\tx\t0.5abc\n", "%s:1: strength '0.5abc' is not a finite number"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        f = fopen(bed, "w");
+        fputs(bad[k].text, f);
+        fclose(f);
+        CHECK_INT_EQ(hw_truth_load(bed, &t), -1);
+        snprintf(want, sizeof want, bad[k].msg, bed);
+        CHECK_STR_EQ(hw_error(), want);
+    }
+    f = fopen(bed, "wb");
+    fwrite("chr1\t0\t100\tx\t1\nchr1\t0\t1\0\t0\n", 1, 27, f);
+    fclose(f);
+    CHECK_INT_EQ(hw_truth_load(bed, &t), -1);
+    snprintf(want, sizeof want, "%s:2: NUL byte in a text line", bed);
+    CHECK_STR_EQ(hw_error(), want);
+    /* bedGraph values; chromosomes checked against the distance file's */
+    f = fopen(bg, "w");
+    fputs("chr1\t0\t100\tinf\n", f);
+    fclose(f);
+    CHECK_INT_EQ(hw_truth_load(bg, &t), -1);
+    snprintf(want, sizeof want, "%s:1: value 'inf' is not a finite number", bg);
+    CHECK_STR_EQ(hw_error(), want);
+    f = fopen(bg, "w");
+    fputs("# comment\nchr1\t0\t100\t0.5\nchrZ\t0\t100\t0.5\n", f);
+    fclose(f);
+    CHECK_INT_EQ(hw_truth_load(bg, &t), 0);
+    const char names[3][8] = {"chr1", "chr1", "chr2"};
+    CHECK_INT_EQ(hw_truth_check_chroms(&t, names[0], 3, 8), -1);
+    snprintf(want, sizeof want, "%s:3: chromosome 'chrZ' is not in the distance file", bg);
+    CHECK_STR_EQ(hw_error(), want);
+    CHECK_INT_EQ(hw_truth_check_chroms(&t, names[0], 1, 8), -1);
+    hw_truth_free(&t);
+    f = fopen(bg, "w");
+    fputs("1\t0\t100\t0.5\nchr2\t0\t100\t0.5\n", f);
+    fclose(f);
+    CHECK_INT_EQ(hw_truth_load(bg, &t), 0);
+    CHECK_INT_EQ(hw_truth_check_chroms(&t, names[0], 3, 8), 0); /* "chr" optional */
+    hw_truth_free(&t);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);

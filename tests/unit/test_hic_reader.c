@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../../src/io/hic_internal.h" /* the norm index, to aim the damage */
+
 #include "hitwin/contacts.h"
 #include "hitwin/error.h"
 #include "hitwin/hic.h"
@@ -449,24 +451,25 @@ static void test_block_selection(const char *path) {
     hw_contacts_close(f);
 }
 
-/* Missing norm vector -> NaN values; records past the chromosome end dropped;
- * oe without an expected vector is an error. */
+/* Missing norm vector of one chromosome -> an error naming it (as straw);
+ * records past the chromosome end dropped; oe without an expected vector is
+ * an error. */
 static void test_special_values(const char *path) {
     hw_contacts *f = hw_contacts_open(path);
     CHECK(f != NULL);
     if (!f) return;
     hw_query q = {.resolution = 10000, .norm = "NONE", .chrom1 = 2, .chrom2 = 2, .lo1 = 0, .hi1 = 31, .lo2 = 0, .hi2 = 31};
     recs raw = {0}, scaled = {0};
+    char want[512];
     CHECK_INT_EQ(fetch(f, &q, &raw), 0);
-    q.norm = "SCALE"; /* no SCALE vector for chr3 at 10 kb */
-    CHECK_INT_EQ(fetch(f, &q, &scaled), 0);
     CHECK(raw.n > 0);
-    CHECK_INT_EQ(scaled.n, raw.n);
-    for (size_t k = 0; k < scaled.n; k++) CHECK(isnan(scaled.r[k].v));
+    q.norm = "SCALE"; /* no SCALE vector for chr3 at 10 kb */
+    CHECK_INT_EQ(fetch(f, &q, &scaled), -1);
+    snprintf(want, sizeof want, "%s: no SCALE normalisation vector for chromosome chr3 at 10000 bp", path);
+    CHECK_STR_EQ(hw_error(), want);
     q.chrom1 = 1, q.hi1 = 80; /* chr2 x chr3: chr3 has no vector */
-    CHECK_INT_EQ(fetch(f, &q, &scaled), 0);
-    CHECK(scaled.n > 0);
-    for (size_t k = 0; k < scaled.n; k++) CHECK(isnan(scaled.r[k].v));
+    CHECK_INT_EQ(fetch(f, &q, &scaled), -1);
+    CHECK_STR_EQ(hw_error(), want);
 
     /* chr2 has 80 bins; the file holds records at bin 80 that must not appear */
     hw_query o = {.resolution = 10000, .norm = "NONE", .chrom1 = 1, .chrom2 = 1, .lo1 = 0, .hi1 = 90, .lo2 = 0, .hi2 = 90};
@@ -477,7 +480,6 @@ static void test_special_values(const char *path) {
     CHECK_INT_EQ(fetch(f, &o, &raw), 0);
     for (size_t k = 0; k < raw.n; k++) CHECK(raw.r[k].j < 80);
 
-    char want[512];
     hw_query e = {.resolution = 50000, .norm = "KR", .type = HW_OE, .chrom1 = 0, .chrom2 = 0, .lo1 = 0, .hi1 = 5, .lo2 = 0, .hi2 = 5};
     CHECK_INT_EQ(fetch(f, &e, &raw), -1);
     snprintf(want, sizeof want, "%s: no expected values for normalisation KR at 50000 bp (oe impossible)", path);
@@ -685,8 +687,117 @@ static void test_corrupt_blocks(const char *name) {
         CHECK_STR_EQ(hw_error(), want);
         hw_contacts_close(f);
     }
+    /* well-formed zlib, but the payload disagrees with its own header */
+    for (int t = 0; t < 2; t++) {
+        memcpy(c, b, n);
+        unsigned char pl[64] = {0};
+        size_t m = 0;
+        pl[m] = t == 0 ? 2 : 1; /* nRecords: 2 (one decoded) or 1 (right, then 3 bytes too many) */
+        m = 12;
+        pl[m++] = 0; /* i16 values */
+        if (v9) pl[m++] = 0, pl[m++] = 0;
+        pl[m++] = 1; /* type 1 */
+        pl[m++] = 1, pl[m++] = 0; /* one row */
+        pl[m++] = 0, pl[m++] = 0; /* row 0 */
+        pl[m++] = 1, pl[m++] = 0; /* one record */
+        pl[m++] = 0, pl[m++] = 0; /* column 0 */
+        pl[m++] = 5, pl[m++] = 0; /* value 5 */
+        if (t == 1) m += 3;
+        zn = sizeof z;
+        CHECK_INT_EQ(compress2(z, &zn, pl, m, 6), Z_OK);
+        memcpy(c + near->offset, z, zn);
+        spit(path, c, n);
+        f = hw_contacts_open(path);
+        CHECK(f != NULL);
+        if (f) {
+            CHECK_INT_EQ(hw_contacts_fetch_band(f, 10000, "NONE", HW_OBSERVED, 0, 5, band), -1);
+            snprintf(want, sizeof want, "%s: corrupt block at offset %ld (chromosome chr1, resolution 10000): %s", path,
+                     (long)near->offset,
+                     t == 0 ? "block header says 2 records, the block holds 1"
+                            : (v9 ? "3 bytes left after the last record (block holds 29)"
+                                  : "3 bytes left after the last record (block holds 27)"));
+            CHECK_STR_EQ(hw_error(), want);
+            hw_contacts_close(f);
+        }
+    }
     free(c);
     free(band);
+    free(b);
+    unlink(path);
+}
+
+/* Offsets and lengths of the footer checked at open, vector lengths when
+ * read: a v9 file cut after its norm index, a norm vector whose count
+ * disagrees with the index, a block index entry past the end. */
+static void test_footer_bounds(void) {
+    const char *src = DATA("hic_v9_test.hic");
+    size_t n;
+    unsigned char *b = slurp(src, &n);
+    CHECK(b != NULL);
+    if (!b) return;
+    char path[256], want[512];
+    snprintf(path, sizeof path, "%s/footer.hic", tmpdir);
+    hw_info info;
+    hic_file *h = hic_open(src, &info);
+    CHECK(h != NULL);
+    if (!h) {
+        free(b);
+        return;
+    }
+    /* the last vector of the file: cut inside it, and `info` (open) fails */
+    const hic_normvec *last = &h->norms[0];
+    for (int64_t k = 0; k < h->nnorms; k++)
+        if (h->norms[k].position > last->position) last = &h->norms[k];
+    spit(path, b, (size_t)(last->position + last->nbytes - 1));
+    CHECK(hw_contacts_open(path) == NULL);
+    snprintf(want, sizeof want,
+             "%s: truncated file (%s vector of chromosome index %d at %d BP needs %lld bytes at offset %lld, file has "
+             "%lld)",
+             path, last->type, last->chrom, last->res, (long long)last->nbytes, (long long)last->position,
+             (long long)(last->position + last->nbytes - 1));
+    CHECK_STR_EQ(hw_error(), want);
+
+    /* a KR vector of chr1 at 10 kb whose count is one less than its bytes hold */
+    const hic_normvec *kr = NULL;
+    for (int64_t k = 0; k < h->nnorms && !kr; k++)
+        if (!strcmp(h->norms[k].type, "KR") && h->norms[k].res == 10000 && h->norms[k].chrom == h->file_index[0])
+            kr = &h->norms[k];
+    CHECK(kr != NULL);
+    if (kr) {
+        unsigned char *c = malloc(n);
+        memcpy(c, b, n);
+        int64_t cnt = 0;
+        memcpy(&cnt, c + kr->position, 8);
+        int64_t bad = cnt - 1;
+        memcpy(c + kr->position, &bad, 8);
+        spit(path, c, n);
+        hw_contacts *f = hw_contacts_open(path);
+        CHECK(f != NULL);
+        if (f) {
+            hw_query q = {.resolution = 10000, .norm = "KR", .chrom1 = 0, .chrom2 = 0, .hi1 = 5, .hi2 = 5};
+            CHECK_INT_EQ(hw_contacts_fetch(f, &q, noop, NULL), -1);
+            snprintf(want, sizeof want, "%s: corrupt KR vector of chromosome chr1 at 10000 bp (offset %lld): %lld values in %lld bytes",
+                     path, (long long)kr->position, (long long)bad, (long long)kr->nbytes);
+            CHECK_STR_EQ(hw_error(), want);
+            hw_contacts_close(f);
+        }
+        /* absurd: 2^40 values (the index's byte length disagrees first) */
+        bad = (int64_t)1 << 40;
+        memcpy(c + kr->position, &bad, 8);
+        spit(path, c, n);
+        f = hw_contacts_open(path);
+        CHECK(f != NULL);
+        if (f) {
+            hw_query q = {.resolution = 10000, .norm = "KR", .chrom1 = 0, .chrom2 = 0, .hi1 = 5, .hi2 = 5};
+            CHECK_INT_EQ(hw_contacts_fetch(f, &q, noop, NULL), -1);
+            snprintf(want, sizeof want, "%s: corrupt KR vector of chromosome chr1 at 10000 bp (offset %lld): %lld values in %lld bytes",
+                     path, (long long)kr->position, (long long)bad, (long long)kr->nbytes);
+            CHECK_STR_EQ(hw_error(), want);
+            hw_contacts_close(f);
+        }
+        free(c);
+    }
+    hic_close(h);
     free(b);
     unlink(path);
 }
@@ -795,6 +906,7 @@ int main(void) {
     test_corrupt_blocks("hic_v8_test.hic");
     test_corrupt_blocks("hic_v9_test.hic");
     test_bad_files();
+    test_footer_bounds();
     rmdir(tmpdir);
     for (int k = 0; k < nqueries; k++) free(queries[k].listed);
     free(queries);
