@@ -57,6 +57,9 @@ void hw_truth_free(hw_truth *t);
 int hw_truth_label(const hw_truth *t, const char *chrom, int64_t start, int64_t end,
                    double min_magnitude);
 
+/* 1 when some interval of the truth (any strength or magnitude) overlaps [start, end) of chrom. */
+int hw_truth_touches(const hw_truth *t, const char *chrom, int64_t start, int64_t end);
+
 int hw_evaluate_main(int argc, char **argv);
 
 #endif

@@ -35,6 +35,9 @@ int hw_output_file_check(const char *path, const char *setting, const hw_input *
 int hw_output_dir_check(const char *dir, const char *setting, int create, const char *const *names,
                         int n_names, const hw_input *inputs, int n_inputs);
 
+/* mkdir -p DIR: "DIR: cannot create the directory (SETTING): <reason>". */
+int hw_output_dir_make(const char *dir, const char *setting);
+
 /* Temporary files of this process: removed by hw_temp_cleanup(), which runs at
  * hw_dist_abort and on SIGTERM/SIGINT/SIGHUP (the signal is then re-raised). */
 void hw_temp_add(const char *path);

@@ -13,7 +13,8 @@
 int hw_guard_tile(const hw_dataset_config *cfg, const char *config_path, int from_flag);
 /* train: the config and its tile store -> the run directory. */
 int hw_guard_train(const hw_train_config *cfg, const char *config_path);
-/* distance: the store and the checkpoints -> OUT_DIR (created when missing). */
+/* distance: the store and the checkpoints -> OUT_DIR (made with hw_output_dir_make
+ * once every input has been read: a failed run leaves no new directory). */
 int hw_guard_distance(const char *store, char *const *ckpts, int n_ckpts, const char *out_dir);
 /* evaluate: the distances and the truth -> the JSON file (when json != NULL). */
 int hw_guard_evaluate(const char *dist, const char *truth, const char *json);

@@ -81,6 +81,13 @@ static int mkdir_p(const char *dir, const char *setting) {
     return 0;
 }
 
+int hw_output_dir_make(const char *dir, const char *setting) {
+    if (mkdir_p(dir, setting) != 0) return -1;
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return hw_fail("%s: is not a directory (%s)", dir, setting);
+    return 0;
+}
+
 int hw_output_dir_check(const char *dir, const char *setting, int create, const char *const *names,
                         int n_names, const hw_input *inputs, int n_inputs) {
     if (!dir || !dir[0]) return hw_fail("%s: empty path (name the directory to write)", setting);

@@ -216,11 +216,6 @@ int hw_dataset_config_validate(const hw_dataset_config *cfg) {
         for (int j = 0; j < i; j++)
             if (strcmp(cfg->samples[i].name, cfg->samples[j].name) == 0)
                 return hw_fail("%s: sample name '%s' is used twice", src, cfg->samples[i].name);
-    for (int i = 0; i < cfg->n_samples; i++)
-        for (int j = 0; j < i; j++)
-            if (strcmp(cfg->samples[i].path, cfg->samples[j].path) == 0)
-                return hw_fail("%s: samples '%s' and '%s' are the same file %s", src,
-                               cfg->samples[j].name, cfg->samples[i].name, cfg->samples[i].path);
     for (int c = 0; c < cfg->n_conditions; c++)
         for (int k = 0; k < c; k++)
             if (strcmp(cfg->conditions[c], cfg->conditions[k]) == 0)

@@ -73,7 +73,7 @@ int hw_guard_distance(const char *store, char *const *ckpts, int n_ckpts, const 
                 snprintf(names[k++], sizeof names[0], "%s_%s_%s", base, hw_measure_names[q], kinds[j]);
     }
     for (int i = 0; i < n_names; i++) ptr[i] = names[i];
-    if (!rc) rc = hw_output_dir_check(out_dir, "-o", 1, ptr, n_names, in, n_ckpts + 1);
+    if (!rc) rc = hw_output_dir_check(out_dir, "-o", 0, ptr, n_names, in, n_ckpts + 1);
     free(ptr);
     free(names);
     free(in);
