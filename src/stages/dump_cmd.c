@@ -3,6 +3,7 @@
  *   chrom1 start1 end1 chrom2 start2 end2 value    (tab-separated)
  * sorted by (bin1, bin2). Non-finite values (masked bins) are left out, as straw
  * does. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -188,6 +189,10 @@ int hw_dump_main(int argc, char **argv) {
                s2, e2, (double)l.p[k].v);
     }
     status = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        log_error("standard output: write failed (%s): the dump is incomplete", strerror(errno));
+        status = 1;
+    }
 done:
     free(l.p);
     hw_contacts_close(f);

@@ -211,6 +211,12 @@ int hw_evaluate_main(int argc, char **argv) {
     int64_t touched = 0;
     for (int64_t i = 0; i < df.nw && !touched; i++)
         touched += hw_truth_touches(&truth, df.chrom + i * NAME_W, df.start[i], df.end[i]);
+    if (truth.n == 0) {
+        log_error("%s: the truth holds no interval", truth_path);
+        hw_truth_free(&truth);
+        dist_file_free(&df);
+        return 1;
+    }
     if (!touched) {
         log_error("%s: no interval overlaps a window of %s (truth chromosome %s, windows on %s ...): "
                   "check the chromosome names and the genome", truth_path, dist_path,

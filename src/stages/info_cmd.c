@@ -1,4 +1,5 @@
 /* `hitwin info FILE`: what a Hi-C file holds, for users and for scripts. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,5 +57,9 @@ int hw_info_main(int argc, char **argv) {
     for (int c = 0; c < in->nchroms; c++)
         printf("chrom\t%s\t%lld\n", in->chroms[c].name, (long long)in->chroms[c].length);
     hw_contacts_close(f);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        log_error("standard output: write failed (%s)", strerror(errno));
+        return 1;
+    }
     return 0;
 }

@@ -522,7 +522,11 @@ int hw_tile_main(int argc, char **argv) {
     hw_tile_writer *writer = hw_tile_writer_create(d.comm, tmp_path, W, S, cfg.tile_size, cfg.compression);
     if (!writer) {
         /* collective create failed the same way on every rank */
-        if (d.rank == 0) log_error("%s: cannot create the tile store (directory missing or not writable?)", cfg.output);
+        if (d.rank == 0) {
+            log_error("%s: cannot create the tile store: %s", cfg.output, hw_error());
+            unlink(tmp_path); /* a partly created file (full disk) */
+            hw_temp_forget(tmp_path);
+        }
         free(config_yaml);
         free_plan(&plan);
         hw_dataset_config_free(&cfg);

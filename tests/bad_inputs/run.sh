@@ -21,7 +21,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 MPI="$MPIEXEC -n 2 --oversubscribe"
 
 T=$(mktemp -d /tmp/hw_badinput_XXXXXX)
-trap 'rm -rf "$T"' EXIT
+[ -n "${BADINPUT_KEEP:-}" ] && echo "keeping $T" || trap 'rm -rf "$T"' EXIT
 F=$T/fix     # fixtures: read by every case, never written
 mkdir -p "$F"
 n_pass=0 n_fail=0 failed_names=()
@@ -87,15 +87,19 @@ run_case() {
   local W=$T/work/$name R=$T/res/$name
   mkdir -p "$W" "$R"
   want=${want//%W%/$W}; setup=${setup//%W%/$W}
-  local args=() a
-  for a in "$@"; do args+=("${a//%W%/$W}"); done
+  local args=() a limit=unlimited
+  for a in "$@"; do
+    if [ "$a" = --ulimit-f-0 ]; then limit=0; continue; fi # not passed: the file size limit 0
+    args+=("${a//%W%/$W}")
+  done
   set -- "${args[@]}"
   (cd "$W" && eval "$setup") > "$R/setup.log" 2>&1 || { echo "FAIL $name: setup: $(cat "$R/setup.log")" > "$R/fail"; return; }
   local before; before=$(manifest "$W")
   local cmd=("$HITWIN" "$@")
   [ "$np" = 2 ] && cmd=($MPI "$HITWIN" "$@")
   local out=${STDOUT_TO:-$R/stdout}; out=${out//%W%/$W}
-  ( cd "$W" && setsid --wait bash -c 'echo $$ > "$0"; exec "$@"' "$R/sid" timeout 60 "${cmd[@]}" >> "$out" 2> "$R/stderr" < /dev/null )
+  # stderr through a pipe: a file size limit on the case must not stop its error line
+  ( set -o pipefail; cd "$W" && setsid --wait bash -c 'echo $$ > "$0"; ulimit -f "$1"; shift; exec "$@"' "$R/sid" "$limit" timeout 60 "${cmd[@]}" 2>&1 >> "$out" < /dev/null | cat > "$R/stderr" )
   local rc=$? problems=()
   [ "$rc" = "$want_rc" ] || problems+=("exit status $rc, expected $want_rc")
   local errs; errs=$(grep -c '^hitwin: error: ' "$R/stderr")
@@ -107,6 +111,7 @@ run_case() {
     local pat=${want//\[/\\[}; pat=${pat//\]/\\]}; pat=${pat//\?/\\?}
     # shellcheck disable=SC2053
     [[ $line == $pat ]] || problems+=("message: '$line'" "   wanted: '$want'")
+    echo "$line" > "$R/message"
   fi
   local dup; dup=$(grep -E '^(hitwin|usage:|  -)' "$R/stderr" | sort | uniq -d | head -1)
   [ -z "$dup" ] || problems+=("repeated line: '$dup'")
