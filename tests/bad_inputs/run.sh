@@ -143,6 +143,44 @@ n_cases=0
 . "$(dirname "$0")/cases.sh"
 
 wait
+
+# ---- faults: a rank killed with SIGKILL during tile ---------------------------------------
+# No output that looks complete is left, nor a temporary file (the other rank gets SIGTERM
+# from mpiexec and removes it); a rerun gives the same store as an uninterrupted run.
+fault_kill_tile() {
+  local R=$T/res/fault_kill_tile W=$T/work/fault_kill_tile problems=()
+  mkdir -p "$R" "$W"
+  local args=(tile "$F/sim/dataset.yaml" --set tile_size=64 --set stride=4 -q)
+  (cd "$W" && exec $MPI "$HITWIN" "${args[@]}" -o k.h5 > /dev/null 2> "$R/stderr") &
+  local mp=$! kids=
+  for _ in $(seq 100); do kids=$(pgrep -P "$mp" -f "$HITWIN" | tail -1); [ -n "$kids" ] && break; sleep 0.05; done
+  # the subshell execs mpiexec: the ranks are its children
+  sleep 0.4
+  local victim; victim=$(pgrep -P "$mp" -f "$HITWIN" | tail -1)
+  [ -n "$victim" ] && kill -9 "$victim" 2> /dev/null
+  wait "$mp"; local rc=$?
+  if [ "$rc" = 0 ]; then
+    echo "note: fault_kill_tile: the run ended before the kill; nothing checked"
+  else
+    [ ! -e "$W/k.h5" ] || problems+=("a killed tile left k.h5")
+    sleep 0.5
+    local tmp; tmp=$(find "$W" -name '*.tmp-*' | head -1)
+    [ -z "$tmp" ] || problems+=("a killed tile left $tmp")
+    (cd "$W" && $MPI "$HITWIN" "${args[@]}" -o k.h5 > /dev/null 2>&1) || problems+=("the rerun failed")
+    (cd "$W" && $MPI "$HITWIN" "${args[@]}" -o ref.h5 > /dev/null 2>&1) || problems+=("the reference run failed")
+    if command -v h5diff > /dev/null; then
+      for obj in /tiles /qc/kept /qc/rows_covered /windows/split /windows/start; do
+        h5diff -q "$W/k.h5" "$W/ref.h5" "$obj" > /dev/null 2>&1 || problems+=("rerun differs from an uninterrupted run in $obj")
+      done
+    fi
+  fi
+  if [ ${#problems[@]} != 0 ]; then
+    { echo "FAIL fault_kill_tile"; printf '    %s\n' "${problems[@]}"; } > "$R/fail"
+  fi
+  rm -f "$W"/*.h5
+}
+[[ fault_kill_tile == $FILTER ]] && { n_cases=$((n_cases + 1)); fault_kill_tile; }
+
 for r in "$T"/res/*; do
   [ -d "$r" ] || continue
   if [ -f "$r/fail" ]; then cat "$r/fail"; n_fail=$((n_fail + 1)); failed_names+=("${r##*/}"); else n_pass=$((n_pass + 1)); fi
