@@ -21,7 +21,12 @@ void hw_dist_finalize(void);
  * A failing rank has already printed its own message. */
 int hw_dist_agree(const hw_dist *d, int status);
 
-/* Print "hitwin: error: <msg>" and stop every rank. Never returns. */
+/* Collective, like hw_dist_agree, and the lowest failing rank prints its
+ * hw_error() line: one line however many ranks failed alike. */
+int hw_dist_agree_report(const hw_dist *d, int status);
+
+/* Print "hitwin: error: <msg>" and stop every rank (temporary files of
+ * output_guard.h removed first). Never returns. */
 void hw_dist_abort(const hw_dist *d, const char *msg) __attribute__((noreturn));
 
 #endif

@@ -75,6 +75,8 @@ double hw_truth_value(const hw_truth *t, const char *chrom, int64_t start, int64
  * their mean rank), over the i where x[i] and y[i] are both finite; NaN with fewer
  * than 2 such, or when either side is constant. */
 double hw_spearman(const double *x, const double *y, int64_t n);
+/* 1 when some interval of the truth (any strength or magnitude) overlaps [start, end) of chrom. */
+int hw_truth_touches(const hw_truth *t, const char *chrom, int64_t start, int64_t end);
 
 int hw_evaluate_main(int argc, char **argv);
 

@@ -1,4 +1,5 @@
 /* hitwin: one executable, one subcommand per pipeline stage. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,9 +49,17 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    /* a file size limit (ulimit -f) makes write() fail with EFBIG, reported by the
+     * stage as one line, instead of killing the process half-way through a file */
+    signal(SIGXFSZ, SIG_IGN);
+    if (argc < 2) {
+        fprintf(stderr, "hitwin: error: a COMMAND is missing (hitwin --help lists them)\n");
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
     }
     if (!strcmp(argv[1], "--version")) return version_main(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "hitwin/log.h"
+#include "hitwin/output_guard.h"
 
 void hw_dist_init(hw_dist *d, int *argc, char ***argv) {
     int inited = 0;
@@ -30,6 +31,14 @@ int hw_dist_agree(const hw_dist *d, int status) {
 
 void hw_dist_abort(const hw_dist *d, const char *msg) {
     log_error("%s", msg);
+    hw_temp_cleanup();
     if (d && d->size > 1) MPI_Abort(d->comm, 1);
     exit(1);
+}
+
+int hw_dist_agree_report(const hw_dist *d, int status) {
+    int mine = status ? d->rank : d->size, first = d->size;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, d->comm);
+    if (first == d->rank) log_error("%s", hw_error());
+    return first < d->size ? -1 : 0;
 }

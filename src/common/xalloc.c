@@ -4,8 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mpi.h>
+
+#include "hitwin/output_guard.h"
+
+static const char *memory_hint;
+
+void hw_xalloc_hint(const char *setting) { memory_hint = setting; }
+
 static void out_of_memory(size_t size, const char *file, int line) {
-    fprintf(stderr, "hitwin: error: out of memory allocating %zu bytes (%s:%d)\n", size, file, line);
+    char where[512] = "";
+    if (getenv("HITWIN_DEBUG_ALLOC")) snprintf(where, sizeof where, " [%s:%d]", file, line);
+    fprintf(stderr, "hitwin: error: out of memory allocating %zu bytes%s%s%s\n", size,
+            memory_hint ? ": lower " : "", memory_hint ? memory_hint : "", where);
+    fflush(stderr);
+    hw_temp_cleanup();
+    int inited = 0, finalized = 0, size_w = 1;
+    MPI_Initialized(&inited);
+    MPI_Finalized(&finalized);
+    if (inited && !finalized) {
+        MPI_Comm_size(MPI_COMM_WORLD, &size_w);
+        if (size_w > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     exit(1);
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hitwin/cli_args.h"
 #include "hitwin/error.h"
 
 int hw_set_split(const char *assignment, char *key, size_t cap, const char **value) {
@@ -67,11 +68,7 @@ int hw_set_int(const char *key, const char *value, int64_t lo, int64_t hi, int64
 }
 
 int hw_set_double(const char *key, const char *value, double lo, double hi, double *out) {
-    char *end;
-    double x = strtod(value, &end);
-    if (end == value || *end) return hw_fail("--set %s: '%s' is not a number", key, value);
-    if (!(x >= lo && x <= hi))
-        return hw_fail("--set %s: %s is out of range [%g, %g]", key, value, lo, hi);
-    *out = x;
-    return 0;
+    char what[160];
+    snprintf(what, sizeof what, "--set %s", key);
+    return hw_parse_double(what, value, lo, hi, out);
 }

@@ -216,6 +216,11 @@ int hw_dataset_config_validate(const hw_dataset_config *cfg) {
         for (int j = 0; j < i; j++)
             if (strcmp(cfg->samples[i].name, cfg->samples[j].name) == 0)
                 return hw_fail("%s: sample name '%s' is used twice", src, cfg->samples[i].name);
+    for (int c = 0; c < cfg->n_conditions; c++)
+        for (int k = 0; k < c; k++)
+            if (strcmp(cfg->conditions[c], cfg->conditions[k]) == 0)
+                return hw_fail("%s: condition '%s' is listed twice in 'conditions'", src,
+                               cfg->conditions[c]);
     for (int c = 0; c < cfg->n_conditions; c++) {
         int n = 0;
         for (int i = 0; i < cfg->n_samples; i++) n += cfg->samples[i].class_id == c;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hitwin/cli_args.h"
 #include "hitwin/dist.h"
 #include "hitwin/distance.h"
 #include "hitwin/cross_fit.h"
@@ -34,7 +35,9 @@
 #include "hitwin/log.h"
 #include "hitwin/model.h"
 #include "hitwin/train.h"
+#include "hitwin/output_guard.h"
 #include "hitwin/safetensors.h"
+#include "hitwin/stage_guard.h"
 #include "hitwin/tile_store.h"
 #include "hitwin/train_folds.h"
 #include "hitwin/version.h"
@@ -579,19 +582,16 @@ int hw_distance_main(int argc, char **argv) {
     hw_device_kind device = HW_DEVICE_CPU;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:d:o:s:b:qh", opts, NULL)) != -1) {
+    while ((c = hw_getopt(argc, argv, "c:d:o:s:b:qh", opts)) != -1) {
         switch (c) {
         case 'c': ckpt = optarg; break;
         case 'd': ckpt_dir = optarg; break;
         case 'o': out_dir = optarg; break;
         case 's': split_name = optarg; break;
         case 'b': {
-            char *end;
-            batch = strtol(optarg, &end, 10);
-            if (*end || batch < 1 || batch > 100000) {
-                if (d.rank == 0) log_error("--batch %s: expected a number of tiles in [1, 100000]", optarg);
-                return 2;
-            }
+            int64_t v;
+            if (hw_parse_int("--batch", optarg, 1, 100000, &v) != 0) return hw_usage_error(NULL);
+            batch = (long)v;
             break;
         }
         case 'F': {
@@ -614,18 +614,13 @@ int hw_distance_main(int argc, char **argv) {
         case 'h':
             if (d.rank == 0) usage(stdout);
             return 0;
-        default:
-            if (d.rank == 0) usage(stderr);
-            return 2;
+        default: return hw_usage_error(usage);
         }
     }
-    if (optind != argc - 1 || (!ckpt == !ckpt_dir)) {
-        if (d.rank == 0) {
-            if (optind == argc - 1) log_error("give one of --checkpoint or --checkpoint-dir");
-            usage(stderr);
-        }
-        return 2;
-    }
+    if (optind == argc) return hw_usage_fail(usage, "distance: the tile store (STORE) is missing");
+    if (optind != argc - 1)
+        return hw_usage_fail(usage, "distance: one STORE expected, got '%s' too", argv[optind + 1]);
+    if (!ckpt == !ckpt_dir) return hw_usage_fail(usage, "give one of --checkpoint or --checkpoint-dir");
     int split = split_code(split_name);
     if (split == -2) {
         if (d.rank == 0)
@@ -633,6 +628,7 @@ int hw_distance_main(int argc, char **argv) {
         return 2;
     }
     const char *store_path = argv[optind];
+    hw_xalloc_hint("--batch (tiles per forward pass)");
     double t_start = MPI_Wtime();
     if (openblas_set_num_threads) openblas_set_num_threads(1);
 
@@ -656,17 +652,16 @@ int hw_distance_main(int argc, char **argv) {
 
     /* ---- inputs: every failure is one line from rank 0, then all ranks stop ---- */
     int rc = 0;
-    struct stat st;
-    if (d.rank == 0 && (stat(out_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-        rc = hw_fail("%s: output directory does not exist", out_dir);
+    char **ckpts = NULL;
+    int n_ckpts = 0;
+    /* inputs are files, no output over an input, -o created when missing */
+    if (d.rank == 0) rc = list_checkpoints(ckpt, ckpt_dir, &ckpts, &n_ckpts);
+    if (!rc && d.rank == 0) rc = hw_guard_distance(store_path, ckpts, n_ckpts, out_dir);
     hw_tile_store *store = NULL;
     if (!rc) {
         store = hw_tile_store_open(store_path);
         if (!store) rc = -1;
     }
-    char **ckpts = NULL;
-    int n_ckpts = 0;
-    if (!rc && d.rank == 0) rc = list_checkpoints(ckpt, ckpt_dir, &ckpts, &n_ckpts);
     window_plan plan = {0};
     const hw_tile_meta *m = store ? hw_tile_store_meta(store) : NULL;
     if (!rc) {
@@ -681,6 +676,7 @@ int hw_distance_main(int argc, char **argv) {
         rc = load_ckpt(ckpts[k], m->tile_size, &lc);
         free_ckpt(&lc);
     }
+    if (!rc && d.rank == 0) rc = hw_output_dir_make(out_dir, "-o"); /* inputs all read */
     if (rc && d.rank == 0) log_error("%s", hw_error());
     if (hw_dist_agree(&d, rc) != 0) {
         for (int k = 0; k < n_ckpts; k++) free(ckpts[k]);

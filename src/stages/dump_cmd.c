@@ -3,6 +3,7 @@
  *   chrom1 start1 end1 chrom2 start2 end2 value    (tab-separated)
  * sorted by (bin1, bin2). Non-finite values (masked bins) are left out, as straw
  * does. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -11,9 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hitwin/cli_args.h"
 #include "hitwin/contacts.h"
 #include "hitwin/error.h"
 #include "hitwin/log.h"
+#include "hitwin/stage_guard.h"
 #include "hitwin/stages.h"
 #include "hitwin/xalloc.h"
 
@@ -105,33 +108,34 @@ int hw_dump_main(int argc, char **argv) {
     const char *norm = "NONE", *type = "observed";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:n:t:h", opts, NULL)) != -1) {
+    while ((c = hw_getopt(argc, argv, "r:n:t:h", opts)) != -1) {
         switch (c) {
         case 'r': {
-            char *end;
-            resolution = strtol(optarg, &end, 10);
-            if (end == optarg || *end || resolution <= 0) {
-                log_error("--resolution: '%s' is not a positive integer", optarg);
-                return 2;
-            }
+            int64_t v;
+            if (hw_parse_int("--resolution", optarg, 1, INT32_MAX, &v) != 0) return hw_usage_error(NULL);
+            resolution = (long)v;
             break;
         }
         case 'n': norm = optarg; break;
         case 't': type = optarg; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return hw_usage_error(usage);
         }
     }
-    if (argc - optind < 2 || argc - optind > 3) {
-        usage(stderr);
-        return 2;
-    }
+    if (argc - optind < 2)
+        return hw_usage_fail(usage, "dump: %s", optind == argc ? "FILE and REGION are missing" : "REGION is missing");
+    if (argc - optind > 3)
+        return hw_usage_fail(usage, "dump: at most FILE REGION REGION2, got '%s' too", argv[optind + 3]);
     hw_value_type vt;
     if (!strcasecmp(type, "observed")) vt = HW_OBSERVED;
     else if (!strcasecmp(type, "oe")) vt = HW_OE;
     else {
         log_error("--type: must be observed or oe, got '%s'", type);
         return 2;
+    }
+    if (hw_guard_read_only(argv[optind], 1) != 0) {
+        log_error("%s", hw_error());
+        return 1;
     }
     hw_contacts *f = hw_contacts_open(argv[optind]);
     if (!f) {
@@ -185,6 +189,10 @@ int hw_dump_main(int argc, char **argv) {
                s2, e2, (double)l.p[k].v);
     }
     status = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        log_error("standard output: write failed (%s): the dump is incomplete", strerror(errno));
+        status = 1;
+    }
 done:
     free(l.p);
     hw_contacts_close(f);

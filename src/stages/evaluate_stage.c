@@ -10,12 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hitwin/cli_args.h"
 #include "hitwin/distance.h"
 #include "hitwin/distance_output.h"
 #include "hitwin/error.h"
 #include "hitwin/evaluate.h"
 #include "hitwin/h5_util.h"
 #include "hitwin/log.h"
+#include "hitwin/stage_guard.h"
 #include "hitwin/xalloc.h"
 
 #define NAME_W 128
@@ -280,29 +282,28 @@ int hw_evaluate_main(int argc, char **argv) {
     double min_mag = 0.5;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:m:j:h", opts, NULL)) != -1) {
+    while ((c = hw_getopt(argc, argv, "t:m:j:h", opts)) != -1) {
         switch (c) {
         case 't': truth_path = optarg; break;
         case 'j': json_path = optarg; break;
-        case 'm': {
-            char *end;
-            min_mag = strtod(optarg, &end);
-            if (*end || !isfinite(min_mag)) {
-                log_error("--min-magnitude %s: expected a number", optarg);
-                return 2;
-            }
+        case 'm':
+            if (hw_parse_double("--min-magnitude", optarg, -1e300, 1e300, &min_mag) != 0)
+                return hw_usage_error(NULL);
             break;
-        }
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return hw_usage_error(usage);
         }
     }
-    if (optind != argc - 1 || !truth_path) {
-        if (optind == argc - 1) log_error("--truth is required");
-        usage(stderr);
-        return 2;
-    }
+    if (optind == argc) return hw_usage_fail(usage, "evaluate: the distance file (DISTANCES.h5) is missing");
+    if (optind != argc - 1)
+        return hw_usage_fail(usage, "evaluate: one DISTANCES.h5 expected, got '%s' too", argv[optind + 1]);
+    if (!truth_path) return hw_usage_fail(usage, "--truth is required");
     const char *dist_path = argv[optind];
+    /* inputs are files; --json is not one of them, nor a directory */
+    if (hw_guard_evaluate(dist_path, truth_path, json_path) != 0) {
+        log_error("%s", hw_error());
+        return 1;
+    }
     dist_file df;
     if (load_distances(dist_path, &df) != 0) {
         log_error("%s", hw_error());
@@ -311,6 +312,24 @@ int hw_evaluate_main(int argc, char **argv) {
     hw_truth truth;
     if (hw_truth_load(truth_path, &truth) != 0) {
         log_error("%s", hw_error());
+        dist_file_free(&df);
+        return 1;
+    }
+    /* a truth that meets no window (other genome, other chromosome names) scores nothing */
+    int64_t touched = 0;
+    for (int64_t i = 0; i < df.nw && !touched; i++)
+        touched += hw_truth_touches(&truth, df.chrom + i * NAME_W, df.start[i], df.end[i]);
+    if (truth.n == 0) {
+        log_error("%s: the truth holds no interval", truth_path);
+        hw_truth_free(&truth);
+        dist_file_free(&df);
+        return 1;
+    }
+    if (!touched) {
+        log_error("%s: no interval overlaps a window of %s (truth chromosome %s, windows on %s ...): "
+                  "check the chromosome names and the genome", truth_path, dist_path,
+                  truth.n ? truth.chrom[0] : "none", df.nw ? df.chrom : "none");
+        hw_truth_free(&truth);
         dist_file_free(&df);
         return 1;
     }

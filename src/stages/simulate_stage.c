@@ -13,7 +13,9 @@
 
 #include "hitwin/error.h"
 #include "hitwin/log.h"
+#include "hitwin/output_guard.h"
 #include "hitwin/sim_cool.h"
+#include "hitwin/stage_guard.h"
 #include "hitwin/sim_genome.h"
 #include "hitwin/sim_outputs.h"
 #include "hitwin/sim_sample.h"
@@ -262,6 +264,8 @@ int hw_simulate_main(int argc, char **argv) {
     /* Every rank resolves the same config; errors are printed once. */
     hw_sim_config cfg;
     int rc = hw_sim_config_defaults(&cfg, "small");
+    hw_input config_in = {config, "--config"};
+    if (rc == 0 && config) rc = hw_input_check(&config_in);
     if (rc == 0 && config) rc = hw_sim_config_load(&cfg, config);
     if (rc == 0 && preset && *preset && cfg.bg.file) {
         rc = hw_fail("--preset: the config has a background, whose chromosomes are the genome");
@@ -308,6 +312,12 @@ int hw_simulate_main(int argc, char **argv) {
     if (rc == 0 && null_mode) hw_sim_config_make_null(&cfg);
     if (rc < 0) {
         if (d.rank == 0) log_error("%s", hw_error());
+        hw_sim_config_free(&cfg);
+        return 1;
+    }
+    /* --out holds no input (--config), and is a directory where it exists */
+    rc = d.rank == 0 ? hw_guard_simulate(&cfg, config) : 0;
+    if (hw_dist_agree_report(&d, rc) != 0) {
         hw_sim_config_free(&cfg);
         return 1;
     }

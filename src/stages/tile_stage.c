@@ -10,6 +10,7 @@
  * file into place. Any rank's error stops every rank at the next round, with
  * that rank's message, and no output is left behind. */
 #define _GNU_SOURCE /* sched_getaffinity */
+#include <errno.h>
 #include <getopt.h>
 #include <sched.h>
 #include <math.h>
@@ -18,12 +19,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hitwin/cli_args.h"
 #include "hitwin/contacts.h"
 #include "hitwin/dataset_config.h"
 #include "hitwin/dist.h"
 #include "hitwin/error.h"
 #include "hitwin/h5_util.h"
 #include "hitwin/log.h"
+#include "hitwin/output_guard.h"
+#include "hitwin/stage_guard.h"
 #include "hitwin/stages.h"
 #include "hitwin/tile_store.h"
 #include "hitwin/version.h"
@@ -142,6 +146,21 @@ static int make_plan(const hw_dataset_config *cfg, tile_plan *plan) {
     for (int s = 0; s < S; s++)
         for (int c = 0; c < C; c++) plan->file_chrom[s * C + c] = plan->file_chrom[s * first->nchroms + c];
     plan->n_chroms = C;
+    /* a config that selects nothing is an error, not an empty store */
+    int64_t windows = 0;
+    for (int k = 0; k < C; k++)
+        windows += hw_window_count(plan->length[k], cfg->resolution, cfg->tile_size, cfg->stride);
+    if (C == 0) {
+        hw_fail("%s: no chromosome left to tile: split.exclude excludes all %d chromosomes of %s",
+                cfg->source, first->nchroms, cfg->samples[0].path);
+        goto done;
+    }
+    if (windows == 0) {
+        hw_fail("%s: no window fits: every chromosome is shorter than tile_size x resolution "
+                "(%d bins x %d bp); lower tile_size or resolution", cfg->source, cfg->tile_size,
+                cfg->resolution);
+        goto done;
+    }
     rc = 0;
 done:
     for (int s = 0; s < S; s++) hw_contacts_close(files[s]);
@@ -427,7 +446,7 @@ int hw_tile_main(int argc, char **argv) {
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     int n_sets = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:qh", opts, NULL)) != -1) {
+    while ((c = hw_getopt(argc, argv, "o:s:qh", opts)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case 's': sets[n_sets++] = optarg; break;
@@ -437,21 +456,27 @@ int hw_tile_main(int argc, char **argv) {
             free(sets);
             return 0;
         default:
-            if (d.rank == 0) usage(stderr);
             free(sets);
-            return 2;
+            return hw_usage_error(usage);
         }
     }
     if (optind != argc - 1) {
-        if (d.rank == 0) usage(stderr);
         free(sets);
-        return 2;
+        if (optind == argc) return hw_usage_fail(usage, "tile: the dataset config (CONFIG.yaml) is missing");
+        return hw_usage_fail(usage, "tile: one CONFIG.yaml expected, got '%s' too", argv[optind + 1]);
     }
     double t0 = MPI_Wtime();
 
     /* Config: every rank parses it; the result (and any error) is the same everywhere. */
     hw_dataset_config cfg;
-    int rc = hw_dataset_config_load(argv[optind], &cfg);
+    hw_input config_in = {argv[optind], "the dataset config"};
+    int rc = hw_input_check(&config_in);
+    if (rc != 0) {
+        if (d.rank == 0) log_error("%s", hw_error());
+        free(sets);
+        return 1;
+    }
+    rc = hw_dataset_config_load(argv[optind], &cfg);
     for (int i = 0; rc == 0 && i < n_sets; i++) rc = hw_dataset_config_set(&cfg, sets[i]);
     if (rc == 0 && output) {
         free(cfg.output);
@@ -466,6 +491,12 @@ int hw_tile_main(int argc, char **argv) {
         return 1;
     }
     int S = cfg.n_samples;
+    /* no output over an input, nothing opened for writing before the inputs are known */
+    rc = d.rank == 0 ? hw_guard_tile(&cfg, argv[optind], output != NULL) : 0;
+    if (hw_dist_agree_report(&d, rc) != 0) {
+        hw_dataset_config_free(&cfg);
+        return 1;
+    }
 
     tile_plan plan = {0};
     rc = d.rank == 0 ? make_plan(&cfg, &plan) : 0;
@@ -487,10 +518,15 @@ int hw_tile_main(int argc, char **argv) {
     char tmp_path[4096];
     if (d.rank == 0) snprintf(tmp_path, sizeof tmp_path, "%s.tmp-%ld", cfg.output, (long)getpid());
     MPI_Bcast(tmp_path, sizeof tmp_path, MPI_CHAR, 0, d.comm);
+    if (d.rank == 0) hw_temp_add(tmp_path); /* removed if the job is stopped */
     hw_tile_writer *writer = hw_tile_writer_create(d.comm, tmp_path, W, S, cfg.tile_size, cfg.compression);
     if (!writer) {
         /* collective create failed the same way on every rank */
-        if (d.rank == 0) log_error("%s: cannot create the tile store (directory missing or not writable?)", cfg.output);
+        if (d.rank == 0) {
+            log_error("%s: cannot create the tile store: %s", cfg.output, hw_error());
+            unlink(tmp_path); /* a partly created file (full disk) */
+            hw_temp_forget(tmp_path);
+        }
         free(config_yaml);
         free_plan(&plan);
         hw_dataset_config_free(&cfg);
@@ -513,7 +549,7 @@ int hw_tile_main(int argc, char **argv) {
         ? xmalloc((size_t)TILES_PER_ROUND * cfg.tile_size * cfg.tile_size * sizeof(float)) : NULL;
 
     int failed = 0;
-    int64_t rounds = 0;
+    int64_t rounds = 0, tiles_kept_all = 0;
     for (;;) {
         int local_err = 0;
         if (!failed && fill_batch(&w, units, n_units, &batch) != 0) {
@@ -536,6 +572,7 @@ int hw_tile_main(int argc, char **argv) {
         int64_t all[4];
         MPI_Allreduce(mine, all, 4, MPI_INT64_T, MPI_SUM, d.comm);
         rounds++;
+        tiles_kept_all = all[2];
         if (all[0]) {
             failed = 1;
             break;
@@ -552,6 +589,13 @@ int hw_tile_main(int argc, char **argv) {
         failed = 1;
     }
 
+    if (!failed && tiles_kept_all == 0) {
+        if (d.rank == 0)
+            log_error("%s: no tile passes QC: every window of every sample has fewer than "
+                      "min_row_coverage %g of its rows covered (lower min_row_coverage)", cfg.source,
+                      cfg.min_row_coverage);
+        failed = 1;
+    }
     uint8_t *kept = d.rank == 0 ? xcalloc((size_t)(W * S) + 1, 1) : NULL;
     int32_t *rows = d.rank == 0 ? xcalloc((size_t)(W * S) + 1, sizeof *rows) : NULL;
     if (!failed) {
@@ -567,11 +611,13 @@ int hw_tile_main(int argc, char **argv) {
             meta_rc = hw_tile_store_write_meta(tmp_path, &meta);
             free_meta_arrays(&meta);
             if (meta_rc == 0 && rename(tmp_path, cfg.output) != 0)
-                meta_rc = hw_fail("%s: cannot rename %s into place", cfg.output, tmp_path);
+                meta_rc = hw_fail("%s: cannot rename %s into place: %s", cfg.output, tmp_path,
+                                  strerror(errno));
             if (meta_rc != 0) log_error("%s", hw_error());
         }
         if (failed || meta_rc != 0) unlink(tmp_path);
         else print_summary(&cfg, &plan, kept, cfg.output, MPI_Wtime() - t0);
+        hw_temp_forget(tmp_path);
     }
     int status = hw_dist_agree(&d, failed || meta_rc) == 0 ? 0 : 1;
 

@@ -29,11 +29,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hitwin/cli_args.h"
 #include "hitwin/dist.h"
 #include "hitwin/error.h"
 #include "hitwin/gpu.h"
 #include "hitwin/log.h"
 #include "hitwin/model.h"
+#include "hitwin/output_guard.h"
+#include "hitwin/stage_guard.h"
 #include "hitwin/tile_store.h"
 #include "hitwin/train.h"
 #include "hitwin/train_batch.h"
@@ -1055,7 +1058,7 @@ int hw_train_main(int argc, char **argv) {
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     int n_sets = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:rqh", opts, NULL)) != -1) {
+    while ((c = hw_getopt(argc, argv, "s:rqh", opts)) != -1) {
         switch (c) {
         case 's': sets[n_sets++] = optarg; break;
         case 'r': opt.resume = 1; break;
@@ -1076,13 +1079,12 @@ int hw_train_main(int argc, char **argv) {
             precision_arg = optarg;
             break;
         case 'S': {
-            char *end;
-            opt.stop_after_steps = strtoll(optarg, &end, 10);
-            if (end == optarg || *end || opt.stop_after_steps < 1) {
-                if (d.rank == 0) log_error("--stop-after-steps: '%s' is not a positive integer", optarg);
+            int64_t v;
+            if (hw_parse_int("--stop-after-steps", optarg, 1, INT64_MAX, &v) != 0) {
                 free(sets);
-                return 2;
+                return hw_usage_error(NULL);
             }
+            opt.stop_after_steps = v;
             break;
         }
         case 'q':
@@ -1094,17 +1096,22 @@ int hw_train_main(int argc, char **argv) {
             free(sets);
             return 0;
         default:
-            if (d.rank == 0) usage(stderr);
             free(sets);
-            return 2;
+            return hw_usage_error(usage);
         }
     }
     if (optind != argc - 1) {
-        if (d.rank == 0) usage(stderr);
         free(sets);
-        return 2;
+        if (optind == argc) return hw_usage_fail(usage, "train: the train config (CONFIG.yaml) is missing");
+        return hw_usage_fail(usage, "train: one CONFIG.yaml expected, got '%s' too", argv[optind + 1]);
     }
     hw_train_config cfg;
+    hw_input config_in = {argv[optind], "the train config"};
+    if (hw_input_check(&config_in) != 0) {
+        if (d.rank == 0) log_error("%s", hw_error());
+        free(sets);
+        return 1;
+    }
     int rc = hw_train_config_load(argv[optind], &cfg);
     for (int i = 0; rc == 0 && i < n_sets; i++) rc = hw_train_config_set(&cfg, sets[i]);
     if (rc == 0 && device_arg) cfg.device = device;
@@ -1116,6 +1123,13 @@ int hw_train_main(int argc, char **argv) {
         hw_train_config_free(&cfg);
         return 1;
     }
+    /* the tile store is a file, the run directory holds no input */
+    rc = d.rank == 0 ? hw_guard_train(&cfg, argv[optind]) : 0;
+    if (hw_dist_agree_report(&d, rc) != 0) {
+        hw_train_config_free(&cfg);
+        return 1;
+    }
+    hw_xalloc_hint("batch_size (or tile_memory_mb)");
     hw_train_result res;
     rc = hw_train_run(&cfg, &opt, &d, &res);
     hw_train_result_free(&res);

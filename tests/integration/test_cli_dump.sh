@@ -54,7 +54,7 @@ expect_error "resolution needed" \
   $B dump $D/hic2cool_0.7.0_multi_res.mcool chr1
 expect_error "bad region" "hitwin: error: region 'chr1:5-2': coordinates outside 1 (length 249250621) or empty" \
   $B dump $D/straw_test.hic chr1:5-2
-expect_error "missing file" "hitwin: error: /nonexistent.hic: cannot open: No such file or directory" \
+expect_error "missing file" "hitwin: error: /nonexistent.hic: no such file (the file to read)" \
   $B info /nonexistent.hic
 expect_error "not a Hi-C file" "hitwin: error: README.md: not a Hi-C file (neither .hic nor HDF5 .cool/.mcool)" \
   $B info README.md

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <hdf5.h>
 
@@ -559,7 +560,7 @@ int main(int argc, char **argv) {
     free(js);
     CHECK_INT_EQ(run("%s evaluate %s --truth %s/nope.bed", hitwin, h5, dir), 1);
     char want[1024];
-    snprintf(want, sizeof want, "hitwin: error: %s/nope.bed: cannot open truth file: No such file or directory\n", dir);
+    snprintf(want, sizeof want, "hitwin: error: %s/nope.bed: no such file (--truth)\n", dir);
     CHECK_STR_EQ(err, want);
     CHECK_INT_EQ(run("%s evaluate %s --truth %s/sim/truth.bed", hitwin, store, dir), 1);
     snprintf(want, sizeof want, "hitwin: error: %s: not a hitwin distance file (attribute format is not 'hitwin-distances')\n", store);
@@ -567,7 +568,7 @@ int main(int argc, char **argv) {
 
     /* ---- bad input: one line, exit 1, nothing written ---- */
     CHECK_INT_EQ(run("%s distance %s/nope.h5 --checkpoint %s -o %s/bad", hitwin, dir, ckpt, dir), 1);
-    snprintf(want, sizeof want, "hitwin: error: %s/nope.h5: cannot open tile store\n", dir);
+    snprintf(want, sizeof want, "hitwin: error: %s/nope.h5: no such file (the tile store)\n", dir);
     CHECK_STR_EQ(err, want);
     CHECK_INT_EQ(run("%s distance %s --checkpoint %s/small.safetensors -o %s/bad", hitwin, store, dir, dir), 1);
     snprintf(want, sizeof want, "hitwin: error: %s/small.safetensors: tensor mask has shape [64, 64], the "
@@ -584,9 +585,16 @@ int main(int argc, char **argv) {
     *strchrnul(err, '\n') = '\0'; /* mpiexec adds its own report below our line */
     want[strlen(want) - 1] = '\0';
     CHECK_STR_EQ(err, want);
-    CHECK_INT_EQ(run("%s distance %s --checkpoint %s -o %s/missing", hitwin, store, ckpt, dir), 1);
-    snprintf(want, sizeof want, "hitwin: error: %s/missing: output directory does not exist\n", dir);
-    CHECK_STR_EQ(err, want);
+    /* -o names a directory: made when missing (mkdir -p) */
+    CHECK_INT_EQ(run("%s distance %s --checkpoint %s -o %s/made/deeper --no-baselines", hitwin, store, ckpt, dir), 0);
+    {
+        const char *slash = strrchr(ckpt, '/');
+        char base[512], made[2048];
+        snprintf(base, sizeof base, "%s", slash ? slash + 1 : ckpt);
+        *strrchr(base, '.') = '\0';
+        snprintf(made, sizeof made, "%s/made/deeper/%s_distances.h5", dir, base);
+        CHECK(access(made, F_OK) == 0);
+    }
     CHECK_INT_EQ(run("%s distance %s --checkpoint %s --split tset", hitwin, store, ckpt), 2);
     CHECK_STR_EQ(err, "hitwin: error: --split tset: expected all, train, validation or test\n");
     CHECK_INT_EQ(count_files("bad"), 0);

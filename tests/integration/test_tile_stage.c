@@ -195,7 +195,7 @@ int main(void) {
         const char *what, *config, *args, *message;
     } bad[] = {
         {"missing file", "resolution: 10000\nsplit: {test: [], validation: []}\n%soutput: bad.h5\n", "",
-         "hitwin: error: %s/nothere.mcool: cannot open: No such file or directory\n"},
+         "hitwin: error: %s/nothere.mcool: no such file (sample ctrl_R1 in %s/bad.yaml)\n"},
         {"not a Hi-C file", NULL, "", "hitwin: error: %s/real.yaml: not a Hi-C file (neither .hic nor HDF5 .cool/.mcool)\n"},
         {"resolution absent", NULL, "--set resolution=5000",
          "hitwin: error: %s/tests/data/tile_pair.hic: resolution 5000 bp not in file (has 10000); all samples must offer the dataset's resolution\n"},
@@ -204,7 +204,7 @@ int main(void) {
         {"unknown split chromosome", NULL, "--set split.test=chr99",
          "hitwin: error: split.test: %s/tests/data/tile_pair.hic: no chromosome 'chr99' (file has: chr7, chr21)\n"},
         {"output not writable", NULL, "-o /nonexistent/dir/x.h5",
-         "hitwin: error: /nonexistent/dir/x.h5: cannot create the tile store (directory missing or not writable?)\n"},
+         "hitwin: error: /nonexistent/dir/x.h5: directory /nonexistent/dir does not exist (-o)\n"},
     };
     for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
         char file[1024];
@@ -218,7 +218,7 @@ int main(void) {
             int rc = ranks == 1 ? run(err, sizeof err, "%s tile %s/bad.yaml %s", hitwin, dir, bad[b].args)
                                 : run(err, sizeof err, "%s --quiet -n 2 --oversubscribe %s tile %s/bad.yaml %s",
                                       mpiexec, hitwin, dir, bad[b].args);
-            snprintf(want, sizeof want, bad[b].message, b < 2 ? dir : cwd);
+            snprintf(want, sizeof want, bad[b].message, b < 2 ? dir : cwd, dir);
             if (rc != 1 || strcmp(err, want) != 0)
                 fprintf(stderr, "case '%s' (%d ranks): rc %d\n", bad[b].what, ranks, rc);
             CHECK_INT_EQ(rc, 1);

@@ -101,7 +101,7 @@ expect "no validation split" "$tmp/noval.h5: no validation windows with 2 kept t
 "$fixture" "$tmp/notrain.h5" normal 32 0 6 || die "fixture notrain"
 expect "no training split" "$tmp/notrain.h5: no training windows with 2 kept tiles (split 0 of /windows/split is empty or rejected by QC)" \
   $mpi $HITWIN train "$tmp/bad.yaml" --set tiles="$tmp/notrain.h5"
-expect "no store" "$tmp/none.h5: cannot open tile store" \
+expect "no store" "$tmp/none.h5: no such file ('tiles' in $tmp/bad.yaml)" \
   $mpi $HITWIN train "$tmp/bad.yaml" --set tiles="$tmp/none.h5"
 expect "one label" "$tmp/oneclass.h5: the training split has no pairs of label 1 (different condition)" \
   $mpi $HITWIN train "$tmp/bad.yaml" --set tiles="$tmp/oneclass.h5"

@@ -136,7 +136,7 @@ int main(int argc, char **argv) {
     CHECK_INT_EQ(hw_simulate_main(2, a1), 2);
     char *a2[] = {"simulate", "--config", "/nonexistent/sim.yaml", "--out", "/tmp/hw_sim_never", NULL};
     CHECK_INT_EQ(hw_simulate_main(5, a2), 1);
-    CHECK_STR_EQ(hw_error(), "/nonexistent/sim.yaml: cannot open: No such file or directory");
+    CHECK_STR_EQ(hw_error(), "/nonexistent/sim.yaml: no such file (--config)");
     char *a3[] = {"simulate", "--preset", "rat", "--out", "/tmp/hw_sim_never", NULL};
     CHECK_INT_EQ(hw_simulate_main(5, a3), 1);
     CHECK_STR_EQ(hw_error(), "--preset: unknown genome preset 'rat' (expected small or mouse)");
