@@ -356,6 +356,8 @@ double hw_spearman(const double *x, const double *y, int64_t n) {
     free(a);
     free(b);
     return r;
+}
+
 int hw_truth_touches(const hw_truth *t, const char *chrom, int64_t start, int64_t end) {
     for (int64_t i = 0; i < t->n; i++)
         if (t->start[i] < end && start < t->end[i] && strcmp(strip_chr(t->chrom[i]), strip_chr(chrom)) == 0)
