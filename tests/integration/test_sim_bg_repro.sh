@@ -34,8 +34,9 @@ cmp -s "$T/a/control_R1.mcool" "$T/r/control_R1.mcool" || { echo "simulate.yaml 
 [ -s "$T/d/truth.bedgraph" ] && [ ! -e "$T/d/truth.bed" ] || { echo "dense: no truth.bedgraph"; fail=1; }
 
 # errors: one line, the file and the cause, nothing written
+printf 'resolution: 5000\n' > "$T/res5000.yaml"
 msg=$("$SIM" --background ../shared/data/unittest_matrix_2.cool --out "$T/e" 2>&1 \
-      --config <(printf 'resolution: 5000\n') || true)
+      --config "$T/res5000.yaml" || true)
 want="hitwin: error: ../shared/data/unittest_matrix_2.cool: no resolution 5000 (has 10000)"
 [ "$msg" = "$want" ] || { echo "got '$msg', want '$want'"; fail=1; }
 [ ! -e "$T/e" ] || { echo "an error wrote $T/e"; fail=1; }
