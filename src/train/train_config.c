@@ -103,41 +103,44 @@ static int parse_pairs_v(const char *s, void *o) { return parse_pairs(s, o); }
 const char *hw_precision_name(hw_precision k) { return k == HW_PRECISION_FP32 ? "fp32" : "bf16"; }
 
 /* recipe: the keys docs/recipe.md changes, set together (the other keys then override). */
+typedef struct {
+    const char *name;
+    hw_ce_form ce_form;
+    hw_input_transform input_transform;
+    hw_norm_region norm_region;
+    double learning_rate, dropout;
+    int flip;
+    double thin;
+    hw_pairs_kind pairs;
+    double technical;
+} recipe_keys;
+
+static const recipe_keys recipes[] = {
+    {"reference", HW_CE_REFERENCE, HW_INPUT_NONE, HW_NORM_WHOLE, 1e-4, 0.5, 0, 0.0,
+     HW_PAIRS_CONDITION, 0.0},
+    /* the default before realistic data showed its flaw */
+    {"labels", HW_CE_REFERENCE, HW_INPUT_LOG1P, HW_NORM_OFFDIAG, 1e-4, 0.0, 1, 0.5,
+     HW_PAIRS_CONDITION, 0.0},
+    {"default", HW_RECIPE_CE, HW_RECIPE_INPUT, HW_RECIPE_NORM, HW_RECIPE_LR, HW_RECIPE_DROPOUT,
+     HW_RECIPE_FLIP, HW_RECIPE_THIN, HW_RECIPE_PAIRS, HW_RECIPE_TECHNICAL},
+};
+
 static int apply_recipe(hw_train_config *cfg, const char *s) {
-    if (!strcmp(s, "reference")) {
-        cfg->ce_form = HW_CE_REFERENCE;
-        cfg->input_transform = HW_INPUT_NONE;
-        cfg->norm_region = HW_NORM_WHOLE;
-        cfg->learning_rate = 1e-4;
-        cfg->dropout = 0.5;
-        cfg->flip = 0;
-        cfg->thin = 0.0;
-        cfg->pairs = HW_PAIRS_CONDITION;
-        cfg->technical = 0.0;
-    } else if (!strcmp(s, "labels")) { /* the default before realistic data showed its flaw */
-        cfg->ce_form = HW_CE_REFERENCE;
-        cfg->input_transform = HW_INPUT_LOG1P;
-        cfg->norm_region = HW_NORM_OFFDIAG;
-        cfg->learning_rate = 1e-4;
-        cfg->dropout = 0.0;
-        cfg->flip = 1;
-        cfg->thin = 0.5;
-        cfg->pairs = HW_PAIRS_CONDITION;
-        cfg->technical = 0.0;
-    } else if (!strcmp(s, "default")) {
-        cfg->ce_form = HW_RECIPE_CE;
-        cfg->input_transform = HW_RECIPE_INPUT;
-        cfg->norm_region = HW_RECIPE_NORM;
-        cfg->learning_rate = HW_RECIPE_LR;
-        cfg->dropout = HW_RECIPE_DROPOUT;
-        cfg->flip = HW_RECIPE_FLIP;
-        cfg->thin = HW_RECIPE_THIN;
-        cfg->pairs = HW_RECIPE_PAIRS;
-        cfg->technical = HW_RECIPE_TECHNICAL;
-    } else {
-        return -1;
+    for (size_t i = 0; i < sizeof recipes / sizeof *recipes; i++) {
+        const recipe_keys *r = &recipes[i];
+        if (strcmp(s, r->name) != 0) continue;
+        cfg->ce_form = r->ce_form;
+        cfg->input_transform = r->input_transform;
+        cfg->norm_region = r->norm_region;
+        cfg->learning_rate = r->learning_rate;
+        cfg->dropout = r->dropout;
+        cfg->flip = r->flip;
+        cfg->thin = r->thin;
+        cfg->pairs = r->pairs;
+        cfg->technical = r->technical;
+        return 0;
     }
-    return 0;
+    return -1;
 }
 
 static int parse_optim(const char *s, hw_optim_kind *k) {
