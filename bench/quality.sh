@@ -12,8 +12,8 @@
 #   usage: bench/quality.sh [BUILD_DIR] [SETS] [SEEDS]
 #     SETS   names from the table below (default: all), e.g. "real-sparse synth-sparse"
 #     SEEDS  training seeds (default "1 2 3")
-#   env:   EPOCHS (default 12), RANKS (2), TRAIN_SET ("--set k=v ..." added to every train),
-#          OUT (bench/data/quality)
+#   env:   EPOCHS (default 12), RANKS (2), TRAIN_SET ("k=v k=v" added to every train as --set),
+#          OUT (bench/data/quality), VARIANTS ("real null"; "real" alone for a quick look)
 #
 # Sets (simulate configs in configs/; each is also run with --null: same sites, no change):
 #   real-sparse   simulate-realistic-sparse.yaml: a real 10 kb map (shared/data's
@@ -72,8 +72,7 @@ pipeline() { # set variant(real|null) seed
 t0=$(date +%s)
 for set in $sets; do
   for seed in $seeds; do
-    pipeline "$set" real "$seed"
-    pipeline "$set" null "$seed"
+    for variant in ${VARIANTS:-real null}; do pipeline "$set" "$variant" "$seed"; done
   done
 done
 echo "hitwin $("$hitwin" --version 2>&1 | head -1); configs/train-slenet.yaml ${TRAIN_SET:-}" \

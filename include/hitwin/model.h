@@ -35,8 +35,11 @@ typedef enum { HW_OPTIM_ADAM = 0, HW_OPTIM_ADAGRAD = 1 } hw_optim_kind;
  *          observed / expected per tile: removes depth and the distance-decay slope) */
 typedef enum { HW_INPUT_NONE = 0, HW_INPUT_LOG1P = 1, HW_INPUT_OE = 2 } hw_input_transform;
 /* Which pixels give the per-tile maximum: WHOLE (reference: the diagonal, which the mask
- * then zeroes) or OFFDIAG (|i - j| >= NN_DIAG_MASK_BAND, the pixels the backbone sees). */
-typedef enum { HW_NORM_WHOLE = 0, HW_NORM_OFFDIAG = 1 } hw_norm_region;
+ * then zeroes) or OFFDIAG (|i - j| >= NN_DIAG_MASK_BAND, the pixels the backbone sees);
+ * NONE: no division (for OE, whose values are already on a fixed scale: log 2 where a pixel
+ * is as expected; a tile's maximum is one sparse far pixel, a different one in each
+ * library, so dividing by it adds a random per-tile scale). */
+typedef enum { HW_NORM_WHOLE = 0, HW_NORM_OFFDIAG = 1, HW_NORM_NONE = 2 } hw_norm_region;
 
 typedef struct {
     int image_size;     /* tile side, 224 */

@@ -58,6 +58,7 @@ __global__ static void input_kernel(float *x_all, float *maxval, const float *ti
     }
     m = hw_block_max(m);
     if (reference && isnan(t[0])) m = t[0];
+    if (region == HW_NORM_NONE) m = 1.0f; // no division (model.h)
     const float inv = reference ? (m != 0.0f ? 1.0f / m : 1.0f) : (m > 0.0f ? 1.0f / m : 1.0f);
     if (threadIdx.x == 0) maxval[blockIdx.x] = m;
     for (size_t k = threadIdx.x; k < S2; k += blockDim.x) x[k] *= inv; // each thread its own k

@@ -233,6 +233,10 @@ void hw_backbone_forward(hw_model *m, const float *tiles, int n, int views, int 
             }
             input_transform(x, t, S, m->cfg.input_transform, m->diag_scratch);
             float mx = 0.0f;
+            if (m->cfg.norm_region == HW_NORM_NONE) {
+                b->maxval[row] = 1.0f;
+                continue;
+            }
             if (m->cfg.norm_region == HW_NORM_OFFDIAG) {
                 for (int r = 0; r < S; r++)
                     for (int c = 0; c < S; c++)

@@ -244,6 +244,7 @@ static int load_ckpt(const char *path, int tile_size, loaded_ckpt *c) {
         }
         if (config_value(c->meta[2 * i + 1], "norm_region", v, sizeof v)) {
             if (!strcmp(v, "offdiag")) cfg.norm_region = HW_NORM_OFFDIAG;
+            else if (!strcmp(v, "none")) cfg.norm_region = HW_NORM_NONE;
             else if (strcmp(v, "whole") != 0) {
                 free_ckpt(c);
                 return hw_fail("%s: unknown norm_region '%s' in the checkpoint's config", path, v);

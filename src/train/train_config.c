@@ -71,6 +71,7 @@ static int parse_input(const char *s, hw_input_transform *k) {
 static int parse_norm(const char *s, hw_norm_region *k) {
     if (!strcmp(s, "whole")) *k = HW_NORM_WHOLE;
     else if (!strcmp(s, "offdiag")) *k = HW_NORM_OFFDIAG;
+    else if (!strcmp(s, "none")) *k = HW_NORM_NONE;
     else return -1;
     return 0;
 }
@@ -80,7 +81,7 @@ const char *hw_input_transform_name(hw_input_transform k) {
 }
 
 const char *hw_norm_region_name(hw_norm_region k) {
-    return k == HW_NORM_OFFDIAG ? "offdiag" : "whole";
+    return k == HW_NORM_OFFDIAG ? "offdiag" : k == HW_NORM_NONE ? "none" : "whole";
 }
 
 int hw_precision_parse(const char *s, hw_precision *k) {
@@ -264,7 +265,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     }
     if (get_enum(d, r, "input_transform", "none, log1p or oe", parse_input_v,
                  &cfg->input_transform) ||
-        get_enum(d, r, "norm_region", "whole or offdiag", parse_norm_v, &cfg->norm_region) ||
+        get_enum(d, r, "norm_region", "whole, offdiag or none", parse_norm_v, &cfg->norm_region) ||
         get_enum(d, r, "device", "cpu, cuda or auto", parse_device_v, &cfg->device) ||
         get_enum(d, r, "precision", "bf16 or fp32", parse_precision_v, &cfg->precision) ||
         get_enum(d, r, "pairs", "condition or edits", parse_pairs_v, &cfg->pairs))
@@ -379,7 +380,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
             return hw_fail("--set input_transform: must be none, log1p or oe, got '%s'", val);
     } else if (!strcmp(key, "norm_region")) {
         if (parse_norm(val, &cfg->norm_region))
-            return hw_fail("--set norm_region: must be whole or offdiag, got '%s'", val);
+            return hw_fail("--set norm_region: must be whole, offdiag or none, got '%s'", val);
     } else if (!strcmp(key, "device")) {
         if (hw_device_parse(val, &cfg->device))
             return hw_fail("--set device: must be cpu, cuda or auto, got '%s'", val);

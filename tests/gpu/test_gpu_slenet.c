@@ -347,6 +347,9 @@ int main(void) {
     c.input_transform = HW_INPUT_OE, c.norm_region = HW_NORM_WHOLE, c.mask = 0, c.image_size = 32;
     config_case(g, "contrastive, OE input, no mask, 32", c, 4, 2, 0);
     c = base_config();
+    c.input_transform = HW_INPUT_OE, c.norm_region = HW_NORM_NONE;
+    config_case(g, "contrastive, OE input undivided (the edits recipe)", c, 4, 2, 0);
+    c = base_config();
     c.loss = HW_LOSS_TRIPLET, c.margin = NN_TRIPLET_MARGIN;
     config_case(g, "triplet", c, 4, 3, 0);
     c = base_config();

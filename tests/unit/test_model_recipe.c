@@ -2,8 +2,10 @@
  * embeds a tile exactly as the reference-scaled model (same seed, same weights) embeds the
  * tile transformed by hand: log1p (or the per-tile O/E), divided by the maximum over the
  * off-diagonal pixels, the masked band zeroed (so the reference's whole-tile max is 1 and
- * its normalisation the identity); with norm_region whole the transform alone. Also: the
- * zero config is the reference. */
+ * its normalisation the identity); with norm_region whole the transform alone; with
+ * norm_region none the transform undivided (the band zeroed and its pixel (0, 0) set to 1,
+ * so that the reference's max is 1 again: the tiles' O/E stays below e - 1). Also: the zero
+ * config is the reference. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -29,6 +31,15 @@ static void by_hand(float *out, const float *t, hw_input_transform tr, hw_norm_r
             if ((reg == HW_NORM_WHOLE || abs(r - c) >= NN_DIAG_MASK_BAND) && x > mx) mx = x;
         }
     if (reg == HW_NORM_WHOLE) return; /* the reference's own max and mask do the rest */
+    if (reg == HW_NORM_NONE) {
+        for (int k = 0; k < S * S; k++) {
+            int r = k / S, c = k % S;
+            if (abs(r - c) < NN_DIAG_MASK_BAND) out[k] = 0.0f;
+            else CHECK(out[k] < 1.0f);
+        }
+        out[0] = 1.0f;
+        return;
+    }
     for (int k = 0; k < S * S; k++) {
         int r = k / S, c = k % S;
         out[k] = abs(r - c) < NN_DIAG_MASK_BAND ? 0.0f : out[k] / mx;
@@ -50,9 +61,11 @@ int main(void) {
                            .margin = 1.0f, .temperature = 0.07f};
     CHECK_INT_EQ(ref.input_transform, HW_INPUT_NONE);
     CHECK_INT_EQ(ref.norm_region, HW_NORM_WHOLE);
-    const hw_input_transform trs[] = {HW_INPUT_NONE, HW_INPUT_LOG1P, HW_INPUT_OE, HW_INPUT_LOG1P};
-    const hw_norm_region regs[] = {HW_NORM_OFFDIAG, HW_NORM_OFFDIAG, HW_NORM_OFFDIAG, HW_NORM_WHOLE};
-    for (int v = 0; v < 4; v++) {
+    const hw_input_transform trs[] = {HW_INPUT_NONE, HW_INPUT_LOG1P, HW_INPUT_OE, HW_INPUT_LOG1P,
+                                      HW_INPUT_OE};
+    const hw_norm_region regs[] = {HW_NORM_OFFDIAG, HW_NORM_OFFDIAG, HW_NORM_OFFDIAG, HW_NORM_WHOLE,
+                                   HW_NORM_NONE};
+    for (int v = 0; v < 5; v++) {
         hw_model_config rc = ref;
         rc.input_transform = trs[v];
         rc.norm_region = regs[v];

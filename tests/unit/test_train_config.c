@@ -160,16 +160,17 @@ int main(void) {
     }
     CHECK_INT_EQ(hw_train_config_set(&c, "learning_rate=1e-3"), 0);
     CHECK(hw_train_config_hash(&c) != h);
-    /* the recipe keys (docs/recipe.md): default log1p + offdiag; recipe=reference restores
+    /* the recipe keys (docs/recipe.md): default oe undivided; recipe=reference restores
      * the reference's scaling; both are trajectory keys and written to the resolved YAML */
     {
         hw_train_config r;
         hw_train_config_defaults(&r);
         CHECK_INT_EQ(r.input_transform, HW_INPUT_OE);
-        CHECK_INT_EQ(r.norm_region, HW_NORM_OFFDIAG);
+        CHECK_INT_EQ(r.norm_region, HW_NORM_NONE);
         uint64_t hr = hw_train_config_hash(&r);
         CHECK_INT_EQ(hw_train_config_set(&r, "recipe=labels"), 0); /* the previous default */
         CHECK_INT_EQ(r.input_transform, HW_INPUT_LOG1P);
+        CHECK_INT_EQ(r.norm_region, HW_NORM_OFFDIAG);
         CHECK_INT_EQ(r.pairs, HW_PAIRS_CONDITION);
         CHECK_NEAR(r.learning_rate, 1e-4, 0, 0);
         CHECK_INT_EQ(r.flip, 1);
@@ -197,7 +198,7 @@ int main(void) {
         CHECK_STR_EQ(set_err(&r, "input_transform=log"),
                      "--set input_transform: must be none, log1p or oe, got 'log'");
         CHECK_STR_EQ(set_err(&r, "norm_region=diag"),
-                     "--set norm_region: must be whole or offdiag, got 'diag'");
+                     "--set norm_region: must be whole, offdiag or none, got 'diag'");
         CHECK_STR_EQ(set_err(&r, "recipe=best"),
                      "--set recipe: must be default, labels or reference, got 'best'");
         hw_train_config_free(&r);
