@@ -39,14 +39,23 @@ int hw_model_feature_side(const hw_model *m);
 int hw_model_prepare(hw_model *m, const float *tiles, int n, float *x, float *emb);
 /* conv2's output before pooling of prepared inputs: x [n, S, S] -> maps [n, 16, G, G]. */
 int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps);
-/* Evaluation-mode embeddings of prepared inputs x [n, S, S] and the gradient of
- * D(emb_i, other_i) with respect to x_i: dist [n], dx [n, S, S] (overwritten). other is
- * [n, D]. D as the reference: pairwise ||a - b + 1e-6||, cosine 1 - a.b / max(|a||b|, 1e-8).
+/* Evaluation-mode embeddings of prepared inputs x [n, S, S] and the gradient of the distance
+ * between emb_i and other_i with respect to x_i: dist [n], dx [n, S, S] (overwritten); other
+ * is [n, D]. D as the reference: pairwise ||a - b + 1e-6|| (the eps makes the order matter),
+ * cosine 1 - a.b / max(|a||b|, 1e-8). role (NULL: all 0) per row, bits:
+ *   HW_IG_SECOND    the row is D's second argument: D(other_i, emb_i), else D(emb_i, other_i)
+ *   HW_IG_BASELINE  the row's input IS the baseline (alpha = 0): measured against its own
+ *                   embedding, as the reference's two forwards of the same input are equal;
+ *                   otherwise rounding between two batches (~1e-8) would turn the direction
+ *                   of the pairwise eps, which is the whole gradient there.
  * The parameters' gradient buffer is left zeroed. */
-int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other,
+#define HW_IG_SECOND 1
+#define HW_IG_BASELINE 2
+int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
                            hw_ig_measure measure, float *dist, float *dx);
-/* D(a, b) and its gradient with respect to a (grad may be NULL); the formula above. */
-double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure measure, float *grad);
+/* D(a, b) and its gradient with respect to a (grad_b 0) or b (grad_b 1); grad may be NULL. */
+double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure measure, int grad_b,
+                      float *grad);
 
 /* ---- integrated gradients (src/saliency/ig.c) --------------------------------------------- */
 /* The reference's formula (7.3) between prepared inputs x1 and x2 with embeddings e1, e2:

@@ -48,18 +48,24 @@ int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps) {
     return 0;
 }
 
-double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure measure, float *grad) {
+double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure measure, int grad_b,
+                      float *grad) {
     if (measure == HW_IG_PAIRWISE) { /* torch.pairwise_distance: ||a - b + eps||, eps 1e-6 */
         double ss = 0.0;
         for (int k = 0; k < dim; k++) {
             double d = (double)a[k] - b[k] + 1e-6;
             ss += d * d;
         }
-        double dist = sqrt(ss);
+        double dist = sqrt(ss), sign = grad_b ? -1.0 : 1.0;
         if (grad)
             for (int k = 0; k < dim; k++)
-                grad[k] = dist > 0.0 ? (float)(((double)a[k] - b[k] + 1e-6) / dist) : 0.0f;
+                grad[k] = dist > 0.0 ? (float)(sign * ((double)a[k] - b[k] + 1e-6) / dist) : 0.0f;
         return dist;
+    }
+    if (grad_b) { /* 1 - cosine is symmetric */
+        const float *t = a;
+        a = b;
+        b = t;
     }
     /* 1 - cosine_similarity: a.b / max(|a| |b|, 1e-8) */
     double ab = 0.0, aa = 0.0, bb = 0.0;
@@ -82,7 +88,7 @@ double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure mea
     return 1.0 - cos;
 }
 
-int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other,
+int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
                            hw_ig_measure measure, float *dist, float *dx) {
     const int S = m->S;
     const size_t S2 = (size_t)S * S, F = (size_t)m->F;
@@ -104,10 +110,14 @@ int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *othe
         gelu_forward(b->g1, b->h1, K * HW_SLENET_H1);
         linear_forward(b->h2, b->g1, hw_p(m, T_FC2_W), hw_p(m, T_FC2_B), k, HW_SLENET_H1, HW_SLENET_D);
         gelu_forward(b->emb, b->h2, K * HW_SLENET_D);
-        for (int i = 0; i < k; i++)
-            dist[i0 + i] = (float)hw_ig_distance(b->emb + (size_t)i * HW_SLENET_D,
-                                                 other + (size_t)(i0 + i) * HW_SLENET_D, HW_SLENET_D,
-                                                 measure, m->demb + (size_t)i * HW_SLENET_D);
+        for (int i = 0; i < k; i++) {
+            const float *e = b->emb + (size_t)i * HW_SLENET_D;
+            const int r = role ? role[i0 + i] : 0;
+            const float *o = r & HW_IG_BASELINE ? e : other + (size_t)(i0 + i) * HW_SLENET_D;
+            float *g = m->demb + (size_t)i * HW_SLENET_D;
+            dist[i0 + i] = (float)(r & HW_IG_SECOND ? hw_ig_distance(o, e, HW_SLENET_D, measure, 1, g)
+                                                    : hw_ig_distance(e, o, HW_SLENET_D, measure, 0, g));
+        }
         /* backward to the input; linear weights get no gradient (NULL) */
         memset(m->dh2, 0, K * HW_SLENET_D * sizeof(float));
         gelu_backward(m->dh2, m->demb, b->h2, K * HW_SLENET_D);

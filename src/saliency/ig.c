@@ -26,6 +26,7 @@ int hw_ig_map(hw_model *m, const float *x1, const float *x2, const float *e1, co
     float *dx = xmalloc((size_t)B * S2 * sizeof(float));
     float *other = xmalloc((size_t)B * D * sizeof(float));
     float *dist = xmalloc((size_t)B * sizeof(float));
+    uint8_t *role = xmalloc((size_t)B);
     double *g1 = xcalloc(S2, sizeof(double)), *g2 = xcalloc(S2, sizeof(double));
     for (int q0 = 0; q0 < total; q0 += B) {
         const int n = total - q0 < B ? total - q0 : B;
@@ -37,8 +38,10 @@ int hw_ig_map(hw_model *m, const float *x1, const float *x2, const float *e1, co
             float *xi = xs + (size_t)i * S2;
             for (size_t p = 0; p < S2; p++) xi[p] = from[p] + alpha * (to[p] - from[p]);
             memcpy(other + (size_t)i * D, dir2 ? e1 : e2, (size_t)D * sizeof(float));
+            /* direction 1 is D(f(x~1), f(x2)), direction 2 D(f(x1), f(x~2)) */
+            role[i] = (uint8_t)((dir2 ? HW_IG_SECOND : 0) | (alpha == 0.0f ? HW_IG_BASELINE : 0));
         }
-        hw_model_distance_grad(m, xs, n, other, measure, dist, dx);
+        hw_model_distance_grad(m, xs, n, other, role, measure, dist, dx);
         for (int i = 0; i < n; i++) { /* summed in alpha order whatever the chunk */
             double *g = q0 + i >= steps ? g2 : g1;
             const float *d = dx + (size_t)i * S2;
@@ -54,6 +57,7 @@ int hw_ig_map(hw_model *m, const float *x1, const float *x2, const float *e1, co
     free(dx);
     free(other);
     free(dist);
+    free(role);
     free(g1);
     free(g2);
     return 0;
