@@ -5,3 +5,7 @@ hw_test(test_saliency SOURCES unit/test_saliency.c LABELS unit)
 set_tests_properties(test_saliency PROPERTIES TIMEOUT 300)
 # feature difference and IG against PyTorch running the reference's formula (committed fixture)
 hw_test(test_saliency_torch SOURCES unit/test_saliency_torch.c LABELS unit)
+# the stages end to end: 1 vs 2 ranks identical, layout, --chrom, --pairs, features' BED
+hw_script_test(test_saliency_stage tests/integration/test_saliency_stage.sh LABELS integration mpi
+               ARGS $<TARGET_FILE:distance_make_ckpt>)
+set_tests_properties(test_saliency_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)

@@ -260,19 +260,17 @@ static hid_t open_parallel(MPI_Comm comm, const char *path, int create) {
     return f;
 }
 
-/* A float32 (or int32) dataset [d0, d1, d2] (nd 2 or 3), chunked one leading index per chunk
- * (or [d0, chunk1] for strips) with shuffle + deflate 1; collective creation. */
+/* A dataset [d0, d1, d2] (nd 1 to 3), chunked as given; collective creation. Not compressed:
+ * with parallel HDF5 1.10's filtered collective writes, a chunk that deflate cannot shrink
+ * (a 10 x 10 map of noise) is stored raw without the filter mask saying so, and cannot be
+ * read back ("inflate() failed"). */
 static hid_t create_dset(hid_t loc, const char *name, hid_t type, int nd, const hsize_t *dims,
                          const hsize_t *chunk) {
     hid_t sp = H5Screate_simple(nd, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     int empty = 0;
     for (int i = 0; i < nd; i++) empty |= dims[i] == 0;
-    if (!empty) {
-        H5Pset_chunk(dcpl, nd, chunk);
-        H5Pset_shuffle(dcpl);
-        H5Pset_deflate(dcpl, 1);
-    }
+    if (!empty) H5Pset_chunk(dcpl, nd, chunk);
     H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
