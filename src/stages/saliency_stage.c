@@ -534,9 +534,9 @@ int hw_saliency_main(int argc, char **argv) {
     if (!rc) {
         plan_windows(m, split, chrom, want, &pl);
         if (pl.n == 0)
-            rc = hw_fail("%s: no windows in split '%s'%s%s with a %s pair of samples passing QC", store_path,
+            rc = hw_fail("%s: no windows in split '%s'%s%s with a %spair of samples passing QC", store_path,
                          split_name, chrom_name ? " on " : "", chrom_name ? chrom_name : "",
-                         want[0] && want[1] ? "" : pairs_name);
+                         want[0] && want[1] ? "" : want[0] ? "condition " : "replicate ");
     }
     if (!rc && d.rank == 0) rc = hw_output_dir_make(out_dir, "-o");
     if (hw_dist_agree_report(&d, rc) != 0) {
