@@ -48,7 +48,7 @@ int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps);
  *                   embedding, as the reference's two forwards of the same input are equal;
  *                   otherwise rounding between two batches (~1e-8) would turn the direction
  *                   of the pairwise eps, which is the whole gradient there.
- * The parameters' gradient buffer is left zeroed. */
+ * The parameters' gradient buffer is not touched. */
 #define HW_IG_SECOND 1
 #define HW_IG_BASELINE 2
 int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,

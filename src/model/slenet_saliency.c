@@ -1,9 +1,8 @@
 /* The backbone as saliency needs it (saliency.h): on prepared inputs (the wrapper's
  * normalisation and mask already applied, as the reference's forward_one sees them), in
  * evaluation mode, with the gradient taken down to the input instead of into the weights.
- * It reuses the model's activation arena and ops; the only weight gradients computed are the
- * convolutions' (the fused conv+pool backward needs somewhere to put them, and they cost
- * little), never linear.1's 44,944 x 120 GEMM. */
+ * It reuses the model's activation arena and ops and computes no weight gradient at all
+ * (linear.1's alone would be a 44,944 x 120 GEMM per pass). */
 #include "model_internal.h"
 
 #include "hitwin/error.h"
@@ -129,12 +128,10 @@ int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *othe
         memset(dp2, 0, K * F * sizeof(float));
         linear_backward(dp2, NULL, NULL, m->dh1, m->p2, hw_p(m, T_FC1_W), k, m->F, HW_SLENET_H1);
         memset(m->dp1, 0, K * HW_SLENET_C1 * m->P1 * m->P1 * sizeof(float));
-        conv2d_maxpool_backward(m->dp1, hw_g(m, T_CONV2_W), hw_g(m, T_CONV2_B), m->c2, dp2, b->a2, b->p1,
+        conv2d_maxpool_backward(m->dp1, NULL, NULL, m->c2, dp2, b->a2, b->p1,
                                 hw_p(m, T_CONV2_W), m->conv_scratch, &d2);
-        conv2d_maxpool_backward(dx + (size_t)i0 * S2, hw_g(m, T_CONV1_W), hw_g(m, T_CONV1_B), m->c1,
+        conv2d_maxpool_backward(dx + (size_t)i0 * S2, NULL, NULL, m->c1,
                                 m->dp1, b->a1, b->x, hw_p(m, T_CONV1_W), m->conv_scratch, &d1);
     }
-    /* only the convolutions' gradients were touched: they come first in the buffer */
-    memset(m->grads, 0, m->tensors[T_FC1_W].offset * sizeof(float));
     return 0;
 }

@@ -60,6 +60,8 @@ static void usage(FILE *out) {
             "      --pairs KIND        condition, replicate or all (default)\n"
             "      --measure M         pairwise (default, the reference's) or cosine\n"
             "      --chunk N           interpolants per forward/backward (default %d)\n"
+            "      --every K           every K-th window of each chromosome only (default 1; the\n"
+            "                          strips stay covered while K x stride < tile size)\n"
             "      --device DEV        cpu (default); cuda is not available for saliency yet\n"
             "  -q, --quiet             no progress output\n"
             "  -h, --help\n"
@@ -162,14 +164,20 @@ typedef struct {
     int32_t *n_pairs;  /* [n, N_KINDS] pairs of each kind (0 when the kind is not asked for) */
 } plan;
 
-static void plan_windows(const hw_tile_meta *m, int split, int chrom, const int *want, plan *p) {
+/* every: keep windows 0, every, 2 every, ... of each chromosome (in store order, among those
+ * the split selects), so that a coarser set of overlapping tiles still covers the strips */
+static void plan_windows(const hw_tile_meta *m, int split, int chrom, const int *want, int every, plan *p) {
     const int S = m->n_samples;
+    int64_t seen = 0;
+    int last_chrom = -1;
     memset(p, 0, sizeof *p);
     p->win = xcalloc((size_t)m->n_windows + 1, sizeof *p->win);
     p->n_pairs = xcalloc(((size_t)m->n_windows + 1) * N_KINDS, sizeof *p->n_pairs);
     for (int64_t w = 0; w < m->n_windows; w++) {
         if (split >= 0 && m->win_split[w] != split) continue;
         if (chrom >= 0 && m->win_chrom[w] != chrom) continue;
+        if (m->win_chrom[w] != last_chrom) last_chrom = m->win_chrom[w], seen = 0;
+        if (seen++ % every != 0) continue;
         int32_t cnt[N_KINDS] = {0, 0};
         for (int a = 0; a < S; a++)
             for (int b = a + 1; b < S; b++) {
@@ -436,12 +444,13 @@ int hw_saliency_main(int argc, char **argv) {
                                          {"pairs", required_argument, 0, 'p'},
                                          {"measure", required_argument, 0, 'm'},
                                          {"chunk", required_argument, 0, 'k'},
+                                         {"every", required_argument, 0, 'e'},
                                          {"device", required_argument, 0, 'D'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *ckpt = NULL, *out_dir = NULL, *split_name = "all", *chrom_name = NULL;
-    int steps = 100, chunk = HW_IG_DEFAULT_CHUNK, want[N_KINDS] = {1, 1};
+    int steps = 100, chunk = HW_IG_DEFAULT_CHUNK, every = 1, want[N_KINDS] = {1, 1};
     hw_ig_measure measure = HW_IG_PAIRWISE;
     const char *pairs_name = "all";
     int c;
@@ -460,6 +469,10 @@ int hw_saliency_main(int argc, char **argv) {
         case 'k':
             if (hw_parse_int("--chunk", optarg, 1, 100000, &v) != 0) return hw_usage_error(NULL);
             chunk = (int)v;
+            break;
+        case 'e':
+            if (hw_parse_int("--every", optarg, 1, 1000, &v) != 0) return hw_usage_error(NULL);
+            every = (int)v;
             break;
         case 'p':
             pairs_name = optarg;
@@ -532,7 +545,7 @@ int hw_saliency_main(int argc, char **argv) {
         if (chrom < 0) rc = hw_fail("--chrom %s: no such chromosome in %s", chrom_name, store_path);
     }
     if (!rc) {
-        plan_windows(m, split, chrom, want, &pl);
+        plan_windows(m, split, chrom, want, every, &pl);
         if (pl.n == 0)
             rc = hw_fail("%s: no windows in split '%s'%s%s with a %spair of samples passing QC", store_path,
                          split_name, chrom_name ? " on " : "", chrom_name ? chrom_name : "",
@@ -689,14 +702,14 @@ int hw_saliency_main(int argc, char **argv) {
             char config[2048];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nchrom: %s\nsteps: %d\npairs: %s\n"
-                     "measure: %s\nchunk: %d\nmask: %s\ninput_transform: %s\nnorm_region: %s\n"
+                     "measure: %s\nchunk: %d\nevery: %d\nmask: %s\ninput_transform: %s\nnorm_region: %s\n"
                      "feature_layer: features.2 (conv2, %d x %d, pixel r at bin 2 r + 6.5)\n"
                      "orientation: condition = higher class_id minus lower; replicate = later store "
                      "sample minus earlier\n"
                      "strips: rows = separation (bins), columns = midpoint bin; mean over the windows "
                      "covering each pixel\n",
                      store_path, ckpt, split_name, chrom_name ? chrom_name : "all", steps, pairs_name,
-                     measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", chunk,
+                     measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", chunk, every,
                      hw_model_cfg(model)->mask ? "true" : "false",
                      hw_input_transform_name(hw_model_cfg(model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(model)->norm_region), G, G);
