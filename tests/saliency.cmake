@@ -5,7 +5,11 @@ hw_test(test_saliency SOURCES unit/test_saliency.c LABELS unit)
 set_tests_properties(test_saliency PROPERTIES TIMEOUT 300)
 # feature difference and IG against PyTorch running the reference's formula (committed fixture)
 hw_test(test_saliency_torch SOURCES unit/test_saliency_torch.c LABELS unit)
-# the stages end to end: 1 vs 2 ranks identical, layout, --chrom, --pairs, features' BED
+# the stages end to end: 1 vs 2 ranks identical, layout, --chrom, --pairs, features' BED, and
+# a planted single-contact difference found at its exact strip bin (saliency_plant writes the
+# store and checks the strip)
+add_executable(saliency_plant ${PROJECT_SOURCE_DIR}/tests/integration/saliency_plant.c)
+target_link_libraries(saliency_plant PRIVATE hitwin_core)
 hw_script_test(test_saliency_stage tests/integration/test_saliency_stage.sh LABELS integration mpi
-               ARGS $<TARGET_FILE:distance_make_ckpt>)
+               ARGS $<TARGET_FILE:distance_make_ckpt> $<TARGET_FILE:saliency_plant>)
 set_tests_properties(test_saliency_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)

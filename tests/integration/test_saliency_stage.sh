@@ -8,10 +8,14 @@
 #   - --chrom NAME writes saliency_NAME.h5 whose strips equal the whole run's for NAME;
 #   - --pairs condition leaves the replicate maps out;
 #   - features: a BED sorted like sort -k1,1 -k2,2n with 10 columns (strand + or -), and
-#     features.h5; --map of a kind left out is one error line.
-# usage: test_saliency_stage.sh MAKE_CKPT   (env: HITWIN, MPIEXEC). About 20 s on 2 cores.
+#     features.h5; --map of a kind left out is one error line;
+#   - registration: a store whose treatment differs from its control in the single contact
+#     (100, 110) gives a condition saliency strip that is nonzero at row 10 (the separation),
+#     column 105 (the midpoint), and nowhere else (through 3 overlapping windows, 2 ranks).
+# usage: test_saliency_stage.sh MAKE_CKPT PLANT   (env: HITWIN, MPIEXEC). About 20 s on 2 cores.
 set -u
 make_ckpt=$1
+plant=$2
 HITWIN=${HITWIN:?run through ctest}
 mpi="${MPIEXEC:-mpiexec} -n 2 --oversubscribe"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
@@ -25,7 +29,8 @@ $mpi "$HITWIN" tile "$tmp/sim/dataset.yaml" --set tile_size=32 --set stride=8 -o
   || { echo "FAIL: tile"; exit 1; }
 "$make_ckpt" "$tmp/m.safetensors" 32 5 1 || { echo "FAIL: checkpoint"; exit 1; }
 
-args=("$tmp/t.h5" --checkpoint "$tmp/m.safetensors" --split test --steps 5 --chunk 4 -q)
+# every split: three chromosomes, their strips built on both ranks (round robin)
+args=("$tmp/t.h5" --checkpoint "$tmp/m.safetensors" --steps 5 --chunk 4 -q)
 "$HITWIN" saliency "${args[@]}" -o "$tmp/one" > "$tmp/one.log" 2>&1 || { cat "$tmp/one.log"; die "1 rank"; }
 $mpi "$HITWIN" saliency "${args[@]}" -o "$tmp/two" > "$tmp/two.log" 2>&1 || { cat "$tmp/two.log"; die "2 ranks"; }
 h5diff "$tmp/one/saliency.h5" "$tmp/two/saliency.h5" > "$tmp/diff.log" 2>&1 \
@@ -75,5 +80,10 @@ awk -F'\t' '!/^track/ && (NF != 10 || ($6 != "+" && $6 != "-") || $3 <= $2) {bad
 "$HITWIN" features "$tmp/cond/saliency.h5" -o "$tmp/feat2" --map replicate_features > "$tmp/e.log" 2>&1 \
   && die "features on a missing map succeeded"
 grep -c '^hitwin: error: ' "$tmp/e.log" | grep -qx 1 || die "features on a missing map: not one error line"
+# registration of a planted single-contact difference, end to end
+$mpi "$plant" "$tmp/plant.h5" 100 110 || die "saliency_plant: store"
+$mpi "$HITWIN" saliency "$tmp/plant.h5" --checkpoint "$tmp/m.safetensors" --steps 5 -o "$tmp/plant" -q \
+  > "$tmp/plant.log" 2>&1 || { cat "$tmp/plant.log"; die "saliency on the planted store"; }
+"$plant" --check "$tmp/plant/saliency.h5" 10 105 || die "the planted contact is not at its exact strip bin"
 [ $fail = 0 ] && echo "PASS"
 exit $fail
