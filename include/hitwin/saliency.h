@@ -103,16 +103,16 @@ typedef struct {
     uint8_t *hull;          /* [(rmax - rmin + 1) x (cmax - cmin + 1)] convex hull mask */
 } hw_feature;
 
-/* The threshold: T = max(Q_q, -Q_{1-q}) over the pixels of the strips that are covered
- * (count > 0) with separation in [min_row, max_row]; the same rows as the calls. */
+/* The threshold: T = max(Q_q, -Q_{1-q}) over the pixels of the strips covered by at least
+ * min_count windows with separation in [min_row, max_row]; the same pixels as the calls. */
 double hw_feature_threshold(const float *const *strips, const int32_t *const *counts,
                             const int64_t *n_bins, int n_chroms, int S, int min_row, int max_row,
-                            double q);
-/* 4-connected components of strip > T and strip < -T over rows [min_row, max_row] of one
- * chromosome, kept when both spans (max - min + 1, rows and columns) lie in [min_size,
+                            int min_count, double q);
+/* 4-connected components of strip > T and strip < -T over the pixels of rows [min_row,
+ * max_row] of one chromosome covered by at least min_count windows, kept when both spans (max - min + 1, rows and columns) lie in [min_size,
  * max_size]; appends to *out (grown with hw_grow). Returns the number added. */
 int hw_feature_extract(const float *strip, const int32_t *count, int S, int64_t n_bins, int chrom,
-                       double T, int min_row, int max_row, int min_size, int max_size,
+                       double T, int min_row, int max_row, int min_count, int min_size, int max_size,
                        hw_feature **out, size_t *n_out, size_t *cap);
 void hw_feature_free(hw_feature *f);
 

@@ -27,7 +27,8 @@ static double quantile_sorted(const double *v, size_t n, double q) {
 
 double hw_feature_threshold(const float *const *strips, const int32_t *const *counts,
                             const int64_t *n_bins, int n_chroms, int S, int min_row, int max_row,
-                            double q) {
+                            int min_count, double q) {
+    if (min_count < 1) min_count = 1;
     size_t n = 0, cap = 0;
     double *v = NULL;
     for (int c = 0; c < n_chroms; c++) {
@@ -35,7 +36,7 @@ double hw_feature_threshold(const float *const *strips, const int32_t *const *co
         for (int k = min_row; k <= max_row && k < S; k++)
             for (int64_t b = 0; b < n_bins[c]; b++) {
                 size_t p = (size_t)k * n_bins[c] + b;
-                if (counts[c][p] <= 0 || !isfinite(strips[c][p])) continue;
+                if (counts[c][p] < min_count || !isfinite(strips[c][p])) continue;
                 hw_grow(&v, &cap, n + 1);
                 v[n++] = strips[c][p];
             }
@@ -93,8 +94,9 @@ static int in_hull(const pt *h, int n, pt p) {
 }
 
 int hw_feature_extract(const float *strip, const int32_t *count, int S, int64_t n_bins, int chrom,
-                       double T, int min_row, int max_row, int min_size, int max_size,
+                       double T, int min_row, int max_row, int min_count, int min_size, int max_size,
                        hw_feature **out, size_t *n_out, size_t *cap) {
+    if (min_count < 1) min_count = 1;
     if (max_row > S - 1) max_row = S - 1;
     if (min_row < 0) min_row = 0;
     if (min_row > max_row || n_bins <= 0 || !(T > 0.0)) return 0;
@@ -110,7 +112,7 @@ int hw_feature_extract(const float *strip, const int32_t *count, int S, int64_t 
             const int r0 = (int)(p0 / (size_t)n_bins) + min_row;
             const int64_t c0 = (int64_t)(p0 % (size_t)n_bins);
             const size_t sp0 = (size_t)r0 * n_bins + c0;
-            if (label[p0] || count[sp0] <= 0 || !(sign * strip[sp0] > T)) continue;
+            if (label[p0] || count[sp0] < min_count || !(sign * strip[sp0] > T)) continue;
             /* flood fill (4-connectivity) */
             next++;
             int64_t top = 0, npix = 0;
@@ -137,7 +139,7 @@ int hw_feature_extract(const float *strip, const int32_t *count, int S, int64_t 
                     if (rr < min_row || rr > max_row || cc < 0 || cc >= n_bins) continue;
                     int64_t q = (rr - min_row) * n_bins + cc;
                     size_t sq = (size_t)rr * n_bins + cc;
-                    if (label[q] || count[sq] <= 0 || !(sign * strip[sq] > T)) continue;
+                    if (label[q] || count[sq] < min_count || !(sign * strip[sq] > T)) continue;
                     label[q] = next;
                     stack[top++] = q;
                 }

@@ -34,6 +34,8 @@ static void usage(FILE *out) {
             "                       replicate_features or replicate_saliency\n"
             "      --pad N          rows left out next to the diagonal and at the far edge\n"
             "                       (default 3; the same rows give the threshold and the calls)\n"
+            "      --min-count N    only strip pixels covered by at least N windows (default 1);\n"
+            "                       far separations are covered by few windows and are noisier\n"
             "  -h, --help\n"
             "Outputs in DIR: features.bed (chrom, start, end, name, score, sign as strand,\n"
             "separation range in bp, mean value, peak |value|) and features.h5.\n");
@@ -93,11 +95,12 @@ int hw_features_main(int argc, char **argv) {
                                          {"max-size", required_argument, 0, 'M'},
                                          {"map", required_argument, 0, 'p'},
                                          {"pad", required_argument, 0, 'P'},
+                                         {"min-count", required_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out_dir = NULL, *map = "condition_features";
     double q = 0.999;
-    int64_t min_size = 10, max_size = 256, pad = 3;
+    int64_t min_size = 10, max_size = 256, pad = 3, min_count = 1;
     int c;
     optind = 1;
     while ((c = hw_getopt(argc, argv, "o:h", opts)) != -1) {
@@ -115,6 +118,9 @@ int hw_features_main(int argc, char **argv) {
             break;
         case 'P':
             if (hw_parse_int("--pad", optarg, 0, 1000, &pad) != 0) return hw_usage_error(NULL);
+            break;
+        case 'N':
+            if (hw_parse_int("--min-count", optarg, 1, 1 << 20, &min_count) != 0) return hw_usage_error(NULL);
             break;
         case 'p':
             if (strcmp(optarg, "condition_features") && strcmp(optarg, "condition_saliency") &&
@@ -181,12 +187,12 @@ int hw_features_main(int argc, char **argv) {
     const int min_row = (int)pad, max_row = (int)(S - 1 - pad);
     if (!rc) {
         T = hw_feature_threshold((const float *const *)strips, (const int32_t *const *)counts, n_bins,
-                                 chroms.n, (int)S, min_row, max_row, q);
+                                 chroms.n, (int)S, min_row, max_row, (int)min_count, q);
         if (!(T > 0.0)) rc = hw_fail("%s: the %s strips are empty or all zero: nothing to threshold", path, map);
     }
     for (int k = 0; k < chroms.n && !rc; k++)
-        hw_feature_extract(strips[k], counts[k], (int)S, n_bins[k], k, T, min_row, max_row, (int)min_size,
-                           (int)max_size, &calls, &n_calls, &cap);
+        hw_feature_extract(strips[k], counts[k], (int)S, n_bins[k], k, T, min_row, max_row, (int)min_count,
+                           (int)min_size, (int)max_size, &calls, &n_calls, &cap);
     if (rc) {
         log_error("%s", hw_error());
     } else {
@@ -268,6 +274,7 @@ int hw_features_main(int argc, char **argv) {
                 e |= hw_h5_write_attr_int(o, "max_size", max_size);
                 e |= hw_h5_write_attr_int(o, "row_min", min_row);
                 e |= hw_h5_write_attr_int(o, "row_max", max_row);
+                e |= hw_h5_write_attr_int(o, "min_count", min_count);
                 e |= hw_h5_write_attr_int(o, "resolution", res);
                 e |= hw_h5_write_attr_str(o, "layout",
                                           "row i: hull mask hulls[hull_offset[i] : hull_offset[i] + hull_size[i]] "

@@ -233,12 +233,12 @@ static void test_features(void) {
     const float *sp[1] = {strip};
     const int32_t *cp[1] = {count};
     int64_t nbs[1] = {nb};
-    double T = hw_feature_threshold(sp, cp, nbs, 1, S, 3, S - 4, 0.99);
+    double T = hw_feature_threshold(sp, cp, nbs, 1, S, 3, S - 4, 1, 0.99);
     printf("features: threshold %.4f\n", T);
     CHECK(T > 0.004 && T < 0.8);
     hw_feature *f = NULL;
     size_t n = 0, cap = 0;
-    hw_feature_extract(strip, count, S, nb, 0, T, 3, S - 4, 10, 256, &f, &n, &cap);
+    hw_feature_extract(strip, count, S, nb, 0, T, 3, S - 4, 1, 10, 256, &f, &n, &cap);
     CHECK_INT_EQ(n, 2);
     if (n == 2) {
         CHECK_INT_EQ(f[0].sign, 1);
