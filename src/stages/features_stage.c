@@ -37,8 +37,9 @@ static void usage(FILE *out) {
             "      --min-count N    only strip pixels covered by at least N windows (default 1);\n"
             "                       far separations are covered by few windows and are noisier\n"
             "  -h, --help\n"
-            "Outputs in DIR: features.bed (chrom, start, end, name, score, sign as strand,\n"
-            "separation range in bp, mean value, peak |value|) and features.h5.\n");
+            "Outputs in DIR: features.bed (BED9: chrom, start, end, name with the separation\n"
+            "range, mean and peak as IGV gffTags, score, sign as strand, thick, colour by sign)\n"
+            "and features.h5 (every call with its hull mask).\n");
 }
 
 typedef struct {
@@ -215,14 +216,22 @@ int hw_features_main(int argc, char **argv) {
         FILE *out = rc ? NULL : fopen(bedtmp, "w");
         if (!rc && !out) rc = hw_fail("%s: cannot write", bedtmp);
         if (out) {
-            fprintf(out, "track name=\"hitwin features %s\" description=\"q %g, T %.6g\" useScore=1\n", map, q, T);
+            /* BED9 (IGV, bedtools): thick = the call, colour by sign; the separation range and
+             * the values as IGV gffTags attributes in the name column (shown in IGV's popups;
+             * bedtools skips the # line) */
+            fprintf(out, "#gffTags\n");
+            fprintf(out, "track name=\"hitwin features %s\" description=\"q %g, T %.6g\" useScore=1 itemRgb=On\n",
+                    map, q, T);
             for (size_t i = 0; i < n_calls; i++) {
                 const hw_feature *x = order[i].f;
                 int score = top > 0.0 ? (int)lround(1000.0 * fabs(x->avg) / top) : 0;
-                fprintf(out, "%s\t%lld\t%lld\t%s_%zu\t%d\t%c\t%lld\t%lld\t%.6g\t%.6g\n", order[i].chrom,
-                        (long long)x->cmin * res, (long long)(x->cmax + 1) * res, map, i + 1, score,
-                        x->sign > 0 ? '+' : '-', (long long)x->rmin * res, (long long)x->rmax * res, x->avg,
-                        x->peak);
+                long long st = (long long)x->cmin * res, en = (long long)(x->cmax + 1) * res;
+                fprintf(out,
+                        "%s\t%lld\t%lld\tName=%s_%zu;sep_start=%lld;sep_end=%lld;mean=%.6g;peak=%.6g\t%d\t%c\t"
+                        "%lld\t%lld\t%s\n",
+                        order[i].chrom, st, en, map, i + 1, (long long)x->rmin * res, (long long)(x->rmax + 1) * res,
+                        x->avg, x->peak, score, x->sign > 0 ? '+' : '-', st, en,
+                        x->sign > 0 ? "200,0,0" : "0,0,200");
             }
             if (fclose(out) != 0) rc = hw_fail("%s: write failed", bedtmp);
         }

@@ -7,7 +7,8 @@
 #     the config, checkpoint and version; no temporary file is left;
 #   - --chrom NAME writes saliency_NAME.h5 whose strips equal the whole run's for NAME;
 #   - --pairs condition leaves the replicate maps out;
-#   - features: a BED sorted like sort -k1,1 -k2,2n with 10 columns (strand + or -), and
+#   - features: a BED9 sorted like sort -k1,1 -k2,2n (strand + or -, thick = the call, the
+#     separation range as gffTags in the name), and
 #     features.h5; --map of a kind left out is one error line;
 #   - registration: a store whose treatment differs from its control in the single contact
 #     (100, 110) gives a condition saliency strip that is nonzero at row 10 (the separation),
@@ -72,11 +73,12 @@ h5ls -r "$tmp/cond/saliency.h5" | grep -q replicate && die "--pairs condition wr
 cat "$tmp/feat.log"
 bed=$tmp/feat/features.bed
 [ -f "$bed" ] && [ -f "$tmp/feat/features.h5" ] || die "features outputs missing"
-n=$(grep -vc '^track' "$bed")
+n=$(grep -vc '^track\|^#' "$bed")
 [ "$n" -gt 0 ] || die "no feature calls at quantile 0.99"
-grep -v '^track' "$bed" | sort -k1,1 -k2,2n -c || die "features.bed is not sorted"
-awk -F'\t' '!/^track/ && (NF != 10 || ($6 != "+" && $6 != "-") || $3 <= $2) {bad++} END {exit bad > 0}' "$bed" \
-  || die "features.bed: a line without 10 columns, a sign or start < end"
+grep -v '^track\|^#' "$bed" | sort -k1,1 -k2,2n -c || die "features.bed is not sorted"
+awk -F'\t' '!/^track|^#/ && (NF != 9 || ($6 != "+" && $6 != "-") || $3 <= $2 || $7 != $2 || $8 != $3 ||
+             $4 !~ /^Name=condition_features_[0-9]+;sep_start=[0-9]+;sep_end=[0-9]+;mean=/) {bad++}
+             END {exit bad > 0}' "$bed" || die "features.bed: a line that is not BED9 as documented"
 "$HITWIN" features "$tmp/cond/saliency.h5" -o "$tmp/feat2" --map replicate_features > "$tmp/e.log" 2>&1 \
   && die "features on a missing map succeeded"
 grep -c '^hitwin: error: ' "$tmp/e.log" | grep -qx 1 || die "features on a missing map: not one error line"
