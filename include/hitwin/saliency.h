@@ -53,6 +53,14 @@ int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps);
 #define HW_IG_BASELINE 2
 int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
                            hw_ig_measure measure, float *dist, float *dx);
+/* One straight path of integrated gradients: the interpolants from + alpha_i (to - from),
+ * i < n, each measured against `other` [D] (as D's second argument when `second`; alpha 0 as
+ * HW_IG_BASELINE), and the SUM of their input gradients added to gsum [S, S]. The same
+ * gradients as hw_model_distance_grad, computed with less work: conv1 is linear, so the
+ * interpolants' conv1 outputs are base + alpha slope (two convolutions per call) and the sum
+ * of their input gradients is one transposed convolution of their summed conv1 gradients. */
+int hw_model_path_grad(hw_model *m, const float *from, const float *to, const float *alpha, int n,
+                       const float *other, int second, hw_ig_measure measure, double *gsum);
 /* D(a, b) and its gradient with respect to a (grad_b 0) or b (grad_b 1); grad may be NULL. */
 double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure measure, int grad_b,
                       float *grad);
