@@ -37,11 +37,17 @@ ours=$($drv $store $ckpt 3 100 $dir/tiles.bin)
 echo "$ours"
 ref_py=/usr/bin/python3
 if $ref_py -c 'import torch' 2> /dev/null; then
-  ref=$($ref_py bench/reference_saliency.py $dir/tiles.bin $ckpt --steps 100 --pairs 1 --threads "$(nproc)")
-  echo "$ref"
+  # torch on 1 thread and on every core: the better of the two is the reference's figure (on
+  # a loaded machine its threads can cost more than they give)
+  best=
+  for th in 1 $(nproc); do
+    ref=$($ref_py bench/reference_saliency.py $dir/tiles.bin $ckpt --steps 100 --pairs 1 --threads $th)
+    echo "$ref"
+    r=$(echo "$ref" | awk '/^reference:/ {print $2}')
+    best=$(awk -v a="$best" -v b="$r" 'BEGIN {print (a == "" || b < a) ? b : a}')
+  done
   o=$(echo "$ours" | awk '/^ours:/ {print $2}')
-  r=$(echo "$ref" | awk '/^reference:/ {print $2}')
-  awk -v o="$o" -v r="$r" 'BEGIN {printf "ratio: reference / hitwin = %.1fx per pair (hitwin 1 thread, reference %s threads); against the issue'"'"'s 8.6 s: %.1fx\n", r / o, "'"$(nproc)"'", 8.6 / o}'
+  awk -v o="$o" -v r="$best" 'BEGIN {printf "ratio: reference (best of its runs) / hitwin (1 thread) = %.1fx per pair; against the issue'"'"'s 8.6 s: %.1fx\n", r / o, 8.6 / o}'
 else
   echo "reference: skipped (no torch for /usr/bin/python3: apt-get install python3-torch)"
 fi
