@@ -13,3 +13,7 @@ target_link_libraries(saliency_plant PRIVATE hitwin_core)
 hw_script_test(test_saliency_stage tests/integration/test_saliency_stage.sh LABELS integration mpi
                ARGS $<TARGET_FILE:distance_make_ckpt> $<TARGET_FILE:saliency_plant>)
 set_tests_properties(test_saliency_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)
+# feature calls at planted sites with a model trained for 15 epochs, against the null
+# simulation (about 6 minutes on 2 cores: slow, outside the default run)
+hw_script_test(test_saliency_sites tests/integration/test_saliency_sites.sh LABELS integration mpi slow)
+set_tests_properties(test_saliency_sites PROPERTIES PROCESSORS 2 TIMEOUT 3600)
