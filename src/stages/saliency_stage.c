@@ -113,16 +113,19 @@ static hw_model *load_model(const char *path, int tile_size) {
     for (int i = 0; i < f.n_meta && !bad; i++) {
         if (strcmp(f.meta[2 * i], "config") != 0) continue;
         char v[32];
+        /* the names through train.h's own name functions, so that every value the trainer
+         * can write (norm_region grows) is read back without a second list to keep */
         if (config_value(f.meta[2 * i + 1], "input_transform", v, sizeof v)) {
-            if (!strcmp(v, "log1p")) cfg.input_transform = HW_INPUT_LOG1P;
-            else if (!strcmp(v, "oe")) cfg.input_transform = HW_INPUT_OE;
-            else if (strcmp(v, "none") != 0)
-                bad = hw_fail("%s: unknown input_transform '%s' in the checkpoint's config", path, v);
+            int k = 0;
+            while (k < 16 && strcmp(hw_input_transform_name((hw_input_transform)k), v) != 0) k++;
+            if (k == 16) bad = hw_fail("%s: unknown input_transform '%s' in the checkpoint's config", path, v);
+            else cfg.input_transform = (hw_input_transform)k;
         }
         if (!bad && config_value(f.meta[2 * i + 1], "norm_region", v, sizeof v)) {
-            if (!strcmp(v, "offdiag")) cfg.norm_region = HW_NORM_OFFDIAG;
-            else if (strcmp(v, "whole") != 0)
-                bad = hw_fail("%s: unknown norm_region '%s' in the checkpoint's config", path, v);
+            int k = 0;
+            while (k < 16 && strcmp(hw_norm_region_name((hw_norm_region)k), v) != 0) k++;
+            if (k == 16) bad = hw_fail("%s: unknown norm_region '%s' in the checkpoint's config", path, v);
+            else cfg.norm_region = (hw_norm_region)k;
         }
     }
     hw_st_close(&f);
