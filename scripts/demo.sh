@@ -60,8 +60,8 @@ echo
 echo "== 8. features: calls on the condition feature strip (BED for IGV / bedtools); the 3-epoch"
 echo "   model gives no call of the default size at the default quantile 0.999: 0.99, spans >= 5 bins"
 run build/hitwin features "$out/saliency/saliency.h5" -o "$out/saliency" --quantile 0.99 --min-size 5
-echo "the strongest calls (chrom, start, end, name, score, sign, separation range, mean, peak):"
-grep -v '^track' "$out/saliency/features.bed" | sort -t$'\t' -k5,5nr | head -n 5
+echo "the strongest calls (BED9; the name holds the separation range, mean and peak as IGV gffTags):"
+grep -v '^track\|^#' "$out/saliency/features.bed" | sort -t$'\t' -k5,5nr | head -n 5
 
 echo
 echo "Outputs are in $out/: tiles.h5 (docs/tile-store.md), train/ (checkpoints, metrics.jsonl),"
