@@ -7,3 +7,8 @@ if(HITWIN_HAVE_CUDA)
   target_link_libraries(bench_gpu_kernels PRIVATE hitwin_core)
   set_target_properties(bench_gpu_kernels PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
 endif()
+
+# bench/saliency.sh's driver: per-pair cost of features + integrated gradients on CPU
+add_executable(bench_saliency ${CMAKE_CURRENT_LIST_DIR}/saliency_bench.c)
+target_link_libraries(bench_saliency PRIVATE hitwin_core)
+set_target_properties(bench_saliency PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})

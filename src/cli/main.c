@@ -7,6 +7,7 @@
 #include "hitwin/distance.h"
 #include "hitwin/evaluate.h"
 #include "hitwin/gpu.h"
+#include "hitwin/saliency.h"
 #include "hitwin/simulate.h"
 #include "hitwin/stages.h"
 #include "hitwin/train.h"
@@ -34,6 +35,8 @@ static const subcommand commands[] = {
     {"tile", hw_tile_main, 1, "cut Hi-C files into an HDF5 tile store (MPI)"},
     {"train", hw_train_main, 1, "Siamese training on a tile store (MPI)"},
     {"distance", hw_distance_main, 1, "embedding distances per window, with SSIM/Pearson/MSE baselines (MPI)"},
+    {"saliency", hw_saliency_main, 1, "feature maps, integrated gradients and strips per window (MPI)"},
+    {"features", hw_features_main, 0, "feature calls (BED + HDF5) on the strips of hitwin saliency"},
     {"evaluate", hw_evaluate_main, 0, "score distances against a simulated truth (AUROC, AP, threshold)"},
     {"info", hw_info_main, 0, "describe a .hic/.cool/.mcool file"},
     {"dump", hw_dump_main, 0, "print pixels of a region as bedGraph2"},

@@ -209,3 +209,18 @@ case_ simulate_config_resolution_wraps 1 "%W%/s.yaml:1: 'resolution' in the simu
 # ---- the command itself ------------------------------------------------------------------
 case_ bare_hitwin 2 "a COMMAND is missing (hitwin --help lists them)" 1 '' --
 case_ unknown_command 2 "unknown command 'tiles' (hitwin --help lists them)" 1 '' -- tiles "$D"
+
+# ---- saliency (2 ranks) and features ------------------------------------------------------
+case_ saliency_steps_zero 2 "--steps: 0 is out of range [1, 100000]" 2 '' -- saliency "$TS" -c "$CK" -o out --steps 0
+case_ saliency_no_output 2 "saliency: -o DIR is missing" 2 '' -- saliency "$TS" -c "$CK"
+case_ saliency_no_checkpoint 2 "saliency: --checkpoint is missing" 2 '' -- saliency "$TS" -o out
+case_ saliency_pairs_unknown 2 "--pairs some: expected condition, replicate or all" 2 '' -- saliency "$TS" -c "$CK" -o out --pairs some
+case_ saliency_device_cuda 2 "--device cuda: not available for saliency yet (CPU only, docs/saliency.md)" 2 '' -- saliency "$TS" -c "$CK" -o out --device cuda
+case_ saliency_head_checkpoint 1 "$F/run/best_nn.safetensors: not a SLeNet backbone checkpoint (no features.2.weight / linear.1.weight); saliency supports SLeNet only" 2 '' -- saliency "$TS" -c "$F/run/best_nn.safetensors" -o out
+case_ saliency_split_without_windows 1 "$F/notest.h5: no windows in split 'test' with a pair of samples passing QC" 2 '' -- saliency "$F/notest.h5" -c "$CK" -o out --split test
+case_ saliency_chrom_unknown 1 "--chrom chrZ: no such chromosome in $TS" 2 '' -- saliency "$TS" -c "$CK" -o out --chrom chrZ
+case_ saliency_store_is_mcool 1 "$F/sim/control_R1.mcool: not a hitwin tile store (attribute format is not 'hitwin-tiles')" 2 '' -- saliency "$S1" -c "$CK" -o out
+case_ features_not_saliency 1 "$TS: not a hitwin saliency file (format hitwin-saliency)" 1 '' -- features "$TS" -o out
+case_ features_quantile_out_of_range 2 "--quantile 2: expected a number in (0.5, 1)" 1 '' -- features "$TS" -o out --quantile 2
+case_ features_no_output 2 "features: -o DIR is missing" 1 '' -- features "$TS"
+case_ features_missing_file 1 "nope.h5: no such file (the saliency file)" 1 '' -- features nope.h5 -o out

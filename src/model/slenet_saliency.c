@@ -1,0 +1,194 @@
+/* The backbone as saliency needs it (saliency.h): on prepared inputs (the wrapper's
+ * normalisation and mask already applied, as the reference's forward_one sees them), in
+ * evaluation mode, with the gradient taken down to the input instead of into the weights.
+ * It reuses the model's activation arena and ops and computes no weight gradient at all
+ * (linear.1's alone would be a 44,944 x 120 GEMM per pass). */
+#include "model_internal.h"
+
+#include "hitwin/error.h"
+#include "hitwin/nn.h"
+#include "hitwin/saliency.h"
+#include "hitwin/xalloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Tiles per pass: the arena grows with the largest pass (about 3.5 MB a tile). */
+#define PASS_TILES 64
+
+int hw_model_feature_side(const hw_model *m) { return m->C2; }
+
+int hw_model_prepare(hw_model *m, const float *tiles, int n, float *x, float *emb) {
+    const size_t S2 = (size_t)m->S * m->S;
+    for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
+        int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
+        hw_model_reserve(m, k, 1);
+        hw_backbone_forward(m, tiles + (size_t)i0 * S2, k, 1, m->cfg.mask, 0, 0);
+        memcpy(x + (size_t)i0 * S2, m->act.x, (size_t)k * S2 * sizeof(float));
+        if (emb) memcpy(emb + (size_t)i0 * HW_SLENET_D, m->act.emb, (size_t)k * HW_SLENET_D * sizeof(float));
+    }
+    return 0;
+}
+
+int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps) {
+    const size_t S2 = (size_t)m->S * m->S;
+    const size_t per = (size_t)HW_SLENET_C2 * m->C2 * m->C2;
+    for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
+        int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
+        hw_model_reserve(m, k, 1);
+        hw_branch *b = &m->act;
+        NnConv2dDims d1 = {k, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+        conv2d_maxpool_forward(b->p1, b->a1, m->c1, x + (size_t)i0 * S2, hw_p(m, T_CONV1_W),
+                               hw_p(m, T_CONV1_B), m->conv_scratch, &d1);
+        /* features[-2] unpooled: the plain convolution, written where the caller wants it */
+        NnConv2dDims d2 = {k, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+        conv2d_forward(maps + (size_t)i0 * per, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B),
+                       m->conv_scratch, &d2);
+    }
+    return 0;
+}
+
+double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure measure, int grad_b,
+                      float *grad) {
+    if (measure == HW_IG_PAIRWISE) { /* torch.pairwise_distance: ||a - b + eps||, eps 1e-6 */
+        double ss = 0.0;
+        for (int k = 0; k < dim; k++) {
+            double d = (double)a[k] - b[k] + 1e-6;
+            ss += d * d;
+        }
+        double dist = sqrt(ss), sign = grad_b ? -1.0 : 1.0;
+        if (grad)
+            for (int k = 0; k < dim; k++)
+                grad[k] = dist > 0.0 ? (float)(sign * ((double)a[k] - b[k] + 1e-6) / dist) : 0.0f;
+        return dist;
+    }
+    if (grad_b) { /* 1 - cosine is symmetric */
+        const float *t = a;
+        a = b;
+        b = t;
+    }
+    /* 1 - cosine_similarity: a.b / max(|a| |b|, 1e-8) */
+    double ab = 0.0, aa = 0.0, bb = 0.0;
+    for (int k = 0; k < dim; k++) {
+        ab += (double)a[k] * b[k];
+        aa += (double)a[k] * a[k];
+        bb += (double)b[k] * b[k];
+    }
+    double na = sqrt(aa), nb = sqrt(bb), den = na * nb;
+    int clamped = den < 1e-8;
+    if (clamped) den = 1e-8;
+    double cos = ab / den;
+    if (grad)
+        for (int k = 0; k < dim; k++) {
+            /* d(1 - cos)/da = -(b / den - cos a / |a|^2); with the clamp den is constant */
+            double g = (double)b[k] / den;
+            if (!clamped && aa > 0.0) g -= cos * a[k] / aa;
+            grad[k] = (float)-g;
+        }
+    return 1.0 - cos;
+}
+
+/* The part both input-gradient passes share: from conv1's pooled output b->p1 of k rows
+ * (rows i0.. of other / role) through the rest of the network, the distance and its gradient,
+ * and back to m->dp1, the gradient of the pooled conv1 output. dist may be NULL. */
+static void rest_forward_backward(hw_model *m, int k, int i0, const float *other, const uint8_t *role,
+                                  hw_ig_measure measure, float *dist) {
+    hw_branch *b = &m->act;
+    const size_t K = (size_t)k, F = (size_t)m->F;
+    NnConv2dDims d2 = {k, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    conv2d_maxpool_forward(m->p2, b->a2, m->c2, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B),
+                           m->conv_scratch, &d2);
+    linear_forward(b->h1, m->p2, hw_p(m, T_FC1_W), hw_p(m, T_FC1_B), k, m->F, HW_SLENET_H1);
+    gelu_forward(b->g1, b->h1, K * HW_SLENET_H1);
+    linear_forward(b->h2, b->g1, hw_p(m, T_FC2_W), hw_p(m, T_FC2_B), k, HW_SLENET_H1, HW_SLENET_D);
+    gelu_forward(b->emb, b->h2, K * HW_SLENET_D);
+    for (int i = 0; i < k; i++) {
+        const float *e = b->emb + (size_t)i * HW_SLENET_D;
+        const int r = role ? role[i0 + i] : 0;
+        const float *o = r & HW_IG_BASELINE ? e : other + (size_t)(i0 + i) * HW_SLENET_D;
+        float *g = m->demb + (size_t)i * HW_SLENET_D;
+        double dd = r & HW_IG_SECOND ? hw_ig_distance(o, e, HW_SLENET_D, measure, 1, g)
+                                     : hw_ig_distance(e, o, HW_SLENET_D, measure, 0, g);
+        if (dist) dist[i0 + i] = (float)dd;
+    }
+    /* backward; no weight gets a gradient (NULL) */
+    memset(m->dh2, 0, K * HW_SLENET_D * sizeof(float));
+    gelu_backward(m->dh2, m->demb, b->h2, K * HW_SLENET_D);
+    memset(m->dg1, 0, K * HW_SLENET_H1 * sizeof(float));
+    linear_backward(m->dg1, NULL, NULL, m->dh2, b->g1, hw_p(m, T_FC2_W), k, HW_SLENET_H1, HW_SLENET_D);
+    memset(m->dh1, 0, K * HW_SLENET_H1 * sizeof(float));
+    gelu_backward(m->dh1, m->dg1, b->h1, K * HW_SLENET_H1);
+    float *dp2 = b->drop; /* unused in evaluation mode: [k, F] of room */
+    memset(dp2, 0, K * F * sizeof(float));
+    linear_backward(dp2, NULL, NULL, m->dh1, m->p2, hw_p(m, T_FC1_W), k, m->F, HW_SLENET_H1);
+    memset(m->dp1, 0, K * HW_SLENET_C1 * m->P1 * m->P1 * sizeof(float));
+    conv2d_maxpool_backward(m->dp1, NULL, NULL, m->c2, dp2, b->a2, b->p1, hw_p(m, T_CONV2_W),
+                            m->conv_scratch, &d2);
+}
+
+int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
+                           hw_ig_measure measure, float *dist, float *dx) {
+    const int S = m->S;
+    const size_t S2 = (size_t)S * S;
+    memset(dx, 0, (size_t)n * S2 * sizeof(float));
+    for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
+        const int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
+        hw_model_reserve(m, k, 1);
+        hw_branch *b = &m->act;
+        memcpy(b->x, x + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float));
+        /* evaluation mode: no normalisation (the input is prepared), no dropout */
+        NnConv2dDims d1 = {k, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+        conv2d_maxpool_forward(b->p1, b->a1, m->c1, b->x, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B),
+                               m->conv_scratch, &d1);
+        rest_forward_backward(m, k, i0, other, role, measure, dist);
+        conv2d_maxpool_backward(dx + (size_t)i0 * S2, NULL, NULL, m->c1, m->dp1, b->a1, b->x,
+                                hw_p(m, T_CONV1_W), m->conv_scratch, &d1);
+    }
+    return 0;
+}
+
+int hw_model_path_grad(hw_model *m, const float *from, const float *to, const float *alpha, int n,
+                       const float *other, int second, hw_ig_measure measure, double *gsum) {
+    const int S = m->S, C1 = m->C1, P1 = m->P1, D = HW_SLENET_D;
+    const size_t S2 = (size_t)S * S, c1 = (size_t)HW_SLENET_C1 * C1 * C1, p1 = (size_t)HW_SLENET_C1 * P1 * P1;
+    const int first = n < PASS_TILES ? n : PASS_TILES;
+    hw_model_reserve(m, first, 1);
+    float *base = xmalloc(c1 * sizeof(float)), *slope = xmalloc(c1 * sizeof(float));
+    float *dsum = xcalloc(c1, sizeof(float)), *d = xmalloc(S2 * sizeof(float)), *dx = xcalloc(S2, sizeof(float));
+    float *oth = xmalloc((size_t)PASS_TILES * D * sizeof(float));
+    uint8_t role[PASS_TILES];
+    for (size_t p = 0; p < S2; p++) d[p] = to[p] - from[p];
+    /* conv1 is linear: conv1(from + a d) = (W * from + b) + a (W * d), two convolutions for the
+     * whole path */
+    NnConv2dDims one = {1, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    conv2d_forward(base, from, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B), m->conv_scratch, &one);
+    conv2d_forward(slope, d, hw_p(m, T_CONV1_W), NULL, m->conv_scratch, &one);
+    for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
+        const int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
+        hw_model_reserve(m, k, 1);
+        hw_branch *b = &m->act;
+        for (int i = 0; i < k; i++) {
+            const float a = alpha[i0 + i];
+            float *c = m->c1 + (size_t)i * c1;
+            for (size_t q = 0; q < c1; q++) c[q] = base[q] + a * slope[q];
+            memcpy(oth + (size_t)i * D, other, (size_t)D * sizeof(float));
+            role[i] = (uint8_t)((second ? HW_IG_SECOND : 0) | (a == 0.0f ? HW_IG_BASELINE : 0));
+        }
+        maxpool2d_forward(b->p1, b->a1, m->c1, k, HW_SLENET_C1, C1, C1, 2, 2, 0);
+        rest_forward_backward(m, k, 0, oth, role, measure, NULL);
+        /* conv1's input gradient is linear in its output gradient: sum the rows' pooled
+         * gradients, scattered through their own argmax, and transpose-convolve once */
+        for (int i = 0; i < k; i++)
+            maxpool2d_backward(dsum, m->dp1 + (size_t)i * p1, b->a1 + (size_t)i * p1, 1, HW_SLENET_C1, C1, C1, P1, P1);
+    }
+    conv2d_backward(dx, NULL, NULL, dsum, from, hw_p(m, T_CONV1_W), m->conv_scratch, &one);
+    for (size_t p = 0; p < S2; p++) gsum[p] += dx[p];
+    free(base);
+    free(slope);
+    free(dsum);
+    free(d);
+    free(dx);
+    free(oth);
+    return 0;
+}

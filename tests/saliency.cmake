@@ -1,0 +1,19 @@
+# hitwin saliency / hitwin features (docs/saliency.md): the numeric core (input gradient,
+# IG completeness, batched == unbatched, registration, strips, feature calls) and the stage
+# end to end (1 vs 2 ranks identical, bedGraph and BED outputs, bad input).
+hw_test(test_saliency SOURCES unit/test_saliency.c LABELS unit)
+set_tests_properties(test_saliency PROPERTIES TIMEOUT 300)
+# feature difference and IG against PyTorch running the reference's formula (committed fixture)
+hw_test(test_saliency_torch SOURCES unit/test_saliency_torch.c LABELS unit)
+# the stages end to end: 1 vs 2 ranks identical, layout, --chrom, --pairs, features' BED, and
+# a planted single-contact difference found at its exact strip bin (saliency_plant writes the
+# store and checks the strip)
+add_executable(saliency_plant ${PROJECT_SOURCE_DIR}/tests/integration/saliency_plant.c)
+target_link_libraries(saliency_plant PRIVATE hitwin_core)
+hw_script_test(test_saliency_stage tests/integration/test_saliency_stage.sh LABELS integration mpi
+               ARGS $<TARGET_FILE:distance_make_ckpt> $<TARGET_FILE:saliency_plant>)
+set_tests_properties(test_saliency_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)
+# feature calls at planted sites with a model trained for 15 epochs, against the null
+# simulation (about 6 minutes on 2 cores: slow, outside the default run)
+hw_script_test(test_saliency_sites tests/integration/test_saliency_sites.sh LABELS integration mpi slow)
+set_tests_properties(test_saliency_sites PROPERTIES PROCESSORS 2 TIMEOUT 3600)
