@@ -113,7 +113,7 @@ int hw_output_dir_check(const char *dir, const char *setting, int create, const 
 }
 
 /* ---- temporary files ------------------------------------------------------------------ */
-#define HW_TEMP_CAP 64
+#define HW_TEMP_CAP 160 /* distance: 50 temporaries and their 50 final names at once */
 static char temp_paths[HW_TEMP_CAP][PATH_MAX];
 static volatile sig_atomic_t temp_used[HW_TEMP_CAP];
 static int handlers_installed;

@@ -55,7 +55,11 @@ hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n
     H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
     H5Pset_all_coll_metadata_ops(fapl, 1);
     H5Pset_coll_metadata_write(fapl, 1);
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* no timestamps in object headers: two runs on the same input write the same bytes */
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_obj_track_times(fcpl, 0);
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fcpl);
     H5Pclose(fapl);
     if (file < 0) {
         hw_fail("%s: cannot create the tile store (directory missing or not writable?)", path);
@@ -68,6 +72,7 @@ hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n
     hsize_t chunk[4] = {1, 1, (hsize_t)tile, (hsize_t)tile};
     hid_t space = H5Screate_simple(4, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
     H5Pset_chunk(dcpl, 4, chunk);
     /* Level 1 by default: tiles of real data are noisy floats that compress only
      * a little better at higher levels, at several times the cost, and
@@ -137,8 +142,10 @@ int hw_tile_writer_close(hw_tile_writer *w) {
 static int write_2d(hid_t loc, const char *path, hid_t ftype, hid_t mtype, int64_t rows, int cols,
                     const void *data) {
     hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
+    if (hw_h5_make_parents(loc, path) != 0) return -1;
     hid_t sp = H5Screate_simple(2, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
     if (rows > 0) {
         hsize_t chunk[2] = {(hsize_t)(rows < 65536 ? rows : 65536), (hsize_t)cols};
         H5Pset_chunk(dcpl, 2, chunk);

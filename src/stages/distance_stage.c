@@ -746,11 +746,13 @@ int hw_distance_main(int argc, char **argv) {
         }
         double compute_s = MPI_Wtime() - t0;
         int wrc = 0;
+        hw_window_table wt;
+        hw_distance_files *files = NULL;
+        char *base = NULL;
         if (d.rank == 0) {
-            hw_window_table wt;
             hw_window_table_build(&wt, &all, m);
             hw_window_table_scores(&wt, &all, fdr);
-            char *base = basename_stem(ckpts[k]);
+            base = basename_stem(ckpts[k]);
             char config[8192];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
@@ -777,14 +779,25 @@ int hw_distance_main(int argc, char **argv) {
                                    .ckpt_meta = lc.meta, .n_ckpt_meta = lc.n_meta,
                                    .store_path = store_path, .run_config = config,
                                    .split = split_name, .meta = m, .baselines = baselines};
-            wrc = hw_distance_write(&run, &all, &wt);
-            if (wrc) log_error("%s", hw_error());
-            else print_summary(ckpts[k], &wt, &all, out_dir, base, compute_s);
+            files = hw_distance_write_temps(&run, &all, &wt);
+            if (!files) {
+                log_error("%s", hw_error());
+                wrc = -1;
+            }
+        }
+        /* every rank still there before anything is renamed into place: a rank lost while
+         * the files were written leaves none of them (mpiexec stops this one with SIGTERM,
+         * which removes the temporary files) */
+        int keep = hw_dist_agree(&d, wrc) == 0;
+        if (d.rank == 0) {
+            if (files) wrc = hw_distance_commit(files, keep);
+            if (keep && wrc) log_error("%s", hw_error());
+            else if (keep) print_summary(ckpts[k], &wt, &all, out_dir, base, compute_s);
             free(base);
             hw_window_table_free(&wt);
         }
         free_ckpt(&lc);
-        if (hw_dist_agree(&d, wrc) != 0) failed = 1;
+        if (!keep || hw_dist_agree(&d, wrc) != 0) failed = 1;
     }
     if (!failed && d.rank == 0) {
         printf("elapsed: %.2f s\n", MPI_Wtime() - t_start);

@@ -518,15 +518,17 @@ int hw_tile_main(int argc, char **argv) {
     char tmp_path[4096];
     if (d.rank == 0) snprintf(tmp_path, sizeof tmp_path, "%s.tmp-%ld", cfg.output, (long)getpid());
     MPI_Bcast(tmp_path, sizeof tmp_path, MPI_CHAR, 0, d.comm);
-    if (d.rank == 0) hw_temp_add(tmp_path); /* removed if the job is stopped */
+    /* removed if the job is stopped; by every rank, so that the ranks that mpiexec stops
+     * with SIGTERM remove it when the rank that dies is rank 0 (SIGKILL runs no handler) */
+    hw_temp_add(tmp_path);
     hw_tile_writer *writer = hw_tile_writer_create(d.comm, tmp_path, W, S, cfg.tile_size, cfg.compression);
     if (!writer) {
         /* collective create failed the same way on every rank */
         if (d.rank == 0) {
             log_error("%s: cannot create the tile store: %s", cfg.output, hw_error());
             unlink(tmp_path); /* a partly created file (full disk) */
-            hw_temp_forget(tmp_path);
         }
+        hw_temp_forget(tmp_path);
         free(config_yaml);
         free_plan(&plan);
         hw_dataset_config_free(&cfg);
@@ -617,9 +619,9 @@ int hw_tile_main(int argc, char **argv) {
         }
         if (failed || meta_rc != 0) unlink(tmp_path);
         else print_summary(&cfg, &plan, kept, cfg.output, MPI_Wtime() - t0);
-        hw_temp_forget(tmp_path);
     }
     int status = hw_dist_agree(&d, failed || meta_rc) == 0 ? 0 : 1;
+    hw_temp_forget(tmp_path); /* renamed or removed by rank 0 (agreed just above) */
 
     for (int s = 0; s < S; s++) hw_contacts_close(w.files[s]);
     free(w.files);

@@ -312,8 +312,10 @@ static void truncate_metrics(const char *path, int64_t last_epoch) {
     size_t cap = strlen(path) + 32;
     char *tmp = xmalloc(cap);
     snprintf(tmp, cap, "%s.tmp-%ld", path, (long)getpid());
+    hw_temp_add(tmp);
     FILE *o = fopen(tmp, "w");
     if (!o) {
+        hw_temp_forget(tmp);
         fclose(f);
         free(tmp);
         return;
@@ -325,8 +327,9 @@ static void truncate_metrics(const char *path, int64_t last_epoch) {
         if (p && sscanf(p + 8, "%lld", &e) == 1 && e <= last_epoch) fputs(line, o);
     }
     fclose(f);
-    fclose(o);
-    rename(tmp, path);
+    int bad = ferror(o) | (fclose(o) != 0);
+    if (bad || rename(tmp, path) != 0) unlink(tmp); /* the old file stays; metrics are appended */
+    hw_temp_forget(tmp);
     free(tmp);
 }
 
