@@ -1,6 +1,7 @@
 /* Tables and files of `hitwin distance` (include/hitwin/distance_output.h,
  * docs/distance.md). */
 #include "hitwin/distance_output.h"
+#include "hitwin/dist.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -177,7 +178,7 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
     H5Pset_obj_track_times(fcpl, 0);
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
     H5Pclose(fcpl);
-    if (f < 0) return hw_fail("%s: cannot create (directory not writable?)", path);
+    if (f < 0) return hw_fail("%s: cannot create (directory not writable, disk full or a file size limit?)", path);
     int rc = 0;
     rc |= hw_h5_write_attr_str(f, "format", HW_DISTANCE_FORMAT);
     rc |= hw_h5_write_attr_int(f, "format_version", HW_DISTANCE_VERSION);
@@ -285,7 +286,10 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
         H5Gclose(wg);
     }
     free(wchrom);
-    if (H5Fclose(f) < 0) rc = -1;
+    if (H5Fclose(f) < 0) { /* full disk: HDF5 keeps a dangling id (dist.h) */
+        rc = -1;
+        hw_dist_exit_failed_at_finalize();
+    }
     if (rc) return hw_fail("%s: writing the distance file failed", path);
     return 0;
 }
@@ -474,6 +478,14 @@ hw_distance_files *hw_distance_write_temps(const hw_distance_run *run, const hw_
     }
     free(first_pair);
     if (rc) {
+        /* name the output the user asked for, not its temporary name */
+        const char *e = hw_error(), *t = o->tmp[o->n - 1];
+        size_t n = strlen(t);
+        if (!strncmp(e, t, n)) {
+            char *msg = xstrdup(e + n);
+            hw_fail("%s%s", o->final[o->n - 1], msg);
+            free(msg);
+        }
         hw_distance_commit(o, 0);
         return NULL;
     }

@@ -109,9 +109,10 @@ int hw_st_write(const char *path, const hw_st_tensor *t, int n, const char *cons
     hw_temp_add(tmp); /* removed if the job is stopped while it is written */
     FILE *fp = fopen(tmp, "wb");
     if (!fp) {
+        int e = errno;
         hw_temp_forget(tmp);
         free(h.s);
-        return hw_fail("%s: cannot create: %s", tmp, strerror(errno));
+        return hw_fail("%s: cannot create: %s", path, strerror(e));
     }
     uint64_t hlen = h.len;
     int ok = fwrite(&hlen, 8, 1, fp) == 1 && fwrite(h.s, 1, h.len, fp) == h.len;
@@ -124,7 +125,7 @@ int hw_st_write(const char *path, const hw_st_tensor *t, int n, const char *cons
     if (!ok) {
         unlink(tmp);
         hw_temp_forget(tmp);
-        return hw_fail("%s: write failed: %s", tmp, strerror(err));
+        return hw_fail("%s: write failed: %s", path, strerror(err));
     }
     if (rename(tmp, path) != 0) {
         err = errno;

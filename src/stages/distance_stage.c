@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hitwin/cli_args.h"
 #include "hitwin/dist.h"
@@ -676,6 +677,8 @@ int hw_distance_main(int argc, char **argv) {
         rc = load_ckpt(ckpts[k], m->tile_size, &lc);
         free_ckpt(&lc);
     }
+    struct stat out_st;
+    int made_out_dir = d.rank == 0 && stat(out_dir, &out_st) != 0; /* removed again on failure */
     if (!rc && d.rank == 0) rc = hw_output_dir_make(out_dir, "-o"); /* inputs all read */
     if (rc && d.rank == 0) log_error("%s", hw_error());
     if (hw_dist_agree(&d, rc) != 0) {
@@ -803,6 +806,7 @@ int hw_distance_main(int argc, char **argv) {
         printf("elapsed: %.2f s\n", MPI_Wtime() - t_start);
         fflush(stdout);
     }
+    if (failed && made_out_dir) rmdir(out_dir); /* the -o this run made, if it is still empty */
 
     for (int s = 0; s < S; s++) hw_tile_prep_free(&wk.prep[s]);
     free(wk.prep);

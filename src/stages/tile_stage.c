@@ -525,7 +525,7 @@ int hw_tile_main(int argc, char **argv) {
     if (!writer) {
         /* collective create failed the same way on every rank */
         if (d.rank == 0) {
-            log_error("%s: cannot create the tile store: %s", cfg.output, hw_error());
+            log_error("%s: cannot create the tile store (%s)", cfg.output, hw_error());
             unlink(tmp_path); /* a partly created file (full disk) */
         }
         hw_temp_forget(tmp_path);
@@ -550,13 +550,12 @@ int hw_tile_main(int argc, char **argv) {
     unsigned char *shuffled = threads > 1 && cfg.compression > 0
         ? xmalloc((size_t)TILES_PER_ROUND * cfg.tile_size * cfg.tile_size * sizeof(float)) : NULL;
 
-    int failed = 0;
+    int failed = 0, local_err = 0, write_failed = 0;
     int64_t rounds = 0, tiles_kept_all = 0;
     for (;;) {
-        int local_err = 0;
+        local_err = 0;
         if (!failed && fill_batch(&w, units, n_units, &batch) != 0) {
-            log_error("%s", hw_error()); /* this rank's own message */
-            local_err = 1;
+            local_err = 1; /* reported once, by the lowest failing rank, after the loop */
             batch.n = 0;
         }
         if (!failed) prepare_compression(&batch, cfg.tile_size, cfg.compression, threads, shuffled);
@@ -564,19 +563,20 @@ int hw_tile_main(int argc, char **argv) {
                                        batch.data);
         hw_deflate_forget();
         if (wrc != 0 && !local_err) {
-            log_error("%s: %s", tmp_path, hw_error());
+            hw_fail_prefix("%s", cfg.output); /* the name the user gave, not the temporary one */
             local_err = 1;
         }
-        /* [any error, any rank with work left, tiles kept, windows rejected] */
-        int64_t mine[4] = {local_err, batch.n > 0 || w.unit + 1 < n_units ||
+        /* [any error, any rank with work left, tiles kept, windows rejected, write errors] */
+        int64_t mine[5] = {local_err, batch.n > 0 || w.unit + 1 < n_units ||
                            (w.unit >= 0 && w.next_window < w.end_window), w.tiles_kept,
-                           w.windows_rejected};
-        int64_t all[4];
-        MPI_Allreduce(mine, all, 4, MPI_INT64_T, MPI_SUM, d.comm);
+                           w.windows_rejected, wrc != 0};
+        int64_t all[5];
+        MPI_Allreduce(mine, all, 5, MPI_INT64_T, MPI_SUM, d.comm);
         rounds++;
         tiles_kept_all = all[2];
         if (all[0]) {
             failed = 1;
+            write_failed = all[4] > 0;
             break;
         }
         if (rounds % 16 == 0)
@@ -584,12 +584,13 @@ int hw_tile_main(int argc, char **argv) {
         if (!all[1]) break;
     }
     log_progress_done0();
+    if (failed) hw_dist_agree_report(&d, local_err); /* one line, however many ranks failed */
 
-    int close_rc = hw_tile_writer_close(writer);
-    if (hw_dist_agree(&d, close_rc) != 0 && !failed) {
-        if (close_rc) log_error("%s: %s", cfg.output, hw_error());
-        failed = 1;
-    }
+    int close_rc = 0;
+    if (write_failed) hw_tile_writer_abandon(writer); /* closing it would fail (tile_store.h) */
+    else close_rc = hw_tile_writer_close(writer);
+    if (close_rc) hw_fail_prefix("%s", cfg.output);
+    if (hw_dist_agree_report(&d, failed ? 0 : close_rc) != 0) failed = 1;
 
     if (!failed && tiles_kept_all == 0) {
         if (d.rank == 0)

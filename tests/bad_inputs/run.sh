@@ -21,7 +21,12 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 MPI="$MPIEXEC -n 2 --oversubscribe"
 
 T=$(mktemp -d /tmp/hw_badinput_XXXXXX)
-[ -n "${BADINPUT_KEEP:-}" ] && echo "keeping $T" || trap 'rm -rf "$T"' EXIT
+# the small file systems of the disk-full cases (tmpfs, where this user may mount)
+unmount_all() { grep -o " $T/[^ ]*" /proc/mounts 2> /dev/null | while read -r m; do umount "$m"; done; }
+if [ -n "${BADINPUT_KEEP:-}" ]; then echo "keeping $T"; trap unmount_all EXIT; else trap 'unmount_all; rm -rf "$T"' EXIT; fi
+CAN_MOUNT=0
+mkdir -p "$T/probe" && mount -t tmpfs -o size=64k tmpfs "$T/probe" 2> /dev/null && umount "$T/probe" && CAN_MOUNT=1
+rmdir "$T/probe"
 F=$T/fix     # fixtures: read by every case, never written
 mkdir -p "$F"
 n_pass=0 n_fail=0 failed_names=()
@@ -89,7 +94,8 @@ run_case() {
   want=${want//%W%/$W}; setup=${setup//%W%/$W}
   local args=() a limit=unlimited
   for a in "$@"; do
-    if [ "$a" = --ulimit-f-0 ]; then limit=0; continue; fi # not passed: the file size limit 0
+    # not passed on: a file size limit (ulimit -f, 1024-byte blocks) for hitwin
+    if [[ $a == --ulimit-f-* ]]; then limit=${a#--ulimit-f-}; continue; fi
     args+=("${a//%W%/$W}")
   done
   set -- "${args[@]}"
@@ -97,6 +103,12 @@ run_case() {
   local before; before=$(manifest "$W")
   local cmd=("$HITWIN" "$@")
   [ "$np" = 2 ] && cmd=($MPI "$HITWIN" "$@")
+  if [ "$np" = 2 ] && [ "$limit" != unlimited ]; then
+    # the limit on the ranks only: mpiexec's PMIx server cannot start under one, and the
+    # shared-memory transport (ftruncate of its segment) fails under one: TCP on loopback
+    cmd=($MPI --mca btl self,tcp bash -c 'ulimit -f "$0" && exec "$@"' "$limit" "$HITWIN" "$@")
+    limit=unlimited
+  fi
   local out=${STDOUT_TO:-$R/stdout}; out=${out//%W%/$W}
   # stderr through a pipe: a file size limit on the case must not stop its error line
   ( set -o pipefail; cd "$W" && setsid --wait bash -c 'echo $$ > "$0"; ulimit -f "$1"; shift; exec "$@"' "$R/sid" "$limit" timeout 60 "${cmd[@]}" 2>&1 >> "$out" < /dev/null | cat > "$R/stderr" )
