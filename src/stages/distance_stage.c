@@ -156,7 +156,7 @@ static int list_checkpoints(const char *ckpt, const char *dir, char ***out, int 
         names[n++] = xstrdup(e->d_name);
     }
     closedir(dp);
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    if (n > 1) qsort(names, (size_t)n, sizeof *names, cmp_str); /* names is NULL when n == 0 */
     int kept = 0;
     char **paths = xcalloc((size_t)n + 1, sizeof *paths);
     for (int i = 0; i < n; i++) {
