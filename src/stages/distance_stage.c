@@ -680,8 +680,13 @@ int hw_distance_main(int argc, char **argv) {
     struct stat out_st;
     int made_out_dir = d.rank == 0 && stat(out_dir, &out_st) != 0; /* removed again on failure */
     if (!rc && d.rank == 0) rc = hw_output_dir_make(out_dir, "-o"); /* inputs all read */
+    if (!rc && made_out_dir) hw_temp_add(out_dir); /* removed (if empty) if the job is stopped */
     if (rc && d.rank == 0) log_error("%s", hw_error());
     if (hw_dist_agree(&d, rc) != 0) {
+        if (!rc && made_out_dir) {
+            rmdir(out_dir);
+            hw_temp_forget(out_dir);
+        }
         for (int k = 0; k < n_ckpts; k++) free(ckpts[k]);
         free(ckpts);
         free(plan.sel);
@@ -807,6 +812,7 @@ int hw_distance_main(int argc, char **argv) {
         fflush(stdout);
     }
     if (failed && made_out_dir) rmdir(out_dir); /* the -o this run made, if it is still empty */
+    if (made_out_dir) hw_temp_forget(out_dir);
 
     for (int s = 0; s < S; s++) hw_tile_prep_free(&wk.prep[s]);
     free(wk.prep);

@@ -250,8 +250,8 @@ fault_kill_distance() {
     else problems+=("the run (status $fault_rc) ended before rank 1 was killed"); fi
   else
     [ "$fault_rc" != 0 ] && [ "$fault_rc" != 124 ] || problems+=("exit status $fault_rc after a rank was killed (124: a rank hung)")
-    local left; left=$(find "$W/run" -type f | head -3 | tr '\n' ' ')
-    [ -z "$left" ] || problems+=("a killed distance left files: $left")
+    local left; left=$(find "$W/run" -mindepth 1 | head -3 | tr '\n' ' ')
+    [ -z "$left" ] || problems+=("a killed distance left: $left")
     (cd "$W/run" && $MPI "$HITWIN" "${args[@]}" > /dev/null 2>&1) || problems+=("the rerun failed")
     (cd "$W/ref" && $MPI "$HITWIN" "${args[@]}" > /dev/null 2>&1) || problems+=("the reference run failed")
     local d; d=$(same_files "$W/run/out" "$W/ref/out") || problems+=("the rerun differs from an uninterrupted run: $d")
