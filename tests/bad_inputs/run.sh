@@ -27,7 +27,8 @@ T=$(mktemp -d /tmp/hw_badinput_XXXXXX)
 # the small file systems of the disk-full cases (tmpfs, where this user may mount)
 unmount_all() { grep -o " $T/[^ ]*" /proc/mounts 2> /dev/null | while read -r m; do umount "$m"; done; }
 if [ -n "${BADINPUT_KEEP:-}" ]; then echo "keeping $T"; trap unmount_all EXIT; else trap 'unmount_all; rm -rf "$T"' EXIT; fi
-CAN_MOUNT=0
+CAN_MOUNT=0 # read by cases.sh
+# shellcheck disable=SC2034
 mkdir -p "$T/probe" && mount -t tmpfs -o size=64k tmpfs "$T/probe" 2> /dev/null && umount "$T/probe" && CAN_MOUNT=1
 rmdir "$T/probe"
 F=$T/fix     # fixtures: read by every case, never written
@@ -109,6 +110,7 @@ run_case() {
   if [ "$np" = 2 ] && [ "$limit" != unlimited ]; then
     # the limit on the ranks only: mpiexec's PMIx server cannot start under one, and the
     # shared-memory transport (ftruncate of its segment) fails under one: TCP on loopback
+    # shellcheck disable=SC2054,SC2206
     cmd=($MPI --mca btl self,tcp bash -c 'ulimit -f "$0" && exec "$@"' "$limit" "$HITWIN" "$@")
     limit=unlimited
   fi
@@ -293,18 +295,25 @@ fault_kill_train() {
   rm -rf "$W"
 }
 
-[ "${BADINPUT_FAULTS:-1}" = 0 ] && FILTER='-none-'
-if [[ fault_kill_tile_rank0 == $FILTER || fault_kill_distance_compute == $FILTER || fault_kill_distance_write == $FILTER || fault_kill_train == $FILTER || fault_kill_tile_rank1 == $FILTER ]]; then
+faults=()
+if [ "${BADINPUT_FAULTS:-1}" != 0 ]; then
+  for f in fault_kill_tile_rank1 fault_kill_tile_rank0 fault_kill_distance_compute fault_kill_distance_write fault_kill_train; do
+    # shellcheck disable=SC2053
+    [[ $f == $FILTER ]] && faults+=("$f")
+  done
+fi
+if [ ${#faults[@]} != 0 ]; then
   FS4=$T/s4.h5  # a store with more windows (stride 4): distance runs long enough to be cut
   $MPI "$HITWIN" tile "$F/sim/dataset.yaml" --set tile_size=32 --set stride=4 -o "$FS4" -q > /dev/null 2>&1 \
     || { echo "FAIL: the fault fixture could not be made"; n_fail=$((n_fail + 1)); }
 fi
-for fault in "fault_kill_tile 1" "fault_kill_tile 0" "fault_kill_distance compute" "fault_kill_distance write" "fault_kill_train"; do
-  fname=${fault// /_}; [ "$fault" = "fault_kill_tile 1" ] && fname=fault_kill_tile_rank1; [ "$fault" = "fault_kill_tile 0" ] && fname=fault_kill_tile_rank0
-  # shellcheck disable=SC2053
-  [[ $fname == $FILTER ]] || continue
+for f in "${faults[@]}"; do
   n_cases=$((n_cases + 1))
-  $fault
+  case $f in
+    fault_kill_tile_rank*) fault_kill_tile "${f#fault_kill_tile_rank}" ;;
+    fault_kill_distance_*) fault_kill_distance "${f#fault_kill_distance_}" ;;
+    fault_kill_train) fault_kill_train ;;
+  esac
 done
 
 for r in "$T"/res/*; do
