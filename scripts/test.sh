@@ -3,6 +3,7 @@
 # machine: dependencies, a Release build with every test (gpu tests skip
 # without a device), then an ASan/UBSan build running the unit tests, then the
 # libFuzzer harnesses (clang; ctest -L fuzz: corpus replay, 2000 executions each).
+# The ASan/UBSan build also runs half of the bad-input suite (label badinput).
 # Tests labelled 'slow' are left out; run them with: ctest --test-dir build -L slow
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,9 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:fast_unwind_on_malloc=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir build-asan -L unit -LE slow --output-on-failure --no-tests=error -j"$jobs"
+# unit tests, and the bad-input suite on every stage (tests/badinput.cmake: a deterministic
+# half of its cases under the sanitizers): any ASan/UBSan report fails the case
+ctest --test-dir build-asan -L 'unit|badinput' -LE slow --output-on-failure --no-tests=error -j"$jobs"
 
 # Fuzz harnesses (tests/fuzz, docs/robustness.md): clang + libFuzzer + ASan/UBSan.
 # Each harness replays its corpus and runs 2000 executions (about a minute in all).

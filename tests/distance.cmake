@@ -14,3 +14,7 @@ hw_test(test_distance_stage SOURCES integration/test_distance_stage.c LABELS int
 set_tests_properties(test_distance_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)
 hw_test(test_scc_insulation SOURCES unit/test_scc_insulation.c LABELS unit)
 hw_test(test_window_scores SOURCES unit/test_window_scores.c LABELS unit)
+
+# Two runs of tile (1 and 2 ranks) and of distance on the same input: the same bytes.
+hw_script_test(test_output_bytes tests/integration/test_output_bytes.sh LABELS integration mpi)
+set_tests_properties(test_output_bytes PROPERTIES PROCESSORS 2)

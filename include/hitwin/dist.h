@@ -17,6 +17,13 @@ typedef struct {
 void hw_dist_init(hw_dist *d, int *argc, char ***argv);
 void hw_dist_finalize(void);
 
+/* A failed run that holds an HDF5 file it could not close (a full disk or a file size
+ * limit during a parallel write): HDF5 1.10 leaves such a file's id dangling, and its
+ * termination (run by MPI_Finalize, or at exit) then crashes. After this call,
+ * hw_dist_finalize ends the process with status 1 at once (_exit), without MPI_Finalize
+ * or HDF5's cleanup; the stage has already printed its line and removed its output. */
+void hw_dist_exit_failed_at_finalize(void);
+
 /* Collective: returns 0 if every rank passed ok == 0, else -1 on all ranks.
  * A failing rank has already printed its own message. */
 int hw_dist_agree(const hw_dist *d, int status);

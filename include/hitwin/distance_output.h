@@ -80,8 +80,19 @@ typedef struct {
 } hw_distance_run;
 
 /* Write every output of one checkpoint; returns 0, or -1 with hw_error set and
- * nothing left behind. */
+ * nothing left behind. hw_distance_write_temps + hw_distance_commit(f, 1). */
 int hw_distance_write(const hw_distance_run *run, const hw_pair_table *p, const hw_window_table *w);
+
+/* The two halves, for a stage that lets every rank agree in between (a rank lost while
+ * the files are written then leaves none of them): every output written under its
+ * temporary name (NULL, hw_error set and nothing left, on failure); then renamed into
+ * place when keep, else removed. Commit frees f; returns 0 or -1 (nothing left). While
+ * they exist, the temporary files and the part of the set already renamed are removed
+ * if the job is stopped (hw_temp_add). */
+typedef struct hw_distance_files hw_distance_files;
+hw_distance_files *hw_distance_write_temps(const hw_distance_run *run, const hw_pair_table *p,
+                                           const hw_window_table *w);
+int hw_distance_commit(hw_distance_files *f, int keep);
 
 /* The reference's Chromosome column: "chr" + key, without doubling an existing prefix. */
 void hw_reference_chrom(char *out, size_t cap, const char *name);

@@ -56,7 +56,13 @@ int hw_h5_read_strings(hid_t loc, const char *path, int64_t n, size_t width, cha
 /* A 1-D dataset of variable-length UTF-8 strings (h5py reads them as str/bytes). */
 int hw_h5_write_strings(hid_t loc, const char *path, char *const *strs, int64_t n);
 
-/* Write a whole 1-D dataset, chunked and gzip-compressed when n is large. */
+/* Create the groups above PATH ("a/b" for "a/b/c") that do not exist yet, without
+ * timestamps (H5Pset_obj_track_times 0): files written twice from the same data are
+ * byte-identical. The writers below call it; HDF5's create_intermediate_group
+ * would make timestamped groups. */
+int hw_h5_make_parents(hid_t loc, const char *path);
+
+/* Write a whole 1-D dataset (no timestamps), chunked and gzip-compressed when n is large. */
 int hw_h5_write_1d(hid_t loc, const char *path, hid_t file_type, hid_t mem_type, int64_t n,
                    const void *data);
 

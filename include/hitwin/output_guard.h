@@ -39,7 +39,9 @@ int hw_output_dir_check(const char *dir, const char *setting, int create, const 
 int hw_output_dir_make(const char *dir, const char *setting);
 
 /* Temporary files of this process: removed by hw_temp_cleanup(), which runs at
- * hw_dist_abort and on SIGTERM/SIGINT/SIGHUP (the signal is then re-raised). */
+ * hw_dist_abort and on SIGTERM/SIGINT/SIGHUP (the signal is then re-raised). A
+ * directory may be registered too (one this run made): it is removed after the files,
+ * if it is empty by then. */
 void hw_temp_add(const char *path);
 void hw_temp_forget(const char *path);
 void hw_temp_cleanup(void);

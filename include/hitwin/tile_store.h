@@ -63,6 +63,10 @@ int hw_tile_writer_write(hw_tile_writer *w, int n, int64_t first_window, int sam
 
 /* Collective close. Returns -1 if any write failed on this rank. */
 int hw_tile_writer_close(hw_tile_writer *w);
+/* After a write failure the ranks agreed on: the store is given up without closing it
+ * (that would fail and leave HDF5 unable to terminate: hw_dist_exit_failed_at_finalize).
+ * The caller removes the file. */
+void hw_tile_writer_abandon(hw_tile_writer *w);
 
 /* After the collective close, one rank adds the tables and attributes. */
 int hw_tile_store_write_meta(const char *path, const hw_tile_meta *meta);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "hitwin/log.h"
 #include "hitwin/output_guard.h"
@@ -16,7 +17,16 @@ void hw_dist_init(hw_dist *d, int *argc, char ***argv) {
     hw_log_set_rank(d->rank, d->size);
 }
 
+static int exit_failed;
+
+void hw_dist_exit_failed_at_finalize(void) { exit_failed = 1; }
+
 void hw_dist_finalize(void) {
+    if (exit_failed) {
+        fflush(stdout);
+        fflush(stderr);
+        _exit(1);
+    }
     int inited = 0, finalized = 0;
     MPI_Initialized(&inited);
     MPI_Finalized(&finalized);

@@ -113,14 +113,22 @@ int hw_output_dir_check(const char *dir, const char *setting, int create, const 
 }
 
 /* ---- temporary files ------------------------------------------------------------------ */
-#define HW_TEMP_CAP 64
+#define HW_TEMP_CAP 160 /* distance: 50 temporaries and their 50 final names at once */
 static char temp_paths[HW_TEMP_CAP][PATH_MAX];
 static volatile sig_atomic_t temp_used[HW_TEMP_CAP];
 static int handlers_installed;
 
-static void on_signal(int sig) {
+/* Files first, then the (empty) directories registered: rmdir of a directory that still
+ * holds anything fails, and leaves it. Both calls are async-signal-safe. */
+static void remove_all(void) {
     for (int i = 0; i < HW_TEMP_CAP; i++)
         if (temp_used[i]) unlink(temp_paths[i]);
+    for (int i = 0; i < HW_TEMP_CAP; i++)
+        if (temp_used[i]) rmdir(temp_paths[i]);
+}
+
+static void on_signal(int sig) {
+    remove_all();
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -153,9 +161,6 @@ void hw_temp_forget(const char *path) {
 }
 
 void hw_temp_cleanup(void) {
-    for (int i = 0; i < HW_TEMP_CAP; i++)
-        if (temp_used[i]) {
-            unlink(temp_paths[i]);
-            temp_used[i] = 0;
-        }
+    remove_all();
+    for (int i = 0; i < HW_TEMP_CAP; i++) temp_used[i] = 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hitwin/dist.h"
 #include "hitwin/error.h"
 #include "hitwin/h5_util.h"
 #include "hitwin/xalloc.h"
@@ -55,10 +56,14 @@ hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n
     H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
     H5Pset_all_coll_metadata_ops(fapl, 1);
     H5Pset_coll_metadata_write(fapl, 1);
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* no timestamps in object headers: two runs on the same input write the same bytes */
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_obj_track_times(fcpl, 0);
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fcpl);
     H5Pclose(fapl);
     if (file < 0) {
-        hw_fail("%s: cannot create the tile store (directory missing or not writable?)", path);
+        hw_fail("directory missing or not writable, disk full or a file size limit?");
         return NULL;
     }
     /* HDF5 wants a non-empty extent; a dataset with no windows keeps one dummy row
@@ -68,6 +73,7 @@ hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n
     hsize_t chunk[4] = {1, 1, (hsize_t)tile, (hsize_t)tile};
     hid_t space = H5Screate_simple(4, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
     H5Pset_chunk(dcpl, 4, chunk);
     /* Level 1 by default: tiles of real data are noisy floats that compress only
      * a little better at higher levels, at several times the cost, and
@@ -83,8 +89,9 @@ hw_tile_writer *hw_tile_writer_create(MPI_Comm comm, const char *path, int64_t n
     H5Pclose(dcpl);
     H5Sclose(space);
     if (tiles < 0) {
-        H5Fclose(file);
-        hw_fail("%s: cannot create dataset /tiles", path);
+        /* a file size limit or a full disk: the fill values could not be written */
+        if (H5Fclose(file) < 0) hw_dist_exit_failed_at_finalize();
+        hw_fail("dataset /tiles: disk full or a file size limit?");
         return NULL;
     }
     hw_tile_writer *w = xcalloc(1, sizeof *w);
@@ -122,11 +129,22 @@ int hw_tile_writer_write(hw_tile_writer *w, int n, int64_t first_window, int sam
     return 0;
 }
 
+void hw_tile_writer_abandon(hw_tile_writer *w) {
+    /* Closing a file whose writes failed fails too (its metadata cannot be flushed) and
+     * leaves HDF5 a dangling id that crashes its termination: leave the ids alone and
+     * end the process without that termination. */
+    hw_dist_exit_failed_at_finalize();
+    free(w);
+}
+
 int hw_tile_writer_close(hw_tile_writer *w) {
     int failed = w->failed;
     H5Pclose(w->dxpl);
     if (H5Dclose(w->tiles) < 0) failed = 1;
-    if (H5Fclose(w->file) < 0) failed = 1;
+    if (H5Fclose(w->file) < 0) {
+        failed = 1;
+        hw_dist_exit_failed_at_finalize(); /* see hw_tile_writer_abandon */
+    }
     free(w);
     if (failed) return hw_fail("writing the tile store failed");
     return 0;
@@ -137,8 +155,10 @@ int hw_tile_writer_close(hw_tile_writer *w) {
 static int write_2d(hid_t loc, const char *path, hid_t ftype, hid_t mtype, int64_t rows, int cols,
                     const void *data) {
     hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
+    if (hw_h5_make_parents(loc, path) != 0) return -1;
     hid_t sp = H5Screate_simple(2, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
     if (rows > 0) {
         hsize_t chunk[2] = {(hsize_t)(rows < 65536 ? rows : 65536), (hsize_t)cols};
         H5Pset_chunk(dcpl, 2, chunk);
@@ -194,7 +214,10 @@ int hw_tile_store_write_meta(const char *path, const hw_tile_meta *m) {
     rc |= write_2d(f, "qc/kept", H5T_STD_U8LE, H5T_NATIVE_UINT8, m->n_windows, S, m->kept);
     rc |= write_2d(f, "qc/rows_covered", H5T_STD_I32LE, H5T_NATIVE_INT32, m->n_windows, S,
                    m->rows_covered);
-    if (H5Fclose(f) < 0) rc = -1;
+    if (H5Fclose(f) < 0) {
+        rc = -1;
+        hw_dist_exit_failed_at_finalize(); /* see hw_tile_writer_abandon */
+    }
     if (rc) return hw_fail_prefix("%s", path);
     return 0;
 }

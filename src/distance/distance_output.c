@@ -1,6 +1,7 @@
 /* Tables and files of `hitwin distance` (include/hitwin/distance_output.h,
  * docs/distance.md). */
 #include "hitwin/distance_output.h"
+#include "hitwin/dist.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -11,6 +12,7 @@
 
 #include "hitwin/error.h"
 #include "hitwin/h5_util.h"
+#include "hitwin/output_guard.h"
 #include "hitwin/version.h"
 #include "hitwin/xalloc.h"
 
@@ -152,11 +154,12 @@ void hw_format_double(char *out, size_t cap, double v) {
 
 #define MAX_OUTPUTS (1 + 2 * HW_N_MEASURES + 5 * HW_N_MEASURES) /* CSVs; 4 bedGraphs and a BED */
 
-typedef struct {
+struct hw_distance_files {
     char final[MAX_OUTPUTS][4096];
     char tmp[MAX_OUTPUTS][4160];
     int n;
-} out_set;
+};
+typedef hw_distance_files out_set;
 
 static const char *add_output(out_set *o, const char *dir, const char *base, const char *suffix) {
     int k = o->n++;
@@ -164,6 +167,7 @@ static const char *add_output(out_set *o, const char *dir, const char *base, con
     snprintf(name, sizeof name, "%s/%s%s", dir, base, suffix);
     memcpy(o->final[k], name, sizeof name);
     snprintf(o->tmp[k], sizeof o->tmp[k], "%s.tmp-%ld", name, (long)getpid());
+    hw_temp_add(o->tmp[k]); /* removed if the job is stopped (SIGTERM from mpiexec) */
     return o->tmp[k];
 }
 
@@ -174,7 +178,7 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
     H5Pset_obj_track_times(fcpl, 0);
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
     H5Pclose(fcpl);
-    if (f < 0) return hw_fail("%s: cannot create (directory not writable?)", path);
+    if (f < 0) return hw_fail("%s: cannot create (directory not writable, disk full or a file size limit?)", path);
     int rc = 0;
     rc |= hw_h5_write_attr_str(f, "format", HW_DISTANCE_FORMAT);
     rc |= hw_h5_write_attr_int(f, "format_version", HW_DISTANCE_VERSION);
@@ -194,7 +198,10 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
                  hw_measure_names[k]);
     rc |= hw_h5_write_attr_str(f, "measures", measures);
     /* the checkpoint's __metadata__, one attribute per key */
-    hid_t g = H5Gcreate2(f, "checkpoint_metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5Pset_obj_track_times(gcpl, 0);
+    hid_t g = H5Gcreate2(f, "checkpoint_metadata", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
     if (g < 0) rc = -1;
     for (int k = 0; g >= 0 && k < run->n_ckpt_meta; k++)
         rc |= hw_h5_write_attr_str(g, run->ckpt_meta[2 * k], run->ckpt_meta[2 * k + 1]);
@@ -279,7 +286,10 @@ static int write_h5(const char *path, const hw_distance_run *run, const hw_pair_
         H5Gclose(wg);
     }
     free(wchrom);
-    if (H5Fclose(f) < 0) rc = -1;
+    if (H5Fclose(f) < 0) { /* full disk: HDF5 keeps a dangling id (dist.h) */
+        rc = -1;
+        hw_dist_exit_failed_at_finalize();
+    }
     if (rc) return hw_fail("%s: writing the distance file failed", path);
     return 0;
 }
@@ -440,8 +450,9 @@ static int write_called_bed(const char *path, const hw_distance_run *run, int me
     return 0;
 }
 
-int hw_distance_write(const hw_distance_run *run, const hw_pair_table *p, const hw_window_table *w) {
-    out_set o = {.n = 0};
+hw_distance_files *hw_distance_write_temps(const hw_distance_run *run, const hw_pair_table *p,
+                                           const hw_window_table *w) {
+    out_set *o = xcalloc(1, sizeof *o); /* 400 KB of names: not on the stack */
     int64_t *first_pair = xcalloc((size_t)w->n + 2, sizeof *first_pair);
     for (int64_t i = 0, r = 0; r < w->n; r++) {
         first_pair[r] = i;
@@ -449,33 +460,64 @@ int hw_distance_write(const hw_distance_run *run, const hw_pair_table *p, const 
         first_pair[r + 1] = i;
     }
     char suffix[256];
-    int rc = write_h5(add_output(&o, run->out_dir, run->ckpt_base, "_distances.h5"), run, p, w);
+    int rc = write_h5(add_output(o, run->out_dir, run->ckpt_base, "_distances.h5"), run, p, w);
     int n_written = run->baselines ? HW_N_MEASURES : HW_N_MODEL_MEASURES;
     for (int k = 0; !rc && k < n_written; k++) {
         snprintf(suffix, sizeof suffix, "_%s_distances_raw.csv", hw_measure_names[k]);
-        rc = write_raw_csv(add_output(&o, run->out_dir, run->ckpt_base, suffix), k, p, w, first_pair,
+        rc = write_raw_csv(add_output(o, run->out_dir, run->ckpt_base, suffix), k, p, w, first_pair,
                            run->meta);
         snprintf(suffix, sizeof suffix, "_%s_distances_summary.csv", hw_measure_names[k]);
         if (!rc)
-            rc = write_summary_csv(add_output(&o, run->out_dir, run->ckpt_base, suffix), k, w, run->meta);
+            rc = write_summary_csv(add_output(o, run->out_dir, run->ckpt_base, suffix), k, w, run->meta);
         for (int c = 0; !rc && c < 4; c++) {
             snprintf(suffix, sizeof suffix, "_%s_%s.bedgraph", hw_measure_names[k], bedgraph_kinds[c]);
-            rc = write_bedgraph(add_output(&o, run->out_dir, run->ckpt_base, suffix), run, k, c, w);
+            rc = write_bedgraph(add_output(o, run->out_dir, run->ckpt_base, suffix), run, k, c, w);
         }
         snprintf(suffix, sizeof suffix, "_%s_called.bed", hw_measure_names[k]);
-        if (!rc) rc = write_called_bed(add_output(&o, run->out_dir, run->ckpt_base, suffix), run, k, w);
+        if (!rc) rc = write_called_bed(add_output(o, run->out_dir, run->ckpt_base, suffix), run, k, w);
     }
     free(first_pair);
-    int renamed = 0;
-    for (; !rc && renamed < o.n; renamed++)
-        if (rename(o.tmp[renamed], o.final[renamed]) != 0) {
-            rc = hw_fail("%s: cannot rename %s into place: %s", o.final[renamed], o.tmp[renamed],
+    if (rc) {
+        /* name the output the user asked for, not its temporary name */
+        const char *e = hw_error(), *t = o->tmp[o->n - 1];
+        size_t n = strlen(t);
+        if (!strncmp(e, t, n)) {
+            char *msg = xstrdup(e + n);
+            hw_fail("%s%s", o->final[o->n - 1], msg);
+            free(msg);
+        }
+        hw_distance_commit(o, 0);
+        return NULL;
+    }
+    return o;
+}
+
+int hw_distance_commit(hw_distance_files *f, int keep) {
+    int rc = keep ? 0 : -1, renamed = 0;
+    /* A renamed file is registered until the whole set is in place: a job stopped
+     * between two renames (SIGTERM from mpiexec) leaves no part of a set either. */
+    for (; keep && renamed < f->n; renamed++) {
+        hw_temp_add(f->final[renamed]);
+        if (rename(f->tmp[renamed], f->final[renamed]) != 0) {
+            rc = hw_fail("%s: cannot rename %s into place: %s", f->final[renamed], f->tmp[renamed],
                          strerror(errno));
+            hw_temp_forget(f->final[renamed]);
             break;
         }
-    if (rc) { /* nothing half-written: no temporaries, and not part of a set either */
-        for (int k = 0; k < o.n; k++) unlink(o.tmp[k]);
-        for (int k = 0; k < renamed; k++) unlink(o.final[k]);
     }
-    return rc;
+    if (rc) { /* nothing half-written: no temporaries, and not part of a set either */
+        for (int k = 0; k < f->n; k++) unlink(f->tmp[k]);
+        for (int k = 0; k < renamed; k++) unlink(f->final[k]);
+    }
+    for (int k = 0; k < f->n; k++) {
+        hw_temp_forget(f->tmp[k]);
+        hw_temp_forget(f->final[k]);
+    }
+    free(f);
+    return keep ? rc : 0;
+}
+
+int hw_distance_write(const hw_distance_run *run, const hw_pair_table *p, const hw_window_table *w) {
+    hw_distance_files *f = hw_distance_write_temps(run, p, w);
+    return f ? hw_distance_commit(f, 1) : -1;
 }

@@ -55,11 +55,20 @@ static int zlib_compress2(Bytef *dest, uLongf *dest_len, const Bytef *src, uLong
     return real(dest, dest_len, src, src_len, level);
 }
 
-/* One compressor per level and thread. */
+/* One compressor per level and thread; a prepare thread frees its own when it ends
+ * (hw_deflate_prepare starts new ones each round: kept, they leaked ~200 KB a round). */
+static _Thread_local struct libdeflate_compressor *compressors[10];
+
 static struct libdeflate_compressor *compressor_for(int level) {
-    static _Thread_local struct libdeflate_compressor *compressors[10];
     if (!compressors[level]) compressors[level] = libdeflate_alloc_compressor(level);
     return compressors[level];
+}
+
+static void free_thread_compressors(void) {
+    for (int l = 0; l < 10; l++) {
+        if (compressors[l]) libdeflate_free_compressor(compressors[l]);
+        compressors[l] = NULL;
+    }
 }
 
 int compress2(Bytef *dest, uLongf *dest_len, const Bytef *src, uLong src_len, int level) {
@@ -88,6 +97,7 @@ int compress2(Bytef *dest, uLongf *dest_len, const Bytef *src, uLong src_len, in
 
 typedef struct {
     int first, step;
+    int own_thread; /* a thread started for this job: frees its compressors at the end */
 } prepare_job;
 
 static void *prepare_worker(void *arg) {
@@ -99,6 +109,7 @@ static void *prepare_worker(void *arg) {
         p->output = bound ? malloc(bound) : NULL;
         p->output_len = p->output ? libdeflate_zlib_compress(c, p->input, p->len, p->output, bound) : 0;
     }
+    if (job->own_thread) free_thread_compressors();
     return NULL;
 }
 
@@ -118,16 +129,16 @@ void hw_deflate_prepare(const unsigned char *const *inputs, size_t len, int n, i
     if (threads > 64) threads = 64;
     int started = 0;
     for (int t = 1; t < threads; t++) {
-        jobs[t] = (prepare_job){t, threads};
+        jobs[t] = (prepare_job){t, threads, 1};
         if (pthread_create(&tid[t], NULL, prepare_worker, &jobs[t]) != 0) break;
         started = t;
     }
     /* this thread takes its share, and the shares of threads that did not start */
     for (int t = started + 1; t < threads; t++) {
-        jobs[t] = (prepare_job){t, threads};
+        jobs[t] = (prepare_job){t, threads, 0};
         prepare_worker(&jobs[t]);
     }
-    jobs[0] = (prepare_job){0, threads};
+    jobs[0] = (prepare_job){0, threads, 0};
     prepare_worker(&jobs[0]);
     for (int t = 1; t <= started; t++) pthread_join(tid[t], NULL);
 }

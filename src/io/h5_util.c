@@ -265,11 +265,34 @@ int hw_h5_read_strings(hid_t loc, const char *path, int64_t n, size_t width, cha
     return rc;
 }
 
+int hw_h5_make_parents(hid_t loc, const char *path) {
+    char buf[1024];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) return hw_fail("HDF5 path too long: '%.64s...'", path);
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0) {
+            hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+            H5Pset_obj_track_times(gcpl, 0);
+            hid_t g = H5Gcreate2(loc, buf, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+            H5Pclose(gcpl);
+            if (g < 0) return hw_fail("cannot create group '%s'", buf);
+            H5Gclose(g);
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
 int hw_h5_write_1d(hid_t loc, const char *path, hid_t file_type, hid_t mem_type, int64_t n,
                    const void *data) {
+    if (hw_h5_make_parents(loc, path) != 0) return -1;
     hsize_t dims[1] = {(hsize_t)n};
     hid_t sp = H5Screate_simple(1, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0); /* no timestamps: the same data, the same bytes */
     if (n >= 4096) {
         hsize_t chunk[1] = {n < 65536 ? (hsize_t)n : 65536};
         H5Pset_chunk(dcpl, 1, chunk);

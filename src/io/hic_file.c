@@ -97,7 +97,7 @@ static void fill_info(hic_file *h, hw_info *info) {
     }
 
     int n = info->nresolutions, m = 0;
-    qsort(info->resolutions, (size_t)n, sizeof *info->resolutions, cmp_i32);
+    if (n > 1) qsort(info->resolutions, (size_t)n, sizeof *info->resolutions, cmp_i32);
     for (int k = 0; k < n; k++)
         if (m == 0 || info->resolutions[k] != info->resolutions[m - 1]) info->resolutions[m++] = info->resolutions[k];
     info->nresolutions = m;

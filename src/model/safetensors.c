@@ -3,6 +3,7 @@
 #include "hitwin/safetensors.h"
 
 #include "hitwin/error.h"
+#include "hitwin/output_guard.h"
 #include "hitwin/xalloc.h"
 
 #include <errno.h>
@@ -104,11 +105,14 @@ int hw_st_write(const char *path, const hw_st_tensor *t, int n, const char *cons
     while (h.len % 8) sb_put(&h, " ", 1);
 
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    hw_temp_add(tmp); /* removed if the job is stopped while it is written */
     FILE *fp = fopen(tmp, "wb");
     if (!fp) {
+        int e = errno;
+        hw_temp_forget(tmp);
         free(h.s);
-        return hw_fail("%s: cannot create: %s", tmp, strerror(errno));
+        return hw_fail("%s: cannot create: %s", path, strerror(e));
     }
     uint64_t hlen = h.len;
     int ok = fwrite(&hlen, 8, 1, fp) == 1 && fwrite(h.s, 1, h.len, fp) == h.len;
@@ -120,13 +124,16 @@ int hw_st_write(const char *path, const hw_st_tensor *t, int n, const char *cons
     free(h.s);
     if (!ok) {
         unlink(tmp);
-        return hw_fail("%s: write failed: %s", tmp, strerror(err));
+        hw_temp_forget(tmp);
+        return hw_fail("%s: write failed: %s", path, strerror(err));
     }
     if (rename(tmp, path) != 0) {
         err = errno;
         unlink(tmp);
+        hw_temp_forget(tmp);
         return hw_fail("%s: cannot rename %s to it: %s", path, tmp, strerror(err));
     }
+    hw_temp_forget(tmp);
     return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hitwin/cli_args.h"
 #include "hitwin/dist.h"
@@ -155,7 +156,7 @@ static int list_checkpoints(const char *ckpt, const char *dir, char ***out, int 
         names[n++] = xstrdup(e->d_name);
     }
     closedir(dp);
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    if (n > 1) qsort(names, (size_t)n, sizeof *names, cmp_str); /* names is NULL when n == 0 */
     int kept = 0;
     char **paths = xcalloc((size_t)n + 1, sizeof *paths);
     for (int i = 0; i < n; i++) {
@@ -677,9 +678,16 @@ int hw_distance_main(int argc, char **argv) {
         rc = load_ckpt(ckpts[k], m->tile_size, &lc);
         free_ckpt(&lc);
     }
+    struct stat out_st;
+    int made_out_dir = d.rank == 0 && stat(out_dir, &out_st) != 0; /* removed again on failure */
     if (!rc && d.rank == 0) rc = hw_output_dir_make(out_dir, "-o"); /* inputs all read */
+    if (!rc && made_out_dir) hw_temp_add(out_dir); /* removed (if empty) if the job is stopped */
     if (rc && d.rank == 0) log_error("%s", hw_error());
     if (hw_dist_agree(&d, rc) != 0) {
+        if (!rc && made_out_dir) {
+            rmdir(out_dir);
+            hw_temp_forget(out_dir);
+        }
         for (int k = 0; k < n_ckpts; k++) free(ckpts[k]);
         free(ckpts);
         free(plan.sel);
@@ -747,11 +755,13 @@ int hw_distance_main(int argc, char **argv) {
         }
         double compute_s = MPI_Wtime() - t0;
         int wrc = 0;
+        hw_window_table wt;
+        hw_distance_files *files = NULL;
+        char *base = NULL;
         if (d.rank == 0) {
-            hw_window_table wt;
             hw_window_table_build(&wt, &all, m);
             hw_window_table_scores(&wt, &all, fdr);
-            char *base = basename_stem(ckpts[k]);
+            base = basename_stem(ckpts[k]);
             char config[8192];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
@@ -778,19 +788,32 @@ int hw_distance_main(int argc, char **argv) {
                                    .ckpt_meta = lc.meta, .n_ckpt_meta = lc.n_meta,
                                    .store_path = store_path, .run_config = config,
                                    .split = split_name, .meta = m, .baselines = baselines};
-            wrc = hw_distance_write(&run, &all, &wt);
-            if (wrc) log_error("%s", hw_error());
-            else print_summary(ckpts[k], &wt, &all, out_dir, base, compute_s);
+            files = hw_distance_write_temps(&run, &all, &wt);
+            if (!files) {
+                log_error("%s", hw_error());
+                wrc = -1;
+            }
+        }
+        /* every rank still there before anything is renamed into place: a rank lost while
+         * the files were written leaves none of them (mpiexec stops this one with SIGTERM,
+         * which removes the temporary files) */
+        int keep = hw_dist_agree(&d, wrc) == 0;
+        if (d.rank == 0) {
+            if (files) wrc = hw_distance_commit(files, keep);
+            if (keep && wrc) log_error("%s", hw_error());
+            else if (keep) print_summary(ckpts[k], &wt, &all, out_dir, base, compute_s);
             free(base);
             hw_window_table_free(&wt);
         }
         free_ckpt(&lc);
-        if (hw_dist_agree(&d, wrc) != 0) failed = 1;
+        if (!keep || hw_dist_agree(&d, wrc) != 0) failed = 1;
     }
     if (!failed && d.rank == 0) {
         printf("elapsed: %.2f s\n", MPI_Wtime() - t_start);
         fflush(stdout);
     }
+    if (failed && made_out_dir) rmdir(out_dir); /* the -o this run made, if it is still empty */
+    if (made_out_dir) hw_temp_forget(out_dir);
 
     for (int s = 0; s < S; s++) hw_tile_prep_free(&wk.prep[s]);
     free(wk.prep);

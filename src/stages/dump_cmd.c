@@ -179,7 +179,7 @@ int hw_dump_main(int argc, char **argv) {
         log_error("%s", hw_error());
         goto done;
     }
-    qsort(l.p, l.n, sizeof *l.p, cmp_pixel);
+    if (l.n > 1) qsort(l.p, l.n, sizeof *l.p, cmp_pixel); /* l.p is NULL for an empty region */
     const char *n1 = in->chroms[r1.chrom].name, *n2 = in->chroms[r2.chrom].name;
     int64_t len1 = in->chroms[r1.chrom].length, len2 = in->chroms[r2.chrom].length;
     for (size_t k = 0; k < l.n; k++) {

@@ -518,15 +518,17 @@ int hw_tile_main(int argc, char **argv) {
     char tmp_path[4096];
     if (d.rank == 0) snprintf(tmp_path, sizeof tmp_path, "%s.tmp-%ld", cfg.output, (long)getpid());
     MPI_Bcast(tmp_path, sizeof tmp_path, MPI_CHAR, 0, d.comm);
-    if (d.rank == 0) hw_temp_add(tmp_path); /* removed if the job is stopped */
+    /* removed if the job is stopped; by every rank, so that the ranks that mpiexec stops
+     * with SIGTERM remove it when the rank that dies is rank 0 (SIGKILL runs no handler) */
+    hw_temp_add(tmp_path);
     hw_tile_writer *writer = hw_tile_writer_create(d.comm, tmp_path, W, S, cfg.tile_size, cfg.compression);
     if (!writer) {
         /* collective create failed the same way on every rank */
         if (d.rank == 0) {
-            log_error("%s: cannot create the tile store: %s", cfg.output, hw_error());
+            log_error("%s: cannot create the tile store (%s)", cfg.output, hw_error());
             unlink(tmp_path); /* a partly created file (full disk) */
-            hw_temp_forget(tmp_path);
         }
+        hw_temp_forget(tmp_path);
         free(config_yaml);
         free_plan(&plan);
         hw_dataset_config_free(&cfg);
@@ -548,13 +550,12 @@ int hw_tile_main(int argc, char **argv) {
     unsigned char *shuffled = threads > 1 && cfg.compression > 0
         ? xmalloc((size_t)TILES_PER_ROUND * cfg.tile_size * cfg.tile_size * sizeof(float)) : NULL;
 
-    int failed = 0;
+    int failed = 0, local_err = 0, write_failed = 0;
     int64_t rounds = 0, tiles_kept_all = 0;
     for (;;) {
-        int local_err = 0;
+        local_err = 0;
         if (!failed && fill_batch(&w, units, n_units, &batch) != 0) {
-            log_error("%s", hw_error()); /* this rank's own message */
-            local_err = 1;
+            local_err = 1; /* reported once, by the lowest failing rank, after the loop */
             batch.n = 0;
         }
         if (!failed) prepare_compression(&batch, cfg.tile_size, cfg.compression, threads, shuffled);
@@ -562,19 +563,20 @@ int hw_tile_main(int argc, char **argv) {
                                        batch.data);
         hw_deflate_forget();
         if (wrc != 0 && !local_err) {
-            log_error("%s: %s", tmp_path, hw_error());
+            hw_fail_prefix("%s", cfg.output); /* the name the user gave, not the temporary one */
             local_err = 1;
         }
-        /* [any error, any rank with work left, tiles kept, windows rejected] */
-        int64_t mine[4] = {local_err, batch.n > 0 || w.unit + 1 < n_units ||
+        /* [any error, any rank with work left, tiles kept, windows rejected, write errors] */
+        int64_t mine[5] = {local_err, batch.n > 0 || w.unit + 1 < n_units ||
                            (w.unit >= 0 && w.next_window < w.end_window), w.tiles_kept,
-                           w.windows_rejected};
-        int64_t all[4];
-        MPI_Allreduce(mine, all, 4, MPI_INT64_T, MPI_SUM, d.comm);
+                           w.windows_rejected, wrc != 0};
+        int64_t all[5];
+        MPI_Allreduce(mine, all, 5, MPI_INT64_T, MPI_SUM, d.comm);
         rounds++;
         tiles_kept_all = all[2];
         if (all[0]) {
             failed = 1;
+            write_failed = all[4] > 0;
             break;
         }
         if (rounds % 16 == 0)
@@ -582,12 +584,13 @@ int hw_tile_main(int argc, char **argv) {
         if (!all[1]) break;
     }
     log_progress_done0();
+    if (failed) hw_dist_agree_report(&d, local_err); /* one line, however many ranks failed */
 
-    int close_rc = hw_tile_writer_close(writer);
-    if (hw_dist_agree(&d, close_rc) != 0 && !failed) {
-        if (close_rc) log_error("%s: %s", cfg.output, hw_error());
-        failed = 1;
-    }
+    int close_rc = 0;
+    if (write_failed) hw_tile_writer_abandon(writer); /* closing it would fail (tile_store.h) */
+    else close_rc = hw_tile_writer_close(writer);
+    if (close_rc) hw_fail_prefix("%s", cfg.output);
+    if (hw_dist_agree_report(&d, failed ? 0 : close_rc) != 0) failed = 1;
 
     if (!failed && tiles_kept_all == 0) {
         if (d.rank == 0)
@@ -617,9 +620,9 @@ int hw_tile_main(int argc, char **argv) {
         }
         if (failed || meta_rc != 0) unlink(tmp_path);
         else print_summary(&cfg, &plan, kept, cfg.output, MPI_Wtime() - t0);
-        hw_temp_forget(tmp_path);
     }
     int status = hw_dist_agree(&d, failed || meta_rc) == 0 ? 0 : 1;
+    hw_temp_forget(tmp_path); /* renamed or removed by rank 0 (agreed just above) */
 
     for (int s = 0; s < S; s++) hw_contacts_close(w.files[s]);
     free(w.files);

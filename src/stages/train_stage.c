@@ -312,8 +312,10 @@ static void truncate_metrics(const char *path, int64_t last_epoch) {
     size_t cap = strlen(path) + 32;
     char *tmp = xmalloc(cap);
     snprintf(tmp, cap, "%s.tmp-%ld", path, (long)getpid());
+    hw_temp_add(tmp);
     FILE *o = fopen(tmp, "w");
     if (!o) {
+        hw_temp_forget(tmp);
         fclose(f);
         free(tmp);
         return;
@@ -325,8 +327,9 @@ static void truncate_metrics(const char *path, int64_t last_epoch) {
         if (p && sscanf(p + 8, "%lld", &e) == 1 && e <= last_epoch) fputs(line, o);
     }
     fclose(f);
-    fclose(o);
-    rename(tmp, path);
+    int bad = ferror(o) | (fclose(o) != 0);
+    if (bad || rename(tmp, path) != 0) unlink(tmp); /* the old file stays; metrics are appended */
+    hw_temp_forget(tmp);
     free(tmp);
 }
 
@@ -461,8 +464,32 @@ static void write_metrics(FILE *mf, int64_t epoch, const hw_train_config *cfg, c
     fflush(mf);
 }
 
+static int train_body(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
+                      hw_train_result *res);
+
+/* One model. A failed run in a directory it created that left no state to resume from
+ * (a full disk in the first epoch) takes its files and the directory away: a
+ * best.safetensors without a run behind it would pass for a finished model. */
 static int train_one(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
                      hw_train_result *res) {
+    char state_path[4200];
+    snprintf(state_path, sizeof state_path, "%s/state.bin", cfg->output);
+    int had_dir = d->rank == 0 && file_exists(cfg->output);
+    int rc = train_body(cfg, opt, d, res);
+    if (rc != 0 && d->rank == 0 && !had_dir && file_exists(cfg->output) && !file_exists(state_path)) {
+        const char *names[] = {"metrics.jsonl", "best.safetensors", "best_nn.safetensors"};
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+            char p[4300];
+            snprintf(p, sizeof p, "%s/%s", cfg->output, names[i]);
+            unlink(p);
+        }
+        rmdir(cfg->output); /* only if nothing else is there */
+    }
+    return rc;
+}
+
+static int train_body(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
+                      hw_train_result *res) {
     memset(res, 0, sizeof *res);
     int rank = d->rank, size = d->size;
     double t_start = MPI_Wtime();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hitwin/error.h"
+#include "hitwin/output_guard.h"
 #include "hitwin/train.h"
 #include "hitwin/train_state.h"
 #include "hitwin/xalloc.h"
@@ -47,8 +48,10 @@ int hw_train_state_write(const char *path, const hw_train_state *st, const hw_te
     size_t plen = strlen(path) + 32;
     char *tmp = xmalloc(plen);
     snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
+    hw_temp_add(tmp); /* removed if the job is stopped while it is written */
     FILE *f = fopen(tmp, "wb");
     if (!f) {
+        hw_temp_forget(tmp);
         hw_fail("%s: cannot write the training state (%s)", tmp, strerror(errno));
         free(tmp);
         return -1;
@@ -84,9 +87,11 @@ int hw_train_state_write(const char *path, const hw_train_state *st, const hw_te
     if (err || rename(tmp, path) != 0) {
         hw_fail("%s: cannot write the training state (%s)", path, strerror(errno));
         unlink(tmp);
+        hw_temp_forget(tmp);
         free(tmp);
         return -1;
     }
+    hw_temp_forget(tmp);
     free(tmp);
     return 0;
 }

@@ -190,6 +190,23 @@ case_ info_disk_full 1 "standard output: write failed (No space left on device)"
 STDOUT_TO=""
 case_ evaluate_json_disk_full 1 "e.json: write failed" 1 '' -- evaluate "$DI" --truth "$TR" --json e.json --ulimit-f-0
 
+# a file size limit on the ranks of the MPI stages (run.sh sets it inside mpiexec), at
+# each point where a writer can meet it: nothing left, one line, no crash at MPI_Finalize
+case_ tile_file_size_limit_create 1 "x.h5: cannot create the tile store (directory missing or not writable, disk full or a file size limit?)" 2 '' -- tile "$D" -o x.h5 -q --ulimit-f-0
+case_ tile_file_size_limit_dataset 1 "x.h5: cannot create the tile store (dataset /tiles: disk full or a file size limit?)" 2 '' -- tile "$D" -o x.h5 -q --set tile_size=32 --set stride=32 --ulimit-f-10
+case_ tile_file_size_limit_write 1 "x.h5: cannot write tiles (disk full or file system error?)" 2 '' -- tile "$D" -o x.h5 -q --set tile_size=32 --set stride=32 --ulimit-f-200
+case_ distance_file_size_limit_create 1 "out/best_distances.h5: cannot create (directory not writable, disk full or a file size limit?)" 2 '' -- distance "$TS" -c "$CK" -o out -q --ulimit-f-0
+case_ distance_file_size_limit_write 1 "out/best_distances.h5: writing the distance file failed" 2 '' -- distance "$TS" -c "$CK" -o out -q --ulimit-f-50
+case_ train_file_size_limit_checkpoint 1 "%W%/o/best.safetensors: write failed: File too large" 2 '' -- train "$TY" --set output="%W%/o" -q --ulimit-f-0
+case_ train_file_size_limit_state 1 "%W%/o/state.bin: cannot write the training state (File too large)" 2 '' -- train "$TY" --set output="%W%/o" -q --ulimit-f-500
+# a full disk: a 128 KiB tmpfs (where this user may mount one; run.sh unmounts them)
+if [ "$CAN_MOUNT" = 1 ]; then
+  MNT='mkdir full && mount -t tmpfs -o size=128k tmpfs full'
+  case_ tile_disk_full 1 "full/x.h5: cannot write tiles (disk full or file system error?)" 2 "$MNT" -- tile "$D" -o full/x.h5 -q --set tile_size=32 --set stride=32
+  case_ distance_disk_full 1 "full/out/best_distances.h5: writing the distance file failed" 2 "$MNT" -- distance "$TS" -c "$CK" -o full/out -q
+  case_ train_disk_full 1 "%W%/full/o/best.safetensors: write failed: No space left on device" 2 "$MNT" -- train "$TY" --set output="%W%/full/o" -q
+fi
+
 # ---- simulate (2 ranks) ---------------------------------------------------------------
 case_ simulate_unknown_option 2 "simulate: unknown argument '--bogus'" 2 '' -- simulate --bogus
 case_ simulate_preset_unknown 1 "--preset: unknown genome preset 'rat' (expected small or mouse)" 2 '' -- simulate --preset rat --out o

@@ -9,7 +9,10 @@
 #   - the fixtures (every input) byte-identical afterwards (sha256 of the tree);
 #   - nothing new or changed in the case's working directory (no output, no *.tmp-*);
 #   - no process of the case left running.
-# usage: run.sh [FILTER]   (env: HITWIN, MPIEXEC; FILTER: a glob over case names)
+# usage: run.sh [FILTER]   (env: HITWIN, MPIEXEC; FILTER: a glob over case names;
+#   BADINPUT_EVERY=N: only every Nth case of cases.sh, in its order (1st, N+1th, ...),
+#   so each stage keeps 1/N of its cases: the sanitizer build's deterministic subset;
+#   BADINPUT_FAULTS=0: no kill -9 faults)
 # Exit 0 pass, 1 fail, 77 skip (no hitwin).
 set -u
 HITWIN=${HITWIN:-}
@@ -21,7 +24,13 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 MPI="$MPIEXEC -n 2 --oversubscribe"
 
 T=$(mktemp -d /tmp/hw_badinput_XXXXXX)
-[ -n "${BADINPUT_KEEP:-}" ] && echo "keeping $T" || trap 'rm -rf "$T"' EXIT
+# the small file systems of the disk-full cases (tmpfs, where this user may mount)
+unmount_all() { grep -o " $T/[^ ]*" /proc/mounts 2> /dev/null | while read -r m; do umount "$m"; done; }
+if [ -n "${BADINPUT_KEEP:-}" ]; then echo "keeping $T"; trap unmount_all EXIT; else trap 'unmount_all; rm -rf "$T"' EXIT; fi
+CAN_MOUNT=0 # read by cases.sh
+# shellcheck disable=SC2034
+mkdir -p "$T/probe" && mount -t tmpfs -o size=64k tmpfs "$T/probe" 2> /dev/null && umount "$T/probe" && CAN_MOUNT=1
+rmdir "$T/probe"
 F=$T/fix     # fixtures: read by every case, never written
 mkdir -p "$F"
 n_pass=0 n_fail=0 failed_names=()
@@ -89,7 +98,8 @@ run_case() {
   want=${want//%W%/$W}; setup=${setup//%W%/$W}
   local args=() a limit=unlimited
   for a in "$@"; do
-    if [ "$a" = --ulimit-f-0 ]; then limit=0; continue; fi # not passed: the file size limit 0
+    # not passed on: a file size limit (ulimit -f, 1024-byte blocks) for hitwin
+    if [[ $a == --ulimit-f-* ]]; then limit=${a#--ulimit-f-}; continue; fi
     args+=("${a//%W%/$W}")
   done
   set -- "${args[@]}"
@@ -97,6 +107,13 @@ run_case() {
   local before; before=$(manifest "$W")
   local cmd=("$HITWIN" "$@")
   [ "$np" = 2 ] && cmd=($MPI "$HITWIN" "$@")
+  if [ "$np" = 2 ] && [ "$limit" != unlimited ]; then
+    # the limit on the ranks only: mpiexec's PMIx server cannot start under one, and the
+    # shared-memory transport (ftruncate of its segment) fails under one: TCP on loopback
+    # shellcheck disable=SC2054,SC2206
+    cmd=($MPI --mca btl self,tcp bash -c 'ulimit -f "$0" && exec "$@"' "$limit" "$HITWIN" "$@")
+    limit=unlimited
+  fi
   local out=${STDOUT_TO:-$R/stdout}; out=${out//%W%/$W}
   # stderr through a pipe: a file size limit on the case must not stop its error line
   ( set -o pipefail; cd "$W" && setsid --wait bash -c 'echo $$ > "$0"; ulimit -f "$1"; shift; exec "$@"' "$R/sid" "$limit" timeout 60 "${cmd[@]}" 2>&1 >> "$out" < /dev/null | cat > "$R/stderr" )
@@ -130,9 +147,13 @@ run_case() {
       sed 's/^/    | /' "$R/stderr" | head -8; } > "$R/fail"
   fi
 }
+EVERY=${BADINPUT_EVERY:-1}
+n_seen=0
 case_() {
   # shellcheck disable=SC2053
   [[ $1 == $FILTER ]] || return 0
+  n_seen=$((n_seen + 1))
+  [ $(((n_seen - 1) % EVERY)) = 0 ] || return 0
   n_cases=$((n_cases + 1))
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
   run_case "$@" &
@@ -144,42 +165,156 @@ n_cases=0
 
 wait
 
-# ---- faults: a rank killed with SIGKILL during tile ---------------------------------------
-# No output that looks complete is left, nor a temporary file (the other rank gets SIGTERM
-# from mpiexec and removes it); a rerun gives the same store as an uninterrupted run.
-fault_kill_tile() {
-  local R=$T/res/fault_kill_tile W=$T/work/fault_kill_tile problems=()
-  mkdir -p "$R" "$W"
-  local args=(tile "$F/sim/dataset.yaml" --set tile_size=64 --set stride=4 -q)
-  (cd "$W" && exec $MPI "$HITWIN" "${args[@]}" -o k.h5 > /dev/null 2> "$R/stderr") &
-  local mp=$! kids=
-  for _ in $(seq 100); do kids=$(pgrep -P "$mp" -f "$HITWIN" | tail -1); [ -n "$kids" ] && break; sleep 0.05; done
-  # the subshell execs mpiexec: the ranks are its children
-  sleep 0.4
-  local victim; victim=$(pgrep -P "$mp" -f "$HITWIN" | tail -1)
-  [ -n "$victim" ] && kill -9 "$victim" 2> /dev/null
-  wait "$mp"; local rc=$?
-  if [ "$rc" = 0 ]; then
-    echo "note: fault_kill_tile: the run ended before the kill; nothing checked"
-  else
-    [ ! -e "$W/k.h5" ] || problems+=("a killed tile left k.h5")
-    sleep 0.5
-    local tmp; tmp=$(find "$W" -name '*.tmp-*' | head -1)
-    [ -z "$tmp" ] || problems+=("a killed tile left $tmp")
-    (cd "$W" && $MPI "$HITWIN" "${args[@]}" -o k.h5 > /dev/null 2>&1) || problems+=("the rerun failed")
-    (cd "$W" && $MPI "$HITWIN" "${args[@]}" -o ref.h5 > /dev/null 2>&1) || problems+=("the reference run failed")
-    if command -v h5diff > /dev/null; then
-      for obj in /tiles /qc/kept /qc/rows_covered /windows/split /windows/start; do
-        h5diff -q "$W/k.h5" "$W/ref.h5" "$obj" > /dev/null 2>&1 || problems+=("rerun differs from an uninterrupted run in $obj")
-      done
-    fi
-  fi
-  if [ ${#problems[@]} != 0 ]; then
-    { echo "FAIL fault_kill_tile"; printf '    %s\n' "${problems[@]}"; } > "$R/fail"
-  fi
-  rm -f "$W"/*.h5
+# ---- faults: one rank killed with SIGKILL part way -----------------------------------------
+# The other rank gets SIGTERM from mpiexec and removes its temporary files (every rank
+# registers the tile store's; rank 0 writes distance's and train's files). Each fault
+# asserts: the job ends (no rank waits forever: 120 s limit), non-zero; no output that
+# looks complete and no temporary file is left; the rerun (train: --resume) gives the
+# same bytes as an uninterrupted run.
+
+# rank_pid PID RANK: the process of MPI rank RANK below PID (OMPI_COMM_WORLD_RANK in its
+# environment), searched two levels down (timeout, mpiexec, ranks).
+rank_pid() {
+  local p c
+  for p in $(pgrep -P "$1"); do
+    for c in "$p" $(pgrep -P "$p"); do
+      [ "$(cat /proc/"$c"/comm 2> /dev/null)" = hitwin ] || continue
+      tr '\0' '\n' < /proc/"$c"/environ 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && { echo "$c"; return 0; }
+    done
+  done
+  return 1
 }
-[[ fault_kill_tile == $FILTER ]] && { n_cases=$((n_cases + 1)); fault_kill_tile; }
+# kill_when PID RANK READY: once rank RANK of the job PID runs and the shell test READY
+# holds, SIGKILL it. 0: killed while the job ran; 1: the job ended first.
+kill_when() {
+  local victim=
+  for _ in $(seq 3000); do
+    kill -0 "$1" 2> /dev/null || return 1
+    [ -n "$victim" ] || victim=$(rank_pid "$1" "$2")
+    if [ -n "$victim" ] && eval "$3"; then kill -9 "$victim" 2> /dev/null && return 0; return 1; fi
+    sleep 0.01
+  done
+  return 1
+}
+# fault_run NAME RANK READY DIR ARGS...: hitwin ARGS under mpiexec -n 2 in DIR, rank RANK
+# killed when READY holds; sets fault_rc (the job's status) and fault_killed (0/1).
+fault_run() {
+  local name=$1 rank=$2 ready=$3 dir=$4; shift 4
+  (cd "$dir" && exec timeout 120 $MPI "$HITWIN" "$@" > /dev/null 2> "$T/res/$name/stderr") &
+  local mp=$!
+  kill_when "$mp" "$rank" "$ready"; fault_killed=$?
+  wait "$mp"; fault_rc=$?
+}
+# same_files A B: every file of A byte-identical in B and the same names (cmp)
+same_files() {
+  local f bad=0
+  [ "$(cd "$1" && find . -type f | sort)" = "$(cd "$2" && find . -type f | sort)" ] || { echo "other files: $(cd "$1" && find . -type f | sort | tr '\n' ' ') vs $(cd "$2" && find . -type f | sort | tr '\n' ' ')"; return 1; }
+  while IFS= read -r f; do cmp -s "$1/$f" "$2/$f" || { echo "$f differs"; bad=1; }; done < <(cd "$1" && find . -type f | sort)
+  return $bad
+}
+fault_done() { # fault_done NAME PROBLEMS...
+  local name=$1; shift
+  [ $# = 0 ] || { echo "FAIL $name"; printf '    %s\n' "$@"; sed 's/^/    | /' "$T/res/$name/stderr" | grep -v '^    | --\|^    | $' | head -6; } > "$T/res/$name/fail"
+}
+no_temps() { local t; t=$(find "$1" -name '*.tmp-*' | head -1); [ -z "$t" ] || echo "left $t"; }
+
+# tile: rank RANK killed once the store's temporary file exists (writing has begun)
+fault_kill_tile() {
+  local rank=$1 name=fault_kill_tile_rank$1 problems=()
+  local W=$T/work/$name R=$T/res/$name; mkdir -p "$W/run" "$W/ref" "$R"
+  local args=(tile "$F/sim/dataset.yaml" --set tile_size=64 --set stride=4 -q -o k.h5)
+  fault_run "$name" "$rank" 'compgen -G "$W/run/k.h5.tmp-*" > /dev/null' "$W/run" "${args[@]}"
+  if [ "$fault_killed" != 0 ]; then
+    problems+=("the run (status $fault_rc) ended before rank $rank was killed")
+  else
+    [ "$fault_rc" != 0 ] && [ "$fault_rc" != 124 ] || problems+=("exit status $fault_rc after a rank was killed (124: a rank hung)")
+    [ ! -e "$W/run/k.h5" ] || problems+=("a killed tile left k.h5")
+    local t; t=$(no_temps "$W"); [ -z "$t" ] || problems+=("a killed tile $t")
+    (cd "$W/run" && $MPI "$HITWIN" "${args[@]}" > /dev/null 2>&1) || problems+=("the rerun failed")
+    (cd "$W/ref" && $MPI "$HITWIN" "${args[@]}" > /dev/null 2>&1) || problems+=("the reference run failed")
+    cmp -s "$W/run/k.h5" "$W/ref/k.h5" || problems+=("the rerun's store is not byte-identical to an uninterrupted run's")
+  fi
+  fault_done "$name" "${problems[@]}"
+  rm -rf "$W"
+}
+
+# distance: rank 1 killed while the embeddings and distances are computed (-o made, nothing
+# written yet), and again once rank 0 writes the outputs (a temporary file exists)
+fault_kill_distance() {
+  local when=$1 name=fault_kill_distance_$1 problems=() ready
+  local W=$T/work/$name R=$T/res/$name; mkdir -p "$W/run" "$W/ref" "$R"
+  if [ "$when" = compute ]; then ready='[ -d "$W/run/out" ]'; else ready='compgen -G "$W/run/out/*.tmp-*" > /dev/null'; fi
+  local args=(distance "$FS4" -c "$CK" -o out -q)
+  fault_run "$name" 1 "$ready" "$W/run" "${args[@]}"
+  if [ "$fault_killed" != 0 ]; then
+    # the writing phase is short: on a fast machine the job may end before it is seen
+    if [ "$when" = write ] && [ "$fault_rc" = 0 ]; then echo "note: $name: the run ended before the kill; nothing checked"
+    else problems+=("the run (status $fault_rc) ended before rank 1 was killed"); fi
+  else
+    [ "$fault_rc" != 0 ] && [ "$fault_rc" != 124 ] || problems+=("exit status $fault_rc after a rank was killed (124: a rank hung)")
+    local left; left=$(find "$W/run" -mindepth 1 | head -3 | tr '\n' ' ')
+    [ -z "$left" ] || problems+=("a killed distance left: $left")
+    (cd "$W/run" && $MPI "$HITWIN" "${args[@]}" > /dev/null 2>&1) || problems+=("the rerun failed")
+    (cd "$W/ref" && $MPI "$HITWIN" "${args[@]}" > /dev/null 2>&1) || problems+=("the reference run failed")
+    local d; d=$(same_files "$W/run/out" "$W/ref/out") || problems+=("the rerun differs from an uninterrupted run: $d")
+  fi
+  fault_done "$name" "${problems[@]}"
+  rm -rf "$W"
+}
+
+# train: rank 1 killed after the first state (checkpoint_every_steps); the run is refused
+# without --resume, and --resume ends with the bytes of an uninterrupted run
+fault_kill_train() {
+  local name=fault_kill_train problems=()
+  local W=$T/work/$name R=$T/res/$name; mkdir -p "$W/run" "$W/ref" "$R"
+  local d
+  for d in run ref; do
+    printf 'tiles: %s\nbatch_size: 8\nepochs: 3\ncheckpoint_every_steps: 3\noutput: out\n' "$TS" > "$W/$d/t.yaml"
+  done
+  fault_run "$name" 1 '[ -f "$W/run/out/state.bin" ]' "$W/run" train t.yaml -q
+  if [ "$fault_killed" != 0 ]; then
+    problems+=("the run (status $fault_rc) ended before rank 1 was killed")
+  else
+    [ "$fault_rc" != 0 ] && [ "$fault_rc" != 124 ] || problems+=("exit status $fault_rc after a rank was killed (124: a rank hung)")
+    local t; t=$(no_temps "$W"); [ -z "$t" ] || problems+=("a killed train $t")
+    local msg; msg=$(cd "$W/run" && $MPI "$HITWIN" train t.yaml -q 2>&1 > /dev/null | grep '^hitwin: error:')
+    [ "$msg" = "hitwin: error: out/state.bin: a run is already there (pass --resume to continue it, or choose another output)" ] \
+      || problems+=("a killed run is not refused without --resume: '$msg'")
+    (cd "$W/run" && $MPI "$HITWIN" train t.yaml --resume > /dev/null 2> "$R/resume.err") || problems+=("the resumed run failed: $(grep error "$R/resume.err")")
+    grep -q "resuming from out/state.bin: epoch" "$R/resume.err" || problems+=("the rerun did not resume: $(grep -m1 'resum\|error' "$R/resume.err")")
+    (cd "$W/ref" && $MPI "$HITWIN" train t.yaml -q > /dev/null 2>&1) || problems+=("the reference run failed")
+    for f in best.safetensors best_nn.safetensors state.bin; do
+      cmp -s "$W/run/out/$f" "$W/ref/out/$f" || problems+=("resumed $f differs from an uninterrupted run's")
+    done
+    # metrics.jsonl: the same but for the timings
+    fields() { sed -E 's/"(pairs_per_s|train_seconds|seconds)": [^,]*, //g' "$1"; }
+    diff <(fields "$W/run/out/metrics.jsonl") <(fields "$W/ref/out/metrics.jsonl") > /dev/null || problems+=("resumed metrics.jsonl differs from an uninterrupted run's")
+    t=$(no_temps "$W"); [ -z "$t" ] || problems+=("$t")
+  fi
+  fault_done "$name" "${problems[@]}"
+  rm -rf "$W"
+}
+
+faults=()
+if [ "${BADINPUT_FAULTS:-1}" != 0 ]; then
+  for f in fault_kill_tile_rank1 fault_kill_tile_rank0 fault_kill_distance_compute fault_kill_distance_write fault_kill_train; do
+    # shellcheck disable=SC2053
+    [[ $f == $FILTER ]] && faults+=("$f")
+  done
+fi
+if [ ${#faults[@]} != 0 ]; then
+  FS4=$T/s4.h5  # a store with more windows (stride 4): distance runs long enough to be cut
+  $MPI "$HITWIN" tile "$F/sim/dataset.yaml" --set tile_size=32 --set stride=4 -o "$FS4" -q > /dev/null 2>&1 \
+    || { echo "FAIL: the fault fixture could not be made"; n_fail=$((n_fail + 1)); }
+fi
+for f in "${faults[@]}"; do
+  n_cases=$((n_cases + 1))
+  case $f in
+    fault_kill_tile_rank*) fault_kill_tile "${f#fault_kill_tile_rank}" ;;
+    fault_kill_distance_*) fault_kill_distance "${f#fault_kill_distance_}" ;;
+    fault_kill_train) fault_kill_train ;;
+  esac
+done
 
 for r in "$T"/res/*; do
   [ -d "$r" ] || continue

@@ -74,7 +74,7 @@ int main(void) {
     CHECK(hw_model_save(a, p40, meta) == 0);
     CHECK(file_size(p40nn) > 0);
     char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", p40, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", p40, (long)getpid());
     CHECK(access(tmp, F_OK) != 0); /* renamed, not left behind */
     size_t n;
     CHECK(memcmp(hw_model_params(a, &n), hw_model_params(b, NULL), 64) != 0);
