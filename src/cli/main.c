@@ -70,7 +70,9 @@ int main(int argc, char **argv) {
         hw_dist d;
         if (commands[i].uses_mpi) hw_dist_init(&d, &argc, &argv);
         int rc = commands[i].run(argc - 1, argv + 1);
-        if (commands[i].uses_mpi) hw_dist_finalize();
+        /* for every command: a serial one that failed to close an HDF5 file must end
+         * without HDF5's own termination too (hw_dist_exit_failed_at_finalize) */
+        hw_dist_finalize();
         return rc;
     }
     fprintf(stderr, "hitwin: error: unknown command '%s' (hitwin --help lists them)\n", argv[1]);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hitwin/cli_args.h"
+#include "hitwin/dist.h"
 #include "hitwin/error.h"
 #include "hitwin/h5_util.h"
 #include "hitwin/log.h"
@@ -289,7 +290,11 @@ int hw_features_main(int argc, char **argv) {
                                           "row i: hull mask hulls[hull_offset[i] : hull_offset[i] + hull_size[i]] "
                                           "reshaped to [row_max - row_min + 1, col_max - col_min + 1]; rows are "
                                           "separations in bins, columns midpoint bins");
-                if (H5Fclose(o) < 0 || e) rc = hw_fail("%s: write failed", h5tmp);
+                if (H5Fclose(o) < 0) { /* full disk: HDF5 keeps a dangling id (dist.h) */
+                    e = 1;
+                    hw_dist_exit_failed_at_finalize();
+                }
+                if (e) rc = hw_fail("%s: write failed", h5tmp);
             }
             free(hulls);
             free(cn);

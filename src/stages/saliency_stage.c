@@ -657,7 +657,10 @@ int hw_saliency_main(int argc, char **argv) {
             rc = rc ? rc : hw_fail("%s: write failed", h5tmp);
         H5Dclose(ds);
     }
-    if (H5Fclose(f) < 0) rc = rc ? rc : hw_fail("%s: close failed", h5tmp);
+    if (H5Fclose(f) < 0) { /* full disk: HDF5 keeps a dangling id (dist.h) */
+        rc = rc ? rc : hw_fail("%s: close failed", h5tmp);
+        hw_dist_exit_failed_at_finalize();
+    }
     double compute_s = MPI_Wtime() - t_start;
     double pair_s = wk.pair_s;
     int64_t pairs_done = wk.n_pairs_done;
@@ -729,7 +732,10 @@ int hw_saliency_main(int argc, char **argv) {
             hw_h5_write_attr_str(f, "pairs", pairs_name);
             hw_h5_write_attr_str(f, "split", split_name);
         }
-        if (f >= 0 && H5Fclose(f) < 0) rc = rc ? rc : hw_fail("%s: close failed", h5tmp);
+        if (f >= 0 && H5Fclose(f) < 0) { /* full disk: HDF5 keeps a dangling id (dist.h) */
+            rc = rc ? rc : hw_fail("%s: close failed", h5tmp);
+            hw_dist_exit_failed_at_finalize();
+        }
         if (rc) log_error("%s", hw_error());
         rc = hw_dist_agree(&d, rc);
     }
