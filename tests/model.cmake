@@ -2,6 +2,7 @@
 hw_test(test_model_gradcheck SOURCES unit/test_model_gradcheck.c LABELS unit)
 hw_test(test_model_torch SOURCES unit/test_model_torch.c LABELS unit)
 hw_test(test_model_checkpoint SOURCES unit/test_model_checkpoint.c LABELS unit)
+hw_test(test_checkpoint_config SOURCES unit/test_checkpoint_config.c LABELS unit)
 add_executable(safetensors_export integration/safetensors_export.c)
 target_link_libraries(safetensors_export PRIVATE hitwin_core)
 hw_script_test(test_safetensors_torch tests/integration/test_safetensors_torch.sh LABELS integration

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hitwin/checkpoint_config.h"
 #include "hitwin/cli_args.h"
 #include "hitwin/dist.h"
 #include "hitwin/distance.h"
@@ -203,22 +204,6 @@ static void free_ckpt(loaded_ckpt *c) {
     memset(c, 0, sizeof *c);
 }
 
-/* The value of a top-level "key: value" line of the stored config YAML; 1 when found. */
-static int config_value(const char *yaml, const char *key, char *out, size_t cap) {
-    size_t kl = strlen(key);
-    for (const char *p = yaml; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, key, kl) != 0 || p[kl] != ':') continue;
-        p += kl + 1;
-        while (*p == ' ' || *p == '"') p++;
-        size_t n = 0;
-        while (p[n] && p[n] != '\n' && p[n] != '"' && p[n] != ' ' && p[n] != '#' && n + 1 < cap) n++;
-        memcpy(out, p, n);
-        out[n] = '\0';
-        return 1;
-    }
-    return 0;
-}
-
 static int load_ckpt(const char *path, int tile_size, loaded_ckpt *c) {
     memset(c, 0, sizeof *c);
     hw_st_file f;
@@ -227,30 +212,12 @@ static int load_ckpt(const char *path, int tile_size, loaded_ckpt *c) {
     c->n_meta = f.n_meta;
     c->meta = xcalloc((size_t)(2 * f.n_meta) + 1, sizeof *c->meta);
     for (int i = 0; i < 2 * f.n_meta; i++) c->meta[i] = xstrdup(f.meta[i]);
+    hw_model_config cfg;
+    int rc = hw_checkpoint_model_config(&f, path, tile_size, &cfg);
     hw_st_close(&f);
-    hw_model_config cfg = {.image_size = tile_size, .mask = c->mask, .dropout = 0.5f,
-                           .loss = HW_LOSS_TRIPLET, .margin = 1.0f, .temperature = 0.07f};
-    /* the recipe's input scaling, from the training config stored with the checkpoint;
-     * a checkpoint without it (older, or the reference's) gets the reference's */
-    for (int i = 0; i < c->n_meta; i++) {
-        if (strcmp(c->meta[2 * i], "config") != 0) continue;
-        char v[32];
-        if (config_value(c->meta[2 * i + 1], "input_transform", v, sizeof v)) {
-            if (!strcmp(v, "log1p")) cfg.input_transform = HW_INPUT_LOG1P;
-            else if (!strcmp(v, "oe")) cfg.input_transform = HW_INPUT_OE;
-            else if (strcmp(v, "none") != 0) {
-                free_ckpt(c);
-                return hw_fail("%s: unknown input_transform '%s' in the checkpoint's config", path, v);
-            }
-        }
-        if (config_value(c->meta[2 * i + 1], "norm_region", v, sizeof v)) {
-            if (!strcmp(v, "offdiag")) cfg.norm_region = HW_NORM_OFFDIAG;
-            else if (!strcmp(v, "none")) cfg.norm_region = HW_NORM_NONE;
-            else if (strcmp(v, "whole") != 0) {
-                free_ckpt(c);
-                return hw_fail("%s: unknown norm_region '%s' in the checkpoint's config", path, v);
-            }
-        }
+    if (rc != 0) {
+        free_ckpt(c);
+        return -1;
     }
     c->model = hw_model_create(&cfg, 0);
     if (!c->model || hw_model_load(c->model, path) != 0) {
@@ -474,8 +441,8 @@ static int ckpt_folds(const loaded_ckpt *c, int *fold) {
     for (int i = 0; i < c->n_meta; i++) {
         if (strcmp(c->meta[2 * i], "config") != 0) continue;
         char v[32];
-        if (config_value(c->meta[2 * i + 1], "folds", v, sizeof v)) folds = atoi(v);
-        if (config_value(c->meta[2 * i + 1], "fold", v, sizeof v)) *fold = atoi(v);
+        if (hw_config_value(c->meta[2 * i + 1], "folds", v, sizeof v)) folds = atoi(v);
+        if (hw_config_value(c->meta[2 * i + 1], "fold", v, sizeof v)) *fold = atoi(v);
     }
     return folds > 1 && folds <= 16 && *fold >= 0 && *fold < folds ? folds : 1;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hitwin/checkpoint_config.h"
 #include "hitwin/cli_args.h"
 #include "hitwin/dist.h"
 #include "hitwin/error.h"
@@ -82,21 +83,6 @@ static int split_code(const char *name) {
 /* ---- the checkpoint (as distance_stage.c loads it: the checkpoint decides mask and input
  * scaling) ------------------------------------------------------------------------------- */
 
-static int config_value(const char *yaml, const char *key, char *out, size_t cap) {
-    size_t kl = strlen(key);
-    for (const char *p = yaml; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, key, kl) != 0 || p[kl] != ':') continue;
-        p += kl + 1;
-        while (*p == ' ' || *p == '"') p++;
-        size_t n = 0;
-        while (p[n] && p[n] != '\n' && p[n] != '"' && p[n] != ' ' && p[n] != '#' && n + 1 < cap) n++;
-        memcpy(out, p, n);
-        out[n] = '\0';
-        return 1;
-    }
-    return 0;
-}
-
 static hw_model *load_model(const char *path, int tile_size) {
     hw_st_file f;
     if (hw_st_read(&f, path) != 0) return NULL;
@@ -106,28 +92,8 @@ static hw_model *load_model(const char *path, int tile_size) {
                 "saliency supports SLeNet only", path);
         return NULL;
     }
-    hw_model_config cfg = {.image_size = tile_size, .mask = hw_st_find(&f, "mask") != NULL,
-                           .dropout = 0.5f, .loss = HW_LOSS_TRIPLET, .margin = 1.0f,
-                           .temperature = 0.07f};
-    int bad = 0;
-    for (int i = 0; i < f.n_meta && !bad; i++) {
-        if (strcmp(f.meta[2 * i], "config") != 0) continue;
-        char v[32];
-        /* the names through train.h's own name functions, so that every value the trainer
-         * can write (norm_region grows) is read back without a second list to keep */
-        if (config_value(f.meta[2 * i + 1], "input_transform", v, sizeof v)) {
-            int k = 0;
-            while (k < 16 && strcmp(hw_input_transform_name((hw_input_transform)k), v) != 0) k++;
-            if (k == 16) bad = hw_fail("%s: unknown input_transform '%s' in the checkpoint's config", path, v);
-            else cfg.input_transform = (hw_input_transform)k;
-        }
-        if (!bad && config_value(f.meta[2 * i + 1], "norm_region", v, sizeof v)) {
-            int k = 0;
-            while (k < 16 && strcmp(hw_norm_region_name((hw_norm_region)k), v) != 0) k++;
-            if (k == 16) bad = hw_fail("%s: unknown norm_region '%s' in the checkpoint's config", path, v);
-            else cfg.norm_region = (hw_norm_region)k;
-        }
-    }
+    hw_model_config cfg;
+    int bad = hw_checkpoint_model_config(&f, path, tile_size, &cfg);
     hw_st_close(&f);
     if (bad) return NULL;
     hw_model *m = hw_model_create(&cfg, 0);
