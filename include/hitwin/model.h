@@ -92,6 +92,10 @@ typedef struct {
     /* 1: tiles is device memory, assembled there (the GPU model only, gpu_slenet.h); the
      * labels stay on the host */
     int tiles_on_device;
+    /* contrastive only, optional: the target y in [0, 1] of each pair in place of its label
+     * (graded edits, train_edits.h: the loss's optimum distance is then margin * y); NULL:
+     * the labels */
+    const float *targets;
 } hw_batch;
 
 typedef struct {

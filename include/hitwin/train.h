@@ -81,6 +81,9 @@ typedef struct {
     double thin;                        /* thin training tiles to U(thin, 1) of their depth; 0 off */
     hw_pairs_kind pairs;                /* condition (reference) | edits (train_edits.h) */
     double technical;                   /* scale of the per-view technical signature; 0 off */
+    double graded_edits;                /* pairs: edits: the fraction of edited pairs whose edit is
+                                           scaled by w ~ U(0.1, 1), contrastive target w
+                                           (train_edits.h); 0: every edit full, target 1 */
     int folds;                          /* cross-fitting (train_folds.h): K models; 1 off */
     int fold;                           /* the fold this run leaves out; -1 for all of them */
     hw_device_kind device;              /* cpu (default) | cuda | auto; not in the hash */

@@ -25,6 +25,7 @@ typedef struct {
     int flip;             /* augment: reverse each item's orientation with probability 1/2 */
     double thin;          /* augment: thin each original tile to p ~ U(thin, 1) of its depth; 0 off */
     double technical;     /* augment: a fresh technical signature per view (train_edits.h); 0 off */
+    double graded;        /* pairs: edits: the fraction of edits scaled down (train_edits.h); 0 off */
     int cap_items;        /* items per fill */
     int max_views;
     /* window cache: slot k holds window win[k] ([S, T, T] at cache + k*S*T*T) */
@@ -43,6 +44,7 @@ typedef struct {
     /* the batch */
     float *tiles;         /* [cap_items * (1 + n_aug) * max_views, T, T] */
     int *labels;          /* [cap_items * (1 + n_aug) * max_views] */
+    float *targets;       /* [the same]: contrastive targets when graded > 0 (hw_batch.targets) */
     int32_t *scratch;     /* [T * T] for dropout */
 } hw_batcher;
 

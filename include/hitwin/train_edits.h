@@ -41,8 +41,17 @@ typedef struct {
     double factor;  /* f (block, insulation) or the spot's peak factor */
 } hw_edit_info;
 
-/* One local structural edit of the T x T tile t, in place (T >= 32). */
-hw_edit_info hw_aug_edit(float *t, int T, uint64_t seed);
+/* One local structural edit of the T x T tile t, in place (T >= 32). scale in (0, 1]
+ * multiplies the edit's log magnitude (1: the full edit above; the same geometry and sign
+ * for any scale). */
+hw_edit_info hw_aug_edit(float *t, int T, double scale, uint64_t seed);
+
+/* Graded edits (train config graded_edits = g): with probability g an edit is scaled by
+ * w ~ U(0.1, 1) and its pair's contrastive target is w instead of 1, so that the loss's
+ * optimum distance, margin * w, grows with the size of the change (a weak, partial change,
+ * as a genome-wide depletion makes, is near, not at, the margin or 0). Returns w, or 1 (with
+ * probability 1 - g, and always for g = 0). */
+double hw_edit_scale(double g, uint64_t seed);
 
 /* A fresh technical signature on the T x T tile t, in place. scale multiplies the spreads
  * (1: bias sd U(0, 0.3), slope offset U(-0.12, 0.12), pixel noise sd U(0, 0.15)). */

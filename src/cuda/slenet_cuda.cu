@@ -441,7 +441,7 @@ static int contrastive(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_s
     float *yh = (float *)malloc((size_t)n * sizeof(float)), *ph = (float *)malloc((size_t)n * HO * sizeof(float));
     float lh[2];
     int rc = -1;
-    for (int i = 0; i < n; i++) t[i] = b->labels[i], yh[i] = (float)b->labels[i];
+    for (int i = 0; i < n; i++) t[i] = b->labels[i], yh[i] = b->targets ? b->targets[i] : (float)b->labels[i];
     if (hw_gpu_upload(g, s->labels, t, (size_t)n * sizeof(int32_t)) ||
         hw_gpu_upload(g, s->y, yh, (size_t)n * sizeof(float)))
         goto done;

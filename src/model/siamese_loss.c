@@ -55,7 +55,7 @@ static int contrastive(hw_model *m, const hw_batch *b, int train, hw_step_stats 
     int32_t *t = (int32_t *)take(&s, n);
     for (int i = 0; i < n; i++) {
         t[i] = b->labels[i];
-        y[i] = (float)b->labels[i];
+        y[i] = b->targets ? b->targets[i] : (float)b->labels[i];
     }
     float con, ce;
     pairwise_distance_forward(dist, e1, e2, NN_PAIRWISE_EPS, n, D);

@@ -36,12 +36,20 @@ static void scale_field(float *t, int T, double logf, const double *u, const dou
         }
 }
 
-hw_edit_info hw_aug_edit(float *t, int T, uint64_t seed) {
+double hw_edit_scale(double g, uint64_t seed) {
+    if (g <= 0.0) return 1.0;
+    NnRng r;
+    nn_rng_init(&r, seed);
+    if (uniform(&r, 0.0, 1.0) >= g) return 1.0;
+    return uniform(&r, 0.1, 1.0);
+}
+
+hw_edit_info hw_aug_edit(float *t, int T, double scale, uint64_t seed) {
     NnRng r;
     nn_rng_init(&r, seed);
     hw_edit_info e = {0};
     e.kind = (hw_edit_kind)(((uint64_t)nn_rng_u32(&r) * 3) >> 32);
-    double m = uniform(&r, 0.35, 1.0);
+    double m = scale * uniform(&r, 0.35, 1.0);
     double sign = (nn_rng_u32(&r) >> 31) ? 1.0 : -1.0;
     double *u = xmalloc((size_t)T * 2 * sizeof *u), *v = u + T;
     if (e.kind == HW_EDIT_BLOCK) {
@@ -68,7 +76,7 @@ hw_edit_info hw_aug_edit(float *t, int T, uint64_t seed) {
         e.lo = uniform_int(&r, 0, T - 1 - d);
         e.hi = e.lo + d;
         double sigma = uniform(&r, 0.8, 2.0);
-        double g = exp(uniform(&r, 0.7, 1.6)) - 1.0;
+        double g = exp(scale * uniform(&r, 0.7, 1.6)) - 1.0;
         e.factor = sign > 0 ? 1.0 + g : 1.0 / (1.0 + g);
         int reach = (int)ceil(4 * sigma);
         for (int i = e.hi - reach; i <= e.hi + reach; i++)

@@ -40,6 +40,7 @@ void hw_batcher_init(hw_batcher *b, hw_tile_store *store, int cap_items, int max
     size_t nt = (size_t)cap_items * (1 + n_aug) * max_views;
     b->tiles = xmalloc(nt * TT * sizeof *b->tiles);
     b->labels = xmalloc(nt * sizeof *b->labels);
+    b->targets = xmalloc(nt * sizeof *b->targets);
     b->scratch = xmalloc(TT * sizeof *b->scratch);
 }
 
@@ -52,6 +53,7 @@ void hw_batcher_free(hw_batcher *b) {
     free(b->cache);
     free(b->tiles);
     free(b->labels);
+    free(b->targets);
     free(b->scratch);
     memset(b, 0, sizeof *b);
 }
@@ -107,9 +109,10 @@ static void recipe_augment(const hw_batcher *b, float *dst, int augment, int fli
  * technical signature per view and copy. Both before the recipe's thinning, which draws the
  * counts. */
 static void edit_and_signature(const hw_batcher *b, float *dst, const hw_train_item *it, int augment,
-                               uint64_t seed, int64_t epoch, int64_t item, int copy, int view) {
+                               uint64_t seed, int64_t epoch, int64_t item, int copy, int view,
+                               double scale) {
     if (it->edit && view == 1)
-        hw_aug_edit(dst, b->T, hw_aug_seed(seed, augment ? epoch : -7, item, 0, 101));
+        hw_aug_edit(dst, b->T, scale, hw_aug_seed(seed, augment ? epoch : -7, item, 0, 101));
     if (augment && b->technical > 0.0)
         hw_aug_technical(dst, b->T, b->technical, hw_aug_seed(seed, epoch, item, copy, 200 + view));
 }
@@ -153,8 +156,12 @@ int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, i
                 }
             }
         } else {
+            double scale = it->edit ? hw_edit_scale(b->graded, hw_aug_seed(seed, augment ? epoch : -7, idx[i], 0, 102)) : 1.0;
             for (int c = 0; c < copies; c++) {
-                b->labels[i * copies + c] = it->label;
+                /* a graded edit's contrastive target is its scale; the head's class is whether
+                 * the edit is at least half a full one */
+                b->labels[i * copies + c] = it->edit ? scale >= 0.5 : it->label;
+                b->targets[i * copies + c] = it->edit ? (float)scale : (float)it->label;
                 for (int v = 0; v < views; v++, t++) {
                     const float *src = win + (size_t)smp[v] * TT;
                     float *dst = b->tiles + t * TT;
@@ -165,7 +172,7 @@ int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, i
                         nn_rng_init(&rng, hw_aug_seed(seed, epoch, idx[i], c, v));
                         hw_augment(dst, src, b->T, 0, &rng, b->scratch);
                     }
-                    edit_and_signature(b, dst, it, augment, seed, epoch, idx[i], c, v);
+                    edit_and_signature(b, dst, it, augment, seed, epoch, idx[i], c, v, scale);
                     recipe_augment(b, dst, augment, flip, c, seed, epoch, idx[i], v);
                 }
             }
@@ -173,6 +180,7 @@ int hw_batcher_fill(hw_batcher *b, const hw_item_set *set, const int64_t *idx, i
     }
     out->tiles = b->tiles;
     out->labels = b->labels;
+    out->targets = b->graded > 0.0 && !supcon ? b->targets : NULL;
     out->n = supcon ? n : n * copies;
     out->views = supcon ? views * copies : views;
     return 0;

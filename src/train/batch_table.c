@@ -157,6 +157,7 @@ int hw_batcher_fill_device(hw_batcher *b, hw_gpu_tiles *dev, const hw_item_set *
     if (hw_gpu_tiles_gather(dev, n_out * views, &tiles) != 0) return -1;
     out->tiles = tiles;
     out->labels = b->labels;
+    out->targets = NULL; /* graded edits are made on the host (pairs: edits) */
     out->n = n_out;
     out->views = views;
     out->tiles_on_device = 1;

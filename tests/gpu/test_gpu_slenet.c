@@ -110,7 +110,7 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
     const uint64_t F = hw_model_dropout_draws_per_tile(m);
     for (int step = 1; step <= 3; step++) {
         float *tiles = make_tiles(n, views, cfg.image_size);
-        hw_batch b = {n, views, 2 * n, tiles, labels, 0};
+        hw_batch b = {n, views, 2 * n, tiles, labels, 0, NULL};
         /* this shard is the second half of the global batch, as rank 1 of 2 draws */
         const uint64_t counter = ((uint64_t)step << 40) + (uint64_t)n * views * F;
         hw_step_stats sc, sg;
@@ -139,7 +139,7 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
     /* evaluation mode (no dropout, no gradients) from the same weights */
     {
         float *tiles = make_tiles(n, views, cfg.image_size);
-        hw_batch b = {n, views, n, tiles, labels, 0};
+        hw_batch b = {n, views, n, tiles, labels, 0, NULL};
         hw_step_stats sc, sg;
         if (hw_model_eval_loss(m, &b, &sc)) {
             fprintf(stderr, "CPU eval: %s\n", hw_error());
@@ -178,7 +178,7 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
     /* a NaN in a tile: the CPU model's error, not a crash and not a silent NaN */
     float *tiles = make_tiles(n, views, cfg.image_size);
     tiles[cfg.image_size * 7 + 20] = NAN;
-    hw_batch b = {n, views, n, tiles, labels, 0};
+    hw_batch b = {n, views, n, tiles, labels, 0, NULL};
     hw_step_stats st;
     int rc = hw_gpu_slenet_train_step(s, &b, 0, &st);
     CHECK(rc == -1);
@@ -198,7 +198,7 @@ static void repro_case(const char *name, hw_model_config cfg, int n, int views, 
     float *tiles = make_tiles(n, views, cfg.image_size);
     int *labels = (int *)calloc((size_t)n * views, sizeof(int));
     for (int i = 0; i < n * views; i++) labels[i] = i % 2;
-    hw_batch b = {n, views, 2 * n, tiles, labels, 0};
+    hw_batch b = {n, views, 2 * n, tiles, labels, 0, NULL};
     float *grads[2] = {NULL, NULL};
     hw_step_stats st[2];
     size_t np = 0;
@@ -254,7 +254,7 @@ static void trajectory_case(hw_gpu *g, const char *name, hw_model_config cfg, in
     float lc[10], lg[10];
     for (int step = 0; step < 10; step++) {
         float *tiles = make_tiles(n, views, cfg.image_size);
-        hw_batch b = {n, views, n, tiles, labels, 0};
+        hw_batch b = {n, views, n, tiles, labels, 0, NULL};
         const uint64_t counter = (uint64_t)(step + 1) << 40;
         hw_step_stats sc, sg;
         hw_model_zero_grad(m);
@@ -291,7 +291,7 @@ static void switch_case(hw_gpu *g, hw_model_config cfg, int n) {
     float *tiles = make_tiles(n, 2, cfg.image_size);
     int *labels = (int *)malloc((size_t)n * sizeof(int));
     for (int i = 0; i < n; i++) labels[i] = i % 2;
-    hw_batch b = {n, 2, n, tiles, labels, 0};
+    hw_batch b = {n, 2, n, tiles, labels, 0, NULL};
     hw_step_stats st[3];
     float *grads[3];
     size_t np = 0;

@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
             }
     int labels[N] = {0, 1, 1};
     float emb[N * 2 * 83];
-    hw_batch b = {N, 2, N, tiles, labels, 0};
+    hw_batch b = {N, 2, N, tiles, labels, 0, NULL};
     hw_step_stats st;
     char path[4096], stats[256];
     snprintf(path, sizeof path, "%s/model.safetensors", argv[1]);

@@ -28,7 +28,7 @@ int main(void) {
     }
     int *labels = malloc(n * sizeof(int));
     for (int i = 0; i < n; i++) labels[i] = i & 1;
-    hw_batch b = {n, 2, n, tiles, labels, 0};
+    hw_batch b = {n, 2, n, tiles, labels, 0, NULL};
     size_t np;
     float *p = hw_model_params(m, &np);
     hw_optim o;

@@ -231,7 +231,7 @@ static void run_case(const char *what, hw_loss_kind loss, hw_ce_form ce, int n, 
     c.temperature = 0.07f;
     float *tiles = malloc((size_t)n * V * S * S * sizeof(float));
     make_tiles(tiles, n * V, 99 + (uint64_t)loss);
-    hw_batch b = {n, V, n, tiles, labels, 0};
+    hw_batch b = {n, V, n, tiles, labels, 0, NULL};
     gradcheck(what, m, &b, 0);
     if (loss == HW_LOSS_CONTRASTIVE && ce == HW_CE_REFERENCE) {
         printf("self-test: features.2.weight's largest gradient element made 5 %% wrong\n");
@@ -266,8 +266,8 @@ static void run_case(const char *what, hw_loss_kind loss, hw_ce_form ce, int n, 
     memcpy(gfull, hw_model_grads(m, NULL), np * sizeof(float));
     const int h = n / 2;
     const uint64_t F = hw_model_dropout_draws_per_tile(m);
-    hw_batch b1 = {h, V, n, tiles, labels, 0};
-    hw_batch b2 = {n - h, V, n, tiles + (size_t)h * V * S * S, labels ? labels + (loss == HW_LOSS_SUPCON ? h * V : h) : NULL, 0};
+    hw_batch b1 = {h, V, n, tiles, labels, 0, NULL};
+    hw_batch b2 = {n - h, V, n, tiles + (size_t)h * V * S * S, labels ? labels + (loss == HW_LOSS_SUPCON ? h * V : h) : NULL, 0, NULL};
     hw_step_stats s1, s2;
     hw_model_zero_grad(m);
     CHECK(hw_model_train_step(m, &b1, 1000, &s1) == 0);
@@ -338,7 +338,7 @@ static void check_guards(void) {
     float *tiles = calloc(2 * 2 * S * S, sizeof(float));
     make_tiles(tiles + 2 * S * S, 2, 5);
     int labels[2] = {0, 1};
-    hw_batch b = {2, 2, 2, tiles, labels, 0};
+    hw_batch b = {2, 2, 2, tiles, labels, 0, NULL};
     hw_step_stats st;
     CHECK(hw_model_train_step(m, &b, 0, &st) == 0);
     CHECK(isfinite(st.loss));
@@ -360,9 +360,36 @@ static void check_guards(void) {
     hw_model_free(m);
 }
 
+/* Contrastive targets (graded edits, hw_batch.targets) replace the labels in the contrastive
+ * term only: the labels' own values give the labels' loss bit for bit, and the loss is
+ * linear in the targets (each pair's (1 - y) d^2 + y max(0, margin - d)^2). */
+static void check_targets(void) {
+    hw_model_config c = cfg_for(HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE);
+    hw_model *m = hw_model_create(&c, 3);
+    float *tiles = calloc(2 * 2 * S * S, sizeof(float));
+    make_tiles(tiles, 4, 9);
+    int labels[2] = {0, 1};
+    float as_labels[2] = {0.0f, 1.0f}, zeros[2] = {0, 0}, ones[2] = {1, 1}, halves[2] = {0.5f, 0.5f};
+    hw_batch b = {2, 2, 2, tiles, labels, 0, NULL};
+    hw_step_stats st;
+    double con[5];
+    const float *t[5] = {NULL, as_labels, zeros, ones, halves};
+    for (int k = 0; k < 5; k++) {
+        b.targets = t[k];
+        CHECK(hw_model_train_step(m, &b, 0, &st) == 0);
+        con[k] = st.con_loss;
+    }
+    CHECK(con[0] == con[1]);
+    CHECK(con[2] != con[3]);
+    CHECK_NEAR(con[4], 0.5 * (con[2] + con[3]), 1e-6, 1e-6);
+    free(tiles);
+    hw_model_free(m);
+}
+
 int main(void) {
     check_table();
     check_guards();
+    check_targets();
     const int pair_labels[4] = {0, 1, 1, 0};
     run_case("contrastive/reference", HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE, 4, 2, pair_labels);
     run_case("contrastive/logits", HW_LOSS_CONTRASTIVE, HW_CE_LOGITS, 4, 2, pair_labels);

@@ -82,7 +82,7 @@ static void one_step(const char *cs, const char *data, hw_loss_kind loss, hw_ce_
     }
     const int n = t->dims[0];
     CHECK_INT_EQ(t->dims[1], views);
-    hw_batch b = {n, views, n, t->data, labels, 0};
+    hw_batch b = {n, views, n, t->data, labels, 0, NULL};
     hw_step_stats st;
     hw_model_zero_grad(m);
     CHECK(hw_model_train_step(m, &b, 0, &st) == 0);
@@ -126,7 +126,7 @@ static void ten_steps(const char *opt, hw_optim_kind kind) {
     hw_model *m = load_model(HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE);
     const FixArray *t = get("contrastive.tiles");
     int *labels = ints(get("contrastive.labels"));
-    hw_batch b = {t->dims[0], 2, t->dims[0], t->data, labels, 0};
+    hw_batch b = {t->dims[0], 2, t->dims[0], t->data, labels, 0, NULL};
     snprintf(name, sizeof name, "%s.lr", opt);
     size_t np;
     float *p = hw_model_params(m, &np);

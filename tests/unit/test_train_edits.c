@@ -28,8 +28,8 @@ int main(void) {
     for (uint64_t seed = 1; seed <= 300; seed++) {
         fill(a);
         fill(b);
-        hw_edit_info e = hw_aug_edit(a, T, seed);
-        hw_edit_info e2 = hw_aug_edit(b, T, seed);
+        hw_edit_info e = hw_aug_edit(a, T, 1.0, seed);
+        hw_edit_info e2 = hw_aug_edit(b, T, 1.0, seed);
         CHECK(memcmp(a, b, sizeof a) == 0); /* same seed, same bits */
         CHECK_INT_EQ(e.kind, e2.kind);
         CHECK(symmetric(a));
@@ -66,6 +66,42 @@ int main(void) {
     }
     for (int k = 0; k < 3; k++) CHECK(seen[k] > 60); /* ~100 each */
 
+    /* a scaled edit: the same kind, place and sign, its log magnitude times the scale */
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        fill(a);
+        fill(b);
+        fill(c);
+        hw_edit_info full = hw_aug_edit(a, T, 1.0, seed);
+        hw_edit_info part = hw_aug_edit(b, T, 0.25, seed);
+        CHECK_INT_EQ(full.kind, part.kind);
+        CHECK_INT_EQ(full.lo, part.lo);
+        CHECK_INT_EQ(full.hi, part.hi);
+        CHECK_NEAR(log(part.factor), 0.25 * log(full.factor), 0, 1e-9);
+        for (int k = 0; k < T * T; k++) {
+            double la = log(a[k] / c[k]), lb = log(b[k] / c[k]);
+            if (full.kind != HW_EDIT_SPOT && fabs(lb - 0.25 * la) > 1e-5) {
+                CHECK(!"a block or insulation edit at scale 0.25 is not a quarter of the full one");
+                break;
+            }
+            if (fabs(lb) > fabs(la) + 1e-6 || la * lb < -1e-12) {
+                CHECK(!"a scaled edit is larger than the full one or of the other sign");
+                break;
+            }
+        }
+    }
+    /* graded_edits: 1 at g = 0; else w in [0.1, 1), drawn with probability g */
+    CHECK(hw_edit_scale(0.0, 5) == 1.0);
+    int scaled = 0;
+    for (uint64_t seed = 1; seed <= 2000; seed++) {
+        double w = hw_edit_scale(0.5, seed);
+        CHECK(w == hw_edit_scale(0.5, seed));
+        if (w < 1.0) {
+            scaled++;
+            CHECK(w >= 0.1);
+        }
+    }
+    CHECK(scaled > 900 && scaled < 1100); /* binomial(2000, 0.5): sd 22 */
+
     /* technical: identity at scale 0; symmetric, positive, seed-determined otherwise */
     fill(a);
     fill(c);
@@ -88,7 +124,7 @@ int main(void) {
     fill(a);
     a[5 * T + 9] = a[9 * T + 5] = NAN;
     hw_aug_technical(a, T, 1.0, 3);
-    hw_aug_edit(a, T, 3);
+    hw_aug_edit(a, T, 1.0, 3);
     CHECK(isnan(a[5 * T + 9]) && isnan(a[9 * T + 5]));
     return TEST_RESULT();
 }
