@@ -7,7 +7,9 @@
 # cosine; unclipped diff = mean between - mean within, and its z) next to the classical
 # ones (SSIM, Pearson of log1p, MSE, HiCRep SCC, insulation difference), AUROC / AP over all
 # windows and on the held-out test chromosome, Spearman rho against the changed fraction for
-# the dense (genome-wide) sets. Not a CTest: it takes about an hour on 2 cores.
+# the dense (genome-wide) sets: the mean occupancy loss over the window (truth.bedgraph), and
+# the visible change (bench/quality_change.py, rows "SET:change"). Not a CTest: it takes about
+# an hour on 2 cores.
 #
 #   usage: bench/quality.sh [BUILD_DIR] [SETS] [SEEDS]
 #     SETS   names from the table below (default: all), e.g. "real-sparse synth-sparse"
@@ -56,6 +58,24 @@ pipeline() { # set variant(real|null) seed
     rm -rf "$dir"
     $mpi "$hitwin" simulate --config "$(config_of "$set")" --out "$dir" --quiet "${flags[@]}" > /dev/null
     $mpi "$hitwin" tile "$dir/dataset.yaml" -o "$dir/tiles.h5" -q > /dev/null
+    if grep -q '^genome_wide:' "$(config_of "$set")" && [ "$variant" = real ]; then
+      # dense: the same structure without technical noise at 100x depth, one replicate per
+      # condition, for the visible-change truth (bench/quality_change.py)
+      python3 - "$(config_of "$set")" "$dir/clean.yaml" <<'PY'
+import os, sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+bg = c.get("background", {}).get("file")
+if bg and not os.path.isabs(bg) and os.path.exists(os.path.join(os.path.dirname(sys.argv[1]), bg)):
+    c["background"]["file"] = os.path.abspath(os.path.join(os.path.dirname(sys.argv[1]), bg))
+c["replicates"] = 1
+c["depth"] = {k: v * 100 for k, v in c["depth"].items()}
+c["noise"] = {k: 0 for k in c["noise"]}
+yaml.safe_dump(c, open(sys.argv[2], "w"))
+PY
+      $mpi "$hitwin" simulate --config "$dir/clean.yaml" --out "$dir/clean" --quiet > /dev/null
+      python3 bench/quality_change.py "$dir/clean" "$dir/tiles.h5" "$dir/truth_change.tsv"
+      rm -rf "$dir/clean"
+    fi
   fi
   local run="$dir/seed$seed"
   if [ ! -f "$run/dist/best_distances.h5" ]; then

@@ -12,7 +12,9 @@ older file) and `z` where the file has it. Truth: sparse sets, a window is posit
 tile span overlaps a change of truth.bed (the null is scored against the real set's sites);
 dense sets (truth.bedgraph), the changed fraction of a window is the length-weighted mean
 magnitude over its span, and AUROC compares the top against the bottom quartile of it, as the
-issue that asked for this benchmark measured it.
+issue that asked for this benchmark measured it. Where the set has truth_change.tsv
+(bench/quality_change.py: the visible change of the noise-free maps, mean |log fold| over the
+tile), the dense set is scored a second time against it, in rows named SET:change.
 """
 import glob
 import os
@@ -70,6 +72,17 @@ def window_truth(chrom, start, end, truth, dense):
     return out
 
 
+def read_change(path):
+    """(chrom, start) -> the window's visible change (bench/quality_change.py)."""
+    out = {}
+    with open(path) as f:
+        next(f)
+        for line in f:
+            c, s, change, _ = line.rstrip("\n").split("\t")
+            out[(c, int(s))] = float(change)
+    return out
+
+
 def load(run):
     with h5py.File(run) as h:
         w = h["windows"]
@@ -92,7 +105,7 @@ def metrics(score, truth, dense):
         y = truth >= hi
         a = auroc(score[sel], y[sel]) if hi > lo else np.nan
         ap = average_precision(score[sel], y[sel]) if hi > lo else np.nan
-        ok = np.isfinite(score)
+        ok = np.isfinite(score) & np.isfinite(truth)
         rho = spearmanr(score[ok], truth[ok]).correlation if ok.sum() > 2 else np.nan
         return a, ap, rho
     y = truth > 0
@@ -115,29 +128,46 @@ def main():
     print(f"{'set':13} {'score':16} {'AUROC all':11} {'AP all':11} {'rho all':11} {'null all':11}"
           f" | {'AUROC test':11} {'AP test':11} {'rho test':11} {'null test':11}")
     for name in sets:
-        real_dir, null_dir = f"{out}/{name}-real", f"{out}/{name}-null"
-        dense = os.path.exists(f"{real_dir}/truth.bedgraph")
-        truth = read_truth(f"{real_dir}/truth.bedgraph" if dense else f"{real_dir}/truth.bed")
-        results = {}  # (score, selection, variant) -> list of (auroc, ap, rho)
-        for variant, d in (("real", real_dir), ("null", null_dir)):
-            for run in sorted(glob.glob(f"{d}/seed*/dist/best_distances.h5")):
-                cols = load(run)
+        real_dir = f"{out}/{name}-real"
+        table(name, out, read_truth_of(real_dir), None)
+        if os.path.exists(f"{real_dir}/truth_change.tsv"):
+            table(name + ":change", out, None, read_change(f"{real_dir}/truth_change.tsv"))
+
+
+def read_truth_of(real_dir):
+    dense = os.path.exists(f"{real_dir}/truth.bedgraph")
+    return dense, read_truth(f"{real_dir}/truth.bedgraph" if dense else f"{real_dir}/truth.bed")
+
+
+def table(label, out, truth_of, change):
+    """One block of rows: every score of set label (its name before ':') against the set's own
+    truth (truth_of: (dense, rows)) or, with change, against the visible change."""
+    name = label.split(":")[0]
+    real_dir, null_dir = f"{out}/{name}-real", f"{out}/{name}-null"
+    dense, truth = truth_of if change is None else (True, None)
+    results = {}  # (score, selection, variant) -> list of (auroc, ap, rho)
+    for variant, d in (("real", real_dir), ("null", null_dir)):
+        for run in sorted(glob.glob(f"{d}/seed*/dist/best_distances.h5")):
+            cols = load(run)
+            if change is None:
                 t = window_truth(cols["chrom"], cols["start"], cols["end"], truth, dense)
-                for key in [k for k in cols if "." in k]:
-                    for sel_name, sel in (("all", np.ones(len(t), bool)), ("test", cols["split"] == 2)):
-                        r = metrics(cols[key][sel], t[sel], dense)
-                        results.setdefault((key, sel_name, variant), []).append(r)
-        keys = sorted({k[0] for k in results}, key=lambda k: (k.split(".")[0] not in LEARNED,
-                                                              MEASURES.index(k.split(".")[0]), k))
-        for key in keys:
-            row = f"{name:13} {key:16}"
-            for sel in ("all", "test"):
-                real = results.get((key, sel, "real"), [])
-                null = results.get((key, sel, "null"), [])
-                row += (f" {fmt([r[0] for r in real]):11} {fmt([r[1] for r in real]):11}"
-                        f" {fmt([r[2] for r in real]):11} {fmt([r[0] for r in null]):11}")
-                row += " |" if sel == "all" else ""
-            print(row)
+            else:
+                t = np.array([change.get((c, int(s)), np.nan) for c, s in zip(cols["chrom"], cols["start"])])
+            for key in [k for k in cols if "." in k]:
+                for sel_name, sel in (("all", np.ones(len(t), bool)), ("test", cols["split"] == 2)):
+                    r = metrics(cols[key][sel], t[sel], dense)
+                    results.setdefault((key, sel_name, variant), []).append(r)
+    keys = sorted({k[0] for k in results}, key=lambda k: (k.split(".")[0] not in LEARNED,
+                                                          MEASURES.index(k.split(".")[0]), k))
+    for key in keys:
+        row = f"{label:13} {key:16}"
+        for sel in ("all", "test"):
+            real = results.get((key, sel, "real"), [])
+            null = results.get((key, sel, "null"), [])
+            row += (f" {fmt([r[0] for r in real]):11} {fmt([r[1] for r in real]):11}"
+                    f" {fmt([r[2] for r in real]):11} {fmt([r[0] for r in null]):11}")
+            row += " |" if sel == "all" else ""
+        print(row)
 
 
 if __name__ == "__main__":
