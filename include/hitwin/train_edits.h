@@ -53,6 +53,12 @@ hw_edit_info hw_aug_edit(float *t, int T, double scale, uint64_t seed);
  * probability 1 - g, and always for g = 0). */
 double hw_edit_scale(double g, uint64_t seed);
 
+/* How many edits an edited tile gets (train config edits_per_tile = K): k ~ U{1..K}, each a
+ * fresh draw of kind and place at the pair's scale, so that a "different" pair can also be a
+ * spread, many-feature change (as a genome-wide depletion makes), not only a single local one.
+ * 1 for K <= 1. */
+int hw_edit_count(int K, uint64_t seed);
+
 /* A fresh technical signature on the T x T tile t, in place. scale multiplies the spreads
  * (1: bias sd U(0, 0.3), slope offset U(-0.12, 0.12), pixel noise sd U(0, 0.15)). */
 void hw_aug_technical(float *t, int T, double scale, uint64_t seed);

@@ -584,6 +584,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
     batcher.thin = cfg->thin;
     batcher.technical = cfg->technical;
     batcher.graded = cfg->pairs == HW_PAIRS_EDITS ? cfg->graded_edits : 0.0;
+    batcher.max_edits = cfg->edits_per_tile;
     runner run = {model, &batcher, &train, cfg, hw_model_dropout_draws_per_tile(model), NULL};
 
     /* ---- output directory, state, resume ------------------------------------------- */
@@ -1045,8 +1046,9 @@ static void usage(FILE *out) {
             "  -s, --set KEY=VALUE      override a config key (tiles, loss, ce_form, bias, margin,\n"
             "                           temperature, learning_rate, batch_size, epochs,\n"
             "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin, pairs,\n"
-            "                           technical, graded_edits, folds, optimiser, dropout, output, checkpoint_every_steps, device,\n"
-            "                           precision, tile_memory_mb, recipe, input_transform, norm_region)\n"
+            "                           technical, graded_edits, edits_per_tile, folds, optimiser, dropout,\n"
+            "                           output, checkpoint_every_steps, device, precision, tile_memory_mb,\n"
+            "                           recipe, input_transform, norm_region)\n"
             "      --device DEV         cpu (default), cuda (one GPU per rank) or auto (cuda when\n"
             "                           built with CUDA and a GPU is visible); overrides 'device'\n"
             "      --precision P        GPU arithmetic: bf16 (default: mixed precision, fp32\n"

@@ -44,6 +44,13 @@ double hw_edit_scale(double g, uint64_t seed) {
     return uniform(&r, 0.1, 1.0);
 }
 
+int hw_edit_count(int K, uint64_t seed) {
+    if (K <= 1) return 1;
+    NnRng r;
+    nn_rng_init(&r, seed);
+    return uniform_int(&r, 1, K);
+}
+
 hw_edit_info hw_aug_edit(float *t, int T, double scale, uint64_t seed) {
     NnRng r;
     nn_rng_init(&r, seed);

@@ -111,8 +111,12 @@ static void recipe_augment(const hw_batcher *b, float *dst, int augment, int fli
 static void edit_and_signature(const hw_batcher *b, float *dst, const hw_train_item *it, int augment,
                                uint64_t seed, int64_t epoch, int64_t item, int copy, int view,
                                double scale) {
-    if (it->edit && view == 1)
-        hw_aug_edit(dst, b->T, scale, hw_aug_seed(seed, augment ? epoch : -7, item, 0, 101));
+    if (it->edit && view == 1) {
+        int64_t e = augment ? epoch : -7;
+        int k = hw_edit_count(b->max_edits, hw_aug_seed(seed, e, item, 0, 103));
+        for (int x = 0; x < k; x++) /* the first edit's stream is the one-edit recipe's */
+            hw_aug_edit(dst, b->T, scale, hw_aug_seed(seed, e, item, 0, x ? 110 + x : 101));
+    }
     if (augment && b->technical > 0.0)
         hw_aug_technical(dst, b->T, b->technical, hw_aug_seed(seed, epoch, item, copy, 200 + view));
 }

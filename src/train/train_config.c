@@ -17,14 +17,14 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "graded_edits", "folds", "fold", "device",
+    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "folds", "fold", "device",
     "precision", "tile_memory_mb", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
     "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, technical, "\
-    "graded_edits, folds, device, precision, tile_memory_mb"
+    "graded_edits, edits_per_tile, folds, device, precision, tile_memory_mb"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -177,6 +177,7 @@ void hw_train_config_defaults(hw_train_config *cfg) {
     cfg->tile_memory_mb = HW_TILE_MEMORY_AUTO;
     cfg->precision = HW_PRECISION_BF16;
     cfg->folds = 1;
+    cfg->edits_per_tile = 1;
     cfg->fold = -1;
     apply_recipe(cfg, "default");
 }
@@ -291,6 +292,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         get_int(d, r, "patience", 1, 1000000, &cfg->patience) ||
         get_int(d, r, "n_aug", 0, 64, &cfg->n_aug) ||
         get_int(d, r, "folds", 1, 16, &cfg->folds) ||
+        get_int(d, r, "edits_per_tile", 1, 16, &cfg->edits_per_tile) ||
         get_int(d, r, "fold", -1, 15, &cfg->fold))
         goto done;
     int64_t v = (int64_t)cfg->seed;
@@ -343,7 +345,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"batch_size", &cfg->batch_size, 1, 1 << 20}, {"epochs", &cfg->epochs, 1, 1000000},
         {"enforced_epochs", &cfg->enforced_epochs, 0, 1000000},
         {"patience", &cfg->patience, 1, 1000000}, {"n_aug", &cfg->n_aug, 0, 64},
-        {"folds", &cfg->folds, 1, 16}};
+        {"folds", &cfg->folds, 1, 16}, {"edits_per_tile", &cfg->edits_per_tile, 1, 16}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
         if (!strcmp(key, ints[i].k)) {
             if (hw_set_int(key, val, ints[i].lo, ints[i].hi, &v)) return -1;
@@ -445,6 +447,8 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "technical: %.15g\n", cfg->technical);
     if (cfg->graded_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "graded_edits: %.15g\n", cfg->graded_edits);
+    if (cfg->edits_per_tile != 1)
+        n += snprintf(buf + n, cap - (size_t)n, "edits_per_tile: %d\n", cfg->edits_per_tile);
     if (cfg->folds > 1)
         n += snprintf(buf + n, cap - (size_t)n, "folds: %d\nfold: %d\n", cfg->folds, cfg->fold);
     if (!for_hash)

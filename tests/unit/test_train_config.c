@@ -52,6 +52,7 @@ int main(void) {
     CHECK_INT_EQ(c.pairs, HW_PAIRS_EDITS);
     CHECK_NEAR(c.technical, 0.0, 0, 0);
     CHECK_NEAR(c.graded_edits, 0.0, 0, 0);
+    CHECK_INT_EQ(c.edits_per_tile, 1);
     CHECK_INT_EQ(c.folds, 1);
     CHECK_INT_EQ(c.batch_size, 128);
     CHECK_INT_EQ(c.epochs, 100);
@@ -238,7 +239,7 @@ int main(void) {
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
                  "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, "
-                 "technical, graded_edits, folds, device, precision, tile_memory_mb)");
+                 "technical, graded_edits, edits_per_tile, folds, device, precision, tile_memory_mb)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -247,8 +248,8 @@ int main(void) {
                  "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
-                 "input_transform, norm_region, flip, thin, pairs, technical, graded_edits, folds, "
-                 "fold, device, precision, tile_memory_mb)");
+                 "input_transform, norm_region, flip, thin, pairs, technical, graded_edits, "
+                 "edits_per_tile, folds, fold, device, precision, tile_memory_mb)");
     CHECK_STR_EQ(load_err("badpairs.yaml", "tiles: t.h5\npairs: windows\n"),
                  "badpairs.yaml:2: 'pairs' must be condition or edits, got 'windows'");
     CHECK_STR_EQ(set_err(&c, "pairs=all"), "--set pairs: must be condition or edits, got 'all'");

@@ -101,6 +101,16 @@ int main(void) {
         }
     }
     CHECK(scaled > 900 && scaled < 1100); /* binomial(2000, 0.5): sd 22 */
+    /* edits_per_tile: 1 for K <= 1; else every count in 1..K, about equally often */
+    CHECK_INT_EQ(hw_edit_count(0, 9), 1);
+    CHECK_INT_EQ(hw_edit_count(1, 9), 1);
+    int counts[5] = {0};
+    for (uint64_t seed = 1; seed <= 3000; seed++) {
+        int k = hw_edit_count(4, seed);
+        CHECK(k >= 1 && k <= 4);
+        if (k >= 1 && k <= 4) counts[k]++;
+    }
+    for (int k = 1; k <= 4; k++) CHECK(counts[k] > 650 && counts[k] < 850); /* 750, sd 24 */
 
     /* technical: identity at scale 0; symmetric, positive, seed-determined otherwise */
     fill(a);
