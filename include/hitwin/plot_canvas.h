@@ -46,6 +46,7 @@ typedef struct {
     double x, y, w, h;           /* canvas units, y down */
     double xmin, xmax, ymin, ymax;
     int ylog;                    /* log10 y axis */
+    int xinteger;                /* x ticks on whole numbers only (epochs) */
 } hw_panel;
 
 hw_panel hw_panel_at(double x, double y, double w, double h);

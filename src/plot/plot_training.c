@@ -58,6 +58,7 @@ int hw_plot_training(const hw_plot_request *r) {
     if (!rc) {
         hw_panel pl = hw_panel_at(80, 45, (has_acc ? pw : W) - 110, ph - 110);
         hw_panel pa = hw_panel_at(pw + 80, 45, pw - 110, ph - 110);
+        pl.xinteger = pa.xinteger = 1;
         /* epochs count from 1; one epoch still gets a visible axis */
         hw_panel_limits(&pl, elo, ehi > elo ? ehi : elo + 1, llo - 0.05 * (lhi - llo), lhi + 0.05 * (lhi - llo));
         hw_panel_limits(&pa, elo, ehi > elo ? ehi : elo + 1, fmin(alo, 0.5) - 0.02, fmax(ahi, 1.0) + 0.02);
