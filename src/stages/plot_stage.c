@@ -111,7 +111,11 @@ int hw_plot_main(int argc, char **argv) {
     if (nm > HW_N_MEASURES) return hw_usage_fail(usage, "--measure: more than %d measures", HW_N_MEASURES);
     for (int k = 0; k < nm; k++) {
         int q = hw_measure_index(mnames[k]);
-        if (q < 0) return hw_usage_fail(usage, "--measure: %s", hw_error());
+        if (q < 0) {
+            char why[256]; /* hw_usage_fail writes the buffer hw_error() returns */
+            snprintf(why, sizeof why, "%s", hw_error());
+            return hw_usage_fail(usage, "--measure: %s", why);
+        }
         req.measures[req.n_measures++] = q;
     }
     if (!nm && kind == 3)
