@@ -74,6 +74,9 @@ void hw_plot_line(hw_canvas *c, const hw_panel *p, const double *x, const double
 /* A filled band between lo and hi (broken at NaN), alpha 0-1. */
 void hw_plot_band(hw_canvas *c, const hw_panel *p, const double *x, const double *lo,
                   const double *hi, int64_t n, hw_rgb col, double alpha);
+/* A filled circle at each finite point (a curve of one epoch is a point). */
+void hw_plot_markers(hw_canvas *c, const hw_panel *p, const double *x, const double *y, int64_t n,
+                     hw_rgb col, double radius);
 void hw_plot_vline(hw_canvas *c, const hw_panel *p, double x, hw_rgb col, double width, int dashed);
 void hw_plot_hline(hw_canvas *c, const hw_panel *p, double y, hw_rgb col, double width, int dashed);
 /* Filled rectangles [x0, x1] over the panel's height (marked intervals). */

@@ -110,6 +110,12 @@ void hw_panel_axes(hw_canvas *c, const hw_panel *p, const char *xlabel, const ch
     int max_x = (int)fmax(2, p->w / 90);
     if (p->xinteger && p->xmax - p->xmin < max_x) max_x = (int)fmax(1, floor(p->xmax - p->xmin));
     int n = hw_nice_ticks(p->xmin, p->xmax, max_x, t, 64);
+    if (p->xinteger) { /* whole epochs only */
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (t[i] == floor(t[i])) t[k++] = t[i];
+        n = k;
+    }
     for (int i = 0; i < n; i++) {
         double x = hw_panel_px(p, t[i]);
         cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
@@ -215,6 +221,20 @@ void hw_plot_band(hw_canvas *c, const hw_panel *p, const double *x, const double
         cairo_close_path(cr);
         cairo_fill(cr);
     }
+    cairo_restore(cr);
+}
+
+void hw_plot_markers(hw_canvas *c, const hw_panel *p, const double *x, const double *y, int64_t n,
+                     hw_rgb col, double radius) {
+    cairo_t *cr = c->cr;
+    clip_to(c, p);
+    cairo_set_source_rgb(cr, col.r, col.g, col.b);
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]) || !usable(p, y[i])) continue;
+        cairo_new_sub_path(cr);
+        cairo_arc(cr, hw_panel_px(p, x[i]), hw_panel_py(p, y[i]), radius, 0, 2 * M_PI);
+    }
+    cairo_fill(cr);
     cairo_restore(cr);
 }
 

@@ -59,9 +59,10 @@ int hw_plot_training(const hw_plot_request *r) {
         hw_panel pl = hw_panel_at(80, 45, (has_acc ? pw : W) - 110, ph - 110);
         hw_panel pa = hw_panel_at(pw + 80, 45, pw - 110, ph - 110);
         pl.xinteger = pa.xinteger = 1;
-        /* epochs count from 1; one epoch still gets a visible axis */
-        hw_panel_limits(&pl, elo, ehi > elo ? ehi : elo + 1, llo - 0.05 * (lhi - llo), lhi + 0.05 * (lhi - llo));
-        hw_panel_limits(&pa, elo, ehi > elo ? ehi : elo + 1, fmin(alo, 0.5) - 0.02, fmax(ahi, 1.0) + 0.02);
+        /* a margin around the first and last epoch, so that their points show whole */
+        double pad = fmax(0.25, 0.02 * (ehi - elo)), ly = 0.05 * (lhi - llo);
+        hw_panel_limits(&pl, elo - pad, ehi + pad, llo - ly, lhi + ly);
+        hw_panel_limits(&pa, elo - pad, ehi + pad, fmin(alo, 0.5) - 0.02, fmax(ahi, 1.0) + 0.02);
         hw_panel_axes(&c, &pl, "epoch", "loss", r->title ? r->title : "loss", 1);
         if (has_acc) hw_panel_axes(&c, &pa, "epoch", "accuracy", "classifier accuracy", 1);
         const char **names = xcalloc((size_t)n * 2 + 2, sizeof *names);
@@ -73,11 +74,12 @@ int hw_plot_training(const hw_plot_request *r) {
             double *ep = xmalloc((size_t)m[f].n * sizeof *ep);
             for (int64_t i = 0; i < m[f].n; i++) ep[i] = (double)m[f].epoch[i];
             hw_rgb col = hw_palette(f);
-            hw_plot_line(&c, &pl, ep, m[f].v[HW_MET_TRAIN_LOSS], m[f].n, col, 1.8, 0);
-            hw_plot_line(&c, &pl, ep, m[f].v[HW_MET_VAL_LOSS], m[f].n, col, 1.8, 1);
-            if (has_acc) {
-                hw_plot_line(&c, &pa, ep, m[f].v[HW_MET_TRAIN_ACCURACY], m[f].n, col, 1.8, 0);
-                hw_plot_line(&c, &pa, ep, m[f].v[HW_MET_VAL_ACCURACY], m[f].n, col, 1.8, 1);
+            static const int keys[4] = {HW_MET_TRAIN_LOSS, HW_MET_VAL_LOSS, HW_MET_TRAIN_ACCURACY, HW_MET_VAL_ACCURACY};
+            for (int k = 0; k < (has_acc ? 4 : 2); k++) {
+                const hw_panel *pp = k < 2 ? &pl : &pa;
+                hw_plot_line(&c, pp, ep, m[f].v[keys[k]], m[f].n, col, 1.8, k % 2);
+                /* the epochs as points: a run of one epoch still shows */
+                hw_plot_markers(&c, pp, ep, m[f].v[keys[k]], m[f].n, col, k % 2 ? 2.2 : 3);
             }
             free(ep);
             if (n_read == 1) {
