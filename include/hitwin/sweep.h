@@ -35,6 +35,7 @@ typedef struct {
 
 typedef struct {
     char *path;          /* the sweep file */
+    char *base_dir;      /* its directory, absolute: tasks run there (relative --set paths) */
     char *train_config;  /* resolved */
     char *output;        /* resolved, absolute once hw_sweep_write made it */
     char *hitwin;        /* the executable the scripts call */

@@ -115,8 +115,17 @@ static void name_points(hw_sweep *s, const raw_point *pts) {
     }
 }
 
+/* relative to the sweep file, and absolute: the scripts run from anywhere */
 static char *resolved(const char *sweep_path, const char *p) {
-    return yt_resolve_path(sweep_path, p);
+    char *r = yt_resolve_path(sweep_path, p);
+    if (r[0] == '/') return r;
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return r;
+    size_t len = strlen(cwd) + strlen(r) + 2;
+    char *abs = xmalloc(len);
+    snprintf(abs, len, "%s/%s", cwd, strncmp(r, "./", 2) ? r : r + 2);
+    free(r);
+    return abs;
 }
 
 /* every point's training config loads, takes its --set values and validates */
@@ -131,7 +140,9 @@ static int check_points(hw_sweep *s) {
         }
         for (int k = 0; k < s->points[i].n_sets && !rc; k++) rc = hw_train_config_set(&cfg, s->points[i].sets[k]);
         if (!rc) rc = hw_train_config_validate(&cfg);
-        if (!rc && i == 0 && s->has_distance && !s->store) s->store = xstrdup(cfg.tiles);
+        /* a --set tiles is relative to the sweep file (the tasks run in its directory) */
+        if (!rc && i == 0 && s->has_distance && !s->store)
+            s->store = cfg.tiles[0] == '/' ? xstrdup(cfg.tiles) : resolved(s->path, cfg.tiles);
         hw_train_config_free(&cfg);
         if (rc) return hw_fail_prefix("%s: grid point %d (%s)", s->path, i, s->points[i].name);
     }
@@ -155,9 +166,12 @@ int hw_sweep_load(const char *path, const char *hitwin_exe, hw_sweep *s) {
     if (!rc) rc = yt_get_str(d, root, "the sweep", "output", 1, &out);
     if (!rc) rc = yt_get_str(d, root, "the sweep", "hitwin", 0, &exe);
     if (!rc) {
+        s->base_dir = resolved(path, ".");
+        size_t bl = strlen(s->base_dir);
+        if (bl > 2 && !strcmp(s->base_dir + bl - 2, "/.")) s->base_dir[bl - 2] = '\0';
         s->train_config = resolved(path, tc);
         s->output = resolved(path, out);
-        s->hitwin = xstrdup(exe ? exe : hitwin_exe);
+        s->hitwin = exe && strchr(exe, '/') ? resolved(path, exe) : xstrdup(exe ? exe : hitwin_exe);
         if (access(s->train_config, R_OK) != 0)
             rc = hw_fail("%s: train_config %s: no such file", path, s->train_config);
     }
@@ -280,7 +294,7 @@ void hw_sweep_free(hw_sweep *s) {
     free(s->points);
     for (int k = 0; k < s->n_distance_options; k++) free(s->distance_options[k]);
     free(s->distance_options);
-    free(s->path), free(s->train_config), free(s->output), free(s->hitwin);
+    free(s->path), free(s->base_dir), free(s->train_config), free(s->output), free(s->hitwin);
     free(s->store), free(s->split), free(s->truth), free(s->setup);
     res_free(&s->train_res), res_free(&s->down_res);
     memset(s, 0, sizeof *s);

@@ -113,6 +113,8 @@ static void task_script(const hw_sweep *s, text *t) {
         s->path);
     put(t, "set -uo pipefail\nstage=${1:?stage}\ntask=${2:?task}\n");
     put(t, "sweep='%s'\nhitwin='%s'\n", s->output, s->hitwin);
+    /* --set paths (set, grid) are relative to the sweep file, as its own paths are */
+    put(t, "cd '%s' || exit 2\n", s->base_dir);
     if (s->setup) put(t, "%s\n", s->setup);
     put(t, "line=$(awk -F'\\t' -v t=\"$task\" 'NR > 1 && $1 == t' \"$sweep/sweep.tsv\")\n"
            "[ -n \"$line\" ] || { echo \"task.sh: task $task is not in $sweep/sweep.tsv\" >&2; exit 2; }\n"
@@ -159,7 +161,7 @@ int hw_sweep_write(hw_sweep *s) {
     if (!realpath(s->output, real)) return hw_fail("%s: cannot resolve the output directory", s->output);
     free(s->output);
     s->output = xstrdup(real);
-    if (quotable("output", s->output) || quotable("hitwin", s->hitwin) || quotable("train_config", s->train_config) ||
+    if (quotable("output", s->output) || quotable("the sweep file's directory", s->base_dir) || quotable("hitwin", s->hitwin) || quotable("train_config", s->train_config) ||
         (s->store && quotable("store", s->store)) || (s->truth && quotable("truth", s->truth)))
         return -1;
     char logs[PATH_MAX + 8], runs[PATH_MAX + 8];
