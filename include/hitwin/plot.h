@@ -33,6 +33,9 @@ typedef struct {
     const char *truth;     /* evaluate */
     double min_magnitude;  /* evaluate, bedGraph truth */
     const char *title;
+    const char *saliency;  /* region: saliency.h5 of hitwin saliency (its strip beneath) */
+    const char *strip;     /* region: which strip (default condition_saliency) */
+    const char *features;  /* region: features.bed of hitwin features */
 } hw_plot_request;
 
 /* Labels for the inputs: what remains of each path without the prefix and suffix all
@@ -44,6 +47,7 @@ int hw_plot_distances(const hw_plot_request *r);
 int hw_plot_hist(const hw_plot_request *r);
 int hw_plot_training(const hw_plot_request *r);
 int hw_plot_evaluate(const hw_plot_request *r);
+int hw_plot_region_maps(const hw_plot_request *r);
 
 /* The --data file: written under a temporary name, renamed by hw_plot_data_close(.., 1). */
 typedef struct {

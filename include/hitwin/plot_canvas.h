@@ -47,6 +47,7 @@ typedef struct {
     double xmin, xmax, ymin, ymax;
     int ylog;                    /* log10 y axis */
     int xinteger;                /* x ticks on whole numbers only (epochs) */
+    int no_y_ticks;              /* maps: rows are bins, told by the x axis */
 } hw_panel;
 
 hw_panel hw_panel_at(double x, double y, double w, double h);

@@ -125,7 +125,9 @@ void hw_panel_axes(hw_canvas *c, const hw_panel *p, const char *xlabel, const ch
         hw_tick_label(buf, sizeof buf, t[i] / x_scale);
         hw_text(c, x, p->y + p->h + 15, buf, 10, 1);
     }
-    if (p->ylog) {
+    if (p->no_y_ticks) {
+        /* no y ticks */
+    } else if (p->ylog) {
         for (double e = floor(log10(p->ymin)); e <= ceil(log10(p->ymax)); e++) {
             double v = pow(10, e);
             if (v < p->ymin * (1 - 1e-9) || v > p->ymax * (1 + 1e-9)) continue;

@@ -24,6 +24,9 @@ static void usage(FILE *out) {
             "  hist       DISTANCES.h5...  KDEs of within and between pair distances, threshold, rates\n"
             "  training   RUN_DIR|metrics.jsonl...  loss, validation loss and accuracy per epoch\n"
             "  evaluate   DISTANCES.h5... --truth FILE  ROC curves of every measure's scores\n"
+            "  region     DATASET.yaml --region CHROM:START-END  contact maps of every sample (log\n"
+            "                              scale, shared limits), the condition difference, and\n"
+            "                              with --saliency / --features their tracks beneath\n"
             "options:\n"
             "  -o, --output FILE         the figure; its extension picks the format\n"
             "  -r, --region CHROM[:START-END]  one chromosome, or a part of it (bp)\n"
@@ -31,6 +34,9 @@ static void usage(FILE *out) {
             "                            every measure with scores)\n"
             "  -t, --truth FILE          evaluate: truth.bed or truth.bedgraph of hitwin simulate\n"
             "      --min-magnitude X     evaluate, bedGraph truth: changed above X (default 0.5)\n"
+            "      --saliency FILE       region: saliency.h5 of hitwin saliency (its strip beneath)\n"
+            "      --strip NAME          region: which strip (default condition_saliency)\n"
+            "      --features FILE       region: features.bed of hitwin features\n"
             "  -l, --labels LIST         comma-separated names of the inputs in legends\n"
             "  -d, --data FILE           also write the numbers drawn, as TSV\n"
             "      --title TEXT          the figure's title\n"
@@ -45,7 +51,8 @@ static const struct {
 } kinds[] = {{"distances", hw_plot_distances, 0},
              {"hist", hw_plot_hist, 0},
              {"training", hw_plot_training, 1},
-             {"evaluate", hw_plot_evaluate, 0}};
+             {"evaluate", hw_plot_evaluate, 0},
+             {"region", hw_plot_region_maps, 0}};
 #define N_KINDS (int)(sizeof kinds / sizeof *kinds)
 
 /* a comma-separated list split in place */
@@ -56,7 +63,7 @@ static int split_list(char *s, char **out, int cap) {
 }
 
 int hw_plot_main(int argc, char **argv) {
-    enum { OPT_TITLE = 1000, OPT_MIN_MAG };
+    enum { OPT_TITLE = 1000, OPT_MIN_MAG, OPT_SALIENCY, OPT_STRIP, OPT_FEATURES };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"region", required_argument, 0, 'r'},
                                          {"measure", required_argument, 0, 'm'},
@@ -65,6 +72,9 @@ int hw_plot_main(int argc, char **argv) {
                                          {"labels", required_argument, 0, 'l'},
                                          {"data", required_argument, 0, 'd'},
                                          {"title", required_argument, 0, OPT_TITLE},
+                                         {"saliency", required_argument, 0, OPT_SALIENCY},
+                                         {"strip", required_argument, 0, OPT_STRIP},
+                                         {"features", required_argument, 0, OPT_FEATURES},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     hw_plot_request req = {.min_magnitude = 0.5};
@@ -81,6 +91,9 @@ int hw_plot_main(int argc, char **argv) {
         case 'l': labels_arg = optarg; break;
         case 'd': req.data_out = optarg; break;
         case OPT_TITLE: req.title = optarg; break;
+        case OPT_SALIENCY: req.saliency = optarg; break;
+        case OPT_STRIP: req.strip = optarg; break;
+        case OPT_FEATURES: req.features = optarg; break;
         case OPT_MIN_MAG:
             if (hw_parse_double("--min-magnitude", optarg, -1e300, 1e300, &req.min_magnitude) != 0)
                 return hw_usage_error(NULL);
@@ -89,12 +102,12 @@ int hw_plot_main(int argc, char **argv) {
         default: return hw_usage_error(usage);
         }
     }
-    if (optind == argc) return hw_usage_fail(usage, "plot: the KIND is missing (distances, hist, training, evaluate)");
+    if (optind == argc) return hw_usage_fail(usage, "plot: the KIND is missing (distances, hist, training, evaluate, region)");
     int kind = -1;
     for (int k = 0; k < N_KINDS; k++)
         if (!strcmp(argv[optind], kinds[k].name)) kind = k;
     if (kind < 0)
-        return hw_usage_fail(usage, "plot: unknown kind '%s' (expected distances, hist, training or evaluate)",
+        return hw_usage_fail(usage, "plot: unknown kind '%s' (expected distances, hist, training, evaluate or region)",
                              argv[optind]);
     req.inputs = argv + optind + 1;
     req.n_inputs = argc - optind - 1;
@@ -103,7 +116,12 @@ int hw_plot_main(int argc, char **argv) {
     hw_figure_format fmt;
     if (hw_figure_format_of(req.out, &fmt) != 0) return hw_usage_error(NULL);
     if (region_arg && hw_plot_region_parse(region_arg, &req.region) != 0) return hw_usage_error(NULL);
-    if (req.truth && kind != 3) return hw_usage_fail(usage, "plot %s: --truth is for plot evaluate", kinds[kind].name);
+    int is_region = !strcmp(kinds[kind].name, "region");
+    if ((req.saliency || req.features || req.strip) && !is_region)
+        return hw_usage_fail(usage, "plot %s: --saliency, --strip and --features are for plot region", kinds[kind].name);
+    if (is_region && !req.region.set)
+        return hw_usage_fail(usage, "plot region: --region CHROM:START-END is missing");
+    if (req.truth && strcmp(kinds[kind].name, "evaluate")) return hw_usage_fail(usage, "plot %s: --truth is for plot evaluate", kinds[kind].name);
     char measure_buf[512] = "";
     if (measure_arg) snprintf(measure_buf, sizeof measure_buf, "%s", measure_arg);
     char *mnames[HW_N_MEASURES + 1];
@@ -123,7 +141,7 @@ int hw_plot_main(int argc, char **argv) {
     else if (!nm) req.measures[req.n_measures++] = HW_M_PAIRWISE;
 
     /* every input exists and the figure is none of them */
-    hw_input *in = xcalloc((size_t)req.n_inputs + 2, sizeof *in);
+    hw_input *in = xcalloc((size_t)req.n_inputs + 4, sizeof *in);
     int n_in = 0, rc = 0;
     for (int k = 0; k < req.n_inputs && !rc; k++) {
         struct stat st;
@@ -131,10 +149,12 @@ int hw_plot_main(int argc, char **argv) {
         in[n_in] = (hw_input){req.inputs[k], "INPUT"};
         rc = hw_input_check(&in[n_in++]);
     }
-    if (!rc && req.truth) {
-        in[n_in] = (hw_input){req.truth, "--truth"};
-        rc = hw_input_check(&in[n_in++]);
-    }
+    const char *extra[3][2] = {{req.truth, "--truth"}, {req.saliency, "--saliency"}, {req.features, "--features"}};
+    for (int k = 0; k < 3 && !rc; k++)
+        if (extra[k][0]) {
+            in[n_in] = (hw_input){extra[k][0], extra[k][1]};
+            rc = hw_input_check(&in[n_in++]);
+        }
     if (!rc) rc = hw_output_file_check(req.out, "-o", in, n_in);
     if (!rc && req.data_out) rc = hw_output_file_check(req.data_out, "--data", in, n_in);
     free(in);

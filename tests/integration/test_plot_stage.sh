@@ -126,7 +126,7 @@ check_err 1 "$T/nope.h5: no such file (INPUT)" hist "$T/nope.h5" -o "$T/bad.png"
 check_err 1 "$D: chromosome 'chrZ' (--region) is not in the file (chromosomes: chr1, chr2, chr18)" \
   distances "$D" -o "$T/bad.png" --region chrZ
 check_err 2 "$T/bad.jpg: unknown figure format (expected .png, .svg or .pdf)" distances "$D" -o "$T/bad.jpg"
-check_err 2 "plot: unknown kind 'heat' (expected distances, hist, training or evaluate)" heat "$D" -o "$T/bad.png"
+check_err 2 "plot: unknown kind 'heat' (expected distances, hist, training, evaluate or region)" heat "$D" -o "$T/bad.png"
 check_err 2 "--measure: unknown measure 'ssimm' (expected one of: pairwise, cosine, ssim, pearson, mse, scc, insulation)" \
   hist "$D" -o "$T/bad.png" --measure ssimm
 check_err 1 "$T/runA/metrics.jsonl: the output (--data) is an input of this run (INPUT): choose another output" \
