@@ -107,7 +107,7 @@ void hw_panel_axes(hw_canvas *c, const hw_panel *p, const char *xlabel, const ch
     cairo_stroke(cr);
     double t[64];
     char buf[64];
-    int max_x = (int)fmax(2, p->w / 90);
+    int max_x = (int)fmax(3, p->w / 80);
     if (p->xinteger && p->xmax - p->xmin < max_x) max_x = (int)fmax(1, floor(p->xmax - p->xmin));
     int n = hw_nice_ticks(p->xmin, p->xmax, max_x, t, 64);
     if (p->xinteger) { /* whole epochs only */

@@ -111,6 +111,34 @@ if got != want: print(f"FAIL: train.tsv {got} != {want}"); bad = 1
 sys.exit(bad)
 PY
 
+# ---- region: every sample's map equals the file's pixels (hitwin dump), tracks beneath ----
+"$H" plot region "$T/sim/dataset.yaml" --region chr2:3,000,000-5,000,000 -o "$T/region.png" --data "$T/region.tsv" > /dev/null || bad "plot region"
+for s in control_R1 control_R2 treatment_R1 treatment_R2; do
+  # the dense map is symmetric: twice the upper triangle less the diagonal
+  want=$("$H" dump "$T/sim/$s.mcool" chr2:3000000-5000000 --resolution 10000 |
+         awk '{ s += ($2 == $5 ? 1 : 2) * $7 } END { printf "%.0f", s }')
+  got=$(awk -F'\t' -v s=$s '$1 == s { printf "%.0f", $4 }' "$T/region.tsv")
+  [ "$got" = "$want" ] || bad "region $s: sum $got, dump gives $want"
+done
+grep -q "^# bins	300	500	resolution	10000	" "$T/region.tsv" || bad "region bins: $(head -n 1 "$T/region.tsv")"
+python3 - "$T" <<'PY'
+import sys, h5py, numpy as np
+T = sys.argv[1]
+with h5py.File(f"{T}/saliency.h5", "w") as f:
+    v = np.zeros((16, 1600), np.float32); v[:, 350:420] = 1.0; v[:, 430:440] = -1.0
+    f["strips/chr2/condition_saliency"] = v
+PY
+printf 'track name=x\nchr2\t3500000\t3700000\tcall\t1\t+\nchr1\t100\t200\tcall\t1\t+\n' > "$T/features.bed"
+"$H" plot region "$T/sim/dataset.yaml" --region chr2:3,000,000-5,000,000 -o "$T/region2.png" \
+  --saliency "$T/saliency.h5" --features "$T/features.bed" > /dev/null || bad "plot region with tracks"
+# the right column starts at 75 + 2 x 305 + 85 = 770; the strip is 100 high at 65 + 260 + 50 = 375,
+# the feature track 24 high at 375 + 150 = 525 (chr1 is 24 Mb: 2400 bins)
+expect "$T/region.png" 1125 695 80 70 330 320 0.2
+read -r w h ink < <("$PROBE" "$T/region2.png" 775 380 1025 470)
+awk -v i="$ink" 'BEGIN { exit !(i > 0.3 && i < 0.6) }' || bad "region strip: ink $ink, expected the marked 80 of 200 bins"
+read -r w h ink < <("$PROBE" "$T/region2.png" 775 530 1025 545)
+awk -v i="$ink" 'BEGIN { exit !(i > 0.05 && i < 0.2) }' || bad "region features: ink $ink, expected one call of 20 of 200 bins"
+
 # ---- bad input: one line, exit status, no figure ------------------------------------------
 check_err() { # WANT_RC WANT_LINE ARGS...
   local want_rc=$1 want=$2; shift 2
@@ -125,6 +153,11 @@ check_err 1 "$T/corrupt.h5: not an HDF5 file (or truncated)" distances "$T/corru
 check_err 1 "$T/nope.h5: no such file (INPUT)" hist "$T/nope.h5" -o "$T/bad.png"
 check_err 1 "$D: chromosome 'chrZ' (--region) is not in the file (chromosomes: chr1, chr2, chr18)" \
   distances "$D" -o "$T/bad.png" --region chrZ
+check_err 1 "$T/saliency.h5: no strip condition_saliency for chr1 (--saliency; hitwin saliency strips the chromosomes it ran on)" \
+  region "$T/sim/dataset.yaml" --region chr1:1000000-2000000 --saliency "$T/saliency.h5" -o "$T/bad.png"
+check_err 2 "plot region: --region CHROM:START-END is missing" region "$T/sim/dataset.yaml" -o "$T/bad.png"
+check_err 1 "--region: 2400 bins at 10000 bp; plot region draws at most 2000 (a smaller region)" \
+  region "$T/sim/dataset.yaml" --region chr1:0-30000000 -o "$T/bad.png"
 check_err 2 "$T/bad.jpg: unknown figure format (expected .png, .svg or .pdf)" distances "$D" -o "$T/bad.jpg"
 check_err 2 "plot: unknown kind 'heat' (expected distances, hist, training, evaluate or region)" heat "$D" -o "$T/bad.png"
 check_err 2 "--measure: unknown measure 'ssimm' (expected one of: pairwise, cosine, ssim, pearson, mse, scc, insulation)" \
