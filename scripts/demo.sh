@@ -73,8 +73,8 @@ run build/hitwin plot distances "$out/distance/best_distances.h5" -o "$out/figur
 run build/hitwin plot hist "$out/distance/best_distances.h5" -o "$out/figures/hist.png" --measure pairwise,cosine,ssim,scc
 run build/hitwin plot evaluate "$out/distance/best_distances.h5" --truth "$out/truth.bed" -o "$out/figures/roc.png"
 # the test chromosome's first planted change, its maps with the saliency strip and feature calls beneath
-test_chrom=$(awk -F'\t' '$1 !~ /^(#|track|browser)/ { print $1; exit }' "$out/saliency/features.bed")
-test_chrom=${test_chrom:-$(awk '$1 == "test:" || /^ *test:/ { gsub(/[][,]/, " "); print $2; exit }' "$out/dataset.yaml")}
+# the test chromosome (its strips are in saliency.h5): 3 Mb around its first planted change
+test_chrom=$(sed -n 's/^ *test: *\[\([^],]*\).*/\1/p' "$out/dataset.yaml")
 region=$(awk -v c="$test_chrom" '$1 == c { s = $2 - 1000000; if (s < 0) s = 0; print c ":" s "-" s + 3000000; exit }' "$out/truth.bed")
 run build/hitwin plot region "$out/dataset.yaml" --region "${region:-$test_chrom:0-3000000}" -o "$out/figures/region.png" \
     --saliency "$out/saliency/saliency.h5" --features "$out/saliency/features.bed"
