@@ -130,6 +130,12 @@ int hw_plot_distances(const hw_plot_request *r) {
                                      r->inputs[0], r->region.chrom, list)
                            : hw_fail("%s: no windows", r->inputs[0]);
     }
+    int64_t n_in = 0; /* a region between or beyond the windows draws empty panels: refused */
+    for (int f = 0; f < n_read && !rc; f++)
+        for (int64_t i = 0; i < d[f].nw; i++) n_in += in_region(&r->region, hw_distance_chrom(&d[f], i), d[f].middle[i]);
+    if (!rc && n_in == 0)
+        rc = hw_fail("%s: no window has its middle in --region %s:%lld-%lld", r->inputs[0], r->region.chrom,
+                     (long long)r->region.start, (long long)r->region.end);
     hw_plot_data data = {0};
     if (!rc && r->data_out) rc = hw_plot_data_open(&data, r->data_out);
     if (data.fp)

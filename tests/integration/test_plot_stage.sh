@@ -158,6 +158,7 @@ check_err 1 "$T/saliency.h5: no strip condition_saliency for chr1 (--saliency; h
 check_err 2 "plot region: --region CHROM:START-END is missing" region "$T/sim/dataset.yaml" -o "$T/bad.png"
 check_err 1 "--region: 2400 bins at 10000 bp; plot region draws at most 2000 (a smaller region)" \
   region "$T/sim/dataset.yaml" --region chr1:0-30000000 -o "$T/bad.png"
+check_err 1 "$D: no window has its middle in --region chr2:90000000-95000000" distances "$D" -o "$T/bad.png" --region chr2:90000000-95000000
 check_err 2 "$T/bad.jpg: unknown figure format (expected .png, .svg or .pdf)" distances "$D" -o "$T/bad.jpg"
 check_err 2 "plot: unknown kind 'heat' (expected distances, hist, training, evaluate or region)" heat "$D" -o "$T/bad.png"
 check_err 2 "--measure: unknown measure 'ssimm' (expected one of: pairwise, cosine, ssim, pearson, mse, scc, insulation)" \
