@@ -40,7 +40,7 @@ static const subcommand commands[] = {
     {"saliency", hw_saliency_main, 1, "feature maps, integrated gradients and strips per window (MPI)"},
     {"features", hw_features_main, 0, "feature calls (BED + HDF5) on the strips of hitwin saliency"},
     {"evaluate", hw_evaluate_main, 0, "score distances against a simulated truth (AUROC, AP, threshold)"},
-    {"plot", hw_plot_main, 0, "figures: distance tracks, KDEs, training curves, ROC curves (PNG/SVG/PDF)"},
+    {"plot", hw_plot_main, 0, "figures: distance tracks, KDEs, training and ROC curves, region maps (PNG/SVG/PDF)"},
     {"sweep", hw_sweep_main, 0, "a grid of trainings as SLURM job arrays or locally; --collect gathers them"},
     {"info", hw_info_main, 0, "describe a .hic/.cool/.mcool file"},
     {"dump", hw_dump_main, 0, "print pixels of a region as bedGraph2"},
