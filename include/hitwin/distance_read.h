@@ -1,6 +1,6 @@
 /* Reading back what `hitwin distance` wrote (distance_output.h, docs/distance.md): the
  * per-window table and the pair table of one HDF5 distance file, for `hitwin plot` and
- * `hitwin sweep --collect`. The file is checked for its format attribute; a missing
+ * `hitwin evaluate`. The file is checked for its format attribute; a missing
  * table is one line naming the file. */
 #ifndef HITWIN_DISTANCE_READ_H
 #define HITWIN_DISTANCE_READ_H
@@ -20,7 +20,11 @@ typedef struct {
     char *chrom; /* [nw * HW_DIST_NAME_W] */
     int64_t *window, *start, *middle, *end;
     double *within[HW_N_MEASURES], *between[HW_N_MEASURES], *score[HW_N_MEASURES];
-    double *diff[HW_N_MEASURES], *z[HW_N_MEASURES]; /* NaN in files written before them */
+    /* the per-window statistics: NaN (not called) in files written before them (has_stats 0) */
+    double *diff[HW_N_MEASURES], *z[HW_N_MEASURES];
+    int8_t *called[HW_N_MEASURES];
+    int has_stats;
+    double fdr; /* the FDR the calls were made at */
     /* pairs */
     int64_t np;
     int64_t *pair_row; /* the row of the pair's window in the table above */

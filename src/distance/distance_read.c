@@ -26,22 +26,49 @@ void hw_distance_data_free(hw_distance_data *d) {
     free(d->pair_row), free(d->label);
     for (int q = 0; q < HW_N_MEASURES; q++) {
         free(d->within[q]), free(d->between[q]), free(d->score[q]);
-        free(d->diff[q]), free(d->z[q]), free(d->d[q]);
+        free(d->diff[q]), free(d->z[q]), free(d->called[q]), free(d->d[q]);
     }
     memset(d, 0, sizeof *d);
 }
 
-static double *read_doubles(hid_t f, const char *fmt, const char *measure, int64_t n, int optional,
-                            int *rc) {
+static double *read_doubles(hid_t f, const char *fmt, const char *measure, int64_t n, int *rc) {
     char p[160];
     snprintf(p, sizeof p, fmt, measure);
     double *v = xcalloc((size_t)n + 1, sizeof *v);
-    if (optional && hw_h5_exists(f, p) <= 0) {
-        for (int64_t i = 0; i < n; i++) v[i] = NAN;
-        return v;
-    }
     *rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, n, v);
     return v;
+}
+
+/* diff, z and the calls of every measure, and the FDR they were made at; a file
+ * written before them has none (NaN, no calls). */
+static int read_stats(hid_t f, hw_distance_data *d) {
+    d->fdr = NAN;
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        d->diff[q] = xcalloc((size_t)d->nw + 1, sizeof(double));
+        d->z[q] = xcalloc((size_t)d->nw + 1, sizeof(double));
+        d->called[q] = xcalloc((size_t)d->nw + 1, sizeof(int8_t));
+        for (int64_t i = 0; i < d->nw; i++) d->diff[q][i] = d->z[q][i] = NAN;
+    }
+    char p[128];
+    snprintf(p, sizeof p, "windows/%s_z", hw_measure_names[0]);
+    d->has_stats = hw_h5_exists(f, p) > 0;
+    if (!d->has_stats) return 0;
+    int rc = 0;
+    for (int q = 0; q < HW_N_MEASURES; q++) {
+        snprintf(p, sizeof p, "windows/%s_diff", hw_measure_names[q]);
+        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->diff[q]);
+        snprintf(p, sizeof p, "windows/%s_z", hw_measure_names[q]);
+        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->z[q]);
+        snprintf(p, sizeof p, "windows/%s_called", hw_measure_names[q]);
+        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_INT8, 0, d->nw, d->called[q]);
+    }
+    hid_t g = H5Gopen2(f, "windows", H5P_DEFAULT);
+    if (g < 0) return -1;
+    hid_t a = H5Aopen(g, "fdr", H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &d->fdr) < 0) rc = -1;
+    if (a >= 0) H5Aclose(a);
+    H5Gclose(g);
+    return rc;
 }
 
 /* pairs name their window by its store index; the table's rows are looked up by it */
@@ -102,13 +129,12 @@ int hw_distance_read(const char *path, hw_distance_data *d) {
         rc |= hw_h5_read_slice(f, "pairs/window", H5T_NATIVE_INT64, 0, d->np, pair_window);
         for (int q = 0; q < HW_N_MEASURES; q++) {
             const char *m = hw_measure_names[q];
-            d->within[q] = read_doubles(f, "windows/%s_within", m, d->nw, 0, &rc);
-            d->between[q] = read_doubles(f, "windows/%s_between", m, d->nw, 0, &rc);
-            d->score[q] = read_doubles(f, "windows/%s_score", m, d->nw, 0, &rc);
-            d->diff[q] = read_doubles(f, "windows/%s_diff", m, d->nw, 1, &rc);
-            d->z[q] = read_doubles(f, "windows/%s_z", m, d->nw, 1, &rc);
-            d->d[q] = read_doubles(f, "pairs/%s", m, d->np, 0, &rc);
+            d->within[q] = read_doubles(f, "windows/%s_within", m, d->nw, &rc);
+            d->between[q] = read_doubles(f, "windows/%s_between", m, d->nw, &rc);
+            d->score[q] = read_doubles(f, "windows/%s_score", m, d->nw, &rc);
+            d->d[q] = read_doubles(f, "pairs/%s", m, d->np, &rc);
         }
+        rc |= read_stats(f, d);
     }
     H5Fclose(f);
     if (!rc && map_pair_rows(d, pair_window) != 0) {
