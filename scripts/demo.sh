@@ -69,7 +69,7 @@ echo "== 9. plot: the figures (docs/plot.md), PNG here; .svg or .pdf by the exte
 mkdir -p "$out/figures"
 run build/hitwin plot training "$out/train" -o "$out/figures/training.png"
 run build/hitwin plot distances "$out/distance/best_distances.h5" -o "$out/figures/distances.png" \
-    --measure pairwise,ssim
+    --measure pairwise,ssim --truth "$out/truth.bed"
 run build/hitwin plot hist "$out/distance/best_distances.h5" -o "$out/figures/hist.png" --measure pairwise,cosine,ssim,scc
 run build/hitwin plot evaluate "$out/distance/best_distances.h5" --truth "$out/truth.bed" -o "$out/figures/roc.png"
 # the test chromosome's first planted change, its maps with the saliency strip and feature calls beneath

@@ -136,6 +136,13 @@ int hw_plot_distances(const hw_plot_request *r) {
     if (!rc && n_in == 0)
         rc = hw_fail("%s: no window has its middle in --region %s:%lld-%lld", r->inputs[0], r->region.chrom,
                      (long long)r->region.start, (long long)r->region.end);
+    /* --truth: the planted changes shaded, where a reader looks for a peak of the score */
+    hw_truth truth = {0};
+    int have_truth = 0;
+    if (!rc && r->truth) {
+        rc = hw_truth_load(r->truth, &truth);
+        have_truth = !rc;
+    }
     hw_plot_data data = {0};
     if (!rc && r->data_out) rc = hw_plot_data_open(&data, r->data_out);
     if (data.fp)
@@ -175,6 +182,13 @@ int hw_plot_distances(const hw_plot_request *r) {
         hw_panel_limits(&ps, xlo, xhi, 0, shi * 1.08);
         char title[512];
         snprintf(title, sizeof title, "%s%s%s", r->title ? r->title : "", r->title ? ": " : "", chroms[ci]);
+        hw_rgb shade = {0.45, 0.45, 0.45};
+        for (int64_t k = 0; have_truth && k < truth.n; k++) {
+            int changed = truth.bedgraph ? truth.value[k] > r->min_magnitude : truth.value[k] > 0;
+            if (!changed || !hw_plot_chrom_match(truth.chrom[k], chroms[ci])) continue;
+            hw_plot_xspan(&c, &pd, (double)truth.start[k], (double)truth.end[k], shade, 0.15);
+            hw_plot_xspan(&c, &ps, (double)truth.start[k], (double)truth.end[k], shade, 0.15);
+        }
         hw_panel_axes(&c, &pd, NULL, "distance", title, 1e6);
         hw_panel_axes(&c, &ps, "window middle (Mb)", "Twins score", NULL, 1e6);
         const char **names = xcalloc((size_t)n_series * 2, sizeof *names);
@@ -192,7 +206,13 @@ int hw_plot_distances(const hw_plot_request *r) {
             }
             hw_plot_line(&c, &ps, t[s].x, t[s].score, t[s].n, hw_palette(2 * s + 1), 1.6, 0);
         }
-        hw_legend(&c, &pd, names, cols, NULL, 2 * n_series, 0);
+        int n_leg = 2 * n_series;
+        if (have_truth) {
+            names = xrealloc(names, (size_t)(n_leg + 1) * sizeof *names);
+            cols = xrealloc(cols, (size_t)(n_leg + 1) * sizeof *cols);
+            names[n_leg] = "planted change (--truth)", cols[n_leg++] = (hw_rgb){0.7, 0.7, 0.7};
+        }
+        hw_legend(&c, &pd, names, cols, NULL, n_leg, 0);
         free(names), free(nbuf), free(cols);
         for (int s = 0; s < n_series; s++) track_free(&t[s]);
         free(t);
@@ -202,6 +222,7 @@ int hw_plot_distances(const hw_plot_request *r) {
         int rc2 = hw_plot_data_close(&data, !rc);
         if (!rc) rc = rc2;
     }
+    if (have_truth) hw_truth_free(&truth);
     for (int f = 0; f < n_read; f++) hw_distance_data_free(&d[f]);
     free(d);
     for (int k = 0; k < nc; k++) free(chroms[k]);

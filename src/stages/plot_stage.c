@@ -32,7 +32,8 @@ static void usage(FILE *out) {
             "  -r, --region CHROM[:START-END]  one chromosome, or a part of it (bp)\n"
             "  -m, --measure LIST        comma-separated measures (default: pairwise; evaluate:\n"
             "                            every measure with scores)\n"
-            "  -t, --truth FILE          evaluate: truth.bed or truth.bedgraph of hitwin simulate\n"
+            "  -t, --truth FILE          evaluate: truth.bed or truth.bedgraph of hitwin simulate;\n"
+            "                            distances: its planted changes shaded\n"
             "      --min-magnitude X     evaluate, bedGraph truth: changed above X (default 0.5)\n"
             "      --saliency FILE       region: saliency.h5 of hitwin saliency (its strip beneath)\n"
             "      --strip NAME          region: which strip (default condition_saliency)\n"
@@ -121,7 +122,8 @@ int hw_plot_main(int argc, char **argv) {
         return hw_usage_fail(usage, "plot %s: --saliency, --strip and --features are for plot region", kinds[kind].name);
     if (is_region && !req.region.set)
         return hw_usage_fail(usage, "plot region: --region CHROM:START-END is missing");
-    if (req.truth && strcmp(kinds[kind].name, "evaluate")) return hw_usage_fail(usage, "plot %s: --truth is for plot evaluate", kinds[kind].name);
+    if (req.truth && strcmp(kinds[kind].name, "evaluate") && strcmp(kinds[kind].name, "distances"))
+        return hw_usage_fail(usage, "plot %s: --truth is for plot evaluate and plot distances", kinds[kind].name);
     char measure_buf[512] = "";
     if (measure_arg) snprintf(measure_buf, sizeof measure_buf, "%s", measure_arg);
     char *mnames[HW_N_MEASURES + 1];

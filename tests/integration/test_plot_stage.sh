@@ -50,6 +50,11 @@ expect "$T/dist.png" 1000 1300 90 50 970 240 0.05
 expect "$T/hist.png" 1040 380 80 45 490 320 0.05
 expect "$T/roc.png" 640 600 85 50 595 520 0.01
 expect "$T/train.png" 1120 420 85 50 500 350 0.005
+# --truth shades the planted changes: more ink in the score panel than without
+"$H" plot distances "$D" -o "$T/dist_truth.png" --truth "$T/sim/truth.bed" > /dev/null || bad "plot distances --truth"
+read -r w h ink0 < <("$PROBE" "$T/dist.png" 90 275 970 370)
+read -r w h ink1 < <("$PROBE" "$T/dist_truth.png" 90 275 970 370)
+awk -v a="$ink0" -v b="$ink1" 'BEGIN { exit !(b > a + 0.02) }' || bad "--truth: ink $ink1 in the score panel, without $ink0"
 "$H" plot distances "$D" -o "$T/dist.svg" --region chr2 > /dev/null && head -c 5 "$T/dist.svg" | grep -q '<?xml' || bad "SVG"
 "$H" plot distances "$D" -o "$T/dist.pdf" --region chr2:2,000,000-8,000,000 > /dev/null && head -c 4 "$T/dist.pdf" | grep -q '%PDF' || bad "PDF"
 
