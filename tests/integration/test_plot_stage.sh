@@ -174,6 +174,6 @@ echo '{"epoch": 1, "train_loss": 1}' > "$T/m.jsonl"; echo 'garbage' >> "$T/m.jso
 check_err 1 "$T/m.jsonl:2: not a metrics line (expected {\"epoch\": N, ...})" training "$T/m.jsonl" -o "$T/bad.png"
 check_err 1 "plot evaluate: --truth FILE is missing (truth.bed or truth.bedgraph)" evaluate "$D" -o "$T/bad.png"
 printf 'chrQ\t0\t1000\tloop_loss\t1\n' > "$T/other.bed"
-check_err 1 "$T/other.bed:1: chromosome 'chrQ' is not in the distance file" evaluate "$D" --truth "$T/other.bed" -o "$T/bad.png"
+check_err 1 "$D: the truth $T/other.bed marks no window as changed: no ROC curve" evaluate "$D" --truth "$T/other.bed" -o "$T/bad.png"
 [ $fail = 0 ] && echo "plot stage: all checks passed"
 exit $fail
