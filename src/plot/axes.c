@@ -107,14 +107,14 @@ void hw_panel_axes(hw_canvas *c, const hw_panel *p, const char *xlabel, const ch
     cairo_stroke(cr);
     double t[64];
     char buf[64];
-    int max_x = (int)fmax(3, p->w / 80);
-    if (p->xinteger && p->xmax - p->xmin < max_x) max_x = (int)fmax(1, floor(p->xmax - p->xmin));
-    int n = hw_nice_ticks(p->xmin, p->xmax, max_x, t, 64);
-    if (p->xinteger) { /* whole epochs only */
-        int k = 0;
-        for (int i = 0; i < n; i++)
-            if (t[i] == floor(t[i])) t[k++] = t[i];
-        n = k;
+    int max_x = (int)fmax(3, p->w / 80), n = 0;
+    if (p->xinteger) {
+        /* whole epochs: steps of 1, 2, 5, 10, 20, 50, ... */
+        double lo = ceil(p->xmin), hi = floor(p->xmax), step = 1;
+        for (int k = 0; (hi - lo) / step > max_x; k++) step *= k % 3 == 1 ? 2.5 : 2;
+        for (double v = ceil(lo / step) * step; v <= hi && n < 64; v += step) t[n++] = v;
+    } else {
+        n = hw_nice_ticks(p->xmin, p->xmax, max_x, t, 64);
     }
     for (int i = 0; i < n; i++) {
         double x = hw_panel_px(p, t[i]);
