@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo pipeline, from a fresh Debian 12 machine: install dependencies, build,
 # simulate a small 2+2 replicate data set with planted differences, and run every
-# stage on it with 2 MPI ranks: simulate, tile, train, distance, evaluate, saliency, features.
+# stage on it with 2 MPI ranks: simulate, tile, train, distance, evaluate, saliency, features,
+# and draws their figures (plot).
 #   usage: bash scripts/demo.sh [OUTPUT_DIR]    (default demo-out/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,21 @@ echo "the strongest calls (BED9; the name holds the separation range, mean and p
 grep -v '^track\|^#' "$out/saliency/features.bed" | sort -t$'\t' -k5,5nr | head -n 5
 
 echo
+echo "== 9. plot: the figures (docs/plot.md), PNG here; .svg or .pdf by the extension"
+mkdir -p "$out/figures"
+run build/hitwin plot training "$out/train" -o "$out/figures/training.png"
+run build/hitwin plot distances "$out/distance/best_distances.h5" -o "$out/figures/distances.png" \
+    --measure pairwise,ssim --truth "$out/truth.bed"
+run build/hitwin plot hist "$out/distance/best_distances.h5" -o "$out/figures/hist.png" --measure pairwise,cosine,ssim,scc
+run build/hitwin plot evaluate "$out/distance/best_distances.h5" --truth "$out/truth.bed" -o "$out/figures/roc.png"
+# the test chromosome's first planted change, its maps with the saliency strip and feature calls beneath
+# the test chromosome (its strips are in saliency.h5): 3 Mb around its first planted change
+test_chrom=$(sed -n 's/^ *test: *\[\([^],]*\).*/\1/p' "$out/dataset.yaml")
+region=$(awk -v c="$test_chrom" '$1 == c { s = $2 - 1000000; if (s < 0) s = 0; print c ":" s "-" s + 3000000; exit }' "$out/truth.bed")
+run build/hitwin plot region "$out/dataset.yaml" --region "${region:-$test_chrom:0-3000000}" -o "$out/figures/region.png" \
+    --saliency "$out/saliency/saliency.h5" --features "$out/saliency/features.bed"
+echo
 echo "Outputs are in $out/: tiles.h5 (docs/tile-store.md), train/ (checkpoints, metrics.jsonl),"
 echo "distance/ (HDF5, the reference's CSVs, bedGraph tracks for IGV/HiGlass; docs/distance.md),"
-echo "saliency/ (maps and strips in HDF5, bedGraph tracks, features.bed; docs/saliency.md)."
+echo "saliency/ (maps and strips in HDF5, bedGraph tracks, features.bed; docs/saliency.md),"
+echo "figures/ (training curves, distance tracks, KDEs, ROC curves, a region's maps; docs/plot.md)."

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config git
           openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
           libyaml-dev libopenblas-dev zlib1g-dev libdeflate-dev
+          libcairo2-dev fonts-dejavu-core   # hitwin plot: PNG/SVG/PDF surfaces, the figures' font
           python3 python3-pip
           clang)  # libFuzzer (compiler-rt) for the fuzz harnesses of tests/fuzz
 

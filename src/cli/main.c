@@ -7,9 +7,11 @@
 #include "hitwin/distance.h"
 #include "hitwin/evaluate.h"
 #include "hitwin/gpu.h"
+#include "hitwin/plot.h"
 #include "hitwin/saliency.h"
 #include "hitwin/simulate.h"
 #include "hitwin/stages.h"
+#include "hitwin/sweep.h"
 #include "hitwin/train.h"
 #include "hitwin/version.h"
 
@@ -38,6 +40,8 @@ static const subcommand commands[] = {
     {"saliency", hw_saliency_main, 1, "feature maps, integrated gradients and strips per window (MPI)"},
     {"features", hw_features_main, 0, "feature calls (BED + HDF5) on the strips of hitwin saliency"},
     {"evaluate", hw_evaluate_main, 0, "score distances against a simulated truth (AUROC, AP, threshold)"},
+    {"plot", hw_plot_main, 0, "figures: distance tracks, KDEs, training and ROC curves, region maps (PNG/SVG/PDF)"},
+    {"sweep", hw_sweep_main, 0, "a grid of trainings as SLURM job arrays or locally; --collect gathers them"},
     {"info", hw_info_main, 0, "describe a .hic/.cool/.mcool file"},
     {"dump", hw_dump_main, 0, "print pixels of a region as bedGraph2"},
     {"version", version_main, 0, "print version and GPU devices"},

@@ -13,6 +13,7 @@
 #include "hitwin/cli_args.h"
 #include "hitwin/distance.h"
 #include "hitwin/distance_output.h"
+#include "hitwin/distance_read.h"
 #include "hitwin/error.h"
 #include "hitwin/evaluate.h"
 #include "hitwin/h5_util.h"
@@ -20,7 +21,7 @@
 #include "hitwin/stage_guard.h"
 #include "hitwin/xalloc.h"
 
-#define NAME_W 128
+#define NAME_W HW_DIST_NAME_W
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -34,106 +35,8 @@ static void usage(FILE *out) {
             "BED: a window is a change when its tile span overlaps a change of strength > 0.\n");
 }
 
-typedef struct {
-    int64_t nw, np;
-    char *chrom;   /* [nw * NAME_W] */
-    int64_t *start, *end;
-    double *score[HW_N_MEASURES];
-    /* the per-window statistics (absent from files older than them: has_stats 0) */
-    double *diff[HW_N_MEASURES], *z[HW_N_MEASURES];
-    int8_t *called[HW_N_MEASURES];
-    int has_stats;
-    double fdr;
-    int8_t *label; /* pairs */
-    double *dist[HW_N_MEASURES];
-} dist_file;
-
-static void dist_file_free(dist_file *f) {
-    free(f->chrom);
-    free(f->start);
-    free(f->end);
-    free(f->label);
-    for (int q = 0; q < HW_N_MEASURES; q++) {
-        free(f->score[q]), free(f->dist[q]);
-        free(f->diff[q]), free(f->z[q]), free(f->called[q]);
-    }
-}
-
-/* diff, z and the calls of every measure, and the FDR they were made at; a file
- * written before them has none (NaN results, no calls). */
-static int load_stats(hid_t f, dist_file *d) {
-    d->fdr = NAN;
-    for (int q = 0; q < HW_N_MEASURES; q++) {
-        d->diff[q] = xcalloc((size_t)d->nw + 1, sizeof(double));
-        d->z[q] = xcalloc((size_t)d->nw + 1, sizeof(double));
-        d->called[q] = xcalloc((size_t)d->nw + 1, sizeof(int8_t));
-        for (int64_t i = 0; i < d->nw; i++) d->diff[q][i] = d->z[q][i] = NAN;
-    }
-    char p[128];
-    snprintf(p, sizeof p, "windows/%s_z", hw_measure_names[0]);
-    d->has_stats = hw_h5_exists(f, p) > 0;
-    if (!d->has_stats) return 0;
-    int rc = 0;
-    for (int q = 0; q < HW_N_MEASURES; q++) {
-        snprintf(p, sizeof p, "windows/%s_diff", hw_measure_names[q]);
-        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->diff[q]);
-        snprintf(p, sizeof p, "windows/%s_z", hw_measure_names[q]);
-        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->z[q]);
-        snprintf(p, sizeof p, "windows/%s_called", hw_measure_names[q]);
-        rc |= hw_h5_read_slice(f, p, H5T_NATIVE_INT8, 0, d->nw, d->called[q]);
-    }
-    hid_t g = H5Gopen2(f, "windows", H5P_DEFAULT);
-    if (g < 0) return -1;
-    hid_t a = H5Aopen(g, "fdr", H5P_DEFAULT);
-    if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &d->fdr) < 0) rc = -1;
-    if (a >= 0) H5Aclose(a);
-    H5Gclose(g);
-    return rc;
-}
-
-static int load_distances(const char *path, dist_file *d) {
-    memset(d, 0, sizeof *d);
-    hw_h5_quiet();
-    if (access(path, R_OK) != 0) return hw_fail("%s: cannot open distance file", path);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return hw_fail("%s: not an HDF5 file (or truncated)", path);
-    char fmt[64] = "";
-    if (hw_h5_attr_str(f, "format", fmt, sizeof fmt) <= 0 || strcmp(fmt, HW_DISTANCE_FORMAT) != 0) {
-        H5Fclose(f);
-        return hw_fail("%s: not a hitwin distance file (attribute format is not '%s')", path,
-                       HW_DISTANCE_FORMAT);
-    }
-    int rc = 0;
-    d->nw = hw_h5_len(f, "windows/start");
-    d->np = hw_h5_len(f, "pairs/label");
-    if (d->nw < 0 || d->np < 0) rc = -1;
-    if (!rc) {
-        d->chrom = xcalloc((size_t)d->nw * NAME_W + 1, 1);
-        d->start = xcalloc((size_t)d->nw + 1, sizeof *d->start);
-        d->end = xcalloc((size_t)d->nw + 1, sizeof *d->end);
-        d->label = xcalloc((size_t)d->np + 1, sizeof *d->label);
-        rc |= hw_h5_read_strings(f, "windows/chrom", d->nw, NAME_W, d->chrom);
-        rc |= hw_h5_read_slice(f, "windows/start", H5T_NATIVE_INT64, 0, d->nw, d->start);
-        rc |= hw_h5_read_slice(f, "windows/end", H5T_NATIVE_INT64, 0, d->nw, d->end);
-        rc |= hw_h5_read_slice(f, "pairs/label", H5T_NATIVE_INT8, 0, d->np, d->label);
-        char p[128];
-        for (int q = 0; q < HW_N_MEASURES; q++) {
-            d->score[q] = xcalloc((size_t)d->nw + 1, sizeof(double));
-            d->dist[q] = xcalloc((size_t)d->np + 1, sizeof(double));
-            snprintf(p, sizeof p, "windows/%s_score", hw_measure_names[q]);
-            rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->score[q]);
-            snprintf(p, sizeof p, "pairs/%s", hw_measure_names[q]);
-            rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->np, d->dist[q]);
-        }
-        rc |= load_stats(f, d);
-    }
-    H5Fclose(f);
-    if (rc) {
-        dist_file_free(d);
-        return hw_fail("%s: distance file is incomplete or corrupt (missing tables)", path);
-    }
-    return 0;
-}
+/* one distance file, read by the reader plot and sweep use too */
+typedef hw_distance_data dist_file;
 
 /* the scores ranked per measure: the Twins score, diff, z */
 enum { SC_SCORE, SC_DIFF, SC_Z, N_SCORES };
@@ -305,14 +208,14 @@ int hw_evaluate_main(int argc, char **argv) {
         return 1;
     }
     dist_file df;
-    if (load_distances(dist_path, &df) != 0) {
+    if (hw_distance_read(dist_path, &df) != 0) {
         log_error("%s", hw_error());
         return 1;
     }
     hw_truth truth;
     if (hw_truth_load(truth_path, &truth) != 0) {
         log_error("%s", hw_error());
-        dist_file_free(&df);
+        hw_distance_data_free(&df);
         return 1;
     }
     /* a truth that meets no window (other genome, other chromosome names) scores nothing */
@@ -322,7 +225,7 @@ int hw_evaluate_main(int argc, char **argv) {
     if (truth.n == 0) {
         log_error("%s: the truth holds no interval", truth_path);
         hw_truth_free(&truth);
-        dist_file_free(&df);
+        hw_distance_data_free(&df);
         return 1;
     }
     if (!touched) {
@@ -330,7 +233,7 @@ int hw_evaluate_main(int argc, char **argv) {
                   "check the chromosome names and the genome", truth_path, dist_path,
                   truth.n ? truth.chrom[0] : "none", df.nw ? df.chrom : "none");
         hw_truth_free(&truth);
-        dist_file_free(&df);
+        hw_distance_data_free(&df);
         return 1;
     }
     uint8_t *y = xcalloc((size_t)df.nw + 1, 1);
@@ -356,7 +259,7 @@ int hw_evaluate_main(int argc, char **argv) {
         score_metrics(&df, q, y, truth_v, m);
         int64_t nw = 0, nb = 0;
         for (int64_t i = 0; i < df.np; i++) {
-            double v = df.dist[q][i];
+            double v = df.d[q][i];
             if (!isfinite(v)) continue;
             if (df.label[i]) b[nb++] = v;
             else w[nw++] = v;
@@ -393,6 +296,6 @@ int hw_evaluate_main(int argc, char **argv) {
     free(y);
     free(truth_v);
     hw_truth_free(&truth);
-    dist_file_free(&df);
+    hw_distance_data_free(&df);
     return rc;
 }
