@@ -41,6 +41,10 @@ typedef enum { HW_INPUT_NONE = 0, HW_INPUT_LOG1P = 1, HW_INPUT_OE = 2 } hw_input
  * library, so dividing by it adds a random per-tile scale). */
 typedef enum { HW_NORM_WHOLE = 0, HW_NORM_OFFDIAG = 1, HW_NORM_NONE = 2 } hw_norm_region;
 
+/* The backbone behind the Siamese wrapper (src/model/backbone.h). Zero is SLeNet, so a
+ * zeroed config keeps the reference's default model. */
+typedef enum { HW_BACKBONE_SLENET = 0 } hw_backbone_kind;
+
 typedef struct {
     int image_size;     /* tile side, 224 */
     int mask;           /* 1: zero |i - j| < 3 before the backbone */
@@ -53,6 +57,7 @@ typedef struct {
     /* additions (recipe, docs/recipe.md); zero = reference */
     hw_input_transform input_transform;
     hw_norm_region norm_region;
+    hw_backbone_kind backbone;
 } hw_model_config;
 
 typedef struct {
@@ -76,7 +81,13 @@ float *hw_model_params(hw_model *m, size_t *n);
 float *hw_model_grads(hw_model *m, size_t *n);
 int hw_model_tensors(const hw_model *m, const hw_tensor **tensors);
 size_t hw_model_backbone_floats(const hw_model *m);
-int hw_model_embed_dim(const hw_model *m); /* 83 */
+int hw_model_embed_dim(const hw_model *m); /* 83 for SLeNet */
+/* The backbone's name as the config's `model:` key gives it ("SLeNet"). */
+const char *hw_model_backbone_name(const hw_model *m);
+/* Non-trainable state (BatchNorm running statistics; none for SLeNet): one buffer behind its
+ * own table of PyTorch buffer names. Saved with the parameters, never optimised. */
+float *hw_model_state(hw_model *m, size_t *n);
+int hw_model_state_tensors(const hw_model *m, const hw_tensor **tensors);
 
 /* One batch of training items; tiles are raw values (after augmentation), the
  * model normalises and masks them itself, as the reference's forward does.
