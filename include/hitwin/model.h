@@ -43,7 +43,20 @@ typedef enum { HW_NORM_WHOLE = 0, HW_NORM_OFFDIAG = 1, HW_NORM_NONE = 2 } hw_nor
 
 /* The backbone behind the Siamese wrapper (src/model/backbone.h). Zero is SLeNet, so a
  * zeroed config keeps the reference's default model. */
-typedef enum { HW_BACKBONE_SLENET = 0 } hw_backbone_kind;
+typedef enum { HW_BACKBONE_SLENET = 0, HW_BACKBONE_SMAXVIT = 1, HW_BACKBONE_SMAXVIT_MULTI = 2 } hw_backbone_kind;
+
+/* The MaxViT architecture (reference.md 3.4). All zero is torchvision's maxvit_t: stem 64,
+ * blocks [64, 128, 256, 512] x [2, 2, 5, 2] layers, head_dim 32, stochastic depth up to 0.2;
+ * a non-zero n_blocks gives a smaller one, taken literally (tests use 2 tiny blocks). */
+#define HW_MAXVIT_MAX_BLOCKS 4
+typedef struct {
+    int n_blocks;                          /* 0: maxvit_t */
+    int stem_channels;
+    int channels[HW_MAXVIT_MAX_BLOCKS];
+    int layers[HW_MAXVIT_MAX_BLOCKS];
+    int head_dim;
+    float stochastic_depth;                /* the last layer's p; linspace from 0 */
+} hw_maxvit_arch;
 
 typedef struct {
     int image_size;     /* tile side, 224 */
@@ -58,6 +71,7 @@ typedef struct {
     hw_input_transform input_transform;
     hw_norm_region norm_region;
     hw_backbone_kind backbone;
+    hw_maxvit_arch maxvit;  /* SMaxViT / SMaxViTMulti only */
 } hw_model_config;
 
 typedef struct {

@@ -63,6 +63,8 @@ typedef struct hw_backbone_ops {
 } hw_backbone_ops;
 
 extern const hw_backbone_ops hw_slenet_backbone;
+extern const hw_backbone_ops hw_maxvit_backbone;       /* SMaxViT (maxvit.c) */
+extern const hw_backbone_ops hw_maxvit_multi_backbone; /* SMaxViTMulti (maxvit.c) */
 
 /* The table of cfg->backbone. */
 const hw_backbone_ops *hw_backbone_for(const hw_model_config *cfg);

@@ -18,6 +18,8 @@
 const hw_backbone_ops *hw_backbone_for(const hw_model_config *cfg) {
     switch (cfg->backbone) {
     case HW_BACKBONE_SLENET: return &hw_slenet_backbone;
+    case HW_BACKBONE_SMAXVIT: return &hw_maxvit_backbone;
+    case HW_BACKBONE_SMAXVIT_MULTI: return &hw_maxvit_multi_backbone;
     }
     return NULL;
 }
