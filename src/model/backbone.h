@@ -52,6 +52,9 @@ typedef struct hw_backbone_ops {
     void (*backward)(hw_model *m, int n, int views);
     /* Generator draws per tile of a train forward (a shard of n items uses n * views times). */
     uint64_t (*draws_per_tile)(const hw_model *m);
+    /* Tiles per evaluation pass (hw_model_embed, hw_model_prepare): the arena holds a train
+     * forward's activations, ~3.5 MB a tile for SLeNet at 224, ~370 MB for MaxViT. */
+    int eval_chunk;
 
     /* ---- feature-map and saliency hooks (saliency.h); NULL when the backbone has none */
     int (*feature_side)(const hw_model *m);

@@ -8,9 +8,6 @@
 
 #include <string.h>
 
-/* Tiles per pass: the arena grows with the largest pass. */
-#define PASS_TILES 64
-
 static int no_hook(const hw_model *m, const char *what) {
     return hw_fail("model: the %s backbone has no %s (saliency supports SLeNet only so far)",
                    m->bb->name, what);
@@ -23,8 +20,9 @@ int hw_model_feature_side(const hw_model *m) {
 
 int hw_model_prepare(hw_model *m, const float *tiles, int n, float *x, float *emb) {
     const size_t S2 = (size_t)m->S * m->S;
-    for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
-        int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
+    const int chunk = m->bb->eval_chunk; /* the arena grows with the largest pass */
+    for (int i0 = 0; i0 < n; i0 += chunk) {
+        int k = n - i0 < chunk ? n - i0 : chunk;
         hw_model_reserve(m, k, 1);
         hw_backbone_forward(m, tiles + (size_t)i0 * S2, k, 1, m->cfg.mask, 0, 0);
         memcpy(x + (size_t)i0 * S2, m->x, (size_t)k * S2 * sizeof(float));

@@ -686,6 +686,7 @@ const hw_backbone_ops hw_maxvit_backbone = {
     .forward = maxvit_forward,
     .backward = maxvit_backward,
     .draws_per_tile = maxvit_draws_per_tile,
+    .eval_chunk = 4,
 };
 
 const hw_backbone_ops hw_maxvit_multi_backbone = {
@@ -698,4 +699,5 @@ const hw_backbone_ops hw_maxvit_multi_backbone = {
     .forward = maxvit_forward,
     .backward = maxvit_backward,
     .draws_per_tile = maxvit_draws_per_tile,
+    .eval_chunk = 4,
 };

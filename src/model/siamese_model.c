@@ -254,7 +254,7 @@ void hw_backbone_backward(hw_model *m, int n, int views) { m->bb->backward(m, n,
 int hw_model_embed(hw_model *m, const float *tiles, int n, float *emb) {
     /* evaluation mode, like SiameseNet.forward's branch: normalise, mask when cfg.mask, no
      * dropout, no L2 normalisation (distance time rebuilds the model with supcon=False) */
-    const int chunk = 64;
+    const int chunk = m->bb->eval_chunk;
     for (int i0 = 0; i0 < n; i0 += chunk) {
         int k = n - i0 < chunk ? n - i0 : chunk;
         hw_model_reserve(m, k, 1);

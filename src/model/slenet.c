@@ -153,6 +153,7 @@ const hw_backbone_ops hw_slenet_backbone = {
     .forward = slenet_forward,
     .backward = slenet_backward,
     .draws_per_tile = slenet_draws_per_tile,
+    .eval_chunk = 64,
     .feature_side = hw_slenet_feature_side,
     .feature_maps = hw_slenet_conv2_maps,
     .distance_grad = hw_slenet_distance_grad,
