@@ -98,6 +98,8 @@ size_t hw_model_backbone_floats(const hw_model *m);
 int hw_model_embed_dim(const hw_model *m); /* 83 for SLeNet */
 /* The backbone's name as the config's `model:` key gives it ("SLeNet"). */
 const char *hw_model_backbone_name(const hw_model *m);
+/* The backbone of a config's `model:` name (SLeNet, SMaxViT, SMaxViTMulti); -1 when unknown. */
+int hw_model_backbone_by_name(const char *name, hw_backbone_kind *kind);
 /* Non-trainable state (BatchNorm running statistics; none for SLeNet): one buffer behind its
  * own table of PyTorch buffer names. Saved with the parameters, never optimised. */
 float *hw_model_state(hw_model *m, size_t *n);

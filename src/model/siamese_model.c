@@ -24,6 +24,18 @@ const hw_backbone_ops *hw_backbone_for(const hw_model_config *cfg) {
     return NULL;
 }
 
+int hw_model_backbone_by_name(const char *name, hw_backbone_kind *kind) {
+    static const hw_backbone_kind all[] = {HW_BACKBONE_SLENET, HW_BACKBONE_SMAXVIT, HW_BACKBONE_SMAXVIT_MULTI};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const hw_model_config c = {.backbone = all[i]};
+        if (!strcmp(hw_backbone_for(&c)->name, name)) {
+            *kind = all[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int add_entry(hw_tensor **table, int *count, int *cap, size_t *total, const char *name,
                      int ndim, const int64_t *shape) {
     if (*count == *cap) {

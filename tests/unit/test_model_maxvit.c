@@ -13,7 +13,9 @@
  *    as test_model_gradcheck. The stochastic-depth draws are fixed by the counter, BatchNorm
  *    uses each view's batch statistics; a gradient 5 % too long must be caught;
  *  - the running statistics move in training and not in evaluation, and a checkpoint round
- *    trip restores parameters and running statistics bit for bit. */
+ *    trip restores parameters and running statistics bit for bit;
+ *  - the backbone names, and distance's and saliency's reading of a checkpoint's `model:`. */
+#include "hitwin/checkpoint_config.h"
 #include "hitwin/model.h"
 #include "hitwin/error.h"
 #include "test_util.h"
@@ -245,7 +247,38 @@ static void test_tiny(void) {
     hw_model_free(m);
 }
 
+/* what distance and saliency build from a checkpoint's stored config */
+static void test_checkpoint_model(void) {
+    const char *yamls[4] = {"tiles: t.h5\nmodel: SMaxViT\n", "model: SMaxViTMulti   # multi\n", "model: SLeNet\n",
+                            "tiles: t.h5\n"};
+    const hw_backbone_kind want[4] = {HW_BACKBONE_SMAXVIT, HW_BACKBONE_SMAXVIT_MULTI, HW_BACKBONE_SLENET,
+                                      HW_BACKBONE_SLENET};
+    for (int i = 0; i < 4; i++) {
+        char *meta[2] = {"config", (char *)yamls[i]};
+        hw_st_file f = {0};
+        f.meta = meta;
+        f.n_meta = 1;
+        hw_model_config c;
+        CHECK_INT_EQ(hw_checkpoint_model_config(&f, "m.safetensors", 224, &c), 0);
+        CHECK_INT_EQ(c.backbone, want[i]);
+        CHECK_INT_EQ(c.maxvit.n_blocks, 0); /* maxvit_t */
+    }
+    char *meta[2] = {"config", "model: MaxViT\n"};
+    hw_st_file f = {0};
+    f.meta = meta;
+    f.n_meta = 1;
+    hw_model_config c;
+    CHECK(hw_checkpoint_model_config(&f, "m.safetensors", 224, &c) != 0);
+    CHECK_STR_EQ(hw_error(), "m.safetensors: unknown model 'MaxViT' in the checkpoint's config (SLeNet, SMaxViT or "
+                             "SMaxViTMulti)");
+    hw_backbone_kind k;
+    CHECK_INT_EQ(hw_model_backbone_by_name("SMaxViTMulti", &k), 0);
+    CHECK_INT_EQ(k, HW_BACKBONE_SMAXVIT_MULTI);
+    CHECK_INT_EQ(hw_model_backbone_by_name("SMaxVit", &k), -1); /* the reference's typo (bug 14) */
+}
+
 int main(void) {
+    test_checkpoint_model();
     test_maxvit_t_table();
     test_tiny();
     return TEST_RESULT();
