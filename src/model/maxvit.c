@@ -86,12 +86,9 @@ typedef struct {
     float *s0, *s1, *s2, *stem_out; /* conv, BN, GELU, conv outputs [N, stem_c, SH, SH] */
     float *cat;         /* [N, sum C] SMaxViTMulti's concatenated pools */
     float *dcat;
-    /* backward ping-pong buffers and scratch */
+    /* backward ping-pong buffers and scratch, each as large as the largest activation */
     float *dA, *dB, *t1, *t2, *t3, *conv_scratch, *small;
-    size_t big, conv_scratch_floats;
-    int views;          /* of the last forward */
-    int cur_n;
-    uint64_t rng_base;
+    uint64_t rng_base;  /* the last forward's rng_counter (stochastic depth) */
 } hw_maxvit;
 
 static inline hw_maxvit *mv_of(hw_model *m) { return (hw_maxvit *)m->bb_state; }
@@ -380,14 +377,12 @@ static void maxvit_layout(hw_model *m, hw_carver *c, int n_tiles) {
     for (int b = 0; b < s->arch.n_blocks; b++) cat_c += (size_t)s->arch.channels[b];
     s->cat = hw_carve(c, N * cat_c, sizeof(float));
     s->dcat = hw_carve(c, N * cat_c, sizeof(float));
-    s->big = big;
     s->dA = hw_carve(c, big, sizeof(float));
     s->dB = hw_carve(c, big, sizeof(float));
     s->t1 = hw_carve(c, big, sizeof(float));
     s->t2 = hw_carve(c, big, sizeof(float));
     s->t3 = hw_carve(c, big, sizeof(float));
     s->small = hw_carve(c, small, sizeof(float));
-    s->conv_scratch_floats = cs;
     s->conv_scratch = hw_carve(c, cs, sizeof(float));
 }
 
@@ -505,8 +500,6 @@ static void attn_fwd(hw_model *m, mv_attn *a, const float *x, int n, int views, 
 static void maxvit_forward(hw_model *m, int n, int views, int train, uint64_t rng_counter) {
     hw_maxvit *s = mv_of(m);
     const int N = n * views, SH2 = s->SH * s->SH;
-    s->views = views;
-    s->cur_n = n;
     s->rng_base = rng_counter;
     /* the 1 -> 3 channel repeat folded into the stem kernel: conv(x, x, x; W) = conv(x; sum_c W) */
     const float *w0 = hw_p(m, s->stem0_w);
