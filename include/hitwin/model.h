@@ -1,4 +1,5 @@
-/* The Siamese model: SLeNet backbone (reference.md 3.2) with the wrapper's
+/* The Siamese model: one backbone behind src/model/backbone.h (SLeNet, reference.md 3.2;
+ * SMaxViT and SMaxViTMulti, 3.4-3.5, docs/maxvit.md) with the wrapper's
  * per-tile max normalisation and diagonal mask (3.1), the classification head
  * on e1 - e2 (3.3), the three training objectives (4.2-4.4) and the optimisers
  * (Adam, Adagrad with PyTorch defaults). Everything numeric of training lives
@@ -10,7 +11,8 @@
  * linear.1.weight, linear.1.bias, linear.3.weight, linear.3.bias, and the head
  * head.0.weight, head.0.bias) points into it, so zeroing is one memset, the
  * gradient all-reduce is one call and a checkpoint is one write. The backbone's
- * tensors come first, the head's last. */
+ * tensors come first, the head's last. MaxViT's BatchNorm running statistics are
+ * state: one more buffer with its own table (hw_model_state), saved in checkpoints. */
 #ifndef HITWIN_MODEL_H
 #define HITWIN_MODEL_H
 

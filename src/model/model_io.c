@@ -1,6 +1,7 @@
 /* Checkpoints as the reference's two state_dicts in safetensors form (model.h):
- *   <path>        SiameseNet/SLeNet: mask (int32 [S, S], only when cfg.mask),
- *                 features.0.weight ... linear.3.bias
+ *   <path>        SiameseNet + backbone: mask (int32 [S, S], only when cfg.mask), the
+ *                 backbone's tensors (SLeNet: features.0.weight ... linear.3.bias), then
+ *                 its state (MaxViT: BatchNorm running_mean / running_var)
  *   <path>_nn.ext LastLayerNN: net.0.weight [2, 83], net.0.bias [2] (contrastive only;
  *                 the reference's head is nn.Sequential `net`, our table calls it head.0.*)
  * Load checks every name, dtype and shape before it copies anything. */
