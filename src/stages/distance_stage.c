@@ -45,12 +45,12 @@
 #include "hitwin/version.h"
 #include "hitwin/xalloc.h"
 
+/* The widest embedding a checkpoint may have: SLeNet 83, SMaxViT and SMaxViTMulti 512. */
+#define HW_DISTANCE_MAX_EMBED 512
+
 #ifdef HITWIN_HAVE_CUDA
 #include "hitwin/gpu_context.h"
 #include "hitwin/gpu_slenet.h"
-
-/* The widest embedding a checkpoint may have: SLeNet 83, SMaxViT and SMaxViTMulti 512. */
-#define HW_DISTANCE_MAX_EMBED 512
 #else
 /* without the CUDA backend --device never resolves to cuda: these are never reached */
 typedef struct hw_gpu hw_gpu;
