@@ -10,3 +10,7 @@ hw_script_test(test_safetensors_torch tests/integration/test_safetensors_torch.s
 hw_test(test_model_bench SOURCES unit/test_model_bench.c LABELS unit bench)
 # the safetensors reader on crafted headers (offsets, shapes, lengths)
 hw_test(test_safetensors_hostile SOURCES unit/test_safetensors_hostile.c LABELS unit)
+# The MaxViT backbones behind the backbone interface: maxvit_t's table, a tiny MaxViT against
+# finite differences, running statistics, checkpoint round trip (docs/maxvit.md).
+hw_test(test_model_maxvit SOURCES unit/test_model_maxvit.c LABELS unit)
+hw_test(test_model_maxvit_torch SOURCES unit/test_model_maxvit_torch.c LABELS unit)

@@ -14,7 +14,8 @@
  * space or comment, at most cap - 1 characters); 1 when found, 0 when not. */
 int hw_config_value(const char *yaml, const char *key, char *out, size_t cap);
 
-/* The backbone config for evaluation at tile_size: the mask from the file's "mask" tensor,
+/* The backbone config for evaluation at tile_size: the backbone from the stored config's
+ * `model:` (SLeNet when none; MaxViT is maxvit_t), the mask from the file's "mask" tensor,
  * the recipe's input scaling (input_transform, norm_region) from its stored config; a
  * checkpoint without them (older, or converted from the reference) gets the reference's.
  * An unknown value is one line naming the file, the key and the value. */

@@ -1,4 +1,5 @@
-/* The Siamese model: SLeNet backbone (reference.md 3.2) with the wrapper's
+/* The Siamese model: one backbone behind src/model/backbone.h (SLeNet, reference.md 3.2;
+ * SMaxViT and SMaxViTMulti, 3.4-3.5, docs/maxvit.md) with the wrapper's
  * per-tile max normalisation and diagonal mask (3.1), the classification head
  * on e1 - e2 (3.3), the three training objectives (4.2-4.4) and the optimisers
  * (Adam, Adagrad with PyTorch defaults). Everything numeric of training lives
@@ -10,7 +11,8 @@
  * linear.1.weight, linear.1.bias, linear.3.weight, linear.3.bias, and the head
  * head.0.weight, head.0.bias) points into it, so zeroing is one memset, the
  * gradient all-reduce is one call and a checkpoint is one write. The backbone's
- * tensors come first, the head's last. */
+ * tensors come first, the head's last. MaxViT's BatchNorm running statistics are
+ * state: one more buffer with its own table (hw_model_state), saved in checkpoints. */
 #ifndef HITWIN_MODEL_H
 #define HITWIN_MODEL_H
 
@@ -41,6 +43,23 @@ typedef enum { HW_INPUT_NONE = 0, HW_INPUT_LOG1P = 1, HW_INPUT_OE = 2 } hw_input
  * library, so dividing by it adds a random per-tile scale). */
 typedef enum { HW_NORM_WHOLE = 0, HW_NORM_OFFDIAG = 1, HW_NORM_NONE = 2 } hw_norm_region;
 
+/* The backbone behind the Siamese wrapper (src/model/backbone.h). Zero is SLeNet, so a
+ * zeroed config keeps the reference's default model. */
+typedef enum { HW_BACKBONE_SLENET = 0, HW_BACKBONE_SMAXVIT = 1, HW_BACKBONE_SMAXVIT_MULTI = 2 } hw_backbone_kind;
+
+/* The MaxViT architecture (reference.md 3.4). All zero is torchvision's maxvit_t: stem 64,
+ * blocks [64, 128, 256, 512] x [2, 2, 5, 2] layers, head_dim 32, stochastic depth up to 0.2;
+ * a non-zero n_blocks gives a smaller one, taken literally (tests use 2 tiny blocks). */
+#define HW_MAXVIT_MAX_BLOCKS 4
+typedef struct {
+    int n_blocks;                          /* 0: maxvit_t */
+    int stem_channels;
+    int channels[HW_MAXVIT_MAX_BLOCKS];
+    int layers[HW_MAXVIT_MAX_BLOCKS];
+    int head_dim;
+    float stochastic_depth;                /* the last layer's p; linspace from 0 */
+} hw_maxvit_arch;
+
 typedef struct {
     int image_size;     /* tile side, 224 */
     int mask;           /* 1: zero |i - j| < 3 before the backbone */
@@ -53,6 +72,8 @@ typedef struct {
     /* additions (recipe, docs/recipe.md); zero = reference */
     hw_input_transform input_transform;
     hw_norm_region norm_region;
+    hw_backbone_kind backbone;
+    hw_maxvit_arch maxvit;  /* SMaxViT / SMaxViTMulti only */
 } hw_model_config;
 
 typedef struct {
@@ -76,7 +97,15 @@ float *hw_model_params(hw_model *m, size_t *n);
 float *hw_model_grads(hw_model *m, size_t *n);
 int hw_model_tensors(const hw_model *m, const hw_tensor **tensors);
 size_t hw_model_backbone_floats(const hw_model *m);
-int hw_model_embed_dim(const hw_model *m); /* 83 */
+int hw_model_embed_dim(const hw_model *m); /* 83 for SLeNet */
+/* The backbone's name as the config's `model:` key gives it ("SLeNet"). */
+const char *hw_model_backbone_name(const hw_model *m);
+/* The backbone of a config's `model:` name (SLeNet, SMaxViT, SMaxViTMulti); -1 when unknown. */
+int hw_model_backbone_by_name(const char *name, hw_backbone_kind *kind);
+/* Non-trainable state (BatchNorm running statistics; none for SLeNet): one buffer behind its
+ * own table of PyTorch buffer names. Saved with the parameters, never optimised. */
+float *hw_model_state(hw_model *m, size_t *n);
+int hw_model_state_tensors(const hw_model *m, const hw_tensor **tensors);
 
 /* One batch of training items; tiles are raw values (after augmentation), the
  * model normalises and masks them itself, as the reference's forward does.

@@ -43,6 +43,9 @@ int hw_checkpoint_model_config(const hw_st_file *f, const char *path, int tile_s
     const char *yaml = hw_st_meta(f, "config");
     if (!yaml) return 0;
     char v[32];
+    if (hw_config_value(yaml, "model", v, sizeof v) && hw_model_backbone_by_name(v, &cfg->backbone) != 0)
+        return hw_fail("%s: unknown model '%s' in the checkpoint's config (SLeNet, SMaxViT or SMaxViTMulti)",
+                       path, v);
     if (hw_config_value(yaml, "input_transform", v, sizeof v)) {
         int k = transform_by_name(v);
         if (k < 0) return hw_fail("%s: unknown input_transform '%s' in the checkpoint's config", path, v);

@@ -1,6 +1,7 @@
 /* Checkpoints as the reference's two state_dicts in safetensors form (model.h):
- *   <path>        SiameseNet/SLeNet: mask (int32 [S, S], only when cfg.mask),
- *                 features.0.weight ... linear.3.bias
+ *   <path>        SiameseNet + backbone: mask (int32 [S, S], only when cfg.mask), the
+ *                 backbone's tensors (SLeNet: features.0.weight ... linear.3.bias), then
+ *                 its state (MaxViT: BatchNorm running_mean / running_var)
  *   <path>_nn.ext LastLayerNN: net.0.weight [2, 83], net.0.bias [2] (contrastive only;
  *                 the reference's head is nn.Sequential `net`, our table calls it head.0.*)
  * Load checks every name, dtype and shape before it copies anything. */
@@ -29,7 +30,9 @@ static void band_mask(int32_t *mask, int S) {
         for (int j = 0; j < S; j++) mask[(size_t)i * S + j] = abs(i - j) >= NN_DIAG_MASK_BAND;
 }
 
-/* The expected tensors of one file; returns the count. mask_buf holds the mask. */
+/* The expected tensors of one file; returns the count. mask_buf holds the mask. The
+ * backbone's file: the mask, the backbone's parameters, then its state (BatchNorm running
+ * statistics, under their PyTorch buffer names); the head's file: the head. */
 static int expected(const hw_model *m, int head, hw_st_tensor *t, int32_t *mask_buf) {
     int n = 0;
     if (!head && m->cfg.mask) {
@@ -39,17 +42,27 @@ static int expected(const hw_model *m, int head, hw_st_tensor *t, int32_t *mask_
         n++;
     }
     static const char *head_names[2] = {"net.0.weight", "net.0.bias"};
-    int lo = head ? T_HEAD_W : T_CONV1_W, hi = head ? T_HEAD_B : T_FC2_B;
+    int lo = head ? m->head_w : 0, hi = head ? m->head_b : m->n_backbone_tensors - 1;
     for (int i = lo; i <= hi; i++) {
         const hw_tensor *x = &m->tensors[i];
-        t[n] = (hw_st_tensor){.name = head ? head_names[i - T_HEAD_W] : x->name, .dtype = "F32",
+        t[n] = (hw_st_tensor){.name = head ? head_names[i - m->head_w] : x->name, .dtype = "F32",
                               .ndim = x->ndim, .data = m->params + x->offset,
                               .nbytes = x->numel * sizeof(float)};
         for (int d = 0; d < x->ndim; d++) t[n].shape[d] = x->shape[d];
         n++;
     }
+    for (int i = 0; !head && i < m->n_state_tensors; i++) {
+        const hw_tensor *x = &m->state_tensors[i];
+        t[n] = (hw_st_tensor){.name = x->name, .dtype = "F32", .ndim = x->ndim,
+                              .data = m->state + x->offset, .nbytes = x->numel * sizeof(float)};
+        for (int d = 0; d < x->ndim; d++) t[n].shape[d] = x->shape[d];
+        n++;
+    }
     return n;
 }
+
+/* Room for every entry of either file: the mask, all parameters, all state. */
+static size_t max_entries(const hw_model *m) { return (size_t)m->n_tensors + m->n_state_tensors + 1; }
 
 int hw_model_save(const hw_model *m, const char *path, const char *const *metadata) {
     /* __metadata__: the caller's pairs, plus format=pt (the convention of torch's files) */
@@ -65,7 +78,7 @@ int hw_model_save(const hw_model *m, const char *path, const char *const *metada
         meta[nm++] = "format";
         meta[nm++] = "pt";
     }
-    hw_st_tensor t[T_COUNT + 1];
+    hw_st_tensor *t = xcalloc(max_entries(m), sizeof *t);
     int32_t *mask = m->cfg.mask ? xmalloc((size_t)m->S * m->S * sizeof(int32_t)) : NULL;
     if (mask) band_mask(mask, m->S);
     int rc = hw_st_write(path, t, expected(m, 0, t, mask), meta);
@@ -76,6 +89,7 @@ int hw_model_save(const hw_model *m, const char *path, const char *const *metada
     }
     free(mask);
     free(meta);
+    free(t);
     return rc;
 }
 
@@ -119,13 +133,14 @@ static int check_file(const hw_st_file *f, const char *path, const hw_st_tensor 
 }
 
 int hw_model_load(hw_model *m, const char *path) {
-    hw_st_tensor want[2][T_COUNT + 1];
     int nw[2] = {0, 0};
     hw_st_file f[2];
     char head[4096];
     memset(f, 0, sizeof f);
     int nfiles = m->has_head ? 2 : 1, rc = 0;
     if (m->has_head && hw_model_head_path(path, head, sizeof head)) return -1;
+    hw_st_tensor *want[2] = {xcalloc(max_entries(m), sizeof(hw_st_tensor)),
+                             xcalloc(max_entries(m), sizeof(hw_st_tensor))};
     int32_t *mask = m->cfg.mask ? xmalloc((size_t)m->S * m->S * sizeof(int32_t)) : NULL;
     if (mask) band_mask(mask, m->S);
     for (int k = 0; k < nfiles && !rc; k++) {
@@ -146,5 +161,7 @@ int hw_model_load(hw_model *m, const char *path) {
             }
     for (int k = 0; k < nfiles; k++) hw_st_close(&f[k]);
     free(mask);
+    free(want[0]);
+    free(want[1]);
     return rc ? -1 : 0;
 }

@@ -14,7 +14,6 @@
 #include <math.h>
 #include <string.h>
 
-#define D HW_SLENET_D
 
 /* loss scratch: bump allocation from m->lbuf, sized before the first take */
 typedef struct {
@@ -45,6 +44,7 @@ static int check_batch(const hw_model *m, const hw_batch *b) {
 }
 
 static int contrastive(hw_model *m, const hw_batch *b, int train, hw_step_stats *st) {
+    const int D = m->D;
     const int n = b->n;
     const float scale = (float)n / (float)b->global_n;
     const float *e1 = hw_view_emb(m, 0, n), *e2 = hw_view_emb(m, 1, n);
@@ -62,7 +62,7 @@ static int contrastive(hw_model *m, const hw_batch *b, int train, hw_step_stats 
     contrastive_loss_forward(&con, dist, y, m->cfg.margin, n);
     /* LastLayerNN: Linear(83, 2) -> GELU -> Softmax on e1 - e2 */
     for (size_t k = 0; k < (size_t)n * D; k++) diff[k] = e1[k] - e2[k];
-    linear_forward(hz, diff, hw_p(m, T_HEAD_W), hw_p(m, T_HEAD_B), n, D, HW_HEAD_OUT);
+    linear_forward(hz, diff, hw_p(m, m->head_w), hw_p(m, m->head_b), n, D, HW_HEAD_OUT);
     gelu_forward(hg, hz, 2 * (size_t)n);
     if (m->cfg.ce_form == HW_CE_REFERENCE)
         double_softmax_ce_forward(&ce, probs, probs2, hg, t, n, HW_HEAD_OUT);
@@ -88,7 +88,7 @@ static int contrastive(hw_model *m, const hw_batch *b, int train, hw_step_stats 
     else
         crossentropy_backward(dhg, scale, probs, t, n, HW_HEAD_OUT);
     gelu_backward(dhz, dhg, hz, 2 * (size_t)n);
-    linear_backward(ddiff, hw_g(m, T_HEAD_W), hw_g(m, T_HEAD_B), dhz, diff, hw_p(m, T_HEAD_W), n, D,
+    linear_backward(ddiff, hw_g(m, m->head_w), hw_g(m, m->head_b), dhz, diff, hw_p(m, m->head_w), n, D,
                     HW_HEAD_OUT);
     for (size_t k = 0; k < (size_t)n * D; k++) {
         d1[k] += ddiff[k];
@@ -98,6 +98,7 @@ static int contrastive(hw_model *m, const hw_batch *b, int train, hw_step_stats 
 }
 
 static int triplet(hw_model *m, const hw_batch *b, int train, hw_step_stats *st) {
+    const int D = m->D;
     const int n = b->n;
     const float scale = (float)n / (float)b->global_n, eps = NN_TRIPLET_EPS_HTF;
     const float *a = hw_view_emb(m, 0, n), *p = hw_view_emb(m, 1, n), *q = hw_view_emb(m, 2, n);
@@ -119,6 +120,7 @@ static int triplet(hw_model *m, const hw_batch *b, int train, hw_step_stats *st)
 }
 
 static int supcon(hw_model *m, const hw_batch *b, int train, hw_step_stats *st) {
+    const int D = m->D;
     const int n = b->n, V = b->views;
     const float inv_global = 1.0f / (float)b->global_n;
     lscratch s = {m->lbuf, 0};
@@ -153,6 +155,7 @@ static int supcon(hw_model *m, const hw_batch *b, int train, hw_step_stats *st) 
 }
 
 static int run(hw_model *m, const hw_batch *b, int train, uint64_t rng_counter, hw_step_stats *st) {
+    const int D = m->D;
     memset(st, 0, sizeof *st);
     if (check_batch(m, b)) return -1;
     const int n = b->n, V = b->views;

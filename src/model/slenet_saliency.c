@@ -3,7 +3,7 @@
  * evaluation mode, with the gradient taken down to the input instead of into the weights.
  * It reuses the model's activation arena and ops and computes no weight gradient at all
  * (linear.1's alone would be a 44,944 x 120 GEMM per pass). */
-#include "model_internal.h"
+#include "slenet_internal.h"
 
 #include "hitwin/error.h"
 #include "hitwin/nn.h"
@@ -17,34 +17,22 @@
 /* Tiles per pass: the arena grows with the largest pass (about 3.5 MB a tile). */
 #define PASS_TILES 64
 
-int hw_model_feature_side(const hw_model *m) { return m->C2; }
+int hw_slenet_feature_side(const hw_model *m) { return ((const hw_slenet *)m->bb_state)->C2; }
 
-int hw_model_prepare(hw_model *m, const float *tiles, int n, float *x, float *emb) {
+int hw_slenet_conv2_maps(hw_model *m, const float *x, int n, float *maps) {
+    hw_slenet *b = hw_slenet_of(m);
     const size_t S2 = (size_t)m->S * m->S;
+    const size_t per = (size_t)HW_SLENET_C2 * b->C2 * b->C2;
     for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
         int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
         hw_model_reserve(m, k, 1);
-        hw_backbone_forward(m, tiles + (size_t)i0 * S2, k, 1, m->cfg.mask, 0, 0);
-        memcpy(x + (size_t)i0 * S2, m->act.x, (size_t)k * S2 * sizeof(float));
-        if (emb) memcpy(emb + (size_t)i0 * HW_SLENET_D, m->act.emb, (size_t)k * HW_SLENET_D * sizeof(float));
-    }
-    return 0;
-}
-
-int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps) {
-    const size_t S2 = (size_t)m->S * m->S;
-    const size_t per = (size_t)HW_SLENET_C2 * m->C2 * m->C2;
-    for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
-        int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
-        hw_model_reserve(m, k, 1);
-        hw_branch *b = &m->act;
         NnConv2dDims d1 = {k, 1, m->S, m->S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
-        conv2d_maxpool_forward(b->p1, b->a1, m->c1, x + (size_t)i0 * S2, hw_p(m, T_CONV1_W),
-                               hw_p(m, T_CONV1_B), m->conv_scratch, &d1);
+        conv2d_maxpool_forward(b->p1, b->a1, b->c1, x + (size_t)i0 * S2, hw_p(m, T_CONV1_W),
+                               hw_p(m, T_CONV1_B), b->conv_scratch, &d1);
         /* features[-2] unpooled: the plain convolution, written where the caller wants it */
-        NnConv2dDims d2 = {k, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+        NnConv2dDims d2 = {k, HW_SLENET_C1, b->P1, b->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
         conv2d_forward(maps + (size_t)i0 * per, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B),
-                       m->conv_scratch, &d2);
+                       b->conv_scratch, &d2);
     }
     return 0;
 }
@@ -91,20 +79,20 @@ double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure mea
 
 /* The part both input-gradient passes share: from conv1's pooled output b->p1 of k rows
  * (rows i0.. of other / role) through the rest of the network, the distance and its gradient,
- * and back to m->dp1, the gradient of the pooled conv1 output. dist may be NULL. */
+ * and back to b->dp1, the gradient of the pooled conv1 output. dist may be NULL. */
 static void rest_forward_backward(hw_model *m, int k, int i0, const float *other, const uint8_t *role,
                                   hw_ig_measure measure, float *dist) {
-    hw_branch *b = &m->act;
-    const size_t K = (size_t)k, F = (size_t)m->F;
-    NnConv2dDims d2 = {k, HW_SLENET_C1, m->P1, m->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
-    conv2d_maxpool_forward(m->p2, b->a2, m->c2, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B),
-                           m->conv_scratch, &d2);
-    linear_forward(b->h1, m->p2, hw_p(m, T_FC1_W), hw_p(m, T_FC1_B), k, m->F, HW_SLENET_H1);
+    hw_slenet *b = hw_slenet_of(m);
+    const size_t K = (size_t)k, F = (size_t)b->F;
+    NnConv2dDims d2 = {k, HW_SLENET_C1, b->P1, b->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
+    conv2d_maxpool_forward(b->p2, b->a2, b->c2, b->p1, hw_p(m, T_CONV2_W), hw_p(m, T_CONV2_B),
+                           b->conv_scratch, &d2);
+    linear_forward(b->h1, b->p2, hw_p(m, T_FC1_W), hw_p(m, T_FC1_B), k, b->F, HW_SLENET_H1);
     gelu_forward(b->g1, b->h1, K * HW_SLENET_H1);
     linear_forward(b->h2, b->g1, hw_p(m, T_FC2_W), hw_p(m, T_FC2_B), k, HW_SLENET_H1, HW_SLENET_D);
-    gelu_forward(b->emb, b->h2, K * HW_SLENET_D);
+    gelu_forward(m->emb, b->h2, K * HW_SLENET_D);
     for (int i = 0; i < k; i++) {
-        const float *e = b->emb + (size_t)i * HW_SLENET_D;
+        const float *e = m->emb + (size_t)i * HW_SLENET_D;
         const int r = role ? role[i0 + i] : 0;
         const float *o = r & HW_IG_BASELINE ? e : other + (size_t)(i0 + i) * HW_SLENET_D;
         float *g = m->demb + (size_t)i * HW_SLENET_D;
@@ -113,44 +101,45 @@ static void rest_forward_backward(hw_model *m, int k, int i0, const float *other
         if (dist) dist[i0 + i] = (float)dd;
     }
     /* backward; no weight gets a gradient (NULL) */
-    memset(m->dh2, 0, K * HW_SLENET_D * sizeof(float));
-    gelu_backward(m->dh2, m->demb, b->h2, K * HW_SLENET_D);
-    memset(m->dg1, 0, K * HW_SLENET_H1 * sizeof(float));
-    linear_backward(m->dg1, NULL, NULL, m->dh2, b->g1, hw_p(m, T_FC2_W), k, HW_SLENET_H1, HW_SLENET_D);
-    memset(m->dh1, 0, K * HW_SLENET_H1 * sizeof(float));
-    gelu_backward(m->dh1, m->dg1, b->h1, K * HW_SLENET_H1);
+    memset(b->dh2, 0, K * HW_SLENET_D * sizeof(float));
+    gelu_backward(b->dh2, m->demb, b->h2, K * HW_SLENET_D);
+    memset(b->dg1, 0, K * HW_SLENET_H1 * sizeof(float));
+    linear_backward(b->dg1, NULL, NULL, b->dh2, b->g1, hw_p(m, T_FC2_W), k, HW_SLENET_H1, HW_SLENET_D);
+    memset(b->dh1, 0, K * HW_SLENET_H1 * sizeof(float));
+    gelu_backward(b->dh1, b->dg1, b->h1, K * HW_SLENET_H1);
     float *dp2 = b->drop; /* unused in evaluation mode: [k, F] of room */
     memset(dp2, 0, K * F * sizeof(float));
-    linear_backward(dp2, NULL, NULL, m->dh1, m->p2, hw_p(m, T_FC1_W), k, m->F, HW_SLENET_H1);
-    memset(m->dp1, 0, K * HW_SLENET_C1 * m->P1 * m->P1 * sizeof(float));
-    conv2d_maxpool_backward(m->dp1, NULL, NULL, m->c2, dp2, b->a2, b->p1, hw_p(m, T_CONV2_W),
-                            m->conv_scratch, &d2);
+    linear_backward(dp2, NULL, NULL, b->dh1, b->p2, hw_p(m, T_FC1_W), k, b->F, HW_SLENET_H1);
+    memset(b->dp1, 0, K * HW_SLENET_C1 * b->P1 * b->P1 * sizeof(float));
+    conv2d_maxpool_backward(b->dp1, NULL, NULL, b->c2, dp2, b->a2, b->p1, hw_p(m, T_CONV2_W),
+                            b->conv_scratch, &d2);
 }
 
-int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
-                           hw_ig_measure measure, float *dist, float *dx) {
+int hw_slenet_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
+                            hw_ig_measure measure, float *dist, float *dx) {
+    hw_slenet *b = hw_slenet_of(m);
     const int S = m->S;
     const size_t S2 = (size_t)S * S;
     memset(dx, 0, (size_t)n * S2 * sizeof(float));
     for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
         const int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
         hw_model_reserve(m, k, 1);
-        hw_branch *b = &m->act;
-        memcpy(b->x, x + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float));
+        memcpy(m->x, x + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float));
         /* evaluation mode: no normalisation (the input is prepared), no dropout */
         NnConv2dDims d1 = {k, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
-        conv2d_maxpool_forward(b->p1, b->a1, m->c1, b->x, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B),
-                               m->conv_scratch, &d1);
+        conv2d_maxpool_forward(b->p1, b->a1, b->c1, m->x, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B),
+                               b->conv_scratch, &d1);
         rest_forward_backward(m, k, i0, other, role, measure, dist);
-        conv2d_maxpool_backward(dx + (size_t)i0 * S2, NULL, NULL, m->c1, m->dp1, b->a1, b->x,
-                                hw_p(m, T_CONV1_W), m->conv_scratch, &d1);
+        conv2d_maxpool_backward(dx + (size_t)i0 * S2, NULL, NULL, b->c1, b->dp1, b->a1, m->x,
+                                hw_p(m, T_CONV1_W), b->conv_scratch, &d1);
     }
     return 0;
 }
 
-int hw_model_path_grad(hw_model *m, const float *from, const float *to, const float *alpha, int n,
-                       const float *other, int second, hw_ig_measure measure, double *gsum) {
-    const int S = m->S, C1 = m->C1, P1 = m->P1, D = HW_SLENET_D;
+int hw_slenet_path_grad(hw_model *m, const float *from, const float *to, const float *alpha, int n,
+                        const float *other, int second, hw_ig_measure measure, double *gsum) {
+    hw_slenet *b = hw_slenet_of(m);
+    const int S = m->S, C1 = b->C1, P1 = b->P1, D = HW_SLENET_D;
     const size_t S2 = (size_t)S * S, c1 = (size_t)HW_SLENET_C1 * C1 * C1, p1 = (size_t)HW_SLENET_C1 * P1 * P1;
     const int first = n < PASS_TILES ? n : PASS_TILES;
     hw_model_reserve(m, first, 1);
@@ -162,27 +151,26 @@ int hw_model_path_grad(hw_model *m, const float *from, const float *to, const fl
     /* conv1 is linear: conv1(from + a d) = (W * from + b) + a (W * d), two convolutions for the
      * whole path */
     NnConv2dDims one = {1, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
-    conv2d_forward(base, from, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B), m->conv_scratch, &one);
-    conv2d_forward(slope, d, hw_p(m, T_CONV1_W), NULL, m->conv_scratch, &one);
+    conv2d_forward(base, from, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B), b->conv_scratch, &one);
+    conv2d_forward(slope, d, hw_p(m, T_CONV1_W), NULL, b->conv_scratch, &one);
     for (int i0 = 0; i0 < n; i0 += PASS_TILES) {
         const int k = n - i0 < PASS_TILES ? n - i0 : PASS_TILES;
         hw_model_reserve(m, k, 1);
-        hw_branch *b = &m->act;
         for (int i = 0; i < k; i++) {
             const float a = alpha[i0 + i];
-            float *c = m->c1 + (size_t)i * c1;
+            float *c = b->c1 + (size_t)i * c1;
             for (size_t q = 0; q < c1; q++) c[q] = base[q] + a * slope[q];
             memcpy(oth + (size_t)i * D, other, (size_t)D * sizeof(float));
             role[i] = (uint8_t)((second ? HW_IG_SECOND : 0) | (a == 0.0f ? HW_IG_BASELINE : 0));
         }
-        maxpool2d_forward(b->p1, b->a1, m->c1, k, HW_SLENET_C1, C1, C1, 2, 2, 0);
+        maxpool2d_forward(b->p1, b->a1, b->c1, k, HW_SLENET_C1, C1, C1, 2, 2, 0);
         rest_forward_backward(m, k, 0, oth, role, measure, NULL);
         /* conv1's input gradient is linear in its output gradient: sum the rows' pooled
          * gradients, scattered through their own argmax, and transpose-convolve once */
         for (int i = 0; i < k; i++)
-            maxpool2d_backward(dsum, m->dp1 + (size_t)i * p1, b->a1 + (size_t)i * p1, 1, HW_SLENET_C1, C1, C1, P1, P1);
+            maxpool2d_backward(dsum, b->dp1 + (size_t)i * p1, b->a1 + (size_t)i * p1, 1, HW_SLENET_C1, C1, C1, P1, P1);
     }
-    conv2d_backward(dx, NULL, NULL, dsum, from, hw_p(m, T_CONV1_W), m->conv_scratch, &one);
+    conv2d_backward(dx, NULL, NULL, dsum, from, hw_p(m, T_CONV1_W), b->conv_scratch, &one);
     for (size_t p = 0; p < S2; p++) gsum[p] += dx[p];
     free(base);
     free(slope);

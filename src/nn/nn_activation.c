@@ -1,6 +1,8 @@
 /* GELU (exact: 0.5 x (1 + erf(x / sqrt 2)), torch's default approximate='none') and
- * inverted dropout with a mask drawn from the counter-based generator. */
+ * inverted dropout with a mask drawn from the counter-based generator; SiLU and sigmoid for
+ * MaxViT's squeeze-excitation. */
 #include "hitwin/nn.h"
+#include "hitwin/nn_maxvit.h"
 
 #include "nn_rng_mix.h"
 
@@ -131,4 +133,27 @@ void dropout_backward(float *dinp, const float *dout, const uint8_t *mask, float
         const uint32_t keep = 0u - (uint32_t)(mask[i] != 0);
         dinp[i] += bits_float(float_bits(dout[i] * scale) & keep);
     }
+}
+
+/* ---- SiLU and sigmoid (MaxViT's squeeze-excitation, nn_maxvit.h) ----------------------- */
+
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+void silu_forward(float *out, const float *inp, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = inp[i] * sigmoidf(inp[i]);
+}
+
+void silu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
+    for (size_t i = 0; i < n; i++) { /* d(x s)/dx = s (1 + x (1 - s)) */
+        const float s = sigmoidf(inp[i]);
+        dinp[i] += dout[i] * s * (1.0f + inp[i] * (1.0f - s));
+    }
+}
+
+void sigmoid_forward(float *out, const float *inp, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = sigmoidf(inp[i]);
+}
+
+void sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n) {
+    for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
 }

@@ -45,6 +45,9 @@
 #include "hitwin/version.h"
 #include "hitwin/xalloc.h"
 
+/* The widest embedding a checkpoint may have: SLeNet 83, SMaxViT and SMaxViTMulti 512. */
+#define HW_DISTANCE_MAX_EMBED 512
+
 #ifdef HITWIN_HAVE_CUDA
 #include "hitwin/gpu_context.h"
 #include "hitwin/gpu_slenet.h"
@@ -507,7 +510,8 @@ static int cross_fit(const hw_dist *d, worker *wk, hw_gpu *gpu, const window_pla
         loaded_ckpt lc = {0};
         rc = fold_sibling(ckpt, k, path, sizeof path);
         if (rc == 0) rc = load_ckpt(path, m->tile_size, &lc);
-        if (rc == 0 && hw_model_embed_dim(lc.model) > 128) rc = hw_fail("distance: embedding too wide");
+        if (rc == 0 && hw_model_embed_dim(lc.model) > HW_DISTANCE_MAX_EMBED)
+            rc = hw_fail("distance: embedding too wide");
         if (rc) log_error("%s", hw_error());
         if (hw_dist_agree(d, rc) != 0) {
             free_ckpt(&lc);
@@ -689,7 +693,7 @@ int hw_distance_main(int argc, char **argv) {
     wk.batch_cap = (int)batch;
     wk.wtiles = xmalloc((size_t)S * T * T * sizeof(float));
     wk.btiles = xmalloc((size_t)batch * T * T * sizeof(float));
-    wk.emb = xmalloc((size_t)batch * 128 * sizeof(float));
+    wk.emb = xmalloc((size_t)batch * HW_DISTANCE_MAX_EMBED * sizeof(float));
     wk.tile_of = xmalloc((size_t)max_block * S * sizeof(int));
     wk.prep = xcalloc((size_t)S, sizeof *wk.prep);
     for (int s = 0; s < S; s++) hw_tile_prep_init(&wk.prep[s], T);
@@ -701,7 +705,8 @@ int hw_distance_main(int argc, char **argv) {
         double t0 = MPI_Wtime();
         loaded_ckpt lc;
         rc = load_ckpt(ckpts[k], T, &lc);
-        if (!rc && hw_model_embed_dim(lc.model) > 128) rc = hw_fail("distance: embedding too wide");
+        if (!rc && hw_model_embed_dim(lc.model) > HW_DISTANCE_MAX_EMBED)
+            rc = hw_fail("distance: embedding too wide");
         if (rc) log_error("%s", hw_error());
         if (hw_dist_agree(&d, rc) != 0 ||
             pairs_for_model(&d, &wk, lc.model, gpu, &plan, b0, b1, ckpts[k], &mine, &all) != 0) {
