@@ -120,9 +120,33 @@ static int handlers_installed;
 
 /* Files first, then the (empty) directories registered: rmdir of a directory that still
  * holds anything fails, and leaves it. Both calls are async-signal-safe. */
+/* MPI-IO (ROMIO) probes file locking on some file systems with a file beside the one it
+ * opens, named PATH.locktest.RANK, and removes it; a rank killed in between leaves it, and a
+ * surviving rank removes it here with the temporary (ranks 0-63). Built by hand: snprintf is
+ * not async-signal-safe. */
+static void remove_lock_probes(const char *path) {
+    static const char suffix[] = ".locktest.";
+    char name[PATH_MAX + 16];
+    size_t n = strlen(path);
+    if (n + sizeof suffix + 3 > sizeof name) return;
+    memcpy(name, path, n);
+    memcpy(name + n, suffix, sizeof suffix - 1);
+    n += sizeof suffix - 1;
+    for (int r = 0; r < 64; r++) {
+        size_t k = n;
+        if (r >= 10) name[k++] = (char)('0' + r / 10);
+        name[k++] = (char)('0' + r % 10);
+        name[k] = '\0';
+        unlink(name);
+    }
+}
+
 static void remove_all(void) {
     for (int i = 0; i < HW_TEMP_CAP; i++)
-        if (temp_used[i]) unlink(temp_paths[i]);
+        if (temp_used[i]) {
+            unlink(temp_paths[i]);
+            remove_lock_probes(temp_paths[i]);
+        }
     for (int i = 0; i < HW_TEMP_CAP; i++)
         if (temp_used[i]) rmdir(temp_paths[i]);
 }
