@@ -115,6 +115,10 @@ typedef struct {
 #define HW_RECIPE_THIN 0.5    /* training tiles thinned to U(0.5, 1) of their depth */
 #define HW_RECIPE_PAIRS HW_PAIRS_EDITS
 #define HW_RECIPE_TECHNICAL 0.0
+/* half the edits graded (w ~ U(0.1, 1), target w) and 1-3 edits per edited tile: a distance
+ * that grows with the size of a change and sees spread, many-feature ones (docs/recipe.md) */
+#define HW_RECIPE_GRADED_EDITS 0.5
+#define HW_RECIPE_EDITS_PER_TILE 3
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);
 

@@ -114,16 +114,19 @@ typedef struct {
     double thin;
     hw_pairs_kind pairs;
     double technical;
+    double graded_edits;
+    int edits_per_tile;
 } recipe_keys;
 
 static const recipe_keys recipes[] = {
     {"reference", HW_CE_REFERENCE, HW_INPUT_NONE, HW_NORM_WHOLE, 1e-4, 0.5, 0, 0.0,
-     HW_PAIRS_CONDITION, 0.0},
+     HW_PAIRS_CONDITION, 0.0, 0.0, 1},
     /* the default before realistic data showed its flaw */
     {"labels", HW_CE_REFERENCE, HW_INPUT_LOG1P, HW_NORM_OFFDIAG, 1e-4, 0.0, 1, 0.5,
-     HW_PAIRS_CONDITION, 0.0},
+     HW_PAIRS_CONDITION, 0.0, 0.0, 1},
     {"default", HW_RECIPE_CE, HW_RECIPE_INPUT, HW_RECIPE_NORM, HW_RECIPE_LR, HW_RECIPE_DROPOUT,
-     HW_RECIPE_FLIP, HW_RECIPE_THIN, HW_RECIPE_PAIRS, HW_RECIPE_TECHNICAL},
+     HW_RECIPE_FLIP, HW_RECIPE_THIN, HW_RECIPE_PAIRS, HW_RECIPE_TECHNICAL, HW_RECIPE_GRADED_EDITS,
+     HW_RECIPE_EDITS_PER_TILE},
 };
 
 static int apply_recipe(hw_train_config *cfg, const char *s) {
@@ -139,6 +142,8 @@ static int apply_recipe(hw_train_config *cfg, const char *s) {
         cfg->thin = r->thin;
         cfg->pairs = r->pairs;
         cfg->technical = r->technical;
+        cfg->graded_edits = r->graded_edits;
+        cfg->edits_per_tile = r->edits_per_tile;
         return 0;
     }
     return -1;
@@ -177,7 +182,6 @@ void hw_train_config_defaults(hw_train_config *cfg) {
     cfg->tile_memory_mb = HW_TILE_MEMORY_AUTO;
     cfg->precision = HW_PRECISION_BF16;
     cfg->folds = 1;
-    cfg->edits_per_tile = 1;
     cfg->fold = -1;
     apply_recipe(cfg, "default");
 }

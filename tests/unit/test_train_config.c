@@ -51,8 +51,8 @@ int main(void) {
     CHECK_NEAR(c.learning_rate, 1e-3, 0, 0); /* the default recipe's; the reference's 1e-4 */
     CHECK_INT_EQ(c.pairs, HW_PAIRS_EDITS);
     CHECK_NEAR(c.technical, 0.0, 0, 0);
-    CHECK_NEAR(c.graded_edits, 0.0, 0, 0);
-    CHECK_INT_EQ(c.edits_per_tile, 1);
+    CHECK_NEAR(c.graded_edits, 0.5, 0, 0);
+    CHECK_INT_EQ(c.edits_per_tile, 3);
     CHECK_INT_EQ(c.folds, 1);
     CHECK_INT_EQ(c.batch_size, 128);
     CHECK_INT_EQ(c.epochs, 100);
@@ -185,7 +185,23 @@ int main(void) {
         CHECK_INT_EQ(r.flip, 0);
         CHECK_NEAR(r.thin, 0.0, 0, 0);
         CHECK_INT_EQ(r.pairs, HW_PAIRS_CONDITION);
+        CHECK_NEAR(r.graded_edits, 0.0, 0, 0);
+        CHECK_INT_EQ(r.edits_per_tile, 1);
         CHECK(hw_train_config_hash(&r) != hr);
+        {
+            /* the default recipe's graded, multiple edits are in its resolved YAML; the
+             * reference's (none) are not, so its hash is what it was before the keys */
+            hw_train_config dflt;
+            hw_train_config_defaults(&dflt);
+            char *dy = hw_train_config_to_yaml(&dflt), *ry0 = hw_train_config_to_yaml(&r);
+            CHECK(strstr(dy, "graded_edits: 0.5\nedits_per_tile: 3\n") != NULL);
+            CHECK(strstr(ry0, "graded_edits") == NULL && strstr(ry0, "edits_per_tile") == NULL);
+            CHECK_STR_EQ(set_err(&dflt, "edits_per_tile=0"), "--set edits_per_tile: 0 is out of range [1, 16]");
+            CHECK_STR_EQ(set_err(&dflt, "graded_edits=2"), "--set graded_edits: 2 is out of range [0, 1]");
+            free(dy);
+            free(ry0);
+            hw_train_config_free(&dflt);
+        }
         CHECK_INT_EQ(hw_train_config_set(&r, "flip=true"), 0);
         CHECK_INT_EQ(hw_train_config_set(&r, "thin=0.5"), 0);
         CHECK_INT_EQ(r.flip, 1);
