@@ -17,9 +17,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
 ctest --test-dir build -LE slow --output-on-failure --no-tests=error -j"$jobs"
 
-# Sanitizers: CPU code only (nvcc objects and ASan do not mix well), and no plotting: cairo's X11
-# libraries push Open MPI's dlopen'd components into dynamic TLS, where LeakSanitizer's thread
-# scan (GCC 12) crashes at exit (src/plot/plot_off.c).
+# Sanitizers: CPU code only (nvcc objects and ASan do not mix well), and no plotting: with cairo's
+# X11 libraries linked in, LeakSanitizer (GCC 12) crashes at exit walking a dynamic TLS block
+# (docs/plot.md, "Builds without plotting").
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHITWIN_SANITIZE=ON -DHITWIN_ENABLE_CUDA=OFF -DHITWIN_PLOT=OFF
 cmake --build build-asan -j"$jobs"
 # Open MPI keeps allocations for the life of the process: tests/lsan.supp names

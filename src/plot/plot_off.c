@@ -1,7 +1,7 @@
 /* hitwin plot in a build configured with -DHITWIN_PLOT=OFF (no cairo): the sanitizer and
- * fuzz builds of scripts/test.sh, because cairo's X11 libraries, once loaded, push Open
- * MPI's dlopen'd components into dynamic TLS, where LeakSanitizer's thread scan (GCC 12)
- * crashes at exit ("Tracer caught signal 11"). The command and the sweep's figure say so in
+ * fuzz builds of scripts/test.sh, because with cairo's X11 libraries linked in LeakSanitizer
+ * (GCC 12) crashes at exit walking a dynamic TLS block ("Tracer caught signal 11";
+ * docs/plot.md). The command and the sweep's figure say so in
  * one line instead. */
 #include "hitwin/error.h"
 #include "hitwin/log.h"
