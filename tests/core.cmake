@@ -2,6 +2,7 @@
 hw_test(test_dataset_config SOURCES unit/test_dataset_config.c LABELS unit)
 hw_test(test_windows SOURCES unit/test_windows.c LABELS unit)
 hw_test(test_temp_files SOURCES unit/test_temp_files.c LABELS unit)
+hw_test(test_h5_deflate SOURCES unit/test_h5_deflate.c LABELS unit)
 hw_test(test_tile_stage SOURCES integration/test_tile_stage.c LABELS integration mpi)
 set_tests_properties(test_tile_stage PROPERTIES PROCESSORS 2
                      ENVIRONMENT "${HW_TEST_ENV};MPIEXEC=${MPIEXEC_EXECUTABLE}")

@@ -90,7 +90,12 @@ int compress2(Bytef *dest, uLongf *dest_len, const Bytef *src, uLong src_len, in
     struct libdeflate_compressor *c = compressor_for(level);
     if (!c) return Z_MEM_ERROR;
     size_t n = libdeflate_zlib_compress(c, src, src_len, dest, *dest_len);
-    if (n == 0) return Z_BUF_ERROR; /* does not fit, as zlib reports it */
+    /* libdeflate gives up on output that would fit but leaves it too little slack
+     * (incompressible input with dest_len = compressBound, as HDF5's deflate filter
+     * asks). zlib's compress2 succeeds there, so it must do the work: a failed
+     * optional filter makes HDF5 store the chunk raw, and parallel HDF5 1.10 then
+     * loses the filter mask that says so, leaving a chunk that cannot be read. */
+    if (n == 0) return zlib_compress2(dest, dest_len, src, src_len, level);
     *dest_len = (uLongf)n;
     return Z_OK;
 }
