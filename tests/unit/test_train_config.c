@@ -328,6 +328,20 @@ int main(void) {
         /* maxvit_t: model SMaxViT without the mapping */
         CHECK_STR_EQ(load_err("maxvit_t.yaml", "tiles: t.h5\nmodel: SMaxViT\n"), "");
     }
+    /* the shipped MaxViT configs load (the test runs from the repository root) */
+    {
+        const char *shipped[2] = {"configs/train-maxvit.yaml", "configs/train-maxvit-tiny.yaml"};
+        for (int i = 0; i < 2; i++) {
+            hw_train_config t;
+            int rc = hw_train_config_load(shipped[i], &t);
+            if (rc == 0) rc = hw_train_config_validate(&t);
+            if (rc) fprintf(stderr, "%s\n", hw_error());
+            CHECK_INT_EQ(rc, 0);
+            CHECK_INT_EQ(t.backbone, HW_BACKBONE_SMAXVIT);
+            CHECK_INT_EQ(t.maxvit.n_blocks, i == 0 ? 0 : 2);
+            hw_train_config_free(&t);
+        }
+    }
     CHECK_STR_EQ(load_err("mv_slenet.yaml", "tiles: t.h5\nmaxvit:\n  stem: 8\n"),
                  "mv_slenet.yaml:2: 'maxvit' applies to model SMaxViT or SMaxViTMulti (model is SLeNet)");
     CHECK_STR_EQ(load_err("mv_key.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n  width: 3\n"),
