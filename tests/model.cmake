@@ -14,3 +14,6 @@ hw_test(test_safetensors_hostile SOURCES unit/test_safetensors_hostile.c LABELS 
 # finite differences, running statistics, checkpoint round trip (docs/maxvit.md).
 hw_test(test_model_maxvit SOURCES unit/test_model_maxvit.c LABELS unit)
 hw_test(test_model_maxvit_torch SOURCES unit/test_model_maxvit_torch.c LABELS unit)
+# MaxViT's saliency hooks: the evaluation-mode input gradient against finite differences,
+# parameter gradients untouched, block 0's feature map, IG completeness (docs/maxvit.md).
+hw_test(test_maxvit_saliency SOURCES unit/test_maxvit_saliency.c LABELS unit)

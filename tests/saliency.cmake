@@ -17,3 +17,8 @@ set_tests_properties(test_saliency_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)
 # simulation (about 6 minutes on 2 cores: slow, outside the default run)
 hw_script_test(test_saliency_sites tests/integration/test_saliency_sites.sh LABELS integration mpi slow)
 set_tests_properties(test_saliency_sites PROPERTIES PROCESSORS 2 TIMEOUT 3600)
+# hitwin distance and hitwin saliency with tiny MaxViT checkpoints (one from hitwin train): the
+# model_name column, distances against embeddings computed in the test, IG completeness through
+# the stage, the head refusal (docs/maxvit.md).
+hw_test(test_maxvit_stages SOURCES integration/test_maxvit_stages.c LABELS integration)
+set_tests_properties(test_maxvit_stages PROPERTIES TIMEOUT 300)

@@ -34,3 +34,9 @@ hw_script_test(test_cross_fit_pipeline tests/integration/test_cross_fit_pipeline
 set_tests_properties(test_cross_fit_pipeline PROPERTIES PROCESSORS 2)
 # the tile store reader on damaged stores, and its in-memory entry point
 hw_test(test_tile_store_hostile SOURCES unit/test_tile_store_hostile.c LABELS unit)
+# A tiny MaxViT trained on 2 ranks: stopped + resumed equals uninterrupted byte for byte
+# (checkpoints and state, with the BatchNorm running statistics), every rank holds rank 0's
+# statistics and validated with them, refusals (--device cuda, tile size); docs/maxvit.md.
+hw_mpi_test(test_train_maxvit 2 SOURCES integration/test_train_maxvit.c)
+set_tests_properties(test_train_maxvit PROPERTIES
+                     ENVIRONMENT "${HW_TEST_ENV};OPENBLAS_NUM_THREADS=1;OMP_NUM_THREADS=1")

@@ -77,6 +77,8 @@ typedef struct {
     const char *split;
     const hw_tile_meta *meta;
     int baselines;                     /* 0: no CSV / bedGraph files for SSIM, Pearson, MSE */
+    const char *model_name;            /* the checkpoint's backbone (SLeNet, SMaxViT, ...): the
+                                          model_name column of the embedding measures; NULL: SLeNet */
 } hw_distance_run;
 
 /* Write every output of one checkpoint; returns 0, or -1 with hw_error set and

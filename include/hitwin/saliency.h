@@ -31,13 +31,23 @@ typedef enum { HW_IG_PAIRWISE = 0, HW_IG_COSINE = 1 } hw_ig_measure;
 /* Alpha steps per forward/backward batch when none is given: 2 x 50 interpolants x ~3.5 MB. */
 #define HW_IG_DEFAULT_CHUNK 50
 
-/* ---- the backbone on prepared inputs (src/model/slenet_saliency.c) -------------------- */
-/* G, the side of the conv2 map (106 at 224). */
+/* ---- the backbone on prepared inputs (src/model/slenet_saliency.c, maxvit_saliency.c) ---- */
+/* The backbone's feature map: `channels` maps of side x side, pixel r centred on input bin
+ * stride * r + offset (the registration above). SLeNet: conv2 before pooling, 16 maps,
+ * stride 2, offset 6.5 (106 x 106 at 224). MaxViT: block 0's output (docs/maxvit.md,
+ * "Saliency"), channels[0] maps of side S/4, stride 4, offset 0 (64 x 56 x 56 at 224). */
+typedef struct {
+    int channels, side;
+    double stride, offset;
+} hw_feature_geometry;
+int hw_model_feature_geometry(const hw_model *m, hw_feature_geometry *g);
+/* G, the side of the feature map (106 at 224 for SLeNet). */
 int hw_model_feature_side(const hw_model *m);
 /* Tiles [n, S, S] raw -> prepared inputs x [n, S, S] and their embeddings emb [n, D]
  * (evaluation mode). */
 int hw_model_prepare(hw_model *m, const float *tiles, int n, float *x, float *emb);
-/* conv2's output before pooling of prepared inputs: x [n, S, S] -> maps [n, 16, G, G]. */
+/* The feature maps of prepared inputs (SLeNet: conv2's output before pooling): x [n, S, S]
+ * -> maps [n, channels, G, G] (hw_model_feature_geometry). */
 int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps);
 /* Evaluation-mode embeddings of prepared inputs x [n, S, S] and the gradient of the distance
  * between emb_i and other_i with respect to x_i: dist [n], dx [n, S, S] (overwritten); other
@@ -82,6 +92,9 @@ int hw_ig_map(hw_model *m, const float *x1, const float *x2, const float *e1, co
  * outside [6.5, 2 (G - 1) + 6.5] are not covered (cover 0). fmap [G, G] -> out [S, S] with
  * cover [S] (1 where the bin is covered). */
 void hw_register_feature_map(const float *fmap, int G, int S, float *out, uint8_t *cover);
+/* The same for any geometry: bin b reads r = (b - offset) / stride (SLeNet's: 2, 6.5). */
+void hw_register_feature_map_at(const float *fmap, int G, int S, double stride, double offset, float *out,
+                                uint8_t *cover);
 
 /* One chromosome's strip accumulator: sum and count, [S, n_bins]. */
 typedef struct {

@@ -3,7 +3,10 @@
  * The config (YAML, every hyper-parameter of reference.md 5.1 plus ours):
  *
  *   tiles: tiles.h5            # hitwin tile output (relative to this file)
- *   model: SLeNet
+ *   model: SLeNet              # SLeNet | SMaxViT | SMaxViTMulti (docs/maxvit.md)
+ *   maxvit: {stem: 8, channels: [8, 16], depths: [1, 2], head_dim: 4}
+ *                              # MaxViT only, optional: a smaller one than maxvit_t
+ *                              # (maxvit_config.h)
  *   loss: contrastive          # contrastive | triplet | supcon
  *   ce_form: reference         # reference (double softmax, bug 10) | logits
  *   bias: 2                    # L = bias * L_con + CE
@@ -55,7 +58,9 @@ const char *hw_pairs_name(hw_pairs_kind k);
 typedef struct {
     char *source;         /* config file path ("" when defaults only) */
     char *tiles;          /* tile store, resolved path */
-    char *model;          /* "SLeNet" */
+    char *model;          /* "SLeNet", "SMaxViT" or "SMaxViTMulti" */
+    hw_backbone_kind backbone; /* the model's backbone */
+    hw_maxvit_arch maxvit;     /* `maxvit:` (MaxViT only); all zero: maxvit_t */
     hw_loss_kind loss;
     hw_ce_form ce_form;
     double bias;
@@ -158,6 +163,9 @@ typedef struct {
     float *params;             /* copy of the final weights (this rank) */
     size_t n_params;
     uint64_t params_hash;
+    float *state;              /* copy of the model state at the end (BatchNorm running
+                                  statistics; rank 0's after every validation), NULL if none */
+    size_t n_state;
     int stopped;               /* 1: stop_after_steps cut the run short */
 } hw_train_result;
 

@@ -7,7 +7,11 @@
  *   counters, little-endian int64/double) | config YAML, program version (u32
  *   length + bytes) | tensor table (u32 count; per tensor: u32 name length, name,
  *   u32 ndim, int64 shape[ndim]) | u64 n | params [n] f32 | m [n] f32 | v [n] f32 |
- *   u64 FNV-1a of everything before.
+ *   model state table (as the tensor table: BatchNorm running statistics, hw_model_state) |
+ *   u64 n_state | state [n_state] f32 | u64 FNV-1a of everything before.
+ *
+ * Version 2 added the model state; a version 1 file (no such section) is still read for a
+ * model without state (SLeNet) and refused with a message for one with state.
  *
  * Random streams are counter-based and keyed by (seed, epoch, item) or by the
  * step, so the counters below are the whole RNG state. */
@@ -19,7 +23,7 @@
 
 #include "hitwin/model.h"
 
-#define HW_TRAIN_STATE_VERSION 1
+#define HW_TRAIN_STATE_VERSION 2
 
 typedef struct {
     uint64_t config_hash;
@@ -38,15 +42,25 @@ typedef struct {
 
 void hw_train_state_free(hw_train_state *st);
 
+/* The model's non-trainable state (hw_model_state, hw_model_state_tensors): written from,
+ * read into `values`. NULL where the callers pass one means none (n_tensors 0). */
+typedef struct {
+    const hw_tensor *tensors;
+    int n_tensors;
+    float *values;
+    size_t n;
+} hw_train_model_state;
+
 /* Write atomically (tmp + fsync + rename). */
 int hw_train_state_write(const char *path, const hw_train_state *st, const hw_tensor *tensors,
                          int n_tensors, const float *params, const float *m, const float *v,
-                         size_t n);
+                         size_t n, const hw_train_model_state *ms);
 
-/* Read into params, m, v (n floats each) after checking the file's tensor table
- * against `tensors`: another model or shape is refused with a message naming
- * the first tensor that differs. */
+/* Read into params, m, v (n floats each) and the model state after checking the file's
+ * tensor tables against `tensors` and ms's: another model or shape is refused with a
+ * message naming the first tensor that differs. */
 int hw_train_state_read(const char *path, hw_train_state *st, const hw_tensor *tensors,
-                        int n_tensors, float *params, float *m, float *v, size_t n);
+                        int n_tensors, float *params, float *m, float *v, size_t n,
+                        const hw_train_model_state *ms);
 
 #endif

@@ -330,11 +330,12 @@ static csv_key *sorted_windows(const hw_window_table *w, const hw_tile_meta *m, 
     return k;
 }
 
-static const char *model_name_of(int measure) {
-    return measure < HW_N_MODEL_MEASURES ? "SLeNet" : "baseline";
+/* The reference's model_name column: the backbone for the embedding measures. */
+static const char *model_name_of(const char *model, int measure) {
+    return measure >= HW_N_MODEL_MEASURES ? "baseline" : model ? model : "SLeNet";
 }
 
-static int write_raw_csv(const char *path, int measure, const hw_pair_table *p,
+static int write_raw_csv(const char *path, const char *model, int measure, const hw_pair_table *p,
                          const hw_window_table *w, const int64_t *first_pair, const hw_tile_meta *m) {
     FILE *fp = fopen(path, "w");
     if (!fp) return hw_fail("%s: cannot create: %s", path, strerror(errno));
@@ -348,7 +349,7 @@ static int write_raw_csv(const char *path, int measure, const hw_pair_table *p,
             hw_format_double(num, sizeof num, p->d[measure][i]);
             fprintf(fp, "%s,%lld,%lld,%s,\"(%d, %d)\",%s,%s,%s,%d,%d\n", k[r].chrom,
                     (long long)w->start[row], (long long)w->middle[row], num, p->a[i], p->b[i],
-                    p->label[i] ? "between" : "within", model_name_of(measure),
+                    p->label[i] ? "between" : "within", model_name_of(model, measure),
                     hw_measure_names[measure], m->resolution, m->tile_size);
         }
     }
@@ -357,7 +358,7 @@ static int write_raw_csv(const char *path, int measure, const hw_pair_table *p,
     return 0;
 }
 
-static int write_summary_csv(const char *path, int measure, const hw_window_table *w,
+static int write_summary_csv(const char *path, const char *model, int measure, const hw_window_table *w,
                              const hw_tile_meta *m) {
     FILE *fp = fopen(path, "w");
     if (!fp) return hw_fail("%s: cannot create: %s", path, strerror(errno));
@@ -375,7 +376,7 @@ static int write_summary_csv(const char *path, int measure, const hw_window_tabl
                              w->q[measure][row]};
         for (int c = 0; c < 4; c++) hw_format_double(st[c], sizeof st[c], v[c]);
         fprintf(fp, "%s,%lld,%lld,%s,%s,%s,%s,%s,%d,%d,%s,%s,%s,%s,%d\n", k[r].chrom,
-                (long long)w->start[row], (long long)w->middle[row], b, wi, s, model_name_of(measure),
+                (long long)w->start[row], (long long)w->middle[row], b, wi, s, model_name_of(model, measure),
                 hw_measure_names[measure], m->resolution, m->tile_size, st[0], st[1], st[2], st[3],
                 w->called[measure][row]);
     }
@@ -464,11 +465,12 @@ hw_distance_files *hw_distance_write_temps(const hw_distance_run *run, const hw_
     int n_written = run->baselines ? HW_N_MEASURES : HW_N_MODEL_MEASURES;
     for (int k = 0; !rc && k < n_written; k++) {
         snprintf(suffix, sizeof suffix, "_%s_distances_raw.csv", hw_measure_names[k]);
-        rc = write_raw_csv(add_output(o, run->out_dir, run->ckpt_base, suffix), k, p, w, first_pair,
+        rc = write_raw_csv(add_output(o, run->out_dir, run->ckpt_base, suffix), run->model_name, k, p, w, first_pair,
                            run->meta);
         snprintf(suffix, sizeof suffix, "_%s_distances_summary.csv", hw_measure_names[k]);
         if (!rc)
-            rc = write_summary_csv(add_output(o, run->out_dir, run->ckpt_base, suffix), k, w, run->meta);
+            rc = write_summary_csv(add_output(o, run->out_dir, run->ckpt_base, suffix), run->model_name, k, w,
+                                   run->meta);
         for (int c = 0; !rc && c < 4; c++) {
             snprintf(suffix, sizeof suffix, "_%s_%s.bedgraph", hw_measure_names[k], bedgraph_kinds[c]);
             rc = write_bedgraph(add_output(o, run->out_dir, run->ckpt_base, suffix), run, k, c, w);

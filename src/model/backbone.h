@@ -57,7 +57,7 @@ typedef struct hw_backbone_ops {
     int eval_chunk;
 
     /* ---- feature-map and saliency hooks (saliency.h); NULL when the backbone has none */
-    int (*feature_side)(const hw_model *m);
+    int (*feature_geometry)(const hw_model *m, hw_feature_geometry *g);
     int (*feature_maps)(hw_model *m, const float *x, int n, float *maps);
     int (*distance_grad)(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
                          hw_ig_measure measure, float *dist, float *dx);

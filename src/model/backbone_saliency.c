@@ -9,13 +9,18 @@
 #include <string.h>
 
 static int no_hook(const hw_model *m, const char *what) {
-    return hw_fail("model: the %s backbone has no %s (saliency supports SLeNet only so far)",
+    return hw_fail("model: the %s backbone has no %s (saliency supports SLeNet, SMaxViT and SMaxViTMulti)",
                    m->bb->name, what);
 }
 
+int hw_model_feature_geometry(const hw_model *m, hw_feature_geometry *g) {
+    if (!m->bb->feature_geometry) return no_hook(m, "feature map");
+    return m->bb->feature_geometry(m, g);
+}
+
 int hw_model_feature_side(const hw_model *m) {
-    if (!m->bb->feature_side) return no_hook(m, "feature map");
-    return m->bb->feature_side(m);
+    hw_feature_geometry g;
+    return hw_model_feature_geometry(m, &g) ? -1 : g.side;
 }
 
 int hw_model_prepare(hw_model *m, const float *tiles, int n, float *x, float *emb) {

@@ -3,6 +3,7 @@
 
 #include "hitwin/checkpoint_config.h"
 #include "hitwin/error.h"
+#include "hitwin/maxvit_config.h"
 #include "hitwin/train.h"
 
 int hw_config_value(const char *yaml, const char *key, char *out, size_t cap) {
@@ -46,6 +47,16 @@ int hw_checkpoint_model_config(const hw_st_file *f, const char *path, int tile_s
     if (hw_config_value(yaml, "model", v, sizeof v) && hw_model_backbone_by_name(v, &cfg->backbone) != 0)
         return hw_fail("%s: unknown model '%s' in the checkpoint's config (SLeNet, SMaxViT or SMaxViTMulti)",
                        path, v);
+    /* a smaller MaxViT than maxvit_t: its `maxvit:` mapping, read by the trainer's parser */
+    if (cfg->backbone != HW_BACKBONE_SLENET && strstr(yaml, "\nmaxvit:")) {
+        yt_doc *d = yt_load_string(yaml, path);
+        const yt_node *a = d && d->root && d->root->kind == YT_MAP ? yt_get(d->root, "maxvit") : NULL;
+        /* the parser's messages name the file and the line of the stored config */
+        int bad = !d ? -1 : !a ? hw_fail("%s: the stored config's 'maxvit' is not a mapping", path)
+                               : hw_maxvit_arch_parse(d, a, &cfg->maxvit);
+        yt_free(d);
+        if (bad) return -1;
+    }
     if (hw_config_value(yaml, "input_transform", v, sizeof v)) {
         int k = transform_by_name(v);
         if (k < 0) return hw_fail("%s: unknown input_transform '%s' in the checkpoint's config", path, v);

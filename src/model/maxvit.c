@@ -19,6 +19,7 @@
 #include "hitwin/error.h"
 #include "hitwin/nn.h"
 #include "hitwin/nn_maxvit.h"
+#include "hitwin/saliency.h"
 #include "hitwin/xalloc.h"
 
 #include <math.h>
@@ -89,6 +90,9 @@ typedef struct {
     /* backward ping-pong buffers and scratch, each as large as the largest activation */
     float *dA, *dB, *t1, *t2, *t3, *conv_scratch, *small;
     uint64_t rng_base;  /* the last forward's rng_counter (stochastic depth) */
+    int train_fwd;      /* the last forward's mode: its BatchNorm backward follows it */
+    float *dinput;      /* [N, S, S] or NULL: the backward also writes (adds) the input gradient */
+    float *grad_sink;   /* saliency: the parameter gradients of an input-gradient pass land here */
 } hw_maxvit;
 
 static inline hw_maxvit *mv_of(hw_model *m) { return (hw_maxvit *)m->bb_state; }
@@ -287,6 +291,7 @@ static void maxvit_destroy(hw_model *m) {
     free(s->layers);
     free(s->wsum);
     free(s->dwsum);
+    free(s->grad_sink);
     free(s);
     m->bb_state = NULL;
 }
@@ -406,7 +411,9 @@ static void conv_bwd(hw_maxvit *s, float *dinp, float *dw, float *db, const floa
                         in + (size_t)i * C * H * H, w, s->conv_scratch, &d);
 }
 
-/* BatchNorm over each view's n tiles on its own (the reference's separate branch calls). */
+/* BatchNorm over each view's n tiles on its own (the reference's separate branch calls). Its
+ * backward goes through the batch statistics after a train forward and through the fixed
+ * affine map of the running statistics after an evaluation one (saliency). */
 static void bn_fwd(hw_model *m, const mv_bn *bn, float *out, const float *in, int n, int views, int HW,
                    int train) {
     for (int v = 0; v < views; v++) {
@@ -424,7 +431,7 @@ static void bn_bwd(hw_model *m, const mv_bn *bn, float *dinp, const float *dout,
         const size_t off = (size_t)v * n * bn->C * HW;
         batchnorm2d_backward(dinp + off, hw_g(m, bn->gamma), hw_g(m, bn->beta), dout + off, in + off,
                              bn->mean + (size_t)v * bn->C, bn->rstd + (size_t)v * bn->C, hw_p(m, bn->gamma),
-                             1, n, bn->C, HW);
+                             mv_of(m)->train_fwd, n, bn->C, HW);
     }
 }
 
@@ -497,10 +504,12 @@ static void attn_fwd(hw_model *m, mv_attn *a, const float *x, int n, int views, 
     departition_forward(a->y, a->t2, a->kind, N, C, a->H, a->W, NN_MAXVIT_WINDOW);
 }
 
-static void maxvit_forward(hw_model *m, int n, int views, int train, uint64_t rng_counter) {
+/* The stem and layers 0..last_layer (SMaxViTMulti's pools of the blocks done on the way). */
+static void forward_layers(hw_model *m, int n, int views, int train, uint64_t rng_counter, int last_layer) {
     hw_maxvit *s = mv_of(m);
     const int N = n * views, SH2 = s->SH * s->SH;
     s->rng_base = rng_counter;
+    s->train_fwd = train;
     /* the 1 -> 3 channel repeat folded into the stem kernel: conv(x, x, x; W) = conv(x; sum_c W) */
     const float *w0 = hw_p(m, s->stem0_w);
     for (int oc = 0; oc < s->stem_c; oc++)
@@ -514,7 +523,7 @@ static void maxvit_forward(hw_model *m, int n, int views, int train, uint64_t rn
     const float *x = s->stem_out;
     size_t cat_c = 0, off = 0;
     for (int b = 0; b < s->arch.n_blocks; b++) cat_c += (size_t)s->arch.channels[b];
-    for (int li = 0, b = 0; li < s->n_layers; li++) {
+    for (int li = 0, b = 0; li <= last_layer; li++) {
         mv_layer *L = &s->layers[li];
         mbconv_fwd(m, &L->mb, x, n, views, train);
         attn_fwd(m, &L->win, L->mb.y, n, views, train);
@@ -526,7 +535,16 @@ static void maxvit_forward(hw_model *m, int n, int views, int train, uint64_t rn
             b++;
         }
     }
+}
+
+static void maxvit_forward(hw_model *m, int n, int views, int train, uint64_t rng_counter) {
+    hw_maxvit *s = mv_of(m);
+    const int N = n * views;
+    size_t cat_c = 0;
+    for (int b = 0; b < s->arch.n_blocks; b++) cat_c += (size_t)s->arch.channels[b];
+    forward_layers(m, n, views, train, rng_counter, s->n_layers - 1);
     const mv_attn *last = &s->layers[s->n_layers - 1].grid;
+    const float *x = last->y;
     if (s->multi)
         linear_forward(m->emb, s->cat, hw_p(m, s->proj_w), NULL, N, (int)cat_c, m->D);
     else
@@ -662,11 +680,105 @@ static void maxvit_backward(hw_model *m, int n, int views) {
     zero(dx, ns);
     bn_bwd(m, &s->stem_bn, dx, dy, s->s0, n, views, SH2);
     zero(s->dwsum, (size_t)s->stem_c * 9);
-    conv_bwd(s, NULL, s->dwsum, NULL, dx, m->x, s->wsum, N, 1, m->S, s->stem_c, 3, 2, 1, 1);
+    /* the input gradient only when saliency asks (dinput, zeroed by it): the same kernel */
+    conv_bwd(s, s->dinput, s->dwsum, NULL, dx, m->x, s->wsum, N, 1, m->S, s->stem_c, 3, 2, 1, 1);
     float *dw0 = hw_g(m, s->stem0_w);
     for (int oc = 0; oc < s->stem_c; oc++)
         for (int c = 0; c < 3; c++)
             for (int k = 0; k < 9; k++) dw0[(oc * 3 + c) * 9 + k] += s->dwsum[oc * 9 + k];
+}
+
+/* ---- saliency hooks (saliency.h; docs/maxvit.md, "Saliency") ----------------------------------
+ * On prepared inputs, in evaluation mode (running statistics, no stochastic depth). The feature
+ * map is block 0's output: the finest map that has been through attention (the grid attention
+ * of block 0 mixes the whole tile), S/4 a side. Its pixel r is centred on input bin 4 r: the
+ * stem's 3x3 stride-2 convolution (pad 1) centres pixel r on bin 2 r, block 0's stride-2
+ * depthwise convolution and its shortcut's 3x3 stride-2 pool (pad 1) centre r on stem pixel
+ * 2 r; everything else keeps the grid. The input gradient runs the model's own backward (every
+ * activation is kept) with the parameter gradients sent to a private buffer, so the model's
+ * gradient buffer is left as it was, as hw_model_distance_grad promises. */
+
+static int maxvit_feature_geometry(const hw_model *m, hw_feature_geometry *g) {
+    const hw_maxvit *s = (const hw_maxvit *)m->bb_state;
+    const mv_attn *b0 = &s->layers[s->block_end[0]].grid;
+    *g = (hw_feature_geometry){b0->C, b0->H, 4.0, 0.0};
+    return 0;
+}
+
+static int maxvit_feature_maps(hw_model *m, const float *x, int n, float *maps) {
+    hw_maxvit *s = mv_of(m);
+    const size_t S2 = (size_t)m->S * m->S;
+    const mv_attn *b0 = &s->layers[s->block_end[0]].grid;
+    const size_t per = (size_t)b0->C * b0->H * b0->W;
+    for (int i0 = 0; i0 < n; i0 += m->bb->eval_chunk) {
+        const int k = n - i0 < m->bb->eval_chunk ? n - i0 : m->bb->eval_chunk;
+        hw_model_reserve(m, k, 1);
+        memcpy(m->x, x + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float));
+        forward_layers(m, k, 1, 0, 0, s->block_end[0]);
+        memcpy(maps + (size_t)i0 * per, b0->y, (size_t)k * per * sizeof(float));
+    }
+    return 0;
+}
+
+static int maxvit_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
+                                hw_ig_measure measure, float *dist, float *dx) {
+    hw_maxvit *s = mv_of(m);
+    const size_t S2 = (size_t)m->S * m->S;
+    const int D = m->D;
+    if (!s->grad_sink) s->grad_sink = xmalloc(m->n_params * sizeof(float));
+    float *grads = m->grads;
+    m->grads = s->grad_sink;
+    memset(dx, 0, (size_t)n * S2 * sizeof(float));
+    for (int i0 = 0; i0 < n; i0 += m->bb->eval_chunk) {
+        const int k = n - i0 < m->bb->eval_chunk ? n - i0 : m->bb->eval_chunk;
+        hw_model_reserve(m, k, 1);
+        memcpy(m->x, x + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float));
+        maxvit_forward(m, k, 1, 0, 0);
+        for (int i = 0; i < k; i++) {
+            const float *e = m->emb + (size_t)i * D;
+            const int r = role ? role[i0 + i] : 0;
+            const float *o = r & HW_IG_BASELINE ? e : other + (size_t)(i0 + i) * D;
+            float *g = m->demb + (size_t)i * D;
+            const double dd = r & HW_IG_SECOND ? hw_ig_distance(o, e, D, measure, 1, g)
+                                               : hw_ig_distance(e, o, D, measure, 0, g);
+            if (dist) dist[i0 + i] = (float)dd;
+        }
+        memset(s->grad_sink, 0, m->n_params * sizeof(float));
+        s->dinput = dx + (size_t)i0 * S2;
+        maxvit_backward(m, k, 1);
+        s->dinput = NULL;
+    }
+    m->grads = grads;
+    return 0;
+}
+
+/* One IG path: the interpolants eval_chunk at a time through the input gradient above (no
+ * shortcut as SLeNet's linear conv1: MaxViT normalises right after its first convolution). */
+static int maxvit_path_grad(hw_model *m, const float *from, const float *to, const float *alpha, int n,
+                            const float *other, int second, hw_ig_measure measure, double *gsum) {
+    const size_t S2 = (size_t)m->S * m->S;
+    const int D = m->D, chunk = m->bb->eval_chunk;
+    float *xs = xmalloc((size_t)chunk * S2 * sizeof(float)), *dxs = xmalloc((size_t)chunk * S2 * sizeof(float));
+    float *oth = xmalloc((size_t)chunk * D * sizeof(float));
+    uint8_t *role = xmalloc((size_t)chunk);
+    for (int i0 = 0; i0 < n; i0 += chunk) {
+        const int k = n - i0 < chunk ? n - i0 : chunk;
+        for (int i = 0; i < k; i++) {
+            const float a = alpha[i0 + i];
+            float *xi = xs + (size_t)i * S2;
+            for (size_t p = 0; p < S2; p++) xi[p] = from[p] + a * (to[p] - from[p]);
+            memcpy(oth + (size_t)i * D, other, (size_t)D * sizeof(float));
+            role[i] = (uint8_t)((second ? HW_IG_SECOND : 0) | (a == 0.0f ? HW_IG_BASELINE : 0));
+        }
+        maxvit_distance_grad(m, xs, k, oth, role, measure, NULL, dxs);
+        for (int i = 0; i < k; i++)
+            for (size_t p = 0; p < S2; p++) gsum[p] += dxs[(size_t)i * S2 + p];
+    }
+    free(xs);
+    free(dxs);
+    free(oth);
+    free(role);
+    return 0;
 }
 
 const hw_backbone_ops hw_maxvit_backbone = {
@@ -680,6 +792,10 @@ const hw_backbone_ops hw_maxvit_backbone = {
     .backward = maxvit_backward,
     .draws_per_tile = maxvit_draws_per_tile,
     .eval_chunk = 4,
+    .feature_geometry = maxvit_feature_geometry,
+    .feature_maps = maxvit_feature_maps,
+    .distance_grad = maxvit_distance_grad,
+    .path_grad = maxvit_path_grad,
 };
 
 const hw_backbone_ops hw_maxvit_multi_backbone = {
@@ -693,4 +809,8 @@ const hw_backbone_ops hw_maxvit_multi_backbone = {
     .backward = maxvit_backward,
     .draws_per_tile = maxvit_draws_per_tile,
     .eval_chunk = 4,
+    .feature_geometry = maxvit_feature_geometry,
+    .feature_maps = maxvit_feature_maps,
+    .distance_grad = maxvit_distance_grad,
+    .path_grad = maxvit_path_grad,
 };

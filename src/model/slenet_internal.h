@@ -41,7 +41,7 @@ typedef struct {
 static inline hw_slenet *hw_slenet_of(hw_model *m) { return (hw_slenet *)m->bb_state; }
 
 /* saliency hooks (slenet_saliency.c) */
-int hw_slenet_feature_side(const hw_model *m);
+int hw_slenet_feature_geometry(const hw_model *m, hw_feature_geometry *g);
 int hw_slenet_conv2_maps(hw_model *m, const float *x, int n, float *maps);
 int hw_slenet_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
                             hw_ig_measure measure, float *dist, float *dx);

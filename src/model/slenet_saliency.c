@@ -17,7 +17,11 @@
 /* Tiles per pass: the arena grows with the largest pass (about 3.5 MB a tile). */
 #define PASS_TILES 64
 
-int hw_slenet_feature_side(const hw_model *m) { return ((const hw_slenet *)m->bb_state)->C2; }
+/* conv2 before pooling: 16 maps, pixel r centred on bin 2 r + 6.5 (saliency.h) */
+int hw_slenet_feature_geometry(const hw_model *m, hw_feature_geometry *g) {
+    *g = (hw_feature_geometry){HW_SLENET_C2, ((const hw_slenet *)m->bb_state)->C2, 2.0, 6.5};
+    return 0;
+}
 
 int hw_slenet_conv2_maps(hw_model *m, const float *x, int n, float *maps) {
     hw_slenet *b = hw_slenet_of(m);

@@ -16,10 +16,15 @@
 #define REG_OFFSET 6.5
 
 void hw_register_feature_map(const float *fmap, int G, int S, float *out, uint8_t *cover) {
+    hw_register_feature_map_at(fmap, G, S, 2.0, REG_OFFSET, out, cover);
+}
+
+void hw_register_feature_map_at(const float *fmap, int G, int S, double stride, double offset, float *out,
+                                uint8_t *cover) {
     int *r0 = xmalloc((size_t)S * sizeof(int));
     double *t = xmalloc((size_t)S * sizeof(double));
     for (int b = 0; b < S; b++) {
-        const double r = (b - REG_OFFSET) / 2.0;
+        const double r = (b - offset) / stride;
         cover[b] = r >= 0.0 && r <= G - 1;
         r0[b] = cover[b] ? (int)floor(r) : 0;
         if (r0[b] >= G - 1) r0[b] = G - 2;

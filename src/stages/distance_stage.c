@@ -171,7 +171,9 @@ static int list_checkpoints(const char *ckpt, const char *dir, char ***out, int 
                   !ends_with(names[i], "_nn.safetensors");
         if (use) {
             hw_st_file f;
-            use = hw_st_read(&f, path) == 0 && hw_st_find(&f, "features.0.weight") != NULL;
+            /* SLeNet's first tensor, or MaxViT's */
+            use = hw_st_read(&f, path) == 0 &&
+                  (hw_st_find(&f, "features.0.weight") != NULL || hw_st_find(&f, "stem.0.0.weight") != NULL);
             hw_st_close(&f);
         }
         if (use) paths[kept++] = xstrdup(path);
@@ -473,7 +475,11 @@ static int pairs_for_model(const hw_dist *d, worker *wk, hw_model *model, hw_gpu
                            const window_plan *plan, int64_t b0, int64_t b1, const char *name,
                            hw_pair_table *mine, hw_pair_table *all) {
     int rc = 0;
-    if (gpu && !(wk->gnet = hw_gpu_slenet_create(gpu, model, 0))) rc = hw_fail_prefix("%s", name);
+    /* the GPU model is SLeNet's (gpu_slenet.h); MaxViT embeds on the CPU only, for now */
+    if (gpu && strcmp(hw_model_backbone_name(model), "SLeNet") != 0)
+        rc = hw_fail("%s: --device cuda: model %s has no GPU implementation yet (use --device cpu)", name,
+                     hw_model_backbone_name(model));
+    else if (gpu && !(wk->gnet = hw_gpu_slenet_create(gpu, model, 0))) rc = hw_fail_prefix("%s", name);
     int64_t cursor = 0;
     for (int64_t b = b0; !rc && b < b1; b++) {
         rc = run_block(wk, model, plan, plan->block_first[b], plan->block_first[b + 1], mine, &cursor);
@@ -759,7 +765,8 @@ int hw_distance_main(int argc, char **argv) {
             hw_distance_run run = {.out_dir = out_dir, .ckpt_path = ckpts[k], .ckpt_base = base,
                                    .ckpt_meta = lc.meta, .n_ckpt_meta = lc.n_meta,
                                    .store_path = store_path, .run_config = config,
-                                   .split = split_name, .meta = m, .baselines = baselines};
+                                   .split = split_name, .meta = m, .baselines = baselines,
+                                   .model_name = hw_model_backbone_name(lc.model)};
             files = hw_distance_write_temps(&run, &all, &wt);
             if (!files) {
                 log_error("%s", hw_error());

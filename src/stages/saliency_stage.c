@@ -86,10 +86,12 @@ static int split_code(const char *name) {
 static hw_model *load_model(const char *path, int tile_size) {
     hw_st_file f;
     if (hw_st_read(&f, path) != 0) return NULL;
-    if (!hw_st_find(&f, "features.2.weight") || !hw_st_find(&f, "linear.1.weight")) {
+    /* SLeNet's tensors, or MaxViT's first; a head (*_nn) or anything else is refused */
+    if (!(hw_st_find(&f, "features.2.weight") && hw_st_find(&f, "linear.1.weight")) &&
+        !hw_st_find(&f, "stem.0.0.weight")) {
         hw_st_close(&f);
-        hw_fail("%s: not a SLeNet backbone checkpoint (no features.2.weight / linear.1.weight); "
-                "saliency supports SLeNet only", path);
+        hw_fail("%s: not a backbone checkpoint (no features.2.weight / linear.1.weight of SLeNet, no "
+                "stem.0.0.weight of MaxViT); saliency supports SLeNet, SMaxViT and SMaxViTMulti", path);
         return NULL;
     }
     hw_model_config cfg;
@@ -101,7 +103,8 @@ static hw_model *load_model(const char *path, int tile_size) {
         hw_fail_prefix("%s", path);
         return NULL;
     }
-    if (hw_model_load(m, path) != 0) {
+    hw_feature_geometry geo; /* a backbone without the saliency hooks: its own line */
+    if (hw_model_load(m, path) != 0 || hw_model_feature_geometry(m, &geo) != 0) {
         hw_model_free(m);
         return NULL;
     }
@@ -164,7 +167,7 @@ static void plan_windows(const hw_tile_meta *m, int split, int chrom, const int 
 
 typedef struct {
     hw_model *model;
-    int S, G, D, steps, chunk;
+    int S, G, C, D, steps, chunk; /* C: feature maps per tile (hw_feature_geometry) */
     hw_ig_measure measure;
     const int *want;
     float *tiles, *x, *emb, *conv; /* [n_samples, ...] */
@@ -176,8 +179,8 @@ typedef struct {
 } worker;
 
 static int window_maps(worker *wk, const hw_tile_meta *m, hw_tile_store *store, int64_t w) {
-    const int NS = m->n_samples, S = wk->S, G = wk->G;
-    const size_t S2 = (size_t)S * S, G2 = (size_t)G * G, C2 = 16 * G2;
+    const int NS = m->n_samples, S = wk->S, G = wk->G, C = wk->C;
+    const size_t S2 = (size_t)S * S, G2 = (size_t)G * G, C2 = (size_t)C * G2;
     if (hw_tile_store_read_window(store, w, wk->tiles) != 0) return -1;
     /* every kept tile prepared, embedded and through conv2 once (bug 29) */
     int row[64], n = 0;
@@ -204,8 +207,8 @@ static int window_maps(worker *wk, const hw_tile_meta *m, hw_tile_store *store, 
             const float *f1 = wk->conv + (size_t)row[first] * C2, *f2 = wk->conv + (size_t)row[second] * C2;
             for (size_t p = 0; p < G2; p++) {
                 double s = 0.0;
-                for (int c = 0; c < 16; c++) s += (double)f2[c * G2 + p] - f1[c * G2 + p];
-                wk->feat[k][p] += (float)(s / 16.0);
+                for (int c = 0; c < C; c++) s += (double)f2[c * G2 + p] - f1[c * G2 + p];
+                wk->feat[k][p] += (float)(s / C);
             }
             const int i = row[a], j = row[b];
             if (hw_ig_map(wk->model, wk->x + (size_t)i * S2, wk->x + (size_t)j * S2,
@@ -286,8 +289,9 @@ static int write_rows(hid_t d, hid_t mtype, int nd, const hsize_t *dims, hsize_t
 /* One chromosome's four strips (kind x {features, saliency}) from the written window maps,
  * in window order. strips[k * 2 + v], counts likewise: [S, n_bins]. */
 static int chrom_strips(const char *path, const plan *p, const hw_tile_meta *m, int chrom,
-                        int64_t n_bins, int S, int G, const int *want, float **strips,
+                        int64_t n_bins, int S, const hw_feature_geometry *geo, const int *want, float **strips,
                         int32_t **counts) {
+    const int G = geo->side;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return hw_fail("%s: cannot reopen to build the strips", path);
     hw_strip acc[2 * N_KINDS];
@@ -320,7 +324,7 @@ static int chrom_strips(const char *path, const plan *p, const hw_tile_meta *m, 
             H5Sclose(ms);
             H5Sclose(fs);
             if (rc) break;
-            hw_register_feature_map(fmap, G, S, reg, cover);
+            hw_register_feature_map_at(fmap, G, S, geo->stride, geo->offset, reg, cover);
             hw_strip_add(&acc[k * 2 + 0], reg, cover, start, 0);
             hw_strip_add(&acc[k * 2 + 1], sal, NULL, start, DIAG_SKIP);
         }
@@ -534,7 +538,9 @@ int hw_saliency_main(int argc, char **argv) {
         return 1;
     }
 
-    const int S = m->tile_size, G = hw_model_feature_side(model), NS = m->n_samples;
+    hw_feature_geometry geo;
+    hw_model_feature_geometry(model, &geo); /* load_model made sure the backbone has one */
+    const int S = m->tile_size, G = geo.side, NS = m->n_samples;
     const size_t S2 = (size_t)S * S, G2 = (size_t)G * G;
     const int64_t w0 = pl.n * d.rank / d.size, w1 = pl.n * (d.rank + 1) / d.size;
     int64_t total_pairs = 0;
@@ -570,12 +576,12 @@ int hw_saliency_main(int argc, char **argv) {
         dsal[k] = create_dset(f, n2, H5T_IEEE_F32LE, 3, sdims, schunk);
     }
 
-    worker wk = {.model = model, .S = S, .G = G, .D = hw_model_embed_dim(model), .steps = steps,
+    worker wk = {.model = model, .S = S, .G = G, .C = geo.channels, .D = hw_model_embed_dim(model), .steps = steps,
                  .chunk = chunk, .measure = measure, .want = want};
     wk.tiles = xmalloc((size_t)NS * S2 * sizeof(float));
     wk.x = xmalloc((size_t)NS * S2 * sizeof(float));
     wk.emb = xmalloc((size_t)NS * wk.D * sizeof(float));
-    wk.conv = xmalloc((size_t)NS * 16 * G2 * sizeof(float));
+    wk.conv = xmalloc((size_t)NS * geo.channels * G2 * sizeof(float));
     wk.diff = xmalloc(G2 * sizeof(float));
     wk.ig = xmalloc(S2 * sizeof(float));
     for (int k = 0; k < N_KINDS; k++) {
@@ -649,7 +655,7 @@ int hw_saliency_main(int argc, char **argv) {
         if (!has[cc] || cc % d.size != d.rank) continue;
         strips[cc] = xcalloc(2 * N_KINDS, sizeof **strips);
         counts[cc] = xcalloc(2 * N_KINDS, sizeof **counts);
-        rc = chrom_strips(h5tmp, &pl, m, cc, n_bins[cc], S, G, want, strips[cc], counts[cc]);
+        rc = chrom_strips(h5tmp, &pl, m, cc, n_bins[cc], S, &geo, want, strips[cc], counts[cc]);
     }
     if (rc) log_error("%s", hw_error());
     if (hw_dist_agree(&d, rc) == 0) {

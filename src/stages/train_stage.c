@@ -281,6 +281,7 @@ void hw_train_result_free(hw_train_result *r) {
     free(r->train_loss);
     free(r->val_loss);
     free(r->params);
+    free(r->state);
     memset(r, 0, sizeof *r);
 }
 
@@ -496,7 +497,11 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
 
     /* ---- device: decided before anything is read or written ------------------------- */
     hw_device_kind device = HW_DEVICE_CPU;
-    if (cfg->device != HW_DEVICE_CPU) {
+    /* the GPU model is SLeNet's (gpu_slenet.h): MaxViT trains on the CPU only, for now */
+    if (cfg->backbone != HW_BACKBONE_SLENET && cfg->device == HW_DEVICE_CUDA)
+        return agree(d, hw_fail("--device cuda: model %s has no GPU implementation yet (train it "
+                                "with --device cpu)", cfg->model));
+    if (cfg->device != HW_DEVICE_CPU && cfg->backbone == HW_BACKBONE_SLENET) {
         if (agree(d, hw_device_resolve(cfg->device, &device)) != 0) return -1;
         int mine = device == HW_DEVICE_CUDA, all = 0; /* auto: cuda only if every rank has one */
         MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, d->comm);
@@ -558,9 +563,12 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
                           .margin = (float)hw_train_margin(cfg),
                           .temperature = (float)cfg->temperature,
                           .input_transform = cfg->input_transform,
-                          .norm_region = cfg->norm_region};
+                          .norm_region = cfg->norm_region,
+                          .backbone = cfg->backbone,
+                          .maxvit = cfg->maxvit};
     hw_model *model = hw_model_create(&mc, cfg->seed);
-    if (!model) {
+    if (!model) { /* e.g. a tile size MaxViT's partitions do not divide: name the store */
+        hw_fail_prefix("%s (tile size %d)", cfg->tiles, meta->tile_size);
         if (rank == 0) log_error("%s", hw_error());
         hw_items_free(&train);
         hw_items_free(&val);
@@ -574,6 +582,10 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
     int n_tensors = hw_model_tensors(model, &tensors);
     hw_optim optim;
     hw_optim_init(&optim, cfg->optimiser, (float)cfg->learning_rate, n_params);
+    /* BatchNorm running statistics (MaxViT; none for SLeNet): saved with the state */
+    hw_train_model_state mstate = {0};
+    mstate.values = hw_model_state(model, &mstate.n);
+    mstate.n_tensors = hw_model_state_tensors(model, &mstate.tensors);
 
     int B = cfg->batch_size;
     int shard_cap = (B + size - 1) / size;
@@ -606,7 +618,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
         } else if (have_state) {
             hw_train_state s2;
             rc = hw_train_state_read(state_path, &s2, tensors, n_tensors, params, optim.m, optim.v,
-                                     n_params);
+                                     n_params, &mstate);
             if (rc == 0 && s2.config_hash != cfg_hash) {
                 char la[256], lb[256];
                 first_difference(s2.config_yaml, config_yaml, la, lb, sizeof la);
@@ -824,7 +836,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
                 rc = gpu && rank == 0 ? gpu_to_host(gpu, params, &optim) : 0;
                 if (rc == 0)
                     rc = rank == 0 ? hw_train_state_write(state_path, &s2, tensors, n_tensors,
-                                                          params, optim.m, optim.v, n_params)
+                                                          params, optim.m, optim.v, n_params, &mstate)
                                    : 0;
                 if (agree(d, rc) != 0) {
                     failed = 1;
@@ -839,6 +851,14 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
         log_progress_done0();
         if (failed || stopped) break;
         double train_seconds = MPI_Wtime() - t_epoch;
+
+        /* ---- BatchNorm running statistics: rank 0's on every rank (docs/maxvit.md) -------
+         * Each rank's BatchNorm saw only its own shard, so the ranks' running statistics
+         * differ. As PyTorch's DistributedDataParallel (broadcast_buffers, its default), the
+         * model's are rank 0's: every rank validates with them and rank 0 saves them. Rank 0's
+         * statistics depend only on its own batches, so the other ranks' never reach a result
+         * and a resumed run (which starts every rank from rank 0's) is bit-identical. */
+        if (mstate.n > 0) MPI_Bcast(mstate.values, (int)mstate.n, MPI_FLOAT, 0, d->comm);
 
         /* ---- validation: evaluation mode, every rank a contiguous part ----------------- */
         int64_t vlo = rank * val.n / size, vhi = (rank + 1) * val.n / size;
@@ -931,7 +951,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
         st.version = (char *)HITWIN_VERSION_STRING;
         if (!gpu) hw_shard_gather_moments(&shard, &optim); /* collective */
         rc = rank == 0 ? hw_train_state_write(state_path, &st, tensors, n_tensors, params, optim.m,
-                                              optim.v, n_params)
+                                              optim.v, n_params, &mstate)
                        : 0;
         st.config_yaml = st.version = NULL;
                 if (agree(d, rc) != 0) {
@@ -961,6 +981,11 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
     res->params = xmalloc(n_params * sizeof(float));
     memcpy(res->params, params, n_params * sizeof(float));
     res->params_hash = params_hash(params, n_params);
+    if (mstate.n > 0) {
+        res->n_state = mstate.n;
+        res->state = xmalloc(mstate.n * sizeof(float));
+        memcpy(res->state, mstate.values, mstate.n * sizeof(float));
+    }
     if (res->epochs_run > 0) {
         res->last_train_loss = res->train_loss[res->epochs_run - 1];
         res->last_val_loss = res->val_loss[res->epochs_run - 1];

@@ -9,6 +9,7 @@
 
 #include "hitwin/cli_set.h"
 #include "hitwin/error.h"
+#include "hitwin/maxvit_config.h"
 #include "hitwin/train.h"
 #include "hitwin/xalloc.h"
 #include "hitwin/yaml_tree.h"
@@ -18,7 +19,7 @@ static const char *const top_keys[] = {
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
     "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "folds", "fold", "device",
-    "precision", "tile_memory_mb", NULL};
+    "precision", "tile_memory_mb", "maxvit", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
@@ -255,11 +256,24 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
     s = NULL;
     if (yt_get_str(d, r, what, "model", 0, &s) != 0) goto done;
     if (s) {
-        if (strcmp(s, "SLeNet") != 0) {
-            hw_fail("%s:%d: 'model' must be SLeNet (the only model built so far), got '%s'", path,
+        if (hw_model_backbone_by_name(s, &cfg->backbone) != 0) {
+            hw_fail("%s:%d: 'model' must be SLeNet, SMaxViT or SMaxViTMulti, got '%s'", path,
                     yt_get(r, "model")->line, s);
             goto done;
         }
+        free(cfg->model);
+        cfg->model = xstrdup(s);
+    }
+    if (yt_get(r, "maxvit")) {
+        if (cfg->backbone == HW_BACKBONE_SLENET) {
+            int line = 0; /* the key's line (a mapping's own starts at its first key) */
+            for (int i = 0; i < r->n; i++)
+                if (!strcmp(r->keys[i], "maxvit")) line = r->key_lines[i];
+            hw_fail("%s:%d: 'maxvit' applies to model SMaxViT or SMaxViTMulti (model is %s)", path,
+                    line, cfg->model);
+            goto done;
+        }
+        if (hw_maxvit_arch_parse(d, yt_get(r, "maxvit"), &cfg->maxvit) != 0) goto done;
     }
     s = NULL;
     if (yt_get_str(d, r, what, "recipe", 0, &s) != 0) goto done;
@@ -335,6 +349,8 @@ int hw_train_config_validate(const hw_train_config *cfg) {
                        hw_loss_name(cfg->loss));
     if (cfg->fold >= cfg->folds)
         return hw_fail("%s: fold %d is not one of the %d folds", src, cfg->fold, cfg->folds);
+    if (cfg->backbone == HW_BACKBONE_SLENET && cfg->maxvit.n_blocks > 0)
+        return hw_fail("%s: 'maxvit' applies to model SMaxViT or SMaxViTMulti (model is %s)", src, cfg->model);
     if (!cfg->tiles[0]) return hw_fail("%s: 'tiles' is not set (the tile store to train on)", src);
     if (!cfg->output[0]) return hw_fail("%s: 'output' is empty", src);
     return 0;
@@ -407,8 +423,12 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         else if (!strcmp(val, "false")) *dst = 0;
         else return hw_fail("--set %s: must be true or false, got '%s'", key, val);
     } else if (!strcmp(key, "model")) {
-        if (strcmp(val, "SLeNet") != 0)
-            return hw_fail("--set model: must be SLeNet (the only model built so far), got '%s'", val);
+        hw_backbone_kind k;
+        if (hw_model_backbone_by_name(val, &k) != 0)
+            return hw_fail("--set model: must be SLeNet, SMaxViT or SMaxViTMulti, got '%s'", val);
+        cfg->backbone = k;
+        free(cfg->model);
+        cfg->model = xstrdup(val);
     } else if (!strcmp(key, "tiles")) {
         free(cfg->tiles);
         cfg->tiles = xstrdup(val);
@@ -455,6 +475,8 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "edits_per_tile: %d\n", cfg->edits_per_tile);
     if (cfg->folds > 1)
         n += snprintf(buf + n, cap - (size_t)n, "folds: %d\nfold: %d\n", cfg->folds, cfg->fold);
+    /* the MaxViT architecture shapes the trajectory; nothing for SLeNet and maxvit_t */
+    hw_maxvit_arch_emit(&cfg->maxvit, buf, cap, &n);
     if (!for_hash)
         n += snprintf(buf + n, cap - (size_t)n,
                       "epochs: %d\noutput: \"%s\"\ncheckpoint_every_steps: %lld\n", cfg->epochs,

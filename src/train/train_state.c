@@ -42,9 +42,18 @@ static void put_str(wr *w, const char *s) {
     put(w, s, n);
 }
 
+static void put_table(wr *w, const hw_tensor *tensors, int n_tensors) {
+    put_u32(w, (uint32_t)n_tensors);
+    for (int t = 0; t < n_tensors; t++) {
+        put_str(w, tensors[t].name);
+        put_u32(w, (uint32_t)tensors[t].ndim);
+        put(w, tensors[t].shape, (size_t)tensors[t].ndim * sizeof(int64_t));
+    }
+}
+
 int hw_train_state_write(const char *path, const hw_train_state *st, const hw_tensor *tensors,
                          int n_tensors, const float *params, const float *m, const float *v,
-                         size_t n) {
+                         size_t n, const hw_train_model_state *ms) {
     size_t plen = strlen(path) + 32;
     char *tmp = xmalloc(plen);
     snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
@@ -69,17 +78,18 @@ int hw_train_state_write(const char *path, const hw_train_state *st, const hw_te
     put(&w, dv, sizeof dv);
     put_str(&w, st->config_yaml);
     put_str(&w, st->version);
-    put_u32(&w, (uint32_t)n_tensors);
-    for (int t = 0; t < n_tensors; t++) {
-        put_str(&w, tensors[t].name);
-        put_u32(&w, (uint32_t)tensors[t].ndim);
-        put(&w, tensors[t].shape, (size_t)tensors[t].ndim * sizeof(int64_t));
-    }
+    put_table(&w, tensors, n_tensors);
     uint64_t n64 = n;
     put(&w, &n64, 8);
     put(&w, params, n * sizeof(float));
     put(&w, m, n * sizeof(float));
     put(&w, v, n * sizeof(float));
+    /* version 2: the model state (BatchNorm running statistics), so that a resume evaluates
+     * and continues with exactly the statistics the interrupted run had */
+    put_table(&w, ms ? ms->tensors : NULL, ms ? ms->n_tensors : 0);
+    uint64_t ns = ms ? ms->n : 0;
+    put(&w, &ns, 8);
+    if (ns) put(&w, ms->values, ns * sizeof(float));
     uint64_t h = w.h;
     put(&w, &h, 8);
     int err = w.err || fflush(f) != 0 || fsync(fileno(f)) != 0;
@@ -136,8 +146,54 @@ static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
     if (k < cap) snprintf(buf + k, cap - k, "]");
 }
 
+/* A tensor table in the file against the model's: the first difference is refused by name. */
+static int check_table(rd *r, const char *path, const hw_tensor *tensors, int n_tensors) {
+    uint32_t nt = get_u32(r);
+    if (r->err) {
+        hw_fail("%s: truncated training state", path);
+        return -1;
+    }
+    for (uint32_t t = 0; t < nt || (int)t < n_tensors; t++) {
+        if (t >= nt) {
+            hw_fail("%s: checkpoint of another model: tensor %s is missing (the file has %u "
+                    "tensors, this model %d)", path, tensors[t].name, nt, n_tensors);
+            return -1;
+        }
+        char *name = get_str(r);
+        uint32_t nd = get_u32(r);
+        int64_t shape[8] = {0};
+        if (nd > 8) r->err = 1;
+        else get(r, shape, nd * sizeof(int64_t));
+        if (r->err) {
+            free(name);
+            hw_fail("%s: truncated training state", path);
+            return -1;
+        }
+        if ((int)t >= n_tensors || strcmp(name, tensors[t].name) != 0) {
+            hw_fail("%s: checkpoint of another model: it has tensor %s where this model has %s",
+                    path, name, (int)t < n_tensors ? tensors[t].name : "none");
+            free(name);
+            return -1;
+        }
+        int same = (int)nd == tensors[t].ndim;
+        for (uint32_t d = 0; same && d < nd; d++) same = shape[d] == tensors[t].shape[d];
+        if (!same) {
+            char a[128], b[128];
+            shape_str(a, sizeof a, (int)nd, shape);
+            shape_str(b, sizeof b, tensors[t].ndim, tensors[t].shape);
+            hw_fail("%s: checkpoint of another shape: tensor %s is %s in the file, %s in this "
+                    "model", path, name, a, b);
+            free(name);
+            return -1;
+        }
+        free(name);
+    }
+    return 0;
+}
+
 int hw_train_state_read(const char *path, hw_train_state *st, const hw_tensor *tensors,
-                        int n_tensors, float *params, float *m, float *v, size_t n) {
+                        int n_tensors, float *params, float *m, float *v, size_t n,
+                        const hw_train_model_state *ms) {
     memset(st, 0, sizeof *st);
     FILE *f = fopen(path, "rb");
     if (!f) return hw_fail("%s: cannot open the training state (%s)", path, strerror(errno));
@@ -150,8 +206,8 @@ int hw_train_state_read(const char *path, hw_train_state *st, const hw_tensor *t
         goto done;
     }
     uint32_t version = get_u32(&r), hbytes = get_u32(&r);
-    if (version != HW_TRAIN_STATE_VERSION || hbytes != 8 + N_I64 * 8 + N_F64 * 8) {
-        hw_fail("%s: training state version %u, this program reads version %d", path, version,
+    if (version < 1 || version > HW_TRAIN_STATE_VERSION || hbytes != 8 + N_I64 * 8 + N_F64 * 8) {
+        hw_fail("%s: training state version %u, this program reads versions 1 to %d", path, version,
                 HW_TRAIN_STATE_VERSION);
         goto done;
     }
@@ -166,46 +222,7 @@ int hw_train_state_read(const char *path, hw_train_state *st, const hw_tensor *t
     st->n_items = dv[4], st->n_correct = dv[5], st->seconds = dv[6];
     st->config_yaml = get_str(&r);
     st->version = get_str(&r);
-    uint32_t nt = get_u32(&r);
-    if (r.err) {
-        hw_fail("%s: truncated training state", path);
-        goto done;
-    }
-    for (uint32_t t = 0; t < nt || (int)t < n_tensors; t++) {
-        if (t >= nt) {
-            hw_fail("%s: checkpoint of another model: tensor %s is missing (the file has %u "
-                    "tensors, this model %d)", path, tensors[t].name, nt, n_tensors);
-            goto done;
-        }
-        char *name = get_str(&r);
-        uint32_t nd = get_u32(&r);
-        int64_t shape[8] = {0};
-        if (nd > 8) r.err = 1;
-        else get(&r, shape, nd * sizeof(int64_t));
-        if (r.err) {
-            free(name);
-            hw_fail("%s: truncated training state", path);
-            goto done;
-        }
-        if ((int)t >= n_tensors || strcmp(name, tensors[t].name) != 0) {
-            hw_fail("%s: checkpoint of another model: it has tensor %s where this model has %s",
-                    path, name, (int)t < n_tensors ? tensors[t].name : "none");
-            free(name);
-            goto done;
-        }
-        int same = (int)nd == tensors[t].ndim;
-        for (uint32_t d = 0; same && d < nd; d++) same = shape[d] == tensors[t].shape[d];
-        if (!same) {
-            char a[128], b[128];
-            shape_str(a, sizeof a, (int)nd, shape);
-            shape_str(b, sizeof b, tensors[t].ndim, tensors[t].shape);
-            hw_fail("%s: checkpoint of another shape: tensor %s is %s in the file, %s in this "
-                    "model", path, name, a, b);
-            free(name);
-            goto done;
-        }
-        free(name);
-    }
+    if (check_table(&r, path, tensors, n_tensors) != 0) goto done;
     uint64_t n64 = 0;
     get(&r, &n64, 8);
     if (!r.err && n64 != n) {
@@ -216,6 +233,24 @@ int hw_train_state_read(const char *path, hw_train_state *st, const hw_tensor *t
     get(&r, params, n * sizeof(float));
     get(&r, m, n * sizeof(float));
     get(&r, v, n * sizeof(float));
+    const int ms_tensors = ms ? ms->n_tensors : 0;
+    const size_t ms_n = ms ? ms->n : 0;
+    if (version == 1 && ms_tensors > 0) {
+        hw_fail("%s: training state version 1 has no model state (BatchNorm running statistics), "
+                "which this model needs; start the run again", path);
+        goto done;
+    }
+    if (version >= 2) {
+        if (check_table(&r, path, ms ? ms->tensors : NULL, ms_tensors) != 0) goto done;
+        uint64_t ns = 0;
+        get(&r, &ns, 8);
+        if (!r.err && ns != ms_n) {
+            hw_fail("%s: checkpoint holds %llu model state values, this model %zu", path,
+                    (unsigned long long)ns, ms_n);
+            goto done;
+        }
+        if (ms_n) get(&r, ms->values, ms_n * sizeof(float));
+    }
     uint64_t want = r.h, stored = 0;
     if (!r.err && fread(&stored, 1, 8, f) != 8) r.err = 1;
     if (r.err) {

@@ -265,7 +265,7 @@ int main(void) {
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
                  "input_transform, norm_region, flip, thin, pairs, technical, graded_edits, "
-                 "edits_per_tile, folds, fold, device, precision, tile_memory_mb)");
+                 "edits_per_tile, folds, fold, device, precision, tile_memory_mb, maxvit)");
     CHECK_STR_EQ(load_err("badpairs.yaml", "tiles: t.h5\npairs: windows\n"),
                  "badpairs.yaml:2: 'pairs' must be condition or edits, got 'windows'");
     CHECK_STR_EQ(set_err(&c, "pairs=all"), "--set pairs: must be condition or edits, got 'all'");
@@ -278,7 +278,98 @@ int main(void) {
     CHECK_STR_EQ(load_err("dropout.yaml", "tiles: t.h5\ndropout: 1.5\n"),
                  "dropout.yaml:2: 'dropout' in train config = 1.5 is out of range [0, 0.999]");
     CHECK_STR_EQ(load_err("model.yaml", "tiles: t.h5\nmodel: MaxViT\n"),
-                 "model.yaml:2: 'model' must be SLeNet (the only model built so far), got 'MaxViT'");
+                 "model.yaml:2: 'model' must be SLeNet, SMaxViT or SMaxViTMulti, got 'MaxViT'");
+    /* MaxViT (docs/maxvit.md): the names, the `maxvit:` mapping, each impossible value */
+    {
+        const char *tiny = "tiles: t.h5\nmodel: SMaxViTMulti\nmaxvit:\n  stem: 8\n  channels: [8, 16]\n"
+                           "  depths: [1, 2]\n  head_dim: 4\n";
+        const char *tp = write_cfg("tiny.yaml", tiny);
+        hw_train_config t;
+        CHECK_INT_EQ(hw_train_config_load(tp, &t), 0);
+        CHECK_INT_EQ(hw_train_config_validate(&t), 0);
+        CHECK_INT_EQ(t.backbone, HW_BACKBONE_SMAXVIT_MULTI);
+        CHECK_STR_EQ(t.model, "SMaxViTMulti");
+        CHECK_INT_EQ(t.maxvit.n_blocks, 2);
+        CHECK_INT_EQ(t.maxvit.stem_channels, 8);
+        CHECK(t.maxvit.channels[0] == 8 && t.maxvit.channels[1] == 16);
+        CHECK(t.maxvit.layers[0] == 1 && t.maxvit.layers[1] == 2);
+        CHECK_INT_EQ(t.maxvit.head_dim, 4);
+        CHECK(t.maxvit.stochastic_depth == 0.2f);
+        char *y = hw_train_config_to_yaml(&t);
+        CHECK(strstr(y, "\nmodel: SMaxViTMulti\n") != NULL);
+        CHECK(strstr(y, "\nmaxvit:\n  stem: 8\n  channels: [8, 16]\n  depths: [1, 2]\n  head_dim: 4\n"
+                        "  stochastic_depth: 0.2\n") != NULL);
+        /* the resolved YAML loads back to the same config and hash */
+        const char *yp = write_cfg("tiny_back.yaml", y);
+        hw_train_config t2;
+        CHECK_INT_EQ(hw_train_config_load(yp, &t2), 0);
+        CHECK(memcmp(&t2.maxvit, &t.maxvit, sizeof t.maxvit) == 0);
+        CHECK(hw_train_config_hash(&t2) == hw_train_config_hash(&t));
+        /* the architecture and the model are trajectory keys */
+        uint64_t ht = hw_train_config_hash(&t);
+        t2.maxvit.stochastic_depth = 0.1f;
+        CHECK(hw_train_config_hash(&t2) != ht);
+        CHECK_INT_EQ(hw_train_config_set(&t, "model=SMaxViT"), 0);
+        CHECK_INT_EQ(t.backbone, HW_BACKBONE_SMAXVIT);
+        CHECK(hw_train_config_hash(&t) != ht);
+        CHECK_INT_EQ(hw_train_config_set(&t, "model=SLeNet"), 0);
+        CHECK_INT_EQ(hw_train_config_validate(&t), -1);
+        CHECK(strstr(hw_error(), "/tiny.yaml: 'maxvit' applies to model SMaxViT or SMaxViTMulti (model is SLeNet)"));
+        CHECK_STR_EQ(set_err(&t, "model=ViT"), "--set model: must be SLeNet, SMaxViT or SMaxViTMulti, got 'ViT'");
+        free(y);
+        hw_train_config_free(&t);
+        hw_train_config_free(&t2);
+        /* SLeNet's YAML has no maxvit lines (its hash is what it was) */
+        hw_train_config_defaults(&t);
+        y = hw_train_config_to_yaml(&t);
+        CHECK(strstr(y, "maxvit") == NULL);
+        free(y);
+        hw_train_config_free(&t);
+        /* maxvit_t: model SMaxViT without the mapping */
+        CHECK_STR_EQ(load_err("maxvit_t.yaml", "tiles: t.h5\nmodel: SMaxViT\n"), "");
+    }
+    /* the shipped MaxViT configs load (the test runs from the repository root) */
+    {
+        const char *shipped[2] = {"configs/train-maxvit.yaml", "configs/train-maxvit-tiny.yaml"};
+        for (int i = 0; i < 2; i++) {
+            hw_train_config t;
+            int rc = hw_train_config_load(shipped[i], &t);
+            if (rc == 0) rc = hw_train_config_validate(&t);
+            if (rc) fprintf(stderr, "%s\n", hw_error());
+            CHECK_INT_EQ(rc, 0);
+            CHECK_INT_EQ(t.backbone, HW_BACKBONE_SMAXVIT);
+            CHECK_INT_EQ(t.maxvit.n_blocks, i == 0 ? 0 : 2);
+            hw_train_config_free(&t);
+        }
+    }
+    CHECK_STR_EQ(load_err("mv_slenet.yaml", "tiles: t.h5\nmaxvit:\n  stem: 8\n"),
+                 "mv_slenet.yaml:2: 'maxvit' applies to model SMaxViT or SMaxViTMulti (model is SLeNet)");
+    CHECK_STR_EQ(load_err("mv_key.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n  width: 3\n"),
+                 "mv_key.yaml:5: unknown key 'width' in maxvit (expected one of: stem, channels, depths, "
+                 "head_dim, stochastic_depth)");
+    CHECK_STR_EQ(load_err("mv_nostem.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  head_dim: 4\n"),
+                 "mv_nostem.yaml:4: missing required key 'stem' in maxvit");
+    CHECK_STR_EQ(load_err("mv_len.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n  channels: [8, 16]\n"
+                                         "  depths: [1]\n  head_dim: 4\n"),
+                 "mv_len.yaml:4: maxvit: 'channels' has 2 entries and 'depths' 1 (one of each per block)");
+    CHECK_STR_EQ(load_err("mv_five.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n"
+                                          "  channels: [8, 8, 8, 8, 8]\n  depths: [1, 1, 1, 1, 1]\n  head_dim: 4\n"),
+                 "mv_five.yaml:5: maxvit: 'channels' has 5 entries; a MaxViT has 1 to 4 blocks");
+    CHECK_STR_EQ(load_err("mv_head.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n  channels: [8, 12]\n"
+                                          "  depths: [1, 1]\n  head_dim: 8\n"),
+                 "mv_head.yaml:5: maxvit: block 1 has 12 channels, not a multiple of head_dim 8");
+    CHECK_STR_EQ(load_err("mv_se.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n  channels: [6]\n"
+                                        "  depths: [1]\n  head_dim: 2\n"),
+                 "mv_se.yaml:5: maxvit: block 0 has 6 channels, not a multiple of 4 (the squeeze-excitation's "
+                 "width is a quarter of it)");
+    CHECK_STR_EQ(load_err("mv_depth.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n  channels: [8]\n"
+                                           "  depths: [0]\n  head_dim: 4\n"),
+                 "mv_depth.yaml:6: maxvit: an entry of 'depths' = 0 is out of range [1, 64]");
+    CHECK_STR_EQ(load_err("mv_sd.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n  channels: [8]\n"
+                                        "  depths: [1]\n  head_dim: 4\n  stochastic_depth: 1\n"),
+                 "mv_sd.yaml:8: 'stochastic_depth' in maxvit = 1 is out of range [0, 0.999]");
+    CHECK_STR_EQ(load_err("mv_scalar.yaml", "tiles: t.h5\nmodel: SMaxViT\nmaxvit: tiny\n"),
+                 "mv_scalar.yaml:3: maxvit must be a mapping, found a scalar");
     CHECK_STR_EQ(load_err("device.yaml", "tiles: t.h5\ndevice: gpu\n"),
                  "device.yaml:2: 'device' must be cpu, cuda or auto, got 'gpu'");
     CHECK_STR_EQ(load_err("device_ok.yaml", "tiles: t.h5\ndevice: auto\n"), "");
