@@ -77,6 +77,7 @@ static float *buf(size_t n) {
 /* ---- the ops, each a closure over its buffers ------------------------------------------ */
 typedef struct {
     float *a, *b, *c, *d, *e, *f, *s1, *s2;
+    float *g1, *g2, *g3, *g4; /* parameter gradients, apart from the parameters */
     NnSeSaved se;
     NnConv2dDims dims;
 } op_bufs;
@@ -93,7 +94,7 @@ static int bn_fwd(op_bufs *o) {
                                    NN_MAXVIT_BN_MOMENTUM, NN_MAXVIT_BN_EPS, g_N, MID, HW1);
 }
 static int bn_bwd(op_bufs *o) {
-    return gpu_batchnorm2d_backward(g_gpu, o->e, o->c, o->d, o->b, o->a, o->s1, o->s2, o->c, 1, g_N,
+    return gpu_batchnorm2d_backward(g_gpu, o->e, o->g1, o->g2, o->b, o->a, o->s1, o->s2, o->c, 1, g_N,
                                     MID, HW1);
 }
 static int ln_fwd(op_bufs *o) {
@@ -101,7 +102,7 @@ static int ln_fwd(op_bufs *o) {
                                  g_N * HW1, CIN);
 }
 static int ln_bwd(op_bufs *o) {
-    return gpu_layernorm_backward(g_gpu, o->e, o->c, o->d, o->b, o->a, o->s1, o->s2, o->c, o->f,
+    return gpu_layernorm_backward(g_gpu, o->e, o->g1, o->g2, o->b, o->a, o->s1, o->s2, o->c, o->f,
                                   g_N * HW1, CIN);
 }
 static int c1_fwd_a(op_bufs *o) { return gpu_conv1x1_forward(g_gpu, o->b, o->a, o->c, NULL, g_N, CIN, MID, HW1); }
@@ -120,7 +121,7 @@ static int se_fwd(op_bufs *o) {
     return gpu_squeeze_excite_forward(g_gpu, o->b, &o->se, o->a, o->c, o->s1, o->d, o->s2, g_N, MID, SQ, HW1);
 }
 static int se_bwd(op_bufs *o) {
-    return gpu_squeeze_excite_backward(g_gpu, o->e, o->c, o->s1, o->d, o->s2, o->b, &o->se, o->a, o->c,
+    return gpu_squeeze_excite_backward(g_gpu, o->e, o->g1, o->g2, o->g3, o->g4, o->b, &o->se, o->a, o->c,
                                        o->d, o->f, g_N, MID, SQ, HW1);
 }
 static int pw_fwd(op_bufs *o) {
@@ -179,7 +180,7 @@ static void row(const char *name, op_fn f, op_bufs *o, double bytes, double flop
 }
 
 static void release(op_bufs *o) {
-    float **p[] = {&o->a, &o->b, &o->c, &o->d, &o->e, &o->f, &o->s1, &o->s2,
+    float **p[] = {&o->a, &o->b, &o->c, &o->d, &o->e, &o->f, &o->s1, &o->s2, &o->g1, &o->g2, &o->g3, &o->g4,
                    &o->se.pooled, &o->se.h, &o->se.a, &o->se.gate};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         if (*p[i]) HW(hw_gpu_release((void **)p[i]));
@@ -217,7 +218,7 @@ int main(int argc, char **argv) {
 
     /* BatchNorm over [g_N, 256, 56x56] */
     o.a = buf(nmid), o.b = buf(nmid), o.e = buf(nmid), o.c = buf(MID), o.d = buf(MID);
-    o.s1 = buf(MID), o.s2 = buf(MID);
+    o.s1 = buf(MID), o.s2 = buf(MID), o.g1 = buf(MID), o.g2 = buf(MID);
     HW(bn_fwd(&o)); /* a valid mean and rstd for the backward */
     row("batchnorm2d fwd 256@56 (train)", bn_fwd, &o, F * 3 * nmid, 0, min_ms, gbs);
     row("batchnorm2d bwd 256@56", bn_bwd, &o, F * 5 * nmid, 0, min_ms, gbs);
@@ -227,6 +228,7 @@ int main(int argc, char **argv) {
     const size_t rows = (size_t)g_N * HW1;
     o.a = buf(nin), o.b = buf(nin), o.e = buf(nin), o.c = buf(CIN), o.d = buf(CIN);
     o.s1 = buf(rows), o.s2 = buf(rows), o.f = buf(gpu_layernorm_backward_scratch_floats((int)rows, CIN));
+    o.g1 = buf(CIN), o.g2 = buf(CIN);
     HW(ln_fwd(&o));
     row("layernorm fwd 64 x g_N*3136", ln_fwd, &o, F * 2 * nin, 0, min_ms, gbs);
     row("layernorm bwd 64 x g_N*3136", ln_bwd, &o, F * 4 * nin, 0, min_ms, gbs);
@@ -268,6 +270,7 @@ int main(int argc, char **argv) {
     /* squeeze-excitation 256 / 16 at 56x56 */
     o.a = buf(nmid), o.b = buf(nmid), o.e = buf(nmid), o.c = buf((size_t)SQ * MID), o.d = buf((size_t)SQ * MID);
     o.s1 = buf(MID), o.s2 = buf(MID), o.f = buf(2 * (size_t)g_N * MID + (size_t)g_N * SQ);
+    o.g1 = buf((size_t)SQ * MID), o.g2 = buf(SQ), o.g3 = buf((size_t)SQ * MID), o.g4 = buf(MID);
     o.se = (NnSeSaved){buf((size_t)g_N * MID), buf((size_t)g_N * SQ), buf((size_t)g_N * SQ), buf((size_t)g_N * MID)};
     row("squeeze-excite fwd 256/16 @56", se_fwd, &o, F * 3 * nmid, 0, min_ms, gbs);
     row("squeeze-excite bwd 256/16 @56", se_bwd, &o, F * 4 * nmid, 0, min_ms, gbs);

@@ -122,6 +122,8 @@ extern "C" int gpu_layernorm_backward(hw_gpu *g, float *dinp, float *dgamma, flo
         return hw_fail("gpu_layernorm_backward: dgamma/dbeta need scratch of "
                        "gpu_layernorm_backward_scratch_floats(N, C) floats");
     const int nblk = ln_row_blocks(N);
+    if (nblk > 65535) // gridDim.y's limit: 4.2 M rows (a batch of 1,337 tiles at stage 1)
+        return hw_fail("gpu_layernorm_backward: %d rows are more than 65535 x %d", N, LN_ROWS);
     float *part_g = scratch, *part_b = scratch + (size_t)nblk * C;
     const dim3 grid((C + LN_COLS - 1) / LN_COLS, nblk);
     ln_backward_partial_kernel<<<grid, LN_COLS, 0, g->stream>>>(part_g, part_b, dout, inp, mean,
