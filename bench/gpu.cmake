@@ -6,6 +6,10 @@ if(HITWIN_HAVE_CUDA)
   add_executable(bench_gpu_kernels ${CMAKE_CURRENT_LIST_DIR}/gpu_kernels.c)
   target_link_libraries(bench_gpu_kernels PRIVATE hitwin_core)
   set_target_properties(bench_gpu_kernels PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
+  # the MaxViT ops' CUDA twins on maxvit_t's block-0 shapes (bench/gpu-maxvit-kernels.sh)
+  add_executable(bench_gpu_maxvit_kernels ${CMAKE_CURRENT_LIST_DIR}/gpu_maxvit_kernels.c)
+  target_link_libraries(bench_gpu_maxvit_kernels PRIVATE hitwin_core)
+  set_target_properties(bench_gpu_maxvit_kernels PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
 endif()
 
 # bench/saliency.sh's driver: per-pair cost of features + integrated gradients on CPU

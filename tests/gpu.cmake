@@ -10,6 +10,11 @@ if(HITWIN_HAVE_CUDA)
   hw_test(test_gpu_ops SOURCES gpu/test_gpu_ops.c LABELS gpu)
   set_tests_properties(test_gpu_ops PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
 
+  # the MaxViT ops' CUDA twins against the C ops (tolerances in the file's header and in
+  # docs/maxvit.md "CUDA twins")
+  hw_test(test_gpu_maxvit_ops SOURCES gpu/test_gpu_maxvit_ops.c LABELS gpu)
+  set_tests_properties(test_gpu_maxvit_ops PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
+
   # the GPU SLeNet training step against the CPU model's (tolerances in the file's header)
   hw_test(test_gpu_slenet SOURCES gpu/test_gpu_slenet.c LABELS gpu)
   set_tests_properties(test_gpu_slenet PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)

@@ -1,4 +1,5 @@
-// GELU (exact erf form) and inverted dropout (nn_activation.c).
+// GELU (exact erf form), inverted dropout, and SiLU and sigmoid (MaxViT's squeeze-excitation,
+// gpu_ops_maxvit.h) (nn_activation.c).
 //
 // Dropout draws element i's number directly: nn_rng_u32_at is a pure function of (seed,
 // counter) built from 64-bit integer operations, which a GPU thread computes bit for bit as
@@ -7,6 +8,7 @@
 // __fmul_rn for the same reason.
 #include "gpu_internal.cuh"
 #include "hitwin/gpu_ops.h"
+#include "hitwin/gpu_ops_maxvit.h"
 
 #define HW_GOLDEN 0x9E3779B97F4A7C15ULL
 #define HW_INV_SQRT2 0.70710678118654752f
@@ -118,6 +120,71 @@ extern "C" int gpu_dropout_backward(hw_gpu *g, float *dinp, const float *dout, c
     if (p >= 1.0f || !n) return 0;
     const float scale = 1.0f / (1.0f - p);
     dropout_backward_kernel<<<hw_grid(n, 256), 256, 0, g->stream>>>(dinp, dout, mask, scale, n);
+    HW_LAUNCH_CHECK();
+    return 0;
+}
+
+// ---- SiLU and sigmoid (gpu_ops_maxvit.h) ------------------------------------------------------
+// The C op's formulas; expf differs from glibc's in the last bit or two, hence not bit-identical.
+
+__device__ __forceinline__ static float sigmoid_of(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+__global__ static void silu_forward_kernel(float *out, const float *inp, size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        const float x = inp[i];
+        out[i] = x * sigmoid_of(x);
+    }
+}
+
+__global__ static void silu_backward_kernel(float *dinp, const float *dout, const float *inp,
+                                            size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        const float x = inp[i], s = sigmoid_of(x); // d(x s)/dx = s (1 + x (1 - s))
+        dinp[i] += dout[i] * s * (1.0f + x * (1.0f - s));
+    }
+}
+
+__global__ static void sigmoid_forward_kernel(float *out, const float *inp, size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        out[i] = sigmoid_of(inp[i]);
+}
+
+__global__ static void sigmoid_backward_kernel(float *dinp, const float *dout, const float *out,
+                                               size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+}
+
+extern "C" int gpu_silu_forward(hw_gpu *g, float *out, const float *inp, size_t n) {
+    if (!n) return 0;
+    silu_forward_kernel<<<hw_grid(n, 256), 256, 0, g->stream>>>(out, inp, n);
+    HW_LAUNCH_CHECK();
+    return 0;
+}
+
+extern "C" int gpu_silu_backward(hw_gpu *g, float *dinp, const float *dout, const float *inp,
+                                 size_t n) {
+    if (!n) return 0;
+    silu_backward_kernel<<<hw_grid(n, 256), 256, 0, g->stream>>>(dinp, dout, inp, n);
+    HW_LAUNCH_CHECK();
+    return 0;
+}
+
+extern "C" int gpu_sigmoid_forward(hw_gpu *g, float *out, const float *inp, size_t n) {
+    if (!n) return 0;
+    sigmoid_forward_kernel<<<hw_grid(n, 256), 256, 0, g->stream>>>(out, inp, n);
+    HW_LAUNCH_CHECK();
+    return 0;
+}
+
+extern "C" int gpu_sigmoid_backward(hw_gpu *g, float *dinp, const float *dout, const float *out,
+                                    size_t n) {
+    if (!n) return 0;
+    sigmoid_backward_kernel<<<hw_grid(n, 256), 256, 0, g->stream>>>(dinp, dout, out, n);
     HW_LAUNCH_CHECK();
     return 0;
 }
