@@ -16,3 +16,8 @@ endif()
 add_executable(bench_saliency ${CMAKE_CURRENT_LIST_DIR}/saliency_bench.c)
 target_link_libraries(bench_saliency PRIVATE hitwin_core)
 set_target_properties(bench_saliency PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
+
+# bench/maxvit-cpu.sh's driver: maxvit_t evaluation forward and training step on the CPU
+add_executable(bench_maxvit ${CMAKE_CURRENT_LIST_DIR}/maxvit_bench.c)
+target_link_libraries(bench_maxvit PRIVATE hitwin_core)
+set_target_properties(bench_maxvit PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
