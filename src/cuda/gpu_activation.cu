@@ -10,21 +10,10 @@
 #include "hitwin/gpu_ops.h"
 #include "hitwin/gpu_ops_maxvit.h"
 
-#define HW_GOLDEN 0x9E3779B97F4A7C15ULL
+#include "gpu_rng.cuh"
+
 #define HW_INV_SQRT2 0.70710678118654752f
 #define HW_INV_SQRT_2PI 0.39894228040143268f
-
-// nn_rng.c's mix64 and nn_rng_u32_at, verbatim
-__device__ __forceinline__ static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-__device__ __forceinline__ static uint32_t rng_u32_at(uint64_t seed, uint64_t counter) {
-    uint64_t key = mix64(seed + HW_GOLDEN);
-    return (uint32_t)(mix64(key + (counter + 1) * HW_GOLDEN) >> 32);
-}
 
 __global__ static void gelu_forward_kernel(float *out, const float *inp, size_t n) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;

@@ -9,20 +9,7 @@
 #include "gpu_internal.cuh"
 #include "hitwin/gpu_ops_maxvit.h"
 
-#define HW_GOLDEN 0x9E3779B97F4A7C15ULL
-
-// nn_rng.c's mix64 and nn_rng_u32_at (also in gpu_activation.cu; each .cu keeps its own copy
-// static, as the kernels inline it)
-__device__ __forceinline__ static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-__device__ __forceinline__ static uint32_t rng_u32_at(uint64_t seed, uint64_t counter) {
-    uint64_t key = mix64(seed + HW_GOLDEN);
-    return (uint32_t)(mix64(key + (counter + 1) * HW_GOLDEN) >> 32);
-}
+#include "gpu_rng.cuh"
 
 // scale[r] for rows r = v n + i of B = n views
 __global__ static void sd_scale_kernel(float *scale, float keep, float kept_scale, int active,
