@@ -26,6 +26,16 @@
     } while (0)
 
 /* A failed GPU call ends the test with its message: later checks would only repeat it. */
+/* Device 0 for a test: described on stdout first, or NULL with the reason on stderr. */
+static inline hw_gpu *gpu_test_open(void) {
+    char desc[1024];
+    hw_gpu_describe(desc, sizeof desc);
+    printf("%s", desc);
+    hw_gpu *g = hw_gpu_create(0);
+    if (!g) fprintf(stderr, "%s\n", hw_error());
+    return g;
+}
+
 #define GPU_OK(call)                                                                       \
     do {                                                                                   \
         if ((call) != 0) {                                                                 \

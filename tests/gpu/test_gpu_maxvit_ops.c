@@ -537,14 +537,8 @@ static void test_refusals(hw_gpu *g) {
 
 int main(void) {
     GPU_SKIP_IF_NO_DEVICE();
-    char desc[1024];
-    hw_gpu_describe(desc, sizeof desc);
-    printf("%s", desc);
-    hw_gpu *g = hw_gpu_create(0);
-    if (!g) {
-        fprintf(stderr, "%s\n", hw_error());
-        return 1;
-    }
+    hw_gpu *g = gpu_test_open();
+    if (!g) return 1;
     nn_rng_init(&g_rng, 20250115);
     /* stage 1 of maxvit_t for one view of 2 tiles: 64 channels at 56x56; MBConv's 256-wide
      * expansion; odd small shapes for the index arithmetic */

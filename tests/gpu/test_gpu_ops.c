@@ -787,14 +787,8 @@ static void test_errors(hw_gpu *g) {
 
 int main(void) {
     GPU_SKIP_IF_NO_DEVICE();
-    char desc[1024];
-    hw_gpu_describe(desc, sizeof desc);
-    printf("%s", desc);
-    hw_gpu *g = hw_gpu_create(0);
-    if (!g) {
-        fprintf(stderr, "%s\n", hw_error());
-        return 1;
-    }
+    hw_gpu *g = gpu_test_open();
+    if (!g) return 1;
     nn_rng_init(&g_rng, 20240611);
     test_tf32_off(g);
     test_conv2d(g);
