@@ -80,12 +80,10 @@ static int same_file(const char *a, const char *b) {
     return same;
 }
 
-/* The validation metric (mean contrastive loss over all validation pairs, evaluation mode) of
- * the weights and statistics in state.bin, in this process alone. */
-static double val_loss_of_state(const hw_train_config *c, const char *state_path) {
-    hw_tile_store *store = hw_tile_store_open(c->tiles);
-    const hw_tile_meta *meta = hw_tile_store_meta(store);
-    hw_model_config mc = {.image_size = meta->tile_size, .mask = c->mask, .dropout = (float)c->dropout,
+/* The model of config c (tiles of `tile` bins) with the weights and running statistics of
+ * state.bin; NULL when the file does not read. */
+static hw_model *model_from_state(const hw_train_config *c, int tile, const char *state_path) {
+    hw_model_config mc = {.image_size = tile, .mask = c->mask, .dropout = (float)c->dropout,
                           .loss = c->loss, .ce_form = c->ce_form, .bias = (float)c->bias,
                           .margin = (float)hw_train_margin(c), .temperature = (float)c->temperature,
                           .input_transform = c->input_transform, .norm_region = c->norm_region,
@@ -100,8 +98,23 @@ static double val_loss_of_state(const hw_train_config *c, const char *state_path
     ms.n_tensors = hw_model_state_tensors(m, &ms.tensors);
     float *mo = malloc(n * sizeof(float)), *vo = malloc(n * sizeof(float));
     hw_train_state st;
+    int rc = hw_train_state_read(state_path, &st, t, nt, params, mo, vo, n, &ms);
+    if (rc == 0) hw_train_state_free(&st);
+    free(mo);
+    free(vo);
+    if (rc == 0) return m;
+    hw_model_free(m);
+    return NULL;
+}
+
+/* The validation metric (mean contrastive loss over all validation pairs, evaluation mode) of
+ * the weights and statistics in state.bin, in this process alone. */
+static double val_loss_of_state(const hw_train_config *c, const char *state_path) {
+    hw_tile_store *store = hw_tile_store_open(c->tiles);
+    const hw_tile_meta *meta = hw_tile_store_meta(store);
+    hw_model *m = model_from_state(c, meta->tile_size, state_path);
     double loss = NAN;
-    if (hw_train_state_read(state_path, &st, t, nt, params, mo, vo, n, &ms) == 0) {
+    if (m) {
         hw_item_set val = {0};
         hw_items_build(&val, meta, 1, c->loss);
         hw_batcher b;
@@ -117,11 +130,8 @@ static double val_loss_of_state(const hw_train_config *c, const char *state_path
         free(idx);
         hw_batcher_free(&b);
         hw_items_free(&val);
-        hw_train_state_free(&st);
+        hw_model_free(m);
     }
-    free(mo);
-    free(vo);
-    hw_model_free(m);
     hw_tile_store_close(store);
     return loss;
 }
@@ -176,26 +186,15 @@ int main(int argc, char **argv) {
         char sp[700];
         snprintf(sp, sizeof sp, "%s/state.bin", kept);
         /* state.bin holds those statistics, and they are what the 2 ranks validated with */
-        hw_tile_store *s = hw_tile_store_open(c.tiles);
-        hw_model_config mc = {.image_size = TILE, .mask = 1, .loss = HW_LOSS_CONTRASTIVE,
-                              .backbone = HW_BACKBONE_SMAXVIT, .maxvit = c.maxvit};
-        hw_model *m = hw_model_create(&mc, 1);
-        size_t n = 0;
-        float *params = hw_model_params(m, &n);
-        const hw_tensor *t;
-        int nt = hw_model_tensors(m, &t);
-        hw_train_model_state ms = {0};
-        ms.values = hw_model_state(m, &ms.n);
-        ms.n_tensors = hw_model_state_tensors(m, &ms.tensors);
-        float *mo = malloc(n * sizeof(float)), *vo = malloc(n * sizeof(float));
-        hw_train_state st;
-        CHECK_INT_EQ(hw_train_state_read(sp, &st, t, nt, params, mo, vo, n, &ms), 0);
-        CHECK(ms.n == full.n_state && memcmp(ms.values, full.state, ms.n * sizeof(float)) == 0);
-        CHECK(n == full.n_params && memcmp(params, full.params, n * sizeof(float)) == 0);
-        hw_train_state_free(&st);
-        free(mo), free(vo);
-        hw_model_free(m);
-        hw_tile_store_close(s);
+        hw_model *m = model_from_state(&c, TILE, sp);
+        CHECK(m != NULL);
+        if (m) {
+            size_t n = 0, n_state = 0;
+            const float *params = hw_model_params(m, &n), *state = hw_model_state(m, &n_state);
+            CHECK(n_state == full.n_state && memcmp(state, full.state, n_state * sizeof(float)) == 0);
+            CHECK(n == full.n_params && memcmp(params, full.params, n * sizeof(float)) == 0);
+            hw_model_free(m);
+        }
         double v = val_loss_of_state(&c, sp);
         fprintf(stderr, "validation loss: logged by 2 ranks %.9g, state.bin in one process %.9g\n",
                 full.val_loss[1], v);
