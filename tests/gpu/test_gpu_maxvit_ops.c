@@ -38,18 +38,9 @@
 #include "hitwin/nn.h"
 #include "hitwin/nn_maxvit.h"
 
-#define ELEM 1e-6, 1e-5, 0.0
-#define NORM 1e-6, 1e-5, 1e-6
-#define GEMM 0.0, 1e-4, 2e-5
-#define GEMM_BIG 0.0, 1e-4, 1e-4
+#include "gpu_op_test.h"
 
-static NnRng g_rng;
-
-static float *uniform(size_t n, float lo, float hi) {
-    float *x = (float *)malloc(n * sizeof(float) + 1);
-    nn_fill_uniform(x, n, lo, hi, &g_rng);
-    return x;
-}
+#define NORM 1e-6, 1e-5, 1e-6 /* ELEM + 1e-6 max|C|: x a and k cancel in a norm */
 
 static float *zeros(size_t n) { return (float *)calloc(n + 1, sizeof(float)); }
 

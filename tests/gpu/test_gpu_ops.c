@@ -48,17 +48,8 @@
 #include "hitwin/nn.h"
 #include "hitwin/nn_bf16.h"
 
-#define ELEM 1e-6, 1e-5, 0.0
-#define GEMM 0.0, 1e-4, 2e-5
-#define GEMM_BIG 0.0, 1e-4, 1e-4
+#include "gpu_op_test.h"
 
-static NnRng g_rng;
-
-static float *uniform(size_t n, float lo, float hi) {
-    float *x = (float *)malloc(n * sizeof(float) + 1);
-    nn_fill_uniform(x, n, lo, hi, &g_rng);
-    return x;
-}
 
 /* ---- TF32 probe ------------------------------------------------------------------------
  * x = 1 + 2^-12 needs 13 mantissa bits; TF32 keeps 10 and reads it as 1, so a TF32 product
