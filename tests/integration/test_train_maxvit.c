@@ -25,6 +25,7 @@
 #include "hitwin/train_batch.h"
 #include "hitwin/train_pairs.h"
 #include "hitwin/train_state.h"
+#include "mpi_test.h"
 #include "test_util.h"
 #include "train_fixture.h"
 
@@ -249,15 +250,5 @@ int main(int argc, char **argv) {
     hw_train_config_free(&c);
 
     if (d.rank == 0) fprintf(stderr, "uninterrupted run %.1f s, stopped + resumed %.1f s\n", t_full, t_resumed);
-    MPI_Barrier(d.comm);
-    if (d.rank == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
-    }
-    int fails = test_failures, all = 0;
-    MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, d.comm);
-    hw_dist_finalize();
-    if (all && d.rank == 0) fprintf(stderr, "%d check(s) failed\n", all);
-    return all ? 1 : 0;
+    return mpi_test_finish(&d, dir);
 }

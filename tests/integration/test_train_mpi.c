@@ -20,6 +20,7 @@
 #include "hitwin/log.h"
 #include "hitwin/train.h"
 #include "hitwin/train_shard.h"
+#include "mpi_test.h"
 #include "test_util.h"
 #include "train_fixture.h"
 
@@ -179,15 +180,5 @@ int main(int argc, char **argv) {
         hw_train_config_free(&c);
     }
 
-    MPI_Barrier(d.comm);
-    if (d.rank == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
-    }
-    int fails = test_failures, all = 0;
-    MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, d.comm);
-    hw_dist_finalize();
-    if (all && d.rank == 0) fprintf(stderr, "%d check(s) failed\n", all);
-    return all ? 1 : 0;
+    return mpi_test_finish(&d, dir);
 }
