@@ -8,7 +8,9 @@ AUROC on the null variant (same sites, nothing changed) beside it, which must be
 
 Scores per window (from hitwin distance's HDF5): for each measure, `diff` = mean between -
 mean within (unclipped; windows/<m>_diff, or computed from the _between/_within columns of an
-older file) and `z` where the file has it. Truth: sparse sets, a window is positive when its
+older file: with `distance --neighbours H`, the default 1, averaged over the window and its
+neighbours), `own` = the same from the window's own pairs alone (pairs/, as --neighbours 0
+would give), and `z` where the file has it. Truth: sparse sets, a window is positive when its
 tile span overlaps a change of truth.bed (the null is scored against the real set's sites);
 dense sets (truth.bedgraph), the changed fraction of a window is the length-weighted mean
 magnitude over its span, and AUROC compares the top against the bottom quartile of it, as the
@@ -83,6 +85,23 @@ def read_change(path):
     return out
 
 
+def own_diff(pairs, m, windows):
+    """between - within of each window's own pairs: the score without `hitwin distance
+    --neighbours` (files before it: the same as diff)."""
+    pw, lab, d = pairs["window"][:], pairs["label"][:], pairs[m][:]
+    row = {int(x): i for i, x in enumerate(windows)}
+    k = np.array([row[int(x)] for x in pw])
+    ok = np.isfinite(d)
+    means = []
+    for side in (1, 0):  # between, within
+        sel = ok & (lab == side)
+        s = np.bincount(k[sel], weights=d[sel], minlength=len(windows))
+        n = np.bincount(k[sel], minlength=len(windows))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means.append(s / n)
+    return means[0] - means[1]
+
+
 def load(run):
     with h5py.File(run) as h:
         w = h["windows"]
@@ -95,6 +114,8 @@ def load(run):
             cols[m + ".diff"] = d
             if m + "_z" in w:
                 cols[m + ".z"] = w[m + "_z"][:]
+            if "pairs" in h and m in h["pairs"]:
+                cols[m + ".own"] = own_diff(h["pairs"], m, w["window"][:])
     return cols
 
 

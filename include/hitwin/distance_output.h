@@ -27,6 +27,13 @@ typedef struct {
 void hw_pair_table_reserve(hw_pair_table *p, int64_t n);
 void hw_pair_table_free(hw_pair_table *p);
 
+/* out = in, each distance replaced by the mean of the same pair's finite distances at the
+ * window and at the windows of the same chromosome whose start is at most h strides away
+ * (docs/distance.md "Neighbouring windows"); NaN stays NaN; h <= 0: a copy. out is new
+ * (free it with hw_pair_table_free). */
+#define HW_DEFAULT_NEIGHBOURS 1
+void hw_pair_table_neighbours(const hw_pair_table *in, const hw_tile_meta *m, int h, hw_pair_table *out);
+
 /* Per window with at least one pair: means over the pairs of each label (NaN when
  * the window has no pair of that label or no finite value), and the Twins score
  * max(between - within, 0). */

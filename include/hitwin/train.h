@@ -91,6 +91,9 @@ typedef struct {
                                            (train_edits.h); 0: every edit full, target 1 */
     int edits_per_tile;                 /* pairs: edits: an edited tile gets k ~ U{1..this} edits,
                                            all at the pair's scale; 1: one (train_edits.h) */
+    double contrast_edits;              /* pairs: edits: the chance that an edit is a contrast
+                                           edit (all structure of a region weakened or
+                                           sharpened, train_edits.h); 0 off */
     int folds;                          /* cross-fitting (train_folds.h): K models; 1 off */
     int fold;                           /* the fold this run leaves out; -1 for all of them */
     hw_device_kind device;              /* cpu (default) | cuda | auto; not in the hash */

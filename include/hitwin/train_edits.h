@@ -31,20 +31,33 @@
 
 #include <stdint.h>
 
-typedef enum { HW_EDIT_BLOCK = 0, HW_EDIT_INSULATION = 1, HW_EDIT_SPOT = 2 } hw_edit_kind;
+typedef enum { HW_EDIT_BLOCK = 0, HW_EDIT_INSULATION = 1, HW_EDIT_SPOT = 2, HW_EDIT_CONTRAST = 3 } hw_edit_kind;
 
 /* What hw_aug_edit did, for tests and logs. */
 typedef struct {
     hw_edit_kind kind;
-    int lo, hi;     /* block: bins [lo, hi); insulation: [lo, p) x [p, hi); spot: (lo, hi) */
+    int lo, hi;     /* block, contrast: bins [lo, hi); insulation: [lo, p) x [p, hi); spot: (lo, hi) */
     int p;          /* insulation: the position */
-    double factor;  /* f (block, insulation) or the spot's peak factor */
+    double factor;  /* f (block, insulation), the spot's peak factor, or contrast's exp(-a) */
 } hw_edit_info;
 
 /* One local structural edit of the T x T tile t, in place (T >= 32). scale in (0, 1]
  * multiplies the edit's log magnitude (1: the full edit above; the same geometry and sign
  * for any scale). */
 hw_edit_info hw_aug_edit(float *t, int T, double scale, uint64_t seed);
+
+/* A contrast edit (train config contrast_edits = p: each edit is one with probability p): all
+ * the structure of a run of T/4..T bins weakened or sharpened at once, as a cohesin or CTCF
+ * depletion weakens every domain, boundary and loop of a region by its local occupancy:
+ *   t[i, j] *= (S[i, j] / E[i, j])^(-a w(i, j)),
+ * S the tile blurred (Gaussian, sigma 3 bins, so that the field follows the structure, not a
+ * pixel's counting noise), E its expected (per-diagonal mean) blurred alike, the log ratio
+ * clamped to +-2, w the run's soft indicator, a = +-scale U(0.25, 0.7) (a > 0 flattens the
+ * region towards its expected, a < 0 sharpens it). Symmetric; info.factor = exp(-a). */
+hw_edit_info hw_aug_contrast(float *t, int T, double scale, uint64_t seed);
+
+/* Whether an edit is a contrast edit (probability p), from its own stream. */
+int hw_edit_is_contrast(double p, uint64_t seed);
 
 /* Graded edits (train config graded_edits = g): with probability g an edit is scaled by
  * w ~ U(0.1, 1) and its pair's contrastive target is w instead of 1, so that the loss's

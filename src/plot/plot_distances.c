@@ -33,9 +33,11 @@ static int in_region(const hw_plot_region *r, const char *chrom, int64_t middle)
     return middle >= r->start && (r->end < 0 || middle <= r->end);
 }
 
-/* Mean over the pairs of each label at every window of chrom, and the normal 95 %
- * interval of that mean (1.96 standard errors, sd with ddof 1; zero width for one pair):
- * seaborn's default band, without its bootstrap's randomness. */
+/* At every window of chrom, the file's within and between means (what its score is made
+ * of: with `distance --neighbours H`, the mean over the window and its neighbours) and the
+ * normal 95 % interval about them from the window's own pairs (1.96 standard errors, sd with
+ * ddof 1; zero width for one pair): seaborn's default band, without its bootstrap's
+ * randomness. */
 static void build_track(const hw_distance_data *d, int q, const char *chrom, const hw_plot_region *r,
                         track *t) {
     memset(t, 0, sizeof *t);
@@ -61,6 +63,8 @@ static void build_track(const hw_distance_data *d, int q, const char *chrom, con
         if (row_to_k[i] < 0) continue;
         t->x[row_to_k[i]] = (double)d->middle[i];
         t->score[row_to_k[i]] = d->score[q][i];
+        t->mean[0][row_to_k[i]] = d->within[q][i];
+        t->mean[1][row_to_k[i]] = d->between[q][i];
     }
     for (int64_t p = 0; p < d->np; p++) {
         int64_t k = row_to_k[d->pair_row[p]];
@@ -72,10 +76,10 @@ static void build_track(const hw_distance_data *d, int q, const char *chrom, con
     for (int64_t k = 0; k < t->n; k++)
         for (int l = 0; l < 2; l++) {
             int64_t c = t->count[l][k];
-            double m = c ? sum[l][k] / (double)c : NAN;
-            double var = c > 1 ? fmax(ss[l][k] - c * m * m, 0) / (double)(c - 1) : 0;
+            double own = c ? sum[l][k] / (double)c : NAN, m = t->mean[l][k];
+            double var = c > 1 ? fmax(ss[l][k] - c * own * own, 0) / (double)(c - 1) : 0;
             double half = c > 1 ? 1.96 * sqrt(var / (double)c) : 0;
-            t->mean[l][k] = m, t->lo[l][k] = m - half, t->hi[l][k] = m + half;
+            t->lo[l][k] = m - half, t->hi[l][k] = m + half;
         }
     for (int l = 0; l < 2; l++) free(sum[l]), free(ss[l]);
     free(row_to_k);

@@ -101,6 +101,10 @@ static void usage(FILE *out) {
             "                             insulation; their columns are NaN, their files absent)\n"
             "      --fdr X                call a window changed when its Benjamini-Hochberg q <= X\n"
             "                             (default 0.05; X in (0, 1])\n"
+            "      --neighbours H         window scores from each pair's distance averaged over the\n"
+            "                             window and the windows up to H strides away on each side\n"
+            "                             (default 1; 0: the window's own, as the reference;\n"
+            "                             docs/distance.md \"Neighbouring windows\")\n"
             "  -q, --quiet                no progress output\n"
             "  -h, --help\n"
             "Outputs per checkpoint CKPT: CKPT_distances.h5, CKPT_{measure}_distances_raw.csv,\n"
@@ -552,12 +556,14 @@ int hw_distance_main(int argc, char **argv) {
                                          {"no-baselines", no_argument, 0, 'N'},
                                          {"device", required_argument, 0, 'D'},
                                          {"fdr", required_argument, 0, 'F'},
+                                         {"neighbours", required_argument, 0, 'H'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *ckpt = NULL, *ckpt_dir = NULL, *out_dir = ".", *split_name = "all";
     long batch = 100;
     int baselines = 1;
     double fdr = HW_DEFAULT_FDR;
+    int neighbours = HW_DEFAULT_NEIGHBOURS;
     hw_device_kind device = HW_DEVICE_CPU;
     int c;
     optind = 1;
@@ -580,6 +586,12 @@ int hw_distance_main(int argc, char **argv) {
                 if (d.rank == 0) log_error("--fdr %s: expected a false discovery rate in (0, 1]", optarg);
                 return 2;
             }
+            break;
+        }
+        case 'H': {
+            int64_t v;
+            if (hw_parse_int("--neighbours", optarg, 0, 64, &v) != 0) return hw_usage_error(NULL);
+            neighbours = (int)v;
             break;
         }
         case 'q': hw_log_set_quiet(1); break;
@@ -737,8 +749,13 @@ int hw_distance_main(int argc, char **argv) {
         hw_distance_files *files = NULL;
         char *base = NULL;
         if (d.rank == 0) {
-            hw_window_table_build(&wt, &all, m);
-            hw_window_table_scores(&wt, &all, fdr);
+            /* the window scores from the neighbour-averaged distances; pairs/ and the raw
+             * CSV keep each window's own */
+            hw_pair_table avg;
+            hw_pair_table_neighbours(&all, m, neighbours, &avg);
+            hw_window_table_build(&wt, &avg, m);
+            hw_window_table_scores(&wt, &avg, fdr);
+            hw_pair_table_free(&avg);
             base = basename_stem(ckpts[k]);
             char config[8192];
             snprintf(config, sizeof config,
@@ -748,7 +765,8 @@ int hw_distance_main(int argc, char **argv) {
                      "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n"
                      "scc: hicrep 0.2.6 sccByDiag, h %d, strata %d..%d\n"
                      "insulation: cooltools 0.7.1 insul_diamond, window %d bins, mean |difference|\n"
-                     "fdr: %g\n",
+                     "fdr: %g\nneighbours: %d (window scores from each pair's distance averaged "
+                     "over the window and the windows up to this many strides away)\n",
                      store_path, ckpts[k], split_name, batch, lc.mask ? "true" : "false", T,
                      hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
@@ -758,7 +776,7 @@ int hw_distance_main(int argc, char **argv) {
                                  "train on it; pairwise and cosine in units of that model's median "
                                  "within-condition distance\n" : "",
                      HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile",
-                     HW_SCC_H, HW_BASELINE_BAND, T - 1, HW_INSULATION_WINDOW, fdr);
+                     HW_SCC_H, HW_BASELINE_BAND, T - 1, HW_INSULATION_WINDOW, fdr, neighbours);
             if (gpu) /* a cpu run's config is what it was before --device existed */
                 snprintf(config + strlen(config), sizeof config - strlen(config),
                          "device: cuda (fp32 embeddings, chunks of 64 tiles)\n");

@@ -44,6 +44,13 @@ double hw_edit_scale(double g, uint64_t seed) {
     return uniform(&r, 0.1, 1.0);
 }
 
+int hw_edit_is_contrast(double p, uint64_t seed) {
+    if (p <= 0.0) return 0;
+    NnRng r;
+    nn_rng_init(&r, seed);
+    return uniform(&r, 0.0, 1.0) < p;
+}
+
 int hw_edit_count(int K, uint64_t seed) {
     if (K <= 1) return 1;
     NnRng r;
@@ -97,6 +104,77 @@ hw_edit_info hw_aug_edit(float *t, int T, double scale, uint64_t seed) {
             }
     }
     free(u);
+    return e;
+}
+
+/* Normalised Gaussian blur (sigma in bins, reach 3 sigma) of the T x T field x, in place;
+ * non-finite pixels carry no weight and come out as the blur of their neighbours. tmp holds
+ * 2 T^2 doubles. */
+static void blur(double *x, int T, double sigma, double *tmp) {
+    int R = (int)ceil(3 * sigma);
+    double k[64];
+    if (R > 31) R = 31;
+    for (int d = -R; d <= R; d++) k[d + R] = exp(-(double)d * d / (2 * sigma * sigma));
+    double *v = tmp, *w = tmp + (size_t)T * T;
+    for (int pass = 0; pass < 2; pass++) { /* rows, then columns */
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j < T; j++) {
+                double s = 0, sw = 0;
+                for (int d = -R; d <= R; d++) {
+                    int a = pass ? i + d : i, b = pass ? j : j + d;
+                    if (a < 0 || a >= T || b < 0 || b >= T) continue;
+                    double y = x[(size_t)a * T + b];
+                    if (!isfinite(y)) continue;
+                    s += k[d + R] * y;
+                    sw += k[d + R];
+                }
+                v[(size_t)i * T + j] = s;
+                w[(size_t)i * T + j] = sw;
+            }
+        for (size_t q = 0; q < (size_t)T * T; q++) x[q] = w[q] > 0 ? v[q] / w[q] : NAN;
+    }
+}
+
+hw_edit_info hw_aug_contrast(float *t, int T, double scale, uint64_t seed) {
+    NnRng r;
+    nn_rng_init(&r, seed);
+    hw_edit_info e = {0};
+    e.kind = HW_EDIT_CONTRAST;
+    double a = scale * uniform(&r, 0.25, 0.7);
+    if (nn_rng_u32(&r) >> 31) a = -a; /* sharpened: every feature stronger */
+    int len = uniform_int(&r, T / 4, T);
+    e.lo = uniform_int(&r, 0, T - len);
+    e.hi = e.lo + len;
+    e.factor = exp(-a);
+    size_t TT = (size_t)T * T;
+    double *obs = xmalloc(TT * 4 * sizeof *obs), *expd = obs + TT, *tmp = obs + 2 * TT;
+    double *u = xmalloc((size_t)T * sizeof *u);
+    /* the expected: each diagonal's mean over its finite pixels */
+    for (int d = 0; d < T; d++) {
+        double s = 0;
+        int n = 0;
+        for (int i = d; i < T; i++)
+            if (isfinite(t[(size_t)i * T + i - d])) s += t[(size_t)i * T + i - d], n++;
+        double m = n ? s / n : 0.0;
+        for (int i = d; i < T; i++) expd[(size_t)i * T + i - d] = expd[(size_t)(i - d) * T + i] = m;
+    }
+    for (size_t q = 0; q < TT; q++) obs[q] = isfinite(t[q]) ? (double)t[q] : NAN;
+    blur(obs, T, 3.0, tmp);
+    blur(expd, T, 3.0, tmp);
+    for (int i = 0; i < T; i++) u[i] = soft_in(i, e.lo, e.hi);
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j <= i; j++) {
+            size_t q = (size_t)i * T + j;
+            double w = u[i] * u[j];
+            if (w < 1e-6 || !(obs[q] > 0) || !(expd[q] > 0)) continue;
+            double l = log(obs[q] / expd[q]);
+            l = l > 2.0 ? 2.0 : l < -2.0 ? -2.0 : l;
+            float f = (float)exp(-a * w * l);
+            t[q] *= f;
+            if (j != i) t[(size_t)j * T + i] *= f;
+        }
+    free(u);
+    free(obs);
     return e;
 }
 

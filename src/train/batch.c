@@ -114,8 +114,13 @@ static void edit_and_signature(const hw_batcher *b, float *dst, const hw_train_i
     if (it->edit && view == 1) {
         int64_t e = augment ? epoch : -7;
         int k = hw_edit_count(b->max_edits, hw_aug_seed(seed, e, item, 0, 103));
-        for (int x = 0; x < k; x++) /* the first edit's stream is the one-edit recipe's */
-            hw_aug_edit(dst, b->T, scale, hw_aug_seed(seed, e, item, 0, x ? 110 + x : 101));
+        for (int x = 0; x < k; x++) { /* the first edit's stream is the one-edit recipe's */
+            uint64_t s = hw_aug_seed(seed, e, item, 0, x ? 110 + x : 101);
+            if (hw_edit_is_contrast(b->contrast, hw_aug_seed(seed, e, item, 0, 130 + x)))
+                hw_aug_contrast(dst, b->T, scale, s);
+            else
+                hw_aug_edit(dst, b->T, scale, s);
+        }
     }
     if (augment && b->technical > 0.0)
         hw_aug_technical(dst, b->T, b->technical, hw_aug_seed(seed, epoch, item, copy, 200 + view));

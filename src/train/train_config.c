@@ -18,14 +18,14 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "folds", "fold", "device",
+    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "contrast_edits", "folds", "fold", "device",
     "precision", "tile_memory_mb", "maxvit", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
     "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, technical, "\
-    "graded_edits, edits_per_tile, folds, device, precision, tile_memory_mb"
+    "graded_edits, edits_per_tile, contrast_edits, folds, device, precision, tile_memory_mb"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -302,7 +302,8 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         yt_get_double(d, r, what, "dropout", 0, 0.0, 0.999, &cfg->dropout) ||
         yt_get_double(d, r, what, "thin", 0, 0.0, 1.0, &cfg->thin) ||
         yt_get_double(d, r, what, "technical", 0, 0.0, 3.0, &cfg->technical) ||
-        yt_get_double(d, r, what, "graded_edits", 0, 0.0, 1.0, &cfg->graded_edits))
+        yt_get_double(d, r, what, "graded_edits", 0, 0.0, 1.0, &cfg->graded_edits) ||
+        yt_get_double(d, r, what, "contrast_edits", 0, 0.0, 1.0, &cfg->contrast_edits))
         goto done;
     if (get_int(d, r, "batch_size", 1, 1 << 20, &cfg->batch_size) ||
         get_int(d, r, "epochs", 1, 1000000, &cfg->epochs) ||
@@ -377,7 +378,8 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"temperature", &cfg->temperature, 1e-6, 1e6},
         {"learning_rate", &cfg->learning_rate, 0, 10}, {"min_delta", &cfg->min_delta, 0, 1e9},
         {"dropout", &cfg->dropout, 0, 0.999}, {"thin", &cfg->thin, 0, 1},
-        {"technical", &cfg->technical, 0, 3}, {"graded_edits", &cfg->graded_edits, 0, 1}};
+        {"technical", &cfg->technical, 0, 3}, {"graded_edits", &cfg->graded_edits, 0, 1},
+        {"contrast_edits", &cfg->contrast_edits, 0, 1}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
         if (!strcmp(key, nums[i].k)) return hw_set_double(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
     if (!strcmp(key, "seed")) {
@@ -471,6 +473,8 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "technical: %.15g\n", cfg->technical);
     if (cfg->graded_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "graded_edits: %.15g\n", cfg->graded_edits);
+    if (cfg->contrast_edits != 0.0)
+        n += snprintf(buf + n, cap - (size_t)n, "contrast_edits: %.15g\n", cfg->contrast_edits);
     if (cfg->edits_per_tile != 1)
         n += snprintf(buf + n, cap - (size_t)n, "edits_per_tile: %d\n", cfg->edits_per_tile);
     if (cfg->folds > 1)

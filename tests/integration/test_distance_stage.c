@@ -286,7 +286,7 @@ static void check_csv(const char *out) {
  * own pairs (the stage's wiring), the Twins score is still max(between - within, 0),
  * diff is unclipped, the calls are q <= fdr, and the summary CSV, z bedGraph and
  * called BED say the same. Returns the number of scc windows called. */
-static int check_scores(const char *store_path, const char *out, double fdr) {
+static int check_scores(const char *store_path, const char *out, double fdr, int neighbours) {
     char h5[600];
     snprintf(h5, sizeof h5, "%s/%s/model_distances.h5", dir, out);
     pairs pr;
@@ -304,9 +304,13 @@ static int check_scores(const char *store_path, const char *out, double fdr) {
     hw_tile_store *s = hw_tile_store_open(store_path);
     CHECK(s != NULL);
     if (!s) return -1;
+    /* the window statistics come from the neighbour-averaged distances (--neighbours) */
+    hw_pair_table avg;
+    hw_pair_table_neighbours(&pt, hw_tile_store_meta(s), neighbours, &avg);
     hw_window_table w;
-    hw_window_table_build(&w, &pt, hw_tile_store_meta(s));
-    hw_window_table_scores(&w, &pt, fdr);
+    hw_window_table_build(&w, &avg, hw_tile_store_meta(s));
+    hw_window_table_scores(&w, &avg, fdr);
+    hw_pair_table_free(&avg);
     hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
     double *col = xcalloc((size_t)w.n + 1, sizeof *col), *b = xcalloc((size_t)w.n + 1, sizeof *b),
            *wi = xcalloc((size_t)w.n + 1, sizeof *wi);
@@ -458,15 +462,38 @@ int main(int argc, char **argv) {
     snprintf(ckpt, sizeof ckpt, "%s/ck/model.safetensors", dir);
     check_direct(store, ckpt, &p);
     check_csv("o1");
-    int called05 = check_scores(store, "o1", 0.05);
+    int called05 = check_scores(store, "o1", 0.05, HW_DEFAULT_NEIGHBOURS);
 
     /* ---- --fdr: the same statistics, more calls at a laxer rate; bad rates refused ---- */
     CHECK_INT_EQ(run("mkdir -p %s/ofdr && %s distance %s --checkpoint %s -o %s/ofdr --split test -q --fdr 0.5",
                      dir, hitwin, store, ckpt, dir), 0);
-    int called50 = check_scores(store, "ofdr", 0.5);
+    int called50 = check_scores(store, "ofdr", 0.5, HW_DEFAULT_NEIGHBOURS);
     printf("scc windows called: %d at FDR 0.05, %d at 0.5\n", called05, called50);
     CHECK(called50 > called05);
     CHECK_INT_EQ(run("h5dump -a config %s/ofdr/model_distances.h5 | grep -q 'fdr: 0.5'", dir), 0);
+    /* ---- --neighbours 0: the window's own distances (the reference's means); 2: wider;
+     * the pairs are the same whatever the setting ---- */
+    CHECK_INT_EQ(run("mkdir -p %s/on0 %s/on2 && %s distance %s --checkpoint %s -o %s/on0 --split test -q "
+                     "--neighbours 0 && %s distance %s --checkpoint %s -o %s/on2 --split test -q --neighbours 2",
+                     dir, dir, hitwin, store, ckpt, dir, hitwin, store, ckpt, dir), 0);
+    check_scores(store, "on0", 0.05, 0);
+    check_scores(store, "on2", 0.05, 2);
+    CHECK_INT_EQ(run("h5diff %s/o1/model_distances.h5 %s/on0/model_distances.h5 /pairs /pairs", dir, dir), 0);
+    CHECK_INT_EQ(run("cmp %s/o1/model_pairwise_distances_raw.csv %s/on0/model_pairwise_distances_raw.csv", dir, dir), 0);
+    CHECK(run("h5diff -q %s/o1/model_distances.h5 %s/on0/model_distances.h5 /windows/pairwise_between "
+              "/windows/pairwise_between", dir, dir) != 0);
+    CHECK_INT_EQ(run("h5dump -a config %s/on0/model_distances.h5 | grep -q 'neighbours: 0 '", dir), 0);
+    CHECK_INT_EQ(run("h5dump -a config %s/o1/model_distances.h5 | grep -q 'neighbours: 1 '", dir), 0);
+    const char *bad_nb[2] = {"-1", "two"};
+    for (int k = 0; k < 2; k++) {
+        CHECK_INT_EQ(run("%s distance %s --checkpoint %s -o %s/bad --neighbours %s 2>%s/err.txt", hitwin, store,
+                         ckpt, dir, bad_nb[k], dir), 2);
+        char errp[600];
+        snprintf(errp, sizeof errp, "%s/err.txt", dir);
+        char *err = read_text(errp);
+        CHECK(err && strstr(err, "--neighbours") && !strchr(strchr(err, '\n') + 1, '\n'));
+        free(err);
+    }
     const char *bad_fdr[4] = {"0", "1.5", "abc", "-0.1"};
     for (int k = 0; k < 4; k++) {
         CHECK_INT_EQ(run("%s distance %s --checkpoint %s -o %s/bad --fdr %s", hitwin, store, ckpt, dir, bad_fdr[k]), 2);

@@ -75,7 +75,7 @@ chrom = [c.decode() if isinstance(c, bytes) else c for c in w["chrom"][:]]
 key = {(chrom[i], int(w["middle"][i])): i for i in range(len(chrom))}
 rows = list(csv.DictReader(open(f"{T}/dist.tsv"), delimiter="\t"))
 if len(rows) != len(chrom): print(f"FAIL: dist.tsv has {len(rows)} rows, the file {len(chrom)} windows"); bad = 1
-# the band: mean +- 1.96 standard errors of the pairs at the window
+# the band: the file's mean (neighbour-averaged) +- 1.96 standard errors of the window's own pairs
 pw = f["pairs/window"][:]; lab = f["pairs/label"][:]; d = f["pairs/pairwise"][:]
 row_of = {int(x): i for i, x in enumerate(w["window"][:])}
 for r in rows:
@@ -85,7 +85,7 @@ for r in rows:
     near(float(r["score"]), w["pairwise_score"][i], "score")
     v = d[(lab == 1) & (np.array([row_of[int(x)] for x in pw]) == i)]
     if len(v) > 1:
-        near(float(r["between_hi"]), v.mean() + 1.96 * v.std(ddof=1) / math.sqrt(len(v)), "between band", 1e-7)
+        near(float(r["between_hi"]), w["pairwise_between"][i] + 1.96 * v.std(ddof=1) / math.sqrt(len(v)), "between band", 1e-7)
 ev = json.load(open(f"{T}/eval.json"))["measures"]
 head = [l[2:].rstrip("\n").split("\t") for l in open(f"{T}/hist.tsv") if l.startswith("# ")][1:]
 for h in head:

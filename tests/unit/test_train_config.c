@@ -255,7 +255,7 @@ int main(void) {
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
                  "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, "
-                 "technical, graded_edits, edits_per_tile, folds, device, precision, tile_memory_mb)");
+                 "technical, graded_edits, edits_per_tile, contrast_edits, folds, device, precision, tile_memory_mb)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -265,7 +265,7 @@ int main(void) {
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
                  "input_transform, norm_region, flip, thin, pairs, technical, graded_edits, "
-                 "edits_per_tile, folds, fold, device, precision, tile_memory_mb, maxvit)");
+                 "edits_per_tile, contrast_edits, folds, fold, device, precision, tile_memory_mb, maxvit)");
     CHECK_STR_EQ(load_err("badpairs.yaml", "tiles: t.h5\npairs: windows\n"),
                  "badpairs.yaml:2: 'pairs' must be condition or edits, got 'windows'");
     CHECK_STR_EQ(set_err(&c, "pairs=all"), "--set pairs: must be condition or edits, got 'all'");

@@ -136,5 +136,58 @@ int main(void) {
     hw_aug_technical(a, T, 1.0, 3);
     hw_aug_edit(a, T, 1.0, 3);
     CHECK(isnan(a[5 * T + 9]) && isnan(a[9 * T + 5]));
+    /* contrast: symmetric, seed-determined, only inside its run (beyond its soft edges), and
+     * a flattening (a > 0) pulls a planted domain towards the expected by its own factor: the
+     * domain's log O/E contrast shrinks, a sharpening grows it; scale 0 is the identity */
+    int flat = 0, sharp = 0;
+    for (uint64_t seed = 1; seed <= 80; seed++) {
+        fill(a);
+        for (int i = 20; i < 44; i++) /* a domain: contacts inside bins 20..43 doubled */
+            for (int j = 20; j < 44; j++) a[i * T + j] *= 2.0f;
+        memcpy(c, a, sizeof a);
+        memcpy(b, a, sizeof a);
+        hw_edit_info e = hw_aug_contrast(a, T, 1.0, seed);
+        hw_edit_info e2 = hw_aug_contrast(b, T, 1.0, seed);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+        CHECK_INT_EQ(e.kind, HW_EDIT_CONTRAST);
+        CHECK_INT_EQ(e2.lo, e.lo);
+        CHECK(symmetric(a));
+        CHECK(e.hi - e.lo >= T / 4 && e.lo >= 0 && e.hi <= T);
+        double la = fabs(log(e.factor));
+        CHECK(la >= 0.25 - 1e-9 && la <= 0.7 + 1e-9);
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j <= i; j++) {
+                int far = i >= e.hi + 12 || j < e.lo - 12;
+                if (far && fabs(a[i * T + j] / c[i * T + j] - 1.0) > 1e-3) {
+                    CHECK(!"contrast edit leaks outside its run");
+                    i = T;
+                    break;
+                }
+            }
+        if (e.lo <= 16 && e.hi >= 48) { /* the whole domain inside the run */
+            /* the domain's mid pixel against the same diagonal outside the domain */
+            double before = log(c[32 * T + 28] / c[56 * T + 52]);
+            double after = log(a[32 * T + 28] / a[56 * T + 52]);
+            if (e.factor < 1) {
+                flat++;
+                CHECK(after < before - 0.1 && after > 0);
+            } else {
+                sharp++;
+                CHECK(after > before + 0.1);
+            }
+        }
+        memcpy(b, c, sizeof a);
+        hw_aug_contrast(b, T, 0.0, seed);
+        CHECK(memcmp(b, c, sizeof a) == 0);
+    }
+    CHECK(flat > 3 && sharp > 3);
+    CHECK(!hw_edit_is_contrast(0.0, 3));
+    int contrast = 0;
+    for (uint64_t seed = 1; seed <= 2000; seed++) contrast += hw_edit_is_contrast(0.25, seed);
+    CHECK(contrast > 430 && contrast < 570); /* binomial(2000, 0.25): sd 19 */
+    fill(a);
+    a[5 * T + 9] = a[9 * T + 5] = NAN;
+    hw_aug_contrast(a, T, 1.0, 5);
+    CHECK(isnan(a[5 * T + 9]) && isnan(a[9 * T + 5]));
     return TEST_RESULT();
 }

@@ -231,11 +231,70 @@ static void test_truth_value(void) {
     CHECK(hw_truth_value(&t, "chr3", 10, 20) == 0.0);
 }
 
+/* hw_pair_table_neighbours: each pair's mean over the windows of its chromosome at most h
+ * strides away, by hand; a pair missing at a neighbour or NaN there is left out of the mean;
+ * NaN at the window itself stays NaN; h = 0 is a copy; chromosomes do not mix. */
+static void test_neighbours(void) {
+    static fake_meta fm;
+    fake_meta_init(&fm);
+    /* chr 0: windows 0, 1, 2, 4 (3 failed QC: absent); chr 1: windows 5, 6, starting again
+     * at 0 and 280 kb */
+    fm.chrom[5] = fm.chrom[6] = 1;
+    fm.start[5] = 0;
+    fm.start[6] = 280000;
+    hw_pair_table p = {0};
+    const double b[4] = {1, 1, 1, 1};
+    int64_t wins[6] = {0, 1, 2, 4, 5, 6};
+    for (int k = 0; k < 6; k++) {
+        add_window(&p, wins[k], 10.0 * (k + 1), 0.0, b);
+        p.d[1][p.n - 6] = 1.0; /* measure 1: pair 0-1 only, NaN elsewhere */
+    }
+    p.d[0][1 * 6 + 5] = NAN;     /* window 1: pair 2-3 NaN */
+    hw_pair_table_reserve(&p, p.n + 1); /* window 4: an extra pair 0-4, nowhere else */
+    int64_t x = p.n++;
+    p.window[x] = 4, p.a[x] = 0, p.b[x] = 4, p.label[x] = 1;
+    for (int q = 0; q < HW_N_MEASURES; q++) p.d[q][x] = NAN;
+    p.d[0][x] = 7.0;
+    hw_pair_table o;
+    hw_pair_table_neighbours(&p, &fm.m, 0, &o);
+    CHECK_INT_EQ(o.n, p.n);
+    for (int64_t i = 0; i < p.n; i++)
+        CHECK(o.d[0][i] == p.d[0][i] || (isnan(o.d[0][i]) && isnan(p.d[0][i])));
+    hw_pair_table_free(&o);
+
+    hw_pair_table_neighbours(&p, &fm.m, 1, &o);
+    CHECK_INT_EQ(o.n, p.n);
+    /* pair 0-1 (row 0 of each window): chr 0 windows 0 (10), 1 (20), 2 (30), 4 (40) */
+    CHECK_NEAR(o.d[0][0 * 6], 15.0, 0, 1e-12);          /* 0: with 1 */
+    CHECK_NEAR(o.d[0][1 * 6], 20.0, 0, 1e-12);          /* 1: with 0, 2 */
+    CHECK_NEAR(o.d[0][2 * 6], 25.0, 0, 1e-12);          /* 2: with 1 (3 absent) */
+    CHECK_NEAR(o.d[0][3 * 6], 40.0, 0, 1e-12);          /* 4: alone (3 absent, 5 on chr 1) */
+    CHECK_NEAR(o.d[0][4 * 6], 55.0, 0, 1e-12);          /* chr 1: 50 and 60 */
+    CHECK_NEAR(o.d[0][5 * 6], 55.0, 0, 1e-12);
+    /* pair 2-3 (row 5): 0 everywhere, NaN at window 1: NaN there, left out elsewhere */
+    CHECK(isnan(o.d[0][1 * 6 + 5]));
+    CHECK_NEAR(o.d[0][0 * 6 + 5], 0.0, 0, 0);
+    CHECK_NEAR(o.d[0][2 * 6 + 5], 0.0, 0, 0);
+    CHECK_NEAR(o.d[0][x], 7.0, 0, 0);                   /* a pair only at its own window */
+    CHECK_NEAR(o.d[1][0], 1.0, 0, 0);                   /* measure 1 */
+    CHECK(isnan(o.d[1][1]));
+    CHECK_INT_EQ(o.window[x], 4);
+    CHECK_INT_EQ(o.label[x], 1);
+    hw_pair_table_free(&o);
+
+    hw_pair_table_neighbours(&p, &fm.m, 2, &o);         /* window 2 reaches 0 and 4 */
+    CHECK_NEAR(o.d[0][2 * 6], (10.0 + 20.0 + 30.0 + 40.0) / 4, 0, 1e-12);
+    CHECK_NEAR(o.d[0][3 * 6], (30.0 + 40.0) / 2, 0, 1e-12);
+    hw_pair_table_free(&o);
+    hw_pair_table_free(&p);
+}
+
 int main(void) {
     if (sf_load() != 0) return 1;
     test_bh_scipy();
     test_empirical_p();
     test_by_hand();
+    test_neighbours();
     test_calibration();
     test_spearman_scipy();
     test_truth_value();
