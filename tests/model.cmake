@@ -14,6 +14,16 @@ hw_test(test_safetensors_hostile SOURCES unit/test_safetensors_hostile.c LABELS 
 # finite differences, running statistics, checkpoint round trip (docs/maxvit.md).
 hw_test(test_model_maxvit SOURCES unit/test_model_maxvit.c LABELS unit)
 hw_test(test_model_maxvit_torch SOURCES unit/test_model_maxvit_torch.c LABELS unit)
+# MaxViT checkpoints' int64 buffers (num_batches_tracked, relative_position_index): written,
+# optional on load, a wrong one refused with one line (docs/maxvit.md).
+hw_test(test_maxvit_checkpoint_buffers SOURCES unit/test_maxvit_checkpoint_buffers.c LABELS unit)
 # MaxViT's saliency hooks: the evaluation-mode input gradient against finite differences,
 # parameter gradients untouched, block 0's feature map, IG completeness (docs/maxvit.md).
 hw_test(test_maxvit_saliency SOURCES unit/test_maxvit_saliency.c LABELS unit)
+# A MaxViT checkpoint of `hitwin train` (tiny SMaxViT and SMaxViTMulti) loads into PyTorch with
+# load_state_dict(strict=True), int64 buffers included, and gives hitwin's embeddings
+# (docs/maxvit.md, "Checkpoints and PyTorch"); skipped without Debian's torch.
+add_executable(checkpoint_embed integration/checkpoint_embed.c)
+target_link_libraries(checkpoint_embed PRIVATE hitwin_core)
+hw_script_test(test_maxvit_torch_strict tests/integration/test_maxvit_torch_strict.sh LABELS integration
+               ARGS $<TARGET_FILE:train_fixture> $<TARGET_FILE:checkpoint_embed>)

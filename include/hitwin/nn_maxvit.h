@@ -141,6 +141,11 @@ void relpos_attention_backward(float *dqkv,        /* [BG, P, 3C] or NULL */
                                const float *probs, /* [BG, NH, P, P] */
                                float *scratch,     /* 2 P P floats */
                                int BG, int w, int C, int NH);
+/* The table row of every token pair, as torchvision's relative_position_index buffer holds it
+ * (_get_relative_position_index(w, w)): idx[i, j] above, from the same function the two ops
+ * use. The ops need no such array; checkpoints carry it so that PyTorch loads them strictly. */
+void relpos_attention_index(int64_t *idx, /* [w w, w w] */
+                            int w);
 
 /* ---- nn_stochastic_depth.c: StochasticDepth(p, mode="row") ---------------------------------
  * train: sample b is kept with probability 1 - p (draw rng->counter + b: kept when the

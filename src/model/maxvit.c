@@ -5,7 +5,8 @@
  *
  * Parameters carry torchvision's state_dict names (stem.0.0.weight, blocks.0.layers.0.layers.
  * MBconv.layers.conv_a.0.weight, ...); BatchNorm running statistics are model state under
- * their buffer names. The n * views tiles of a batch go through as one batch, view-major,
+ * their buffer names; the int64 buffers (num_batches_tracked, relative_position_index) are
+ * registered for the checkpoint only, so that torch loads it strictly. The n * views tiles of a batch go through as one batch, view-major,
  * except that every BatchNorm takes its statistics over each view's n tiles on its own: the
  * reference runs the two Siamese branches as separate calls (bug 13), so its running
  * statistics end as the last branch's. Stochastic depth draws one value per tile, block and
@@ -133,9 +134,13 @@ static int add_param(hw_model *m, const char *prefix, const char *name, int ndim
     return hw_model_add_tensor(m, full, ndim, shape);
 }
 
-/* BatchNorm2d: weight, bias (parameters), running_mean, running_var (state). torch's int64
- * num_batches_tracked is not kept (momentum is fixed, so it changes nothing numerically). */
+/* BatchNorm2d: weight, bias (parameters), running_mean, running_var (state), and torch's int64
+ * num_batches_tracked (shape []) for the file only. hitwin does not count BatchNorm updates and
+ * always writes 0, what a freshly built torch module holds: torch reads the counter only when
+ * momentum is None (a cumulative average), and maxvit_t's momentum is 0.99, so its value
+ * changes no output. A file's value is accepted and ignored. */
 static void add_bn(hw_model *m, mv_bn *bn, const char *prefix, int C) {
+    static const int64_t batches_tracked = 0;
     char full[256];
     bn->C = C;
     bn->gamma = add_param(m, prefix, "weight", 1, C, 0, 0, 0);
@@ -144,6 +149,8 @@ static void add_bn(hw_model *m, mv_bn *bn, const char *prefix, int C) {
     bn->rmean = hw_model_add_state(m, full, 1, (int64_t[]){C});
     snprintf(full, sizeof full, "%srunning_var", prefix);
     bn->rvar = hw_model_add_state(m, full, 1, (int64_t[]){C});
+    snprintf(full, sizeof full, "%snum_batches_tracked", prefix);
+    hw_model_add_int64_buffer(m, full, 0, NULL, &batches_tracked, NULL);
 }
 
 static void add_mbconv(hw_model *m, mv_mbconv *mb, const char *lp) {
@@ -176,14 +183,20 @@ static void add_mbconv(hw_model *m, mv_mbconv *mb, const char *lp) {
 }
 
 /* PartitionAttentionLayer in state_dict order: the attention module's own table first, then
- * its Linears. relative_position_index (an int64 buffer torch recomputes) is not kept. */
-static void add_attn(hw_model *m, mv_attn *at, const char *lp, const char *kind) {
-    char p[240];
+ * its Linears. Its int64 buffer relative_position_index (which table row each token pair
+ * reads) goes to the file only: the ops compute the same map (relpos_attention_index), and a
+ * file must hold exactly it, since torch would index the table with the file's copy. */
+static void add_attn(hw_model *m, mv_attn *at, const char *lp, const char *kind, const int64_t *relpos_index) {
+    char p[240], full[300];
     const int C = at->C, T = (2 * NN_MAXVIT_WINDOW - 1) * (2 * NN_MAXVIT_WINDOW - 1);
+    const int P = NN_MAXVIT_WINDOW * NN_MAXVIT_WINDOW;
     snprintf(p, sizeof p, "%s%s_attention.attn_layer.", lp, kind);
     at->ln1_w = add_param(m, p, "0.weight", 1, C, 0, 0, 0);
     at->ln1_b = add_param(m, p, "0.bias", 1, C, 0, 0, 0);
     at->table = add_param(m, p, "1.relative_position_bias_table", 2, T, at->NH, 0, 0);
+    snprintf(full, sizeof full, "%s1.relative_position_index", p);
+    hw_model_add_int64_buffer(m, full, 2, (int64_t[]){P, P}, relpos_index,
+                              "torchvision's relative position index of a 7x7 partition");
     at->qkv_w = add_param(m, p, "1.to_qkv.weight", 2, 3 * C, C, 0, 0);
     at->qkv_b = add_param(m, p, "1.to_qkv.bias", 1, 3 * C, 0, 0, 0);
     at->merge_w = add_param(m, p, "1.merge.weight", 2, C, C, 0, 0);
@@ -207,6 +220,9 @@ static int maxvit_create(hw_model *m) {
     s->SH = conv_out(m->S);
     for (int b = 0; b < a->n_blocks; b++) s->n_layers += a->layers[b];
     s->layers = xcalloc((size_t)s->n_layers, sizeof *s->layers);
+    int64_t *relpos_index = xmalloc((size_t)NN_MAXVIT_WINDOW * NN_MAXVIT_WINDOW * NN_MAXVIT_WINDOW *
+                                    NN_MAXVIT_WINDOW * sizeof *relpos_index);
+    relpos_attention_index(relpos_index, NN_MAXVIT_WINDOW);
 
     s->stem0_w = add_param(m, "stem.0.0.", "weight", 4, s->stem_c, 3, 3, 3);
     add_bn(m, &s->stem_bn, "stem.0.1.", s->stem_c);
@@ -242,13 +258,14 @@ static int maxvit_create(hw_model *m) {
                 at[k]->kind = k ? NN_PARTITION_GRID : NN_PARTITION_WINDOW;
                 at[k]->p_sd = p;
                 at[k]->sd_slot = li * MV_SD_PER_LAYER + 1 + 2 * k;
-                add_attn(m, at[k], lp, k ? "grid" : "window");
+                add_attn(m, at[k], lp, k ? "grid" : "window", relpos_index);
             }
         }
         s->block_end[b] = li - 1;
         side = out_side;
         cin = cout;
     }
+    free(relpos_index);
     if (s->multi) s->proj_w = add_param(m, "", "projector.weight", 2, MV_EMBED_MULTI, total_c, 0, 0);
     m->D = s->multi ? MV_EMBED_MULTI : a->channels[a->n_blocks - 1];
     s->wsum = xcalloc((size_t)s->stem_c * 9, sizeof(float));

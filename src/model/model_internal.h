@@ -16,6 +16,21 @@
 
 #define HW_HEAD_OUT 2     /* head: Linear(D, 2) */
 
+/* An int64 buffer that a PyTorch module registers and the C model computes nothing with
+ * (BatchNorm2d's num_batches_tracked, the attention's relative_position_index). Checkpoints
+ * carry it only so that load_state_dict(strict=True) accepts them; loading never requires
+ * it (older files lack it) and never copies it. */
+typedef struct {
+    char *name;          /* PyTorch state_dict key */
+    int ndim;            /* 0: a 0-d tensor (shape []) */
+    int64_t shape[4];
+    size_t numel;
+    int64_t *value;      /* [numel], owned: what hw_model_save writes */
+    const char *checked; /* NULL: a file may hold any value (a counter the C model does not
+                          * keep); else a file's value must equal `value` (a constant the ops
+                          * hard-code), and this phrase names it in the refusal */
+} hw_int64_buffer;
+
 struct hw_model {
     hw_model_config cfg;
     const hw_backbone_ops *bb;
@@ -35,6 +50,9 @@ struct hw_model {
     int n_state_tensors, cap_state_tensors;
     size_t n_state;
     float *state;
+    /* int64 buffers written for PyTorch (above), after the state */
+    hw_int64_buffer *int64_buffers;
+    int n_int64_buffers, cap_int64_buffers;
     /* activation arena, sized for cap_tiles tiles (items x views) */
     void *arena;
     size_t arena_bytes;
@@ -58,6 +76,9 @@ static inline float *hw_state_at(hw_model *m, int t) { return m->state + m->stat
 int hw_model_add_tensor(hw_model *m, const char *name, int ndim, const int64_t *shape);
 /* Append a state tensor (BatchNorm running_mean / running_var); returns its index. */
 int hw_model_add_state(hw_model *m, const char *name, int ndim, const int64_t *shape);
+/* Append an int64 buffer (name and numel values copied); checked as in hw_int64_buffer. */
+void hw_model_add_int64_buffer(hw_model *m, const char *name, int ndim, const int64_t *shape,
+                               const int64_t *value, const char *checked);
 
 /* Make room for n items of `views` tiles each. */
 void hw_model_reserve(hw_model *m, int n, int views);

@@ -65,6 +65,26 @@ int hw_model_add_state(hw_model *m, const char *name, int ndim, const int64_t *s
                      name, ndim, shape);
 }
 
+void hw_model_add_int64_buffer(hw_model *m, const char *name, int ndim, const int64_t *shape,
+                               const int64_t *value, const char *checked) {
+    if (m->n_int64_buffers == m->cap_int64_buffers) {
+        m->cap_int64_buffers = m->cap_int64_buffers ? 2 * m->cap_int64_buffers : 16;
+        m->int64_buffers = xrealloc(m->int64_buffers, (size_t)m->cap_int64_buffers * sizeof *m->int64_buffers);
+    }
+    hw_int64_buffer *b = &m->int64_buffers[m->n_int64_buffers++];
+    memset(b, 0, sizeof *b);
+    b->name = xstrdup(name);
+    b->ndim = ndim;
+    b->numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        b->shape[i] = shape[i];
+        b->numel *= (size_t)shape[i];
+    }
+    b->value = xmalloc(b->numel * sizeof *b->value);
+    memcpy(b->value, value, b->numel * sizeof *b->value);
+    b->checked = checked;
+}
+
 hw_model *hw_model_create(const hw_model_config *cfg, uint64_t seed) {
     const hw_backbone_ops *bb = hw_backbone_for(cfg);
     if (!bb) {
@@ -112,8 +132,13 @@ void hw_model_free(hw_model *m) {
     if (m->bb && m->bb->destroy) m->bb->destroy(m);
     for (int i = 0; i < m->n_tensors; i++) free((char *)m->tensors[i].name);
     for (int i = 0; i < m->n_state_tensors; i++) free((char *)m->state_tensors[i].name);
+    for (int i = 0; i < m->n_int64_buffers; i++) {
+        free(m->int64_buffers[i].name);
+        free(m->int64_buffers[i].value);
+    }
     free(m->tensors);
     free(m->state_tensors);
+    free(m->int64_buffers);
     free(m->params);
     free(m->state);
     free(m->diag_scratch);

@@ -11,6 +11,12 @@ static inline int relpos_index(int i, int j, int w) {
     return (ri - rj + w - 1) * (2 * w - 1) + (ci - cj + w - 1);
 }
 
+void relpos_attention_index(int64_t *idx, int w) {
+    const int P = w * w;
+    for (int i = 0; i < P; i++)
+        for (int j = 0; j < P; j++) idx[(size_t)i * P + j] = relpos_index(i, j, w);
+}
+
 void relpos_attention_forward(float *out, float *probs, const float *qkv, const float *table, int BG,
                               int w, int C, int NH) {
     const int P = w * w, DH = C / NH;

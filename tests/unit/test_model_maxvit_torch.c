@@ -1,7 +1,8 @@
 /* The tiny MaxViT against PyTorch: tests/data/maxvit_model_fixture.{safetensors,bin}, written by
  * tests/fixtures/make_maxvit_model_fixture.py (torchvision's maxvit_t modules and names at a
  * tiny size, float64 from float32 weights). The C model loads the state_dict with
- * hw_model_load (names, shapes, running statistics, mask), then must reproduce
+ * hw_model_load (names, shapes, running statistics, mask; torch's int64 buffers, the position
+ * index checked against the C model's), then must reproduce
  *  - the evaluation embeddings of 3 raw tiles (running statistics, no stochastic depth),
  *  - a training step of the triplet objective over 2 items x 3 views, every view its own
  *    BatchNorm batch: the loss, every parameter's gradient, and the running statistics after
