@@ -127,6 +127,9 @@ typedef struct {
  * that grows with the size of a change and sees spread, many-feature ones (docs/recipe.md) */
 #define HW_RECIPE_GRADED_EDITS 0.5
 #define HW_RECIPE_EDITS_PER_TILE 3
+/* a quarter of the edits flatten or sharpen all the structure of a region at once, as a
+ * cohesin or CTCF depletion does (docs/recipe.md, "Contrast edits") */
+#define HW_RECIPE_CONTRAST_EDITS 0.25
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);
 

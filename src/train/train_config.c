@@ -117,17 +117,18 @@ typedef struct {
     double technical;
     double graded_edits;
     int edits_per_tile;
+    double contrast_edits;
 } recipe_keys;
 
 static const recipe_keys recipes[] = {
     {"reference", HW_CE_REFERENCE, HW_INPUT_NONE, HW_NORM_WHOLE, 1e-4, 0.5, 0, 0.0,
-     HW_PAIRS_CONDITION, 0.0, 0.0, 1},
+     HW_PAIRS_CONDITION, 0.0, 0.0, 1, 0.0},
     /* the default before realistic data showed its flaw */
     {"labels", HW_CE_REFERENCE, HW_INPUT_LOG1P, HW_NORM_OFFDIAG, 1e-4, 0.0, 1, 0.5,
-     HW_PAIRS_CONDITION, 0.0, 0.0, 1},
+     HW_PAIRS_CONDITION, 0.0, 0.0, 1, 0.0},
     {"default", HW_RECIPE_CE, HW_RECIPE_INPUT, HW_RECIPE_NORM, HW_RECIPE_LR, HW_RECIPE_DROPOUT,
      HW_RECIPE_FLIP, HW_RECIPE_THIN, HW_RECIPE_PAIRS, HW_RECIPE_TECHNICAL, HW_RECIPE_GRADED_EDITS,
-     HW_RECIPE_EDITS_PER_TILE},
+     HW_RECIPE_EDITS_PER_TILE, HW_RECIPE_CONTRAST_EDITS},
 };
 
 static int apply_recipe(hw_train_config *cfg, const char *s) {
@@ -145,6 +146,7 @@ static int apply_recipe(hw_train_config *cfg, const char *s) {
         cfg->technical = r->technical;
         cfg->graded_edits = r->graded_edits;
         cfg->edits_per_tile = r->edits_per_tile;
+        cfg->contrast_edits = r->contrast_edits;
         return 0;
     }
     return -1;

@@ -53,6 +53,7 @@ int main(void) {
     CHECK_NEAR(c.technical, 0.0, 0, 0);
     CHECK_NEAR(c.graded_edits, 0.5, 0, 0);
     CHECK_INT_EQ(c.edits_per_tile, 3);
+    CHECK_NEAR(c.contrast_edits, 0.25, 0, 0);
     CHECK_INT_EQ(c.folds, 1);
     CHECK_INT_EQ(c.batch_size, 128);
     CHECK_INT_EQ(c.epochs, 100);
@@ -187,6 +188,7 @@ int main(void) {
         CHECK_INT_EQ(r.pairs, HW_PAIRS_CONDITION);
         CHECK_NEAR(r.graded_edits, 0.0, 0, 0);
         CHECK_INT_EQ(r.edits_per_tile, 1);
+        CHECK_NEAR(r.contrast_edits, 0.0, 0, 0);
         CHECK(hw_train_config_hash(&r) != hr);
         {
             /* the default recipe's graded, multiple edits are in its resolved YAML; the
@@ -194,8 +196,10 @@ int main(void) {
             hw_train_config dflt;
             hw_train_config_defaults(&dflt);
             char *dy = hw_train_config_to_yaml(&dflt), *ry0 = hw_train_config_to_yaml(&r);
-            CHECK(strstr(dy, "graded_edits: 0.5\nedits_per_tile: 3\n") != NULL);
-            CHECK(strstr(ry0, "graded_edits") == NULL && strstr(ry0, "edits_per_tile") == NULL);
+            CHECK(strstr(dy, "graded_edits: 0.5\ncontrast_edits: 0.25\nedits_per_tile: 3\n") != NULL);
+            CHECK(strstr(ry0, "graded_edits") == NULL && strstr(ry0, "edits_per_tile") == NULL &&
+                  strstr(ry0, "contrast_edits") == NULL);
+            CHECK_STR_EQ(set_err(&dflt, "contrast_edits=1.5"), "--set contrast_edits: 1.5 is out of range [0, 1]");
             CHECK_STR_EQ(set_err(&dflt, "edits_per_tile=0"), "--set edits_per_tile: 0 is out of range [1, 16]");
             CHECK_STR_EQ(set_err(&dflt, "graded_edits=2"), "--set graded_edits: 2 is out of range [0, 1]");
             free(dy);
