@@ -4,7 +4,9 @@
 # (simulate -> tile -> train with configs/train-slenet.yaml -> distance over all windows),
 # on several simulated sets with known truth, the null beside each, several training seeds,
 # and every score in one table (bench/quality_table.py): the learned scores (pairwise,
-# cosine; unclipped diff = mean between - mean within, and its z) next to the classical
+# cosine; unclipped diff = mean between - mean within over the window and its neighbours
+# (hitwin distance's default --neighbours 1), the same from the window's own pairs ("own"),
+# and its z) next to the classical
 # ones (SSIM, Pearson of log1p, MSE, HiCRep SCC, insulation difference), AUROC / AP over all
 # windows and on the held-out test chromosome, Spearman rho against the changed fraction for
 # the dense (genome-wide) sets: the mean occupancy loss over the window (truth.bedgraph), and
