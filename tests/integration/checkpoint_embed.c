@@ -9,23 +9,13 @@
 #include "hitwin/error.h"
 #include "hitwin/model.h"
 #include "hitwin/safetensors.h"
+#include "raw_file.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define N_TILES 4
-
-static int write_raw(const char *dir, const char *name, const void *data, size_t bytes) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, bytes, f) != bytes || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        return -1;
-    }
-    return 0;
-}
 
 /* Distance decay times per-pixel noise plus a floor, as test_safetensors_torch's tiles: no two
  * tiles alike, every tile's maximum on the diagonal (which the mask then zeroes). */

@@ -3,6 +3,7 @@
  * PyTorch to load and recompute.  usage: safetensors_export OUTDIR */
 #include "hitwin/error.h"
 #include "hitwin/model.h"
+#include "raw_file.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,17 +11,6 @@
 
 #define S 224
 #define N 3
-
-static int write_raw(const char *dir, const char *name, const void *data, size_t bytes) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, bytes, f) != bytes || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        return -1;
-    }
-    return 0;
-}
 
 int main(int argc, char **argv) {
     if (argc != 2) {

@@ -20,14 +20,7 @@
 
 #define S 56
 #define P 49 /* tokens of a 7 x 7 partition */
-
-static hw_model_config tiny_cfg(void) {
-    hw_model_config c = {.image_size = S, .mask = 1, .loss = HW_LOSS_TRIPLET, .margin = 1.0f,
-                         .backbone = HW_BACKBONE_SMAXVIT};
-    c.maxvit = (hw_maxvit_arch){.n_blocks = 2, .stem_channels = 8, .channels = {8, 16}, .layers = {1, 2},
-                                .head_dim = 4, .stochastic_depth = 0.2f};
-    return c;
-}
+#include "maxvit_tiny.h" /* after S */
 
 static int ends_with(const char *s, const char *tail) {
     const size_t a = strlen(s), b = strlen(tail);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #define S 56
+#include "maxvit_tiny.h" /* after S */
 
 static float frand(uint64_t *s) {
     *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -38,14 +39,6 @@ static void make_tiles(float *t, int count, uint64_t seed) {
                 int d = abs(i - j);
                 t[((size_t)k * S + i) * S + j] = 50.0f / (1.0f + d) * (0.5f + frand(&seed)) + 3.0f * frand(&seed);
             }
-}
-
-static hw_model_config tiny_cfg(void) {
-    hw_model_config c = {.image_size = S, .mask = 1, .loss = HW_LOSS_TRIPLET, .margin = 1.0f,
-                         .backbone = HW_BACKBONE_SMAXVIT};
-    c.maxvit = (hw_maxvit_arch){.n_blocks = 2, .stem_channels = 8, .channels = {8, 16}, .layers = {1, 2},
-                                .head_dim = 4, .stochastic_depth = 0.2f};
-    return c;
 }
 
 static const hw_tensor *find(const hw_model *m, const char *name) {
