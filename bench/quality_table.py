@@ -17,6 +17,14 @@ magnitude over its span, and AUROC compares the top against the bottom quartile 
 issue that asked for this benchmark measured it. Where the set has truth_change.tsv
 (bench/quality_change.py: the visible change of the noise-free maps, mean |log fold| over the
 tile), the dense set is scored a second time against it, in rows named SET:change.
+
+The null's band: one null simulation has few sites (13 on the sparse sets, a handful on the
+held-out chromosome), each covering ~8 overlapping windows, so its AUROC is one draw with a
+wide spread whatever the score. Column "null band" gives that spread: the sd of the null's
+AUROC when its per-window truth is rotated by a random number of windows within each
+chromosome (200 rotations; the same sites and shapes at random places, on the same null
+distances), averaged over the seeds. A null AUROC within ~2 bands of 0.5 is what chance
+gives for that site set; a score with a narrower band is a steadier one.
 """
 import glob
 import os
@@ -133,6 +141,26 @@ def metrics(score, truth, dense):
     return auroc(score, y), average_precision(score, y), np.nan
 
 
+def null_band(score, truth, dense, chrom, rotations=200, seed=1):
+    """sd of the AUROC of score when truth is rotated within each chromosome by a random number
+    of windows (the null's sampling spread for this many sites of these sizes)."""
+    rng = np.random.default_rng(seed)
+    chrom = np.asarray(chrom)
+    groups = [np.nonzero(chrom == c)[0] for c in dict.fromkeys(chrom)]
+    out = []
+    for _ in range(rotations):
+        t = np.empty_like(truth)
+        for g in groups:
+            t[g] = np.roll(truth[g], int(rng.integers(0, len(g))))
+        out.append(metrics(score, t, dense)[0])
+    return float(np.nanstd(out))
+
+
+def band(xs):
+    xs = [x for x in xs if np.isfinite(x)]
+    return f"±{np.mean(xs):.3f}  " if xs else "   -     "
+
+
 def fmt(xs):
     xs = [x for x in xs if np.isfinite(x)]
     if not xs:
@@ -147,7 +175,8 @@ def main():
     print("AUROC (mean±sd over seeds), AP, Spearman rho (dense), and the null's AUROC; "
           "all windows | held-out test chromosome")
     print(f"{'set':13} {'score':16} {'AUROC all':11} {'AP all':11} {'rho all':11} {'null all':11}"
-          f" | {'AUROC test':11} {'AP test':11} {'rho test':11} {'null test':11}")
+          f" {'null band':9} | {'AUROC test':11} {'AP test':11} {'rho test':11} {'null test':11}"
+          f" {'null band':9}")
     for name in sets:
         real_dir = f"{out}/{name}-real"
         table(name, out, read_truth_of(real_dir), None)
@@ -177,6 +206,9 @@ def table(label, out, truth_of, change):
             for key in [k for k in cols if "." in k]:
                 for sel_name, sel in (("all", np.ones(len(t), bool)), ("test", cols["split"] == 2)):
                     r = metrics(cols[key][sel], t[sel], dense)
+                    if variant == "null":
+                        chrom = np.asarray(cols["chrom"])[sel]
+                        r = r + (null_band(cols[key][sel], t[sel], dense, chrom),)
                     results.setdefault((key, sel_name, variant), []).append(r)
     keys = sorted({k[0] for k in results}, key=lambda k: (k.split(".")[0] not in LEARNED,
                                                           MEASURES.index(k.split(".")[0]), k))
@@ -186,7 +218,8 @@ def table(label, out, truth_of, change):
             real = results.get((key, sel, "real"), [])
             null = results.get((key, sel, "null"), [])
             row += (f" {fmt([r[0] for r in real]):11} {fmt([r[1] for r in real]):11}"
-                    f" {fmt([r[2] for r in real]):11} {fmt([r[0] for r in null]):11}")
+                    f" {fmt([r[2] for r in real]):11} {fmt([r[0] for r in null]):11}"
+                    f" {band([r[3] for r in null]):9}")
             row += " |" if sel == "all" else ""
         print(row)
 
