@@ -13,7 +13,7 @@
 #           -> unpacks into /tmp/hw, points LD_LIBRARY_PATH at the bundle and the nvidia
 #              pip libraries, and runs, each with its own time limit, logging under $OUT:
 #              every gpu test (the binaries directly: no CTest there), the stage tests,
-#              the kernel benchmarks and bench/train-gpu.sh. About 6-8 minutes.
+#              the kernel benchmarks and bench/train-gpu.sh. About 7-9 minutes.
 # The run prints one line per step (ok / FAIL rc / SKIP) and always exits 0, so that the
 # logs come back whatever failed.
 set -uo pipefail
@@ -87,9 +87,11 @@ run() {
   step maxvit_ops 240 "$p/tests/test_gpu_maxvit_ops"
   step slenet 240 "$p/tests/test_gpu_slenet"
   step batch 120 "$p/tests/test_gpu_batch"
+  step saliency 120 "$p/tests/test_gpu_saliency"
   step nccl 60 "$MPIEXEC" -n 2 "$p/tests/test_gpu_nccl"   # skips (77) on one GPU
   step stage_train 300 bash tests/gpu/test_train_gpu.sh train
   step stage_distance 300 bash tests/gpu/test_train_gpu.sh distance
+  step stage_saliency 180 bash tests/gpu/test_train_gpu.sh saliency
   # the benchmarks read the binaries from a build folder: give them one
   mkdir -p "$root/build/tests" && ln -sf "$p"/hitwin "$p"/bench_gpu_* "$root/build/" &&
     ln -sf "$p"/tests/* "$root/build/tests/"

@@ -19,6 +19,11 @@ if(HITWIN_HAVE_CUDA)
   hw_test(test_gpu_slenet SOURCES gpu/test_gpu_slenet.c LABELS gpu)
   set_tests_properties(test_gpu_slenet PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
 
+  # the integrated-gradient path of `hitwin saliency --device cuda` against the CPU model's
+  # (tolerances in the file's header)
+  hw_test(test_gpu_saliency SOURCES gpu/test_gpu_saliency.c LABELS gpu)
+  set_tests_properties(test_gpu_saliency PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
+
   # batches gathered, thinned and flipped on the device against hw_batcher_fill, bit for bit
   hw_test(test_gpu_batch SOURCES gpu/test_gpu_batch.c LABELS gpu)
   set_tests_properties(test_gpu_batch PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
@@ -28,13 +33,15 @@ if(HITWIN_HAVE_CUDA)
   set_tests_properties(test_gpu_nccl PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
 endif()
 
-# `hitwin train --device cuda` / `hitwin distance --device cuda` end to end against the CPU
-# path (tolerances in the script's header); 2rank needs 2 GPUs (NCCL: one GPU per rank)
+# `hitwin train --device cuda` / `hitwin distance --device cuda` / `hitwin saliency --device
+# cuda` end to end against the CPU path (tolerances in the script's header); 2rank needs 2
+# GPUs (NCCL: one GPU per rank)
 if(HITWIN_HAVE_CUDA)
-  foreach(mode train 2rank distance)
+  foreach(mode train 2rank distance saliency)
     hw_script_test(test_gpu_stage_${mode} tests/gpu/test_train_gpu.sh LABELS gpu integration
                    ARGS ${mode})
     set_tests_properties(test_gpu_stage_${mode} PROPERTIES RESOURCE_LOCK gpu TIMEOUT 600)
   endforeach()
   set_tests_properties(test_gpu_stage_2rank PROPERTIES LABELS "gpu;integration;mpi" PROCESSORS 2)
+  set_tests_properties(test_gpu_stage_saliency PROPERTIES LABELS "gpu;integration;mpi" PROCESSORS 2)
 endif()

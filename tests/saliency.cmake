@@ -13,6 +13,9 @@ target_link_libraries(saliency_plant PRIVATE hitwin_core)
 hw_script_test(test_saliency_stage tests/integration/test_saliency_stage.sh LABELS integration mpi
                ARGS $<TARGET_FILE:distance_make_ckpt> $<TARGET_FILE:saliency_plant>)
 set_tests_properties(test_saliency_stage PROPERTIES PROCESSORS 2 TIMEOUT 300)
+# `hitwin saliency --device cuda` without a usable GPU (one line, exit 1, no -o directory) and
+# --device auto = cpu: test_device_flag (tests/train.cmake), with train's and distance's; its
+# GPU path against the CPU's: test_gpu_saliency (tests/gpu.cmake)
 # feature calls at planted sites with a model trained for 15 epochs, against the null
 # simulation (about 6 minutes on 2 cores: slow, outside the default run)
 hw_script_test(test_saliency_sites tests/integration/test_saliency_sites.sh LABELS integration mpi slow)

@@ -25,8 +25,8 @@ hw_script_test(test_train_cli tests/integration/test_train_cli.sh LABELS integra
 set_tests_properties(test_train_cli PROPERTIES PROCESSORS 2)
 
 # --device without a usable GPU (CUDA_VISIBLE_DEVICES= hides any): the exact messages, exit
-# status, nothing written; --device auto falls back to the CPU path bit for bit (train and
-# distance). Runs in every build (tests/gpu/test_device_flag.sh).
+# status, nothing written; --device auto falls back to the CPU path bit for bit (train,
+# distance and saliency). Runs in every build (tests/gpu/test_device_flag.sh).
 hw_script_test(test_device_flag tests/gpu/test_device_flag.sh LABELS integration mpi
                ARGS $<TARGET_FILE:train_fixture>)
 set_tests_properties(test_device_flag PROPERTIES PROCESSORS 2 TIMEOUT 300)

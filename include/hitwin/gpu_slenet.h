@@ -7,8 +7,8 @@
  * objective, and the backward into the gradients (which accumulate, as
  * hw_model_train_step's); evaluation-mode loss and embeddings.
  *
- * Status (docs/gpu.md): never run on a GPU yet. `hitwin train --device cuda` and
- * `hitwin distance --device cuda` (src/stages) call it.
+ * Status (docs/gpu.md): never run on a GPU yet. `hitwin train --device cuda`,
+ * `hitwin distance --device cuda` and `hitwin saliency --device cuda` (src/stages) call it.
  *
  * Only built with the CUDA backend (HITWIN_HAVE_CUDA). */
 #ifndef HITWIN_GPU_SLENET_H
@@ -24,6 +24,7 @@ extern "C" {
 #endif
 
 #include "hitwin/model.h"
+#include "hitwin/saliency.h"
 
 typedef struct hw_gpu_slenet hw_gpu_slenet;
 
@@ -65,6 +66,21 @@ int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_c
  * emb [n, 83] host), on the GPU. */
 int hw_gpu_slenet_eval_loss(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st);
 int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb);
+
+/* ---- slenet_saliency_cuda.cu: integrated gradients (saliency.h) -------------------------
+ * hw_model_path_grad of a SLeNet (src/model/slenet_saliency.c) on the GPU, with its contract:
+ * host pointers in; the interpolants from + alpha_i (to - from), i < n, of prepared inputs
+ * from, to [S, S] (normalisation and mask already applied), each measured against `other`
+ * [D] (as D's second argument when `second`; a row of alpha 0 against its own embedding,
+ * HW_IG_BASELINE); the SUM of their input gradients added to the host's gsum [S, S].
+ * Evaluation mode (no dropout); fp32 whatever hw_gpu_slenet_set_precision says; passes of
+ * up to 64 interpolants in the activation arena (reserved as by hw_gpu_slenet_embed), plus
+ * about 4.3 MB of its own at image size 224, allocated at the first call. No weight gradient is
+ * formed: the gradient buffer (hw_gpu_slenet_grads) is not touched. 0, or -1 with hw_fail
+ * (gsum then unchanged). */
+int hw_gpu_slenet_path_grad(hw_gpu_slenet *s, const float *from, const float *to,
+                            const float *alpha, int n, const float *other, int second,
+                            hw_ig_measure measure, double *gsum);
 
 /* ---- gpu_input.cu: the model's input stage, one block per tile -------------------------
  * x[i] = transform(tile i) / max, tile i at tiles + i * tile_stride (floats), x [n, S, S]

@@ -86,6 +86,16 @@ double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure mea
  * chunk size changes nothing but the BLAS's rounding. */
 int hw_ig_map(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2,
               int steps, int chunk, hw_ig_measure measure, float *map);
+/* The same formula with the path gradients from `path` (hw_model_path_grad's contract, ctx
+ * its first argument): hw_ig_map passes the CPU model's, `hitwin saliency --device cuda` the
+ * GPU model's (gpu_slenet.h, hw_gpu_slenet_path_grad). S is the tile side. -1 as soon as a
+ * path call fails (its hw_error() line kept; map then undefined). */
+typedef int (*hw_ig_path_fn)(void *ctx, const float *from, const float *to, const float *alpha,
+                             int n, const float *other, int second, hw_ig_measure measure,
+                             double *gsum);
+int hw_ig_map_path(hw_ig_path_fn path, void *ctx, int S, const float *x1, const float *x2,
+                   const float *e1, const float *e2, int steps, int chunk, hw_ig_measure measure,
+                   float *map);
 
 /* ---- registration and strips (src/saliency/strips.c) ------------------------------------- */
 /* Bin b of the tile takes the conv2 map at r = (b - 6.5) / 2, linearly interpolated; bins

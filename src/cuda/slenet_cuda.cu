@@ -9,6 +9,8 @@
 // view-major (row v n + i is item i's view v): each view's embeddings are contiguous for the
 // loss, and each weight is read once per step. Activations live in one device arena carved
 // like slenet.c's (two passes: measure, then point), grown to the largest (n, views) seen.
+// The state is declared in slenet_cuda_internal.cuh, which slenet_saliency_cuda.cu (the
+// integrated-gradients path of `hitwin saliency`) shares.
 //
 // Precision (docs/gpu.md): fp32 by default; with hw_gpu_slenet_set_precision(s, 1) the two
 // convolutions and the two backbone linear layers take bf16 operands with fp32 accumulation.
@@ -20,16 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpu_internal.cuh"
-#include "hitwin/gpu_ops.h"
-#include "hitwin/gpu_slenet.h"
+#include "slenet_cuda_internal.cuh"
 
 // slenet.c: the dropout stream is the model seed xor this constant (a private constant of
 // src/model; test_gpu_slenet compares the masks' effect, so a change there fails here)
 #define HW_DROPOUT_STREAM 0xD50B0D50B0D50B0DULL
-#define HW_MAX_TENSORS 16
 
-enum { W1, B1, W2, B2, FC1W, FC1B, FC2W, FC2B, HEADW, HEADB, NT };
 static const char *const tensor_names[NT] = {
     "features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias",
     "linear.1.weight",   "linear.1.bias",   "linear.3.weight",   "linear.3.bias",
@@ -37,49 +35,6 @@ static const char *const tensor_names[NT] = {
 // the weights that run in bf16 in the bf16 mode (biases are added in fp32; the head is fp32)
 static const int bf16_weights[4] = {W1, W2, FC1W, FC2W};
 
-typedef struct { // saved tensors of the n * views tiles, view-major, as slenet.c's hw_branch
-    float *x, *maxval, *p1;
-    int32_t *a1, *a2;
-    float *drop;
-    uint8_t *dmask;
-    float *h1, *g1, *h2, *emb;
-    // bf16 mode: each layer's input in bf16, saved for its weight gradient
-    hw_bf16 *xb, *p1b, *dropb, *g1b;
-} acts;
-
-struct hw_gpu_slenet {
-    hw_gpu *g;
-    hw_model_config cfg;
-    uint64_t dropout_seed;
-    // geometry: S -> conv CS1 -> pool P1 -> conv CS2 -> pool P2; F = C2 P2 P2
-    int S, K, C1, C2, H1, D, HO, CS1, P1, CS2, P2, F, has_head;
-    hw_tensor tensors[HW_MAX_TENSORS];
-    int n_tensors;
-    size_t off[NT], numel[NT], n_params;
-    float *params, *grads;
-    // bf16 mode: the shadow of the bf16_weights, each at a 256-byte aligned offset
-    int bf16;
-    hw_bf16 *wb;
-    size_t off_b[NT], n_wb;
-    // activation arena
-    void *arena;
-    int cap_n, cap_views;
-    acts act;
-    float *tiles;                       // [n, views, S, S] this step's batch, when uploaded
-    const float *in;                    // the batch's tiles: tiles, or the caller's device batch
-    float *c1, *c2, *p2, *dp1, *dh1, *dg1, *dh2, *demb;
-    void *conv_scratch;                 // bf16 mode: gpu_conv2d_bf16_scratch_bytes of conv1/2
-    hw_bf16 *lin_scratch;               // bf16 mode: dout of a linear layer in bf16
-    // loss scratch
-    int32_t *labels;                    // [n * views]
-    float *y, *dist, *dist2, *ddist, *ddist2, *diff, *ddiff, *hz, *hg, *probs, *probs2, *dhg, *dhz;
-    float *loss;                        // [max(4, n)]: contrastive/triplet terms, supcon per position
-    // supcon: rows item-major [n, views, D], the logits of each position [n, views, views]
-    float *zr, *z1, *z2, *dz2, *dz1, *dzr, *slogits, *sscratch;
-};
-
-static float *P(hw_gpu_slenet *s, int t) { return s->params + s->off[t]; }
-static float *G(hw_gpu_slenet *s, int t) { return s->grads + s->off[t]; }
 static hw_bf16 *WB(hw_gpu_slenet *s, int t) { return s->wb + s->off_b[t]; }
 
 __global__ static void sub_kernel(float *out, const float *a, const float *b, size_t n) {
@@ -172,6 +127,7 @@ extern "C" void hw_gpu_slenet_free(hw_gpu_slenet *s) {
     hw_gpu_release((void **)&s->grads);
     hw_gpu_release((void **)&s->wb);
     hw_gpu_release(&s->arena);
+    hw_gpu_release(&s->ig.mem);
     free(s);
 }
 
@@ -205,27 +161,6 @@ extern "C" int hw_gpu_slenet_zero_grad(hw_gpu_slenet *s) {
 }
 
 // ---- activation arena ---------------------------------------------------------------------
-
-typedef struct {
-    char *base;
-    size_t off;
-} carver;
-
-template <typename T> static T *carve(carver *c, size_t count) {
-    size_t off = (c->off + 255) & ~(size_t)255; // 256-byte alignment for coalesced access
-    c->off = off + count * sizeof(T);
-    return c->base ? (T *)(c->base + off) : NULL;
-}
-
-static NnConv2dDims conv1_dims(const hw_gpu_slenet *s, int N) {
-    NnConv2dDims d = {N, 1, s->S, s->S, s->C1, s->K, s->K, 1, 0, 1};
-    return d;
-}
-
-static NnConv2dDims conv2_dims(const hw_gpu_slenet *s, int N) {
-    NnConv2dDims d = {N, s->C1, s->P1, s->P1, s->C2, s->K, s->K, 1, 0, 1};
-    return d;
-}
 
 static void layout(hw_gpu_slenet *s, carver *c, int n, int views) {
     const size_t N = (size_t)n * views, S2 = (size_t)s->S * s->S, D = (size_t)s->D;

@@ -39,6 +39,7 @@
 #include "hitwin/train.h"
 #include "hitwin/output_guard.h"
 #include "hitwin/safetensors.h"
+#include "hitwin/stage_device.h"
 #include "hitwin/stage_guard.h"
 #include "hitwin/tile_store.h"
 #include "hitwin/train_folds.h"
@@ -53,7 +54,6 @@
 #include "hitwin/gpu_slenet.h"
 #else
 /* without the CUDA backend --device never resolves to cuda: these are never reached */
-typedef struct hw_gpu hw_gpu;
 typedef struct hw_gpu_slenet hw_gpu_slenet;
 static hw_gpu_slenet *hw_gpu_slenet_create(hw_gpu *g, const hw_model *m, uint64_t seed) {
     (void)g, (void)m, (void)seed;
@@ -65,15 +65,6 @@ static int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, floa
     (void)s, (void)tiles, (void)n, (void)emb;
     return hw_fail("distance: this hitwin was built without the CUDA backend");
 }
-static int hw_gpu_pick_device(MPI_Comm comm, int *local_rank, int *local_size) {
-    (void)comm, (void)local_rank, (void)local_size;
-    return hw_fail("distance: this hitwin was built without the CUDA backend");
-}
-static hw_gpu *hw_gpu_create(int device) {
-    (void)device;
-    return NULL;
-}
-static void hw_gpu_destroy(hw_gpu *g) { (void)g; }
 #endif
 
 #define PAIR_FIELDS (4 + HW_N_MEASURES) /* window, a, b, label, distances: packed as doubles */
@@ -112,15 +103,6 @@ static void usage(FILE *out) {
             "CKPT_{measure}_called.bed\n"
             "for measure in pairwise, cosine, ssim, pearson, mse, scc, insulation.\n"
             "Run with mpiexec -n N to shard the windows over N ranks.\n");
-}
-
-/* Collective: 0 if every rank passed rc == 0, else -1 everywhere, with the lowest failing
- * rank's message printed once (ranks failing alike, e.g. no GPU, print one line). */
-static int agree_first(const hw_dist *d, int rc) {
-    int mine = rc ? d->rank : d->size, first = d->size;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, d->comm);
-    if (first == d->rank) log_error("%s", hw_error());
-    return first < d->size ? -1 : 0;
 }
 
 static int split_code(const char *name) {
@@ -625,21 +607,7 @@ int hw_distance_main(int argc, char **argv) {
 
     /* ---- device: cuda on every rank or on none (auto), decided before any input ---- */
     hw_gpu *gpu = NULL;
-    if (device != HW_DEVICE_CPU) {
-        hw_device_kind want = device;
-        if (agree_first(&d, hw_device_resolve(want, &device)) != 0) return 1;
-        int mine = device == HW_DEVICE_CUDA, all = 0;
-        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, d.comm);
-        device = all ? HW_DEVICE_CUDA : HW_DEVICE_CPU;
-        if (device == HW_DEVICE_CUDA) {
-            int dev = hw_gpu_pick_device(d.comm, NULL, NULL);
-            if (agree_first(&d, dev < 0 || !(gpu = hw_gpu_create(dev)) ? -1 : 0) != 0) {
-                hw_gpu_destroy(gpu);
-                return 1;
-            }
-        }
-        log_info0("distance: device %s (asked for %s)", hw_device_name(device), hw_device_name(want));
-    }
+    if (hw_stage_device_open(&d, "distance", device, &device, &gpu) != 0) return 1;
 
     /* ---- inputs: every failure is one line from rank 0, then all ranks stop ---- */
     int rc = 0;
@@ -682,7 +650,7 @@ int hw_distance_main(int argc, char **argv) {
         free(plan.sel);
         free(plan.block_first);
         hw_tile_store_close(store);
-        hw_gpu_destroy(gpu);
+        hw_stage_device_close(gpu);
         return 1;
     }
     MPI_Bcast(&n_ckpts, 1, MPI_INT, 0, d.comm);
@@ -826,6 +794,6 @@ int hw_distance_main(int argc, char **argv) {
     free(plan.sel);
     free(plan.block_first);
     hw_tile_store_close(store);
-    hw_gpu_destroy(gpu);
+    hw_stage_device_close(gpu);
     return failed ? 1 : 0;
 }

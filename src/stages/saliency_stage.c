@@ -11,7 +11,13 @@
  * maps go into one HDF5 file written by all ranks at once, one window per collective write.
  * Then each chromosome's strips are built by one rank (round robin) from the written maps, in
  * window order (so they too are the same for any rank count), and written collectively. Rank
- * 0 writes the bedGraph tracks of the strips' column means and renames the files. */
+ * 0 writes the bedGraph tracks of the strips' column means and renames the files.
+ *
+ * --device cuda (SLeNet only): the integrated gradients, all but a sliver of the work, run
+ * on the GPU model of this rank (gpu_slenet.h, hw_gpu_slenet_path_grad, one GPU per rank as
+ * in distance: stage_device.h), through the same formula (hw_ig_map_path). Preparing,
+ * embedding and taking conv2 of the few tiles of a window stay on the CPU model: one
+ * forward per tile against 2 x steps interpolants forward and back per pair. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <hdf5.h>
@@ -32,10 +38,38 @@
 #include "hitwin/output_guard.h"
 #include "hitwin/safetensors.h"
 #include "hitwin/saliency.h"
+#include "hitwin/stage_device.h"
 #include "hitwin/tile_store.h"
 #include "hitwin/train.h"
 #include "hitwin/version.h"
 #include "hitwin/xalloc.h"
+
+#ifdef HITWIN_HAVE_CUDA
+#include "hitwin/gpu_context.h"
+#include "hitwin/gpu_slenet.h"
+
+/* hw_gpu_slenet_path_grad as an hw_ig_path_fn */
+static int gpu_path(void *ctx, const float *from, const float *to, const float *alpha, int n,
+                    const float *other, int second, hw_ig_measure measure, double *gsum) {
+    return hw_gpu_slenet_path_grad((hw_gpu_slenet *)ctx, from, to, alpha, n, other, second, measure,
+                                   gsum);
+}
+#else
+/* without the CUDA backend --device never resolves to cuda: these are never reached */
+typedef struct hw_gpu_slenet hw_gpu_slenet;
+static hw_gpu_slenet *hw_gpu_slenet_create(hw_gpu *g, const hw_model *m, uint64_t seed) {
+    (void)g, (void)m, (void)seed;
+    hw_fail("saliency: this hitwin was built without the CUDA backend");
+    return NULL;
+}
+static void hw_gpu_slenet_free(hw_gpu_slenet *s) { (void)s; }
+static int gpu_path(void *ctx, const float *from, const float *to, const float *alpha, int n,
+                    const float *other, int second, hw_ig_measure measure, double *gsum) {
+    (void)ctx, (void)from, (void)to, (void)alpha, (void)n, (void)other, (void)second, (void)measure,
+        (void)gsum;
+    return hw_fail("saliency: this hitwin was built without the CUDA backend");
+}
+#endif
 
 /* One BLAS thread per rank: results independent of the rank count (see distance_stage.c). */
 extern void openblas_set_num_threads(int) __attribute__((weak));
@@ -63,7 +97,9 @@ static void usage(FILE *out) {
             "      --chunk N           interpolants per forward/backward (default %d)\n"
             "      --every K           every K-th window of each chromosome only (default 1; the\n"
             "                          strips stay covered while K x stride < tile size)\n"
-            "      --device DEV        cpu (default); cuda is not available for saliency yet\n"
+            "      --device DEV        cpu (default), cuda (integrated gradients on one GPU per\n"
+            "                          rank; SLeNet checkpoints) or auto (cuda where every rank\n"
+            "                          has a GPU and the checkpoint is SLeNet's, else cpu)\n"
             "  -q, --quiet             no progress output\n"
             "  -h, --help\n"
             "Outputs in DIR: saliency.h5 (per window the maps, per chromosome the strips) and\n"
@@ -167,6 +203,7 @@ static void plan_windows(const hw_tile_meta *m, int split, int chrom, const int 
 
 typedef struct {
     hw_model *model;
+    hw_gpu_slenet *gnet; /* --device cuda: the model on this rank's GPU, for the IG paths */
     int S, G, C, D, steps, chunk; /* C: feature maps per tile (hw_feature_geometry) */
     hw_ig_measure measure;
     const int *want;
@@ -211,9 +248,11 @@ static int window_maps(worker *wk, const hw_tile_meta *m, hw_tile_store *store, 
                 wk->feat[k][p] += (float)(s / C);
             }
             const int i = row[a], j = row[b];
-            if (hw_ig_map(wk->model, wk->x + (size_t)i * S2, wk->x + (size_t)j * S2,
-                          wk->emb + (size_t)i * wk->D, wk->emb + (size_t)j * wk->D, wk->steps,
-                          wk->chunk, wk->measure, wk->ig) != 0)
+            const float *x1 = wk->x + (size_t)i * S2, *x2 = wk->x + (size_t)j * S2;
+            const float *e1 = wk->emb + (size_t)i * wk->D, *e2 = wk->emb + (size_t)j * wk->D;
+            if (wk->gnet ? hw_ig_map_path(gpu_path, wk->gnet, S, x1, x2, e1, e2, wk->steps, wk->chunk,
+                                          wk->measure, wk->ig)
+                         : hw_ig_map(wk->model, x1, x2, e1, e2, wk->steps, wk->chunk, wk->measure, wk->ig))
                 return -1;
             for (size_t p = 0; p < S2; p++) wk->sal[k][p] += wk->ig[p];
             cnt[k]++;
@@ -430,6 +469,7 @@ int hw_saliency_main(int argc, char **argv) {
     const char *ckpt = NULL, *out_dir = NULL, *split_name = "all", *chrom_name = NULL;
     int steps = 100, chunk = HW_IG_DEFAULT_CHUNK, every = 1, want[N_KINDS] = {1, 1};
     hw_ig_measure measure = HW_IG_PAIRWISE;
+    hw_device_kind device = HW_DEVICE_CPU;
     const char *pairs_name = "all";
     int c;
     optind = 1;
@@ -464,15 +504,10 @@ int hw_saliency_main(int argc, char **argv) {
             else if (!strcmp(optarg, "cosine")) measure = HW_IG_COSINE;
             else return hw_usage_fail(NULL, "--measure %s: expected pairwise or cosine", optarg);
             break;
-        case 'D': {
-            hw_device_kind dev;
-            if (hw_device_parse(optarg, &dev) != 0)
+        case 'D':
+            if (hw_device_parse(optarg, &device) != 0)
                 return hw_usage_fail(NULL, "--device %s: expected cpu, cuda or auto", optarg);
-            if (dev == HW_DEVICE_CUDA)
-                return hw_usage_fail(NULL, "--device cuda: not available for saliency yet (CPU only, "
-                                           "docs/saliency.md)");
-            break; /* auto: the CPU, the only path saliency has */
-        }
+            break;
         case 'q': hw_log_set_quiet(1); break;
         case 'h':
             if (d.rank == 0) usage(stdout);
@@ -529,13 +564,37 @@ int hw_saliency_main(int argc, char **argv) {
                          split_name, chrom_name ? " on " : "", chrom_name ? chrom_name : "",
                          want[0] && want[1] ? "" : want[0] ? "condition " : "replicate ");
     }
-    if (!rc && d.rank == 0) rc = hw_output_dir_make(out_dir, "-o");
-    if (hw_dist_agree_report(&d, rc) != 0) {
+    /* ---- the device: once every input is read, before anything is written ---- */
+    int status = hw_dist_agree_report(&d, rc) != 0 ? 1 : 0;
+    hw_gpu *gpu = NULL;
+    hw_gpu_slenet *gnet = NULL;
+    const char *backbone = model ? hw_model_backbone_name(model) : "";
+    const int slenet = !strcmp(backbone, "SLeNet");
+    if (!status && device == HW_DEVICE_CUDA && !slenet) { /* the GPU model is SLeNet's (gpu_slenet.h) */
+        if (d.rank == 0)
+            log_error("%s: --device cuda: GPU saliency is SLeNet only, this is an %s checkpoint (use "
+                      "--device cpu)", ckpt, backbone);
+        status = 2;
+    }
+    if (!status && device == HW_DEVICE_AUTO && !slenet) {
+        log_info0("saliency: device cpu (asked for auto; GPU saliency is SLeNet only, %s is %s)", ckpt,
+                  backbone);
+        device = HW_DEVICE_CPU;
+    }
+    if (!status && hw_stage_device_open(&d, "saliency", device, &device, &gpu) != 0) status = 1;
+    if (!status && gpu) { /* fp32: a new GPU model's precision (docs/saliency.md) */
+        gnet = hw_gpu_slenet_create(gpu, model, 0);
+        status = hw_dist_agree_report(&d, gnet ? 0 : hw_fail_prefix("%s: --device cuda", ckpt)) != 0;
+    }
+    if (!status) status = hw_dist_agree_report(&d, d.rank == 0 ? hw_output_dir_make(out_dir, "-o") : 0) != 0;
+    if (status) {
         free(pl.win);
         free(pl.n_pairs);
+        hw_gpu_slenet_free(gnet);
+        hw_stage_device_close(gpu);
         hw_model_free(model);
         hw_tile_store_close(store);
-        return 1;
+        return status;
     }
 
     hw_feature_geometry geo;
@@ -545,10 +604,11 @@ int hw_saliency_main(int argc, char **argv) {
     const int64_t w0 = pl.n * d.rank / d.size, w1 = pl.n * (d.rank + 1) / d.size;
     int64_t total_pairs = 0;
     for (int64_t i = 0; i < pl.n; i++) total_pairs += pl.n_pairs[i * 2] + pl.n_pairs[i * 2 + 1];
-    log_info0("%s: saliency: %lld windows (split %s%s%s), %lld pairs (%s), %d IG steps, %s, %d rank%s",
+    log_info0("%s: saliency: %lld windows (split %s%s%s), %lld pairs (%s), %d IG steps, %s, %d rank%s%s",
               HITWIN_VERSION_STRING, (long long)pl.n, split_name, chrom_name ? ", " : "",
               chrom_name ? chrom_name : "", (long long)total_pairs, pairs_name, steps,
-              measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", d.size, d.size > 1 ? "s" : "");
+              measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", d.size, d.size > 1 ? "s" : "",
+              gnet ? ", integrated gradients on the GPU" : "");
 
     /* ---- the file: a temporary name (rank 0's pid) for all ranks ---- */
     long pid = (long)getpid();
@@ -576,7 +636,7 @@ int hw_saliency_main(int argc, char **argv) {
         dsal[k] = create_dset(f, n2, H5T_IEEE_F32LE, 3, sdims, schunk);
     }
 
-    worker wk = {.model = model, .S = S, .G = G, .C = geo.channels, .D = hw_model_embed_dim(model), .steps = steps,
+    worker wk = {.model = model, .gnet = gnet, .S = S, .G = G, .C = geo.channels, .D = hw_model_embed_dim(model), .steps = steps,
                  .chunk = chunk, .measure = measure, .want = want};
     wk.tiles = xmalloc((size_t)NS * S2 * sizeof(float));
     wk.x = xmalloc((size_t)NS * S2 * sizeof(float));
@@ -699,6 +759,10 @@ int hw_saliency_main(int argc, char **argv) {
             hw_h5_write_attr_str(f, "format", "hitwin-saliency");
             hw_h5_write_attr_int(f, "format_version", 1);
             hw_h5_write_attr_str(f, "hitwin_version", HITWIN_VERSION_STRING);
+            if (gnet) /* a cpu run's config is what it was before --device existed */
+                snprintf(config + strlen(config), sizeof config - strlen(config),
+                         "device: cuda (integrated gradients in fp32, passes of 64 interpolants; "
+                         "embeddings and feature maps on the CPU)\n");
             hw_h5_write_attr_str(f, "config", config);
             hw_h5_write_attr_str(f, "checkpoint", ckpt);
             hw_h5_write_attr_str(f, "tile_store", store_path);
@@ -776,6 +840,8 @@ done:
     }
     free(pl.win);
     free(pl.n_pairs);
+    hw_gpu_slenet_free(gnet);
+    hw_stage_device_close(gpu);
     hw_model_free(model);
     hw_tile_store_close(store);
     return rc ? 1 : 0;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# --device of `hitwin train` and `hitwin distance` where no GPU can be used (runs everywhere:
-# CUDA_VISIBLE_DEVICES= hides any GPU, so a GPU machine checks the same messages):
+# --device of `hitwin train`, `hitwin distance` and `hitwin saliency` where no GPU can be used
+# (runs everywhere: CUDA_VISIBLE_DEVICES= hides any GPU, so a GPU machine checks the same
+# messages):
 #   - --device cuda: one exact line, exit 1, nothing written (1 and 2 ranks; the message says
-#     whether the build lacks the CUDA backend or the process sees no device);
+#     whether the build lacks the CUDA backend or the process sees no device; saliency does
+#     not even create its -o directory);
 #   - --device bogus, --set device=bogus, `device: bogus` in the YAML, --precision fp16,
 #     --set precision=fp16: exact messages;
 #   - --device auto without a visible GPU is the CPU path: the same metrics and weights
-#     (params_hash) as --device cpu, and the same distances.
+#     (params_hash) as --device cpu, the same distances, the same saliency file and tracks.
 # usage: test_device_flag.sh TRAIN_FIXTURE   (env: HITWIN, MPIEXEC)
 set -u
 fixture=$1
@@ -80,5 +82,23 @@ $HITWIN distance "$tmp/t.h5" -c "$ck" -o "$tmp/dc" -q > /dev/null 2>&1 || die "d
 $HITWIN distance "$tmp/t.h5" -c "$ck" -o "$tmp/da" --device auto -q > /dev/null 2>&1 || die "distance auto"
 for f in best_pairwise_distances_raw.csv best_cosine_distances_raw.csv best_ssim_distances_raw.csv; do
   cmp -s "$tmp/dc/$f" "$tmp/da/$f" || die "distance --device auto without a GPU: $f differs from cpu"
+done
+
+# ---- saliency -------------------------------------------------------------------------------------
+sal=("$tmp/t.h5" -c "$ck" --steps 3 --every 2)
+expect "saliency --device cuda" 1 "$nodev" $HITWIN saliency "${sal[@]}" -o "$tmp/sx" --device cuda
+[ -e "$tmp/sx" ] && die "saliency --device cuda created $tmp/sx"
+expect "saliency --device cuda, 2 ranks" 1 "$nodev" \
+  $mpi -x CUDA_VISIBLE_DEVICES $HITWIN saliency "${sal[@]}" -o "$tmp/sx" --device cuda
+[ -e "$tmp/sx" ] && die "saliency --device cuda (2 ranks) created $tmp/sx"
+expect "saliency --device bogus" 2 "--device bogus: expected cpu, cuda or auto" \
+  $HITWIN saliency "${sal[@]}" -o "$tmp/sx" --device bogus
+[ -e "$tmp/sx" ] && die "saliency --device bogus created $tmp/sx"
+$HITWIN saliency "${sal[@]}" -o "$tmp/sc" -q > /dev/null 2>&1 || die "saliency cpu"
+$HITWIN saliency "${sal[@]}" -o "$tmp/sa" --device auto -q > /dev/null 2>&1 || die "saliency auto"
+h5diff "$tmp/sc/saliency.h5" "$tmp/sa/saliency.h5" > "$tmp/diff.txt" 2>&1 \
+  || { die "saliency --device auto without a GPU: saliency.h5 differs from cpu"; head "$tmp/diff.txt" >&2; }
+for f in condition_saliency replicate_saliency condition_features replicate_features; do
+  cmp -s "$tmp/sc/$f.bedgraph" "$tmp/sa/$f.bedgraph" || die "saliency --device auto without a GPU: $f.bedgraph differs from cpu"
 done
 exit $fail

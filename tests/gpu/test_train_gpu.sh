@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `hitwin train --device cuda` and `hitwin distance --device cuda` end to end on simulated
+# `hitwin train --device cuda`, `hitwin distance --device cuda` and `hitwin saliency --device
+# cuda` end to end on simulated
 # data (hitwin simulate --preset small, tiles of 32 bins: 450 training pairs), against the
 # CPU path. Skipped (exit 77) where no GPU is visible; `2rank` also where fewer than 2.
 #
@@ -24,10 +25,17 @@
 #             |gpu - cpu| <= DIST_RTOL |cpu| + DIST_STOL max|cpu| (1e-3, 1e-4: embeddings
 #             agree to ~1e-4, test_gpu_slenet, and a distance between close embeddings loses
 #             relative precision); the baselines (host code) identical.
-# usage: test_train_gpu.sh train|2rank|distance   (env: HITWIN, MPIEXEC)
+#   saliency  saliency from one checkpoint (20 IG steps, every 2nd window), cuda vs cpu: the
+#             saliency tracks (bedGraph column means of the strips) within |gpu - cpu| <=
+#             SAL_RTOL |cpu| + SAL_STOL max|cpu| (1e-3, 1e-4: test_gpu_saliency's bound on the
+#             IG maps, which the strips average); the feature tracks identical (conv2 maps
+#             stay on the CPU model); the file's config says `device: cuda`; 2 ranks on cuda
+#             (sharing the GPU when there is one) write the same tracks as 1, and the same
+#             file (h5diff, where the HDF5 tools are installed).
+# usage: test_train_gpu.sh train|2rank|distance|saliency   (env: HITWIN, MPIEXEC)
 set -u
-mode=${1:?usage: test_train_gpu.sh train|2rank|distance}
-LOSS_RTOL=1e-3 DIST_RTOL=1e-3 DIST_STOL=1e-4
+mode=${1:?usage: test_train_gpu.sh train|2rank|distance|saliency}
+LOSS_RTOL=1e-3 DIST_RTOL=1e-3 DIST_STOL=1e-4 SAL_RTOL=1e-3 SAL_STOL=1e-4
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 gpus=$($HITWIN version | sed -n 's/^gpus: //p')
 if ! $HITWIN version | grep -q '^cuda backend: built' || [ "${gpus:-0}" -lt 1 ]; then
@@ -171,6 +179,43 @@ distance)
   for m in ssim pearson mse scc insulation; do
     cmp -s "$tmp/dc/best_${m}_distances_raw.csv" "$tmp/dg/best_${m}_distances_raw.csv" \
       || die "distance $m (host baselines) differs between --device cpu and cuda"
+  done
+  ;;
+saliency)
+  $HITWIN train "$tmp/train.yaml" --set output="$tmp/cpu" --set epochs=1 -q > /dev/null 2> "$tmp/cpu.err" \
+    || die "cpu run: $(cat "$tmp/cpu.err")"
+  sal=("$tmp/t32.h5" -c "$tmp/cpu/best.safetensors" --steps 20 --every 2 -q)
+  $HITWIN saliency "${sal[@]}" -o "$tmp/sc" > /dev/null 2> "$tmp/sc.err" || die "saliency cpu: $(cat "$tmp/sc.err")"
+  $HITWIN saliency "${sal[@]}" -o "$tmp/sg" --device cuda > /dev/null 2> "$tmp/sg.err" \
+    || die "saliency cuda: $(cat "$tmp/sg.err")"
+  $mpi $HITWIN saliency "${sal[@]}" -o "$tmp/sg2" --device cuda > /dev/null 2> "$tmp/sg2.err" \
+    || die "saliency cuda, 2 ranks: $(cat "$tmp/sg2.err")"
+  # the config attribute is stored as plain text (no HDF5 tools in the GPU session's bundle)
+  grep -aq "device: cuda" "$tmp/sg/saliency.h5" || die "the cuda run's saliency.h5 does not say device: cuda"
+  if command -v h5diff > /dev/null; then
+    h5diff "$tmp/sg/saliency.h5" "$tmp/sg2/saliency.h5" > "$tmp/diff.txt" 2>&1 \
+      || { die "saliency cuda: 1 and 2 ranks differ"; head "$tmp/diff.txt" >&2; }
+  fi
+  for f in condition_saliency replicate_saliency condition_features replicate_features; do
+    cmp -s "$tmp/sg/$f.bedgraph" "$tmp/sg2/$f.bedgraph" || die "saliency cuda: $f.bedgraph differs between 1 and 2 ranks"
+  done
+  for k in condition replicate; do
+    f=${k}_saliency.bedgraph
+    [ -f "$tmp/sg/$f" ] || { die "saliency cuda wrote no $f"; continue; }
+    # column 4 (the track's value), same bins in the same order; the track line skipped
+    paste <(grep -v '^track' "$tmp/sg/$f" | cut -f4) <(grep -v '^track' "$tmp/sc/$f" | cut -f4) |
+      awk -v r=$SAL_RTOL -v s=$SAL_STOL -v k=$k '
+      { g[NR] = $1; c[NR] = $2; a = $2 < 0 ? -$2 : $2; if (a > mx) mx = a; n = NR }
+      END {
+        for (i = 1; i <= n; i++) {
+          d = g[i] - c[i]; if (d < 0) d = -d; a = c[i] < 0 ? -c[i] : c[i]
+          if (d > worst) worst = d
+          if (!(d <= r * a + s * mx)) bad++
+        }
+        printf "  %s saliency: %d bins, max|gpu - cpu| %.3g (max|cpu| %.3g), %d outside\n", k, n, worst, mx, bad
+        exit (bad > 0 || n < 1 || mx == 0) }' || die "saliency $k: cuda differs from cpu beyond the tolerance"
+    cmp -s "$tmp/sc/${k}_features.bedgraph" "$tmp/sg/${k}_features.bedgraph" \
+      || die "saliency ${k}_features (CPU conv2 maps) differ between --device cpu and cuda"
   done
   ;;
 *) echo "unknown mode $mode"; exit 2 ;;

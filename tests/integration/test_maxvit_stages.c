@@ -12,7 +12,9 @@
  *    D(e_a, e_b) - D(e, e) within 3 % (IG completeness through the stage, 100 steps; observed
  *    2.1 %, the Riemann sum's O(1/steps) error, test_maxvit_saliency shows it shrink), its
  *    feature maps are block 0's (2 x 14 x 14 per window);
- *  - saliency refuses a head checkpoint with its one line.
+ *    (with --device auto: a MaxViT checkpoint takes the CPU path on any machine);
+ *  - saliency refuses a head checkpoint with its one line, and --device cuda with a MaxViT
+ *    checkpoint (GPU saliency is SLeNet's) with its one line, exit 2, no -o directory.
  * Argument: none (env HITWIN). About 10 s on 2 cores. */
 #include <hdf5.h>
 #include <math.h>
@@ -197,6 +199,17 @@ int main(int argc, char **argv) {
                  "SLeNet, SMaxViT and SMaxViTMulti\n", dir);
         CHECK_STR_EQ(err, want);
     }
+    /* ... and GPU saliency for MaxViT, before any device is looked for (so on every machine) */
+    CHECK_INT_EQ(run("%s saliency %s -c %s/run/best.safetensors -o %s/salC --device cuda -q", hitwin, store_path,
+                     dir, dir), 2);
+    {
+        char want[2048];
+        snprintf(want, sizeof want, "hitwin: error: %s/run/best.safetensors: --device cuda: GPU saliency is SLeNet "
+                 "only, this is an SMaxViT checkpoint (use --device cpu)\n", dir);
+        CHECK_STR_EQ(err, want);
+        snprintf(p, sizeof p, "%s/salC", dir);
+        CHECK(access(p, F_OK) != 0);
+    }
 
     /* ---- B: distances against embeddings computed here ------------------------------------ */
     char ckpt[600];
@@ -220,7 +233,7 @@ int main(int argc, char **argv) {
     /* ---- B: saliency, IG completeness through the stage -------------------------------- */
     double t0 = MPI_Wtime();
     CHECK_INT_EQ(run("%s saliency %s -c %s -o %s/salB --split validation --pairs condition --every 2 "
-                     "--steps 100 --chunk 8 -q", hitwin, store_path, ckpt, dir), 0);
+                     "--steps 100 --chunk 8 --device auto -q", hitwin, store_path, ckpt, dir), 0);
     if (*err) fprintf(stderr, "%s", err);
     double t_sal = MPI_Wtime() - t0;
     snprintf(p, sizeof p, "%s/salB/saliency.h5", dir);
