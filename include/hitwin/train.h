@@ -94,6 +94,9 @@ typedef struct {
     double contrast_edits;              /* pairs: edits: the chance that an edit is a contrast
                                            edit (all structure of a region weakened or
                                            sharpened, train_edits.h); 0 off */
+    double loop_edits;                  /* pairs: edits: the chance that a local edit is a loop
+                                           edit (the tile's own strongest loop removed or
+                                           strengthened, train_edits.h); 0 off */
     int folds;                          /* cross-fitting (train_folds.h): K models; 1 off */
     int fold;                           /* the fold this run leaves out; -1 for all of them */
     hw_device_kind device;              /* cpu (default) | cuda | auto; not in the hash */
@@ -130,6 +133,7 @@ typedef struct {
 /* a quarter of the edits flatten or sharpen all the structure of a region at once, as a
  * cohesin or CTCF depletion does (docs/recipe.md, "Contrast edits") */
 #define HW_RECIPE_CONTRAST_EDITS 0.25
+#define HW_RECIPE_LOOP_EDITS 0.0
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);
 

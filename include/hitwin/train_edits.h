@@ -31,7 +31,13 @@
 
 #include <stdint.h>
 
-typedef enum { HW_EDIT_BLOCK = 0, HW_EDIT_INSULATION = 1, HW_EDIT_SPOT = 2, HW_EDIT_CONTRAST = 3 } hw_edit_kind;
+typedef enum {
+    HW_EDIT_BLOCK = 0,
+    HW_EDIT_INSULATION = 1,
+    HW_EDIT_SPOT = 2,
+    HW_EDIT_CONTRAST = 3,
+    HW_EDIT_LOOP = 4
+} hw_edit_kind;
 
 /* What hw_aug_edit did, for tests and logs. */
 typedef struct {
@@ -58,6 +64,19 @@ hw_edit_info hw_aug_contrast(float *t, int T, double scale, uint64_t seed);
 
 /* Whether an edit is a contrast edit (probability p), from its own stream. */
 int hw_edit_is_contrast(double p, uint64_t seed);
+
+/* A loop edit (train config loop_edits = p: a local edit is one with probability p): the
+ * tile's own strongest loop, removed or strengthened, as a loop loss or gain changes a real
+ * map (the spot edit puts its spot anywhere, mostly where no loop is). The loop is the pixel
+ * 6..100 bins off the diagonal with the largest enrichment rho = P / B on the tile's O/E (each
+ * diagonal divided by its mean over its finite pixels): P the mean over its 3 x 3 box, B over
+ * the 13 x 13 box around it less the 7 x 7 one (the donut of loop callers). Loss (half the
+ * draws): the pixels around it divided by 1 + (rho - 1) a G(r), a = scale U(0.6, 1), G a
+ * Gaussian of sigma U(1, 1.5) bins, so a full edit brings the loop to its background; gain:
+ * times 1 + g G(r), g = e^(scale U(0.7, 1.6)) - 1, as the spot edit. A tile without a loop
+ * (rho < 1.25, or too few finite pixels) gets the ordinary local edit hw_aug_edit instead, with
+ * the same seed (its kind says which). Symmetric; NaN and inf pixels stay as they are. */
+hw_edit_info hw_aug_loop(float *t, int T, double scale, uint64_t seed);
 
 /* Graded edits (train config graded_edits = g): with probability g an edit is scaled by
  * w ~ U(0.1, 1) and its pair's contrastive target is w instead of 1, so that the loss's

@@ -598,6 +598,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
     batcher.graded = cfg->pairs == HW_PAIRS_EDITS ? cfg->graded_edits : 0.0;
     batcher.max_edits = cfg->edits_per_tile;
     batcher.contrast = cfg->pairs == HW_PAIRS_EDITS ? cfg->contrast_edits : 0.0;
+    batcher.loops = cfg->pairs == HW_PAIRS_EDITS ? cfg->loop_edits : 0.0;
     runner run = {model, &batcher, &train, cfg, hw_model_dropout_draws_per_tile(model), NULL};
 
     /* ---- output directory, state, resume ------------------------------------------- */

@@ -51,6 +51,74 @@ int hw_edit_is_contrast(double p, uint64_t seed) {
     return uniform(&r, 0.0, 1.0) < p;
 }
 
+/* The loop of hw_aug_loop (train_edits.h): box sums of the O/E and of its finite count by
+ * integral images, so the search is O(T^2). Returns rho, 0 when there is no candidate. */
+static double strongest_loop(const float *t, int T, int dmax, int *bi, int *bj) {
+    size_t W = (size_t)T + 1;
+    double *S = xcalloc(W * W * 2, sizeof *S), *N = S + W * W, *E = xmalloc((size_t)T * sizeof *E);
+    for (int d = 0; d < T; d++) {
+        double s = 0;
+        int n = 0;
+        for (int i = d; i < T; i++)
+            if (isfinite(t[(size_t)i * T + i - d])) s += t[(size_t)i * T + i - d], n++;
+        E[d] = n ? s / n : 0.0;
+    }
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++) {
+            double v = t[(size_t)i * T + j], e = E[i > j ? i - j : j - i];
+            int ok = isfinite(v) && e > 0;
+            S[(i + 1) * W + j + 1] = (ok ? v / e : 0) + S[i * W + j + 1] + S[(i + 1) * W + j] - S[i * W + j];
+            N[(i + 1) * W + j + 1] = ok + N[i * W + j + 1] + N[(i + 1) * W + j] - N[i * W + j];
+        }
+#define BOX(A, i0, j0, i1, j1) (A[(size_t)(i1) * W + (j1)] - A[(size_t)(i0) * W + (j1)] - A[(size_t)(i1) * W + (j0)] + A[(size_t)(i0) * W + (j0)])
+    double best = 0;
+    for (int i = 6; i < T; i++)
+        for (int j = i - dmax < 0 ? 0 : i - dmax; j <= i - 6; j++) {
+            int a0 = i - 6 < 0 ? 0 : i - 6, a1 = i + 7 > T ? T : i + 7, b0 = j - 6 < 0 ? 0 : j - 6,
+                b1 = j + 7 > T ? T : j + 7;
+            int c0 = i - 3 < 0 ? 0 : i - 3, c1 = i + 4 > T ? T : i + 4, e0 = j - 3 < 0 ? 0 : j - 3,
+                e1 = j + 4 > T ? T : j + 4;
+            int p0 = i - 1, p1 = i + 2 > T ? T : i + 2, q0 = j - 1 < 0 ? 0 : j - 1, q1 = j + 2;
+            double np = BOX(N, p0, q0, p1, q1), nin = BOX(N, c0, e0, c1, e1), nall = BOX(N, a0, b0, a1, b1);
+            if (np < 5 || nall - nin < 40) continue;
+            double P = BOX(S, p0, q0, p1, q1) / np;
+            double B = (BOX(S, a0, b0, a1, b1) - BOX(S, c0, e0, c1, e1)) / (nall - nin);
+            if (B > 0 && P / B > best) best = P / B, *bi = i, *bj = j;
+        }
+#undef BOX
+    free(S);
+    free(E);
+    return best;
+}
+
+hw_edit_info hw_aug_loop(float *t, int T, double scale, uint64_t seed) {
+    NnRng r;
+    nn_rng_init(&r, seed ^ 0x6c6f6f70ULL); /* its own draws; the fallback keeps seed's */
+    int loss = (int)(nn_rng_u32(&r) >> 31);
+    double sigma = uniform(&r, 1.0, 1.5);
+    double a = scale * uniform(&r, 0.6, 1.0), g = exp(scale * uniform(&r, 0.7, 1.6)) - 1.0;
+    int li = 0, lj = 0, dmax = T - 2 < 100 ? T - 2 : 100;
+    double rho = T >= 32 ? strongest_loop(t, T, dmax, &li, &lj) : 0.0;
+    if (rho < 1.25) return hw_aug_edit(t, T, scale, seed);
+    hw_edit_info e = {0};
+    e.kind = HW_EDIT_LOOP;
+    e.lo = lj;
+    e.hi = li;
+    double amp = loss ? (rho - 1.0) * a : g;
+    e.factor = loss ? 1.0 / (1.0 + amp) : 1.0 + amp;
+    int reach = (int)ceil(4 * sigma);
+    for (int i = li - reach; i <= li + reach; i++)
+        for (int j = lj - reach; j <= lj + reach; j++) {
+            if (i < 0 || i >= T || j < 0 || j >= T || j >= i) continue;
+            double r2 = (double)(i - li) * (i - li) + (double)(j - lj) * (j - lj);
+            double f = 1.0 + amp * exp(-r2 / (2 * sigma * sigma));
+            float s = (float)(loss ? 1.0 / f : f);
+            t[(size_t)i * T + j] *= s;
+            t[(size_t)j * T + i] *= s;
+        }
+    return e;
+}
+
 int hw_edit_count(int K, uint64_t seed) {
     if (K <= 1) return 1;
     NnRng r;

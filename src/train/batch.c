@@ -118,6 +118,8 @@ static void edit_and_signature(const hw_batcher *b, float *dst, const hw_train_i
             uint64_t s = hw_aug_seed(seed, e, item, 0, x ? 110 + x : 101);
             if (hw_edit_is_contrast(b->contrast, hw_aug_seed(seed, e, item, 0, 130 + x)))
                 hw_aug_contrast(dst, b->T, scale, s);
+            else if (hw_edit_is_contrast(b->loops, hw_aug_seed(seed, e, item, 0, 150 + x)))
+                hw_aug_loop(dst, b->T, scale, s);
             else
                 hw_aug_edit(dst, b->T, scale, s);
         }

@@ -18,14 +18,15 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "contrast_edits", "folds", "fold", "device",
+    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "contrast_edits", "loop_edits", "folds", "fold", "device",
     "precision", "tile_memory_mb", "maxvit", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
     "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, technical, "\
-    "graded_edits, edits_per_tile, contrast_edits, folds, device, precision, tile_memory_mb"
+    "graded_edits, edits_per_tile, contrast_edits, loop_edits, folds, device, precision, "         \
+    "tile_memory_mb"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
     const unsigned char *p = data;
@@ -118,17 +119,18 @@ typedef struct {
     double graded_edits;
     int edits_per_tile;
     double contrast_edits;
+    double loop_edits;
 } recipe_keys;
 
 static const recipe_keys recipes[] = {
     {"reference", HW_CE_REFERENCE, HW_INPUT_NONE, HW_NORM_WHOLE, 1e-4, 0.5, 0, 0.0,
-     HW_PAIRS_CONDITION, 0.0, 0.0, 1, 0.0},
+     HW_PAIRS_CONDITION, 0.0, 0.0, 1, 0.0, 0.0},
     /* the default before realistic data showed its flaw */
     {"labels", HW_CE_REFERENCE, HW_INPUT_LOG1P, HW_NORM_OFFDIAG, 1e-4, 0.0, 1, 0.5,
-     HW_PAIRS_CONDITION, 0.0, 0.0, 1, 0.0},
+     HW_PAIRS_CONDITION, 0.0, 0.0, 1, 0.0, 0.0},
     {"default", HW_RECIPE_CE, HW_RECIPE_INPUT, HW_RECIPE_NORM, HW_RECIPE_LR, HW_RECIPE_DROPOUT,
      HW_RECIPE_FLIP, HW_RECIPE_THIN, HW_RECIPE_PAIRS, HW_RECIPE_TECHNICAL, HW_RECIPE_GRADED_EDITS,
-     HW_RECIPE_EDITS_PER_TILE, HW_RECIPE_CONTRAST_EDITS},
+     HW_RECIPE_EDITS_PER_TILE, HW_RECIPE_CONTRAST_EDITS, HW_RECIPE_LOOP_EDITS},
 };
 
 static int apply_recipe(hw_train_config *cfg, const char *s) {
@@ -147,6 +149,7 @@ static int apply_recipe(hw_train_config *cfg, const char *s) {
         cfg->graded_edits = r->graded_edits;
         cfg->edits_per_tile = r->edits_per_tile;
         cfg->contrast_edits = r->contrast_edits;
+        cfg->loop_edits = r->loop_edits;
         return 0;
     }
     return -1;
@@ -305,7 +308,8 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         yt_get_double(d, r, what, "thin", 0, 0.0, 1.0, &cfg->thin) ||
         yt_get_double(d, r, what, "technical", 0, 0.0, 3.0, &cfg->technical) ||
         yt_get_double(d, r, what, "graded_edits", 0, 0.0, 1.0, &cfg->graded_edits) ||
-        yt_get_double(d, r, what, "contrast_edits", 0, 0.0, 1.0, &cfg->contrast_edits))
+        yt_get_double(d, r, what, "contrast_edits", 0, 0.0, 1.0, &cfg->contrast_edits) ||
+        yt_get_double(d, r, what, "loop_edits", 0, 0.0, 1.0, &cfg->loop_edits))
         goto done;
     if (get_int(d, r, "batch_size", 1, 1 << 20, &cfg->batch_size) ||
         get_int(d, r, "epochs", 1, 1000000, &cfg->epochs) ||
@@ -381,7 +385,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"learning_rate", &cfg->learning_rate, 0, 10}, {"min_delta", &cfg->min_delta, 0, 1e9},
         {"dropout", &cfg->dropout, 0, 0.999}, {"thin", &cfg->thin, 0, 1},
         {"technical", &cfg->technical, 0, 3}, {"graded_edits", &cfg->graded_edits, 0, 1},
-        {"contrast_edits", &cfg->contrast_edits, 0, 1}};
+        {"contrast_edits", &cfg->contrast_edits, 0, 1}, {"loop_edits", &cfg->loop_edits, 0, 1}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
         if (!strcmp(key, nums[i].k)) return hw_set_double(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
     if (!strcmp(key, "seed")) {
@@ -477,6 +481,8 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "graded_edits: %.15g\n", cfg->graded_edits);
     if (cfg->contrast_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "contrast_edits: %.15g\n", cfg->contrast_edits);
+    if (cfg->loop_edits != 0.0)
+        n += snprintf(buf + n, cap - (size_t)n, "loop_edits: %.15g\n", cfg->loop_edits);
     if (cfg->edits_per_tile != 1)
         n += snprintf(buf + n, cap - (size_t)n, "edits_per_tile: %d\n", cfg->edits_per_tile);
     if (cfg->folds > 1)

@@ -189,6 +189,7 @@ int main(void) {
         CHECK_NEAR(r.graded_edits, 0.0, 0, 0);
         CHECK_INT_EQ(r.edits_per_tile, 1);
         CHECK_NEAR(r.contrast_edits, 0.0, 0, 0);
+        CHECK_NEAR(r.loop_edits, 0.0, 0, 0);
         CHECK(hw_train_config_hash(&r) != hr);
         {
             /* the default recipe's graded, multiple edits are in its resolved YAML; the
@@ -198,7 +199,19 @@ int main(void) {
             char *dy = hw_train_config_to_yaml(&dflt), *ry0 = hw_train_config_to_yaml(&r);
             CHECK(strstr(dy, "graded_edits: 0.5\ncontrast_edits: 0.25\nedits_per_tile: 3\n") != NULL);
             CHECK(strstr(ry0, "graded_edits") == NULL && strstr(ry0, "edits_per_tile") == NULL &&
-                  strstr(ry0, "contrast_edits") == NULL);
+                  strstr(ry0, "contrast_edits") == NULL && strstr(ry0, "loop_edits") == NULL);
+            CHECK_STR_EQ(set_err(&dflt, "loop_edits=-0.5"), "--set loop_edits: -0.5 is out of range [0, 1]");
+            {
+                /* loop_edits is in the YAML (and the hash) only when set */
+                hw_train_config l;
+                hw_train_config_defaults(&l);
+                CHECK(hw_train_config_set(&l, "loop_edits=0.25") == 0);
+                char *ly = hw_train_config_to_yaml(&l);
+                CHECK(strstr(ly, "loop_edits: 0.25\n") != NULL && strstr(dy, "loop_edits") == NULL);
+                CHECK(hw_train_config_hash(&l) != hw_train_config_hash(&dflt));
+                free(ly);
+                hw_train_config_free(&l);
+            }
             CHECK_STR_EQ(set_err(&dflt, "contrast_edits=1.5"), "--set contrast_edits: 1.5 is out of range [0, 1]");
             CHECK_STR_EQ(set_err(&dflt, "edits_per_tile=0"), "--set edits_per_tile: 0 is out of range [1, 16]");
             CHECK_STR_EQ(set_err(&dflt, "graded_edits=2"), "--set graded_edits: 2 is out of range [0, 1]");
@@ -259,7 +272,8 @@ int main(void) {
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
                  "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, "
-                 "technical, graded_edits, edits_per_tile, contrast_edits, folds, device, precision, tile_memory_mb)");
+                 "technical, graded_edits, edits_per_tile, contrast_edits, loop_edits, folds, device, precision, "
+                 "tile_memory_mb)");
     hw_train_config_free(&c);
 
     /* file errors, with file:line */
@@ -269,7 +283,7 @@ int main(void) {
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
                  "input_transform, norm_region, flip, thin, pairs, technical, graded_edits, "
-                 "edits_per_tile, contrast_edits, folds, fold, device, precision, tile_memory_mb, maxvit)");
+                 "edits_per_tile, contrast_edits, loop_edits, folds, fold, device, precision, tile_memory_mb, maxvit)");
     CHECK_STR_EQ(load_err("badpairs.yaml", "tiles: t.h5\npairs: windows\n"),
                  "badpairs.yaml:2: 'pairs' must be condition or edits, got 'windows'");
     CHECK_STR_EQ(set_err(&c, "pairs=all"), "--set pairs: must be condition or edits, got 'all'");
