@@ -19,6 +19,11 @@ if(HITWIN_HAVE_CUDA)
   hw_test(test_gpu_slenet SOURCES gpu/test_gpu_slenet.c LABELS gpu)
   set_tests_properties(test_gpu_slenet PROPERTIES RESOURCE_LOCK gpu TIMEOUT 300)
 
+  # the GPU MaxViT (SMaxViT, SMaxViTMulti) against the CPU model: losses, gradients, BatchNorm
+  # statistics, embeddings, Adam steps (tolerances in the file's header)
+  hw_test(test_gpu_maxvit SOURCES gpu/test_gpu_maxvit.c LABELS gpu)
+  set_tests_properties(test_gpu_maxvit PROPERTIES RESOURCE_LOCK gpu TIMEOUT 600)
+
   # the integrated-gradient path of `hitwin saliency --device cuda` against the CPU model's
   # (tolerances in the file's header)
   hw_test(test_gpu_saliency SOURCES gpu/test_gpu_saliency.c LABELS gpu)
@@ -37,7 +42,7 @@ endif()
 # cuda` end to end against the CPU path (tolerances in the script's header); 2rank needs 2
 # GPUs (NCCL: one GPU per rank)
 if(HITWIN_HAVE_CUDA)
-  foreach(mode train 2rank distance saliency)
+  foreach(mode train 2rank distance saliency maxvit)
     hw_script_test(test_gpu_stage_${mode} tests/gpu/test_train_gpu.sh LABELS gpu integration
                    ARGS ${mode})
     set_tests_properties(test_gpu_stage_${mode} PROPERTIES RESOURCE_LOCK gpu TIMEOUT 600)

@@ -147,6 +147,14 @@ int gpu_multiscale_embed_backward(hw_gpu *g, float *const *dmaps, float *dweight
                                   const float *dout, const float *cat, const float *weight,
                                   const int *C, const int *HW, int n, int B, int D);
 
+/* ---- gpu_residual.cu: the model's element-wise glue ---------------------------------------
+ * y[i] += x[i] (a residual add); the stem's 1 -> 3 channel repeat folded into its kernel:
+ * wsum [OC, K2] = sum over c of w [OC, C, K2] in c order, and its backward dw[oc, c] +=
+ * dwsum[oc] for every c. maxvit.c's float operations in its order: bit-identical. */
+int gpu_add_inplace(hw_gpu *g, float *y, const float *x, size_t n);
+int gpu_channel_fold_forward(hw_gpu *g, float *wsum, const float *w, int OC, int C, int K2);
+int gpu_channel_fold_backward(hw_gpu *g, float *dw, const float *dwsum, int OC, int C, int K2);
+
 #ifdef __cplusplus
 }
 #endif

@@ -102,6 +102,10 @@ int hw_model_embed_dim(const hw_model *m); /* 83 for SLeNet */
 const char *hw_model_backbone_name(const hw_model *m);
 /* The backbone of a config's `model:` name (SLeNet, SMaxViT, SMaxViTMulti); -1 when unknown. */
 int hw_model_backbone_by_name(const char *name, hw_backbone_kind *kind);
+/* The MaxViT architecture a SMaxViT / SMaxViTMulti model was built with, resolved (maxvit_t's
+ * numbers where its config's was all zero); all zero for another backbone. The GPU MaxViT
+ * (gpu_maxvit.h) rebuilds its geometry from it. */
+hw_maxvit_arch hw_model_maxvit_arch(const hw_model *m);
 /* Non-trainable state (BatchNorm running statistics; none for SLeNet): one buffer behind its
  * own table of PyTorch buffer names. Saved with the parameters, never optimised. */
 float *hw_model_state(hw_model *m, size_t *n);

@@ -24,10 +24,6 @@
 
 #include "slenet_cuda_internal.cuh"
 
-// slenet.c: the dropout stream is the model seed xor this constant (a private constant of
-// src/model; test_gpu_slenet compares the masks' effect, so a change there fails here)
-#define HW_DROPOUT_STREAM 0xD50B0D50B0D50B0DULL
-
 static const char *const tensor_names[NT] = {
     "features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias",
     "linear.1.weight",   "linear.1.bias",   "linear.3.weight",   "linear.3.bias",
@@ -36,22 +32,6 @@ static const char *const tensor_names[NT] = {
 static const int bf16_weights[4] = {W1, W2, FC1W, FC2W};
 
 static hw_bf16 *WB(hw_gpu_slenet *s, int t) { return s->wb + s->off_b[t]; }
-
-__global__ static void sub_kernel(float *out, const float *a, const float *b, size_t n) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x)
-        out[i] = a[i] - b[i];
-}
-
-// d1 += x, d2 -= x (the head's input e1 - e2)
-__global__ static void add_sub_kernel(float *d1, float *d2, const float *x, size_t n) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
-        d1[i] += x[i];
-        d2[i] -= x[i];
-    }
-}
-
 // ---- creation -----------------------------------------------------------------------------
 
 static const hw_tensor *find_tensor(const hw_tensor *t, int nt, const char *name) {
@@ -103,6 +83,13 @@ static int setup(hw_gpu_slenet *s, hw_model *m, uint64_t seed) {
     if (hw_gpu_alloc((void **)&s->params, n * sizeof(float))) return -1;
     if (hw_gpu_alloc((void **)&s->grads, n * sizeof(float))) return -1;
     if (hw_gpu_upload(s->g, s->params, params, n * sizeof(float))) return -1;
+    // the objective reads the head in the flat buffers (gpu_objective.h)
+    s->obj.cfg = *cfg;
+    s->obj.D = s->D, s->obj.HO = s->HO;
+    if (s->has_head) {
+        s->obj.head_w = P(s, HEADW), s->obj.head_b = P(s, HEADB);
+        s->obj.dhead_w = G(s, HEADW), s->obj.dhead_b = G(s, HEADB);
+    }
     return hw_gpu_zero(s->g, s->grads, n * sizeof(float));
 }
 
@@ -199,34 +186,7 @@ static void layout(hw_gpu_slenet *s, carver *c, int n, int views) {
     s->dg1 = carve<float>(c, N * s->H1);
     s->dh2 = carve<float>(c, N * D);
     s->demb = carve<float>(c, N * D);
-    const size_t n1 = (size_t)n;
-    s->labels = carve<int32_t>(c, N);
-    s->y = carve<float>(c, n1);
-    s->dist = carve<float>(c, n1);
-    s->dist2 = carve<float>(c, n1);
-    s->ddist = carve<float>(c, n1);
-    s->ddist2 = carve<float>(c, n1);
-    s->diff = carve<float>(c, n1 * D);
-    s->ddiff = carve<float>(c, n1 * D);
-    const size_t nh = n1 * (s->HO > 0 ? s->HO : 1);
-    s->hz = carve<float>(c, nh);
-    s->hg = carve<float>(c, nh);
-    s->probs = carve<float>(c, nh);
-    s->probs2 = carve<float>(c, nh);
-    s->dhg = carve<float>(c, nh);
-    s->dhz = carve<float>(c, nh);
-    s->loss = carve<float>(c, n1 > 4 ? n1 : 4);
-    if (s->cfg.loss == HW_LOSS_SUPCON) {
-        const size_t rows = N * D, V2 = (size_t)views * views;
-        s->zr = carve<float>(c, rows);
-        s->z1 = carve<float>(c, rows);
-        s->z2 = carve<float>(c, rows);
-        s->dz2 = carve<float>(c, rows);
-        s->dz1 = carve<float>(c, rows);
-        s->dzr = carve<float>(c, rows);
-        s->slogits = carve<float>(c, n1 * V2);
-        s->sscratch = carve<float>(c, V2);
-    }
+    hw_gpu_objective_layout(&s->obj, c, n, views); // the objective's scratch (gpu_objective.h)
 }
 
 static int reserve(hw_gpu_slenet *s, int n, int views) {
@@ -299,14 +259,8 @@ static int backbone_forward(hw_gpu_slenet *s, int n, int views, int mask, int tr
     hw_gpu *g = s->g;
     acts *a = &s->act;
     const int N = n * views;
-    const size_t S2 = (size_t)s->S * s->S, F = (size_t)s->F, vn = (size_t)n;
-    // row v n + i is item i's view v: view v's tiles are read from the item-major batch,
-    // views * S2 apart, into rows v n .. v n + n - 1
-    for (int v = 0; v < views; v++)
-        if (gpu_input_normalise(g, a->x + v * vn * S2, a->maxval + v * vn, s->in + v * S2,
-                                views * S2, n, s->S, s->cfg.input_transform, s->cfg.norm_region))
-            return -1;
-    if (mask && gpu_diagmask_forward(g, a->x, a->x, NN_DIAG_MASK_BAND, N, s->S, s->S)) return -1;
+    const size_t F = (size_t)s->F, vn = (size_t)n;
+    if (hw_gpu_prepare_inputs(g, &s->cfg, a->x, a->maxval, s->in, n, views, mask)) return -1;
     NnConv2dDims d1 = conv1_dims(s, N), d2 = conv2_dims(s, N);
     if (conv_forward(s, s->c1, a->x, a->xb, W1, B1, &d1)) return -1;
     if (gpu_maxpool2d_forward(g, a->p1, a->a1, s->c1, N, s->C1, s->CS1, s->CS1, 2, 2, 0)) return -1;
@@ -364,203 +318,13 @@ static int backbone_backward(hw_gpu_slenet *s, int n, int views) {
     return conv_backward(s, NULL, W1, B1, s->c1, a->x, a->xb, &d1);
 }
 
-// ---- objectives (siamese_loss.c) ------------------------------------------------------------
-
-static int contrastive(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_stats *st) {
-    hw_gpu *g = s->g;
-    const int n = b->n, D = s->D, HO = s->HO;
-    const size_t nD = (size_t)n * D;
-    const float scale = (float)n / (float)b->global_n;
-    const float *e1 = s->act.emb, *e2 = s->act.emb + nD; // views 0 and 1 (view-major)
-    int32_t *t = (int32_t *)malloc((size_t)n * sizeof(int32_t));
-    float *yh = (float *)malloc((size_t)n * sizeof(float)), *ph = (float *)malloc((size_t)n * HO * sizeof(float));
-    float lh[2];
-    int rc = -1;
-    for (int i = 0; i < n; i++) t[i] = b->labels[i], yh[i] = b->targets ? b->targets[i] : (float)b->labels[i];
-    if (hw_gpu_upload(g, s->labels, t, (size_t)n * sizeof(int32_t)) ||
-        hw_gpu_upload(g, s->y, yh, (size_t)n * sizeof(float)))
-        goto done;
-    if (gpu_pairwise_distance_forward(g, s->dist, e1, e2, NN_PAIRWISE_EPS, n, D) ||
-        gpu_contrastive_loss_forward(g, s->loss, s->dist, s->y, s->cfg.margin, n))
-        goto done;
-    // LastLayerNN: Linear(D, 2) -> GELU -> Softmax on e1 - e2
-    sub_kernel<<<hw_grid(nD, 256), 256, 0, g->stream>>>(s->diff, e1, e2, nD);
-    if (cudaGetLastError() != cudaSuccess) {
-        hw_fail("cuda slenet: the e1 - e2 kernel failed to launch");
-        goto done;
-    }
-    if (gpu_linear_forward(g, s->hz, s->diff, P(s, HEADW), P(s, HEADB), n, D, HO) ||
-        gpu_gelu_forward(g, s->hg, s->hz, (size_t)n * HO))
-        goto done;
-    if (s->cfg.ce_form == HW_CE_REFERENCE
-            ? gpu_double_softmax_ce_forward(g, s->loss + 1, s->probs, s->probs2, s->hg, s->labels, n, HO)
-            : gpu_crossentropy_forward(g, s->loss + 1, s->probs, s->hg, s->labels, n, HO))
-        goto done;
-    if (hw_gpu_download(g, lh, s->loss, sizeof lh) ||
-        hw_gpu_download(g, ph, s->probs, (size_t)n * HO * sizeof(float)))
-        goto done;
-    st->con_loss = (double)lh[0] * scale;
-    st->ce_loss = (double)lh[1] * scale;
-    st->loss = (double)s->cfg.bias * st->con_loss + st->ce_loss;
-    for (int i = 0; i < n; i++) st->n_correct += (ph[2 * i + 1] > ph[2 * i]) == (t[i] == 1);
-    if (!isfinite(st->loss)) {
-        hw_fail("model: non-finite loss %g (contrastive %g, classifier %g)", st->loss, st->con_loss,
-                st->ce_loss);
-        goto done;
-    }
-    if (!train) {
-        rc = 0;
-        goto done;
-    }
-    // backward into d1 = demb[0], d2 = demb[1]
-    {
-        float *d1 = s->demb, *d2 = s->demb + nD;
-        const size_t fs = sizeof(float);
-        if (hw_gpu_zero(g, s->demb, 2 * nD * fs) || hw_gpu_zero(g, s->ddist, (size_t)n * fs) ||
-            hw_gpu_zero(g, s->dhg, (size_t)n * HO * fs) || hw_gpu_zero(g, s->dhz, (size_t)n * HO * fs) ||
-            hw_gpu_zero(g, s->ddiff, nD * fs))
-            goto done;
-        if (gpu_contrastive_loss_backward(g, s->ddist, s->cfg.bias * scale, s->dist, s->y,
-                                          s->cfg.margin, n) ||
-            gpu_pairwise_distance_backward(g, d1, d2, s->ddist, e1, e2, s->dist, NN_PAIRWISE_EPS, n, D))
-            goto done;
-        if (s->cfg.ce_form == HW_CE_REFERENCE
-                ? gpu_double_softmax_ce_backward(g, s->dhg, scale, s->probs, s->probs2, s->labels, n, HO)
-                : gpu_crossentropy_backward(g, s->dhg, scale, s->probs, s->labels, n, HO))
-            goto done;
-        if (gpu_gelu_backward(g, s->dhz, s->dhg, s->hz, (size_t)n * HO) ||
-            gpu_linear_backward(g, s->ddiff, G(s, HEADW), G(s, HEADB), s->dhz, s->diff, P(s, HEADW),
-                                n, D, HO))
-            goto done;
-        add_sub_kernel<<<hw_grid(nD, 256), 256, 0, g->stream>>>(d1, d2, s->ddiff, nD);
-        if (cudaGetLastError() != cudaSuccess) {
-            hw_fail("cuda slenet: the head-gradient kernel failed to launch");
-            goto done;
-        }
-    }
-    rc = 0;
-done:
-    free(t), free(yh), free(ph);
-    return rc;
-}
-
-static int triplet(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_stats *st) {
-    hw_gpu *g = s->g;
-    const int n = b->n, D = s->D;
-    const size_t nD = (size_t)n * D, fs = sizeof(float);
-    const float scale = (float)n / (float)b->global_n, eps = NN_TRIPLET_EPS_HTF;
-    const float *a = s->act.emb, *p = a + nD, *q = p + nD; // views 0, 1, 2 (view-major)
-    float l;
-    if (gpu_pairwise_distance_forward(g, s->dist, a, p, eps, n, D) ||
-        gpu_pairwise_distance_forward(g, s->dist2, a, q, eps, n, D) ||
-        gpu_triplet_loss_forward(g, s->loss, s->dist, s->dist2, s->cfg.margin, n) ||
-        hw_gpu_download(g, &l, s->loss, sizeof l))
-        return -1;
-    st->con_loss = st->loss = (double)l * scale;
-    if (!isfinite(st->loss)) return hw_fail("model: non-finite loss %g (triplet)", st->loss);
-    if (!train) return 0;
-    float *da = s->demb, *dp = da + nD, *dq = dp + nD;
-    if (hw_gpu_zero(g, s->demb, 3 * nD * fs) || hw_gpu_zero(g, s->ddist, (size_t)n * fs) ||
-        hw_gpu_zero(g, s->ddist2, (size_t)n * fs))
-        return -1;
-    if (gpu_triplet_loss_backward(g, s->ddist, s->ddist2, scale, s->dist, s->dist2, s->cfg.margin, n) ||
-        gpu_pairwise_distance_backward(g, da, dp, s->ddist, a, p, s->dist, eps, n, D) ||
-        gpu_pairwise_distance_backward(g, da, dq, s->ddist2, a, q, s->dist2, eps, n, D))
-        return -1;
-    return 0;
-}
-
-// One position of V views per item; siamese_loss.c's loop, batched where the C op is per row:
-// gather the views item-major, L2-normalise every row twice (forward_one of a supcon model,
-// then the loop's F.normalize), SINCERE per position over its V rows (labels per row), and
-// back. Positions are independent, so the per-position calls differ from the C loop only in
-// running on the GPU.
-static int supcon(hw_gpu_slenet *s, const hw_batch *b, int train, hw_step_stats *st) {
-    hw_gpu *g = s->g;
-    cudaStream_t stream = s->g->stream;
-    const int n = b->n, V = b->views, D = s->D;
-    const size_t row = (size_t)D * sizeof(float), VD = (size_t)V * D, rows = (size_t)n * VD;
-    const float inv_global = 1.0f / (float)b->global_n, tau = s->cfg.temperature;
-    int32_t *lab = (int32_t *)malloc((size_t)n * V * sizeof(int32_t));
-    float *lh = (float *)malloc((size_t)n * sizeof(float));
-    int rc = -1;
-    for (size_t k = 0; k < (size_t)n * V; k++) lab[k] = b->labels[k];
-    if (hw_gpu_upload(g, s->labels, lab, (size_t)n * V * sizeof(int32_t))) goto done;
-    // zr[i, v] = emb of view v, item i: a strided copy per view
-    for (int v = 0; v < V; v++) {
-        cudaError_t e = cudaMemcpy2DAsync(s->zr + (size_t)v * D, VD * sizeof(float),
-                                          s->act.emb + (size_t)v * n * D,
-                                          row, row, (size_t)n, cudaMemcpyDeviceToDevice, stream);
-        if (e != cudaSuccess) {
-            hw_gpu_failed("cuda", "cudaMemcpy2DAsync (gather the views)", cudaGetErrorString(e),
-                          NULL, __FILE__, __LINE__);
-            goto done;
-        }
-    }
-    if (gpu_l2norm_forward(g, s->z1, s->zr, NN_L2NORM_EPS, n * V, D) ||
-        gpu_l2norm_forward(g, s->z2, s->z1, NN_L2NORM_EPS, n * V, D))
-        goto done;
-    for (int i = 0; i < n; i++)
-        if (gpu_sincere_loss_forward(g, s->loss + i, s->slogits + (size_t)i * V * V,
-                                     s->z2 + (size_t)i * VD, s->labels + (size_t)i * V, tau, V, 1, D))
-            goto done;
-    if (hw_gpu_download(g, lh, s->loss, (size_t)n * sizeof(float))) goto done;
-    {
-        double total = 0.0;
-        for (int i = 0; i < n; i++) total += lh[i];
-        st->con_loss = st->loss = total / b->global_n;
-    }
-    if (!isfinite(st->loss)) {
-        hw_fail("model: non-finite loss %g (supcon)", st->loss);
-        goto done;
-    }
-    if (!train) {
-        rc = 0;
-        goto done;
-    }
-    if (hw_gpu_zero(g, s->dz2, rows * sizeof(float)) || hw_gpu_zero(g, s->dz1, rows * sizeof(float)) ||
-        hw_gpu_zero(g, s->dzr, rows * sizeof(float)))
-        goto done;
-    for (int i = 0; i < n; i++)
-        if (gpu_sincere_loss_backward(g, s->dz2 + (size_t)i * VD, s->sscratch, inv_global,
-                                      s->slogits + (size_t)i * V * V, s->z2 + (size_t)i * VD,
-                                      s->labels + (size_t)i * V, tau, V, 1, D))
-            goto done;
-    if (gpu_l2norm_backward(g, s->dz1, s->dz2, s->z1, NN_L2NORM_EPS, n * V, D) ||
-        gpu_l2norm_backward(g, s->dzr, s->dz1, s->zr, NN_L2NORM_EPS, n * V, D))
-        goto done;
-    // demb[v, i] = dzr[i, v] (written, not added: the C op copies too)
-    for (int v = 0; v < V; v++) {
-        cudaError_t e = cudaMemcpy2DAsync(s->demb + (size_t)v * n * D, row, s->dzr + (size_t)v * D,
-                                          VD * sizeof(float), row, (size_t)n,
-                                          cudaMemcpyDeviceToDevice, stream);
-        if (e != cudaSuccess) {
-            hw_gpu_failed("cuda", "cudaMemcpy2DAsync (scatter the views)", cudaGetErrorString(e),
-                          NULL, __FILE__, __LINE__);
-            goto done;
-        }
-    }
-    rc = 0;
-done:
-    free(lab), free(lh);
-    return rc;
-}
-
 // siamese_loss.c's run(): checks, the backbone over all views, the objective, backward when train
 static int run(hw_gpu_slenet *s, const hw_batch *b, int train, uint64_t rng_counter,
                hw_step_stats *st) {
     memset(st, 0, sizeof *st);
     const hw_loss_kind loss = s->cfg.loss;
-    if (b->n < 1 || b->global_n < b->n)
-        return hw_fail("model: batch of %d items with global_n %d", b->n, b->global_n);
-    const int want = loss == HW_LOSS_CONTRASTIVE ? 2 : loss == HW_LOSS_TRIPLET ? 3 : 0;
-    if (want && b->views != want)
-        return hw_fail("model: %s loss takes %d views per item, the batch has %d",
-                       loss == HW_LOSS_CONTRASTIVE ? "contrastive" : "triplet", want, b->views);
-    if (!want && b->views < 2)
-        return hw_fail("model: supcon loss needs at least 2 views per item, the batch has %d",
-                       b->views);
-    if (loss != HW_LOSS_TRIPLET && !b->labels) return hw_fail("model: batch without labels");
+    hw_gpu *g = s->g;
+    if (hw_gpu_objective_check(&s->cfg, b)) return -1;
     const int n = b->n, V = b->views;
     if (reserve(s, n, V)) return -1;
     const size_t S2 = (size_t)s->S * s->S;
@@ -572,9 +336,7 @@ static int run(hw_gpu_slenet *s, const hw_batch *b, int train, uint64_t rng_coun
     // supcon calls forward_one directly: normalised, never masked (reference bug 17)
     const int mask = loss == HW_LOSS_SUPCON ? 0 : s->cfg.mask;
     if (cast_weights(s) || backbone_forward(s, n, V, mask, train, rng_counter)) return -1;
-    int rc = loss == HW_LOSS_CONTRASTIVE ? contrastive(s, b, train, st)
-             : loss == HW_LOSS_TRIPLET   ? triplet(s, b, train, st)
-                                         : supcon(s, b, train, st);
+    int rc = hw_gpu_objective_run(g, &s->obj, s->act.emb, s->demb, b, train, st);
     if (rc || !train) return rc;
     return backbone_backward(s, n, V);
 }

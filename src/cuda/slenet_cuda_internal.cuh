@@ -6,6 +6,7 @@
 #define HITWIN_SLENET_CUDA_INTERNAL_CUH
 
 #include "gpu_internal.cuh"
+#include "gpu_objective.h"
 #include "hitwin/gpu_ops.h"
 #include "hitwin/gpu_slenet.h"
 
@@ -59,12 +60,8 @@ struct hw_gpu_slenet {
     float *c1, *c2, *p2, *dp1, *dh1, *dg1, *dh2, *demb;
     void *conv_scratch;                 // bf16 mode: gpu_conv2d_bf16_scratch_bytes of conv1/2
     hw_bf16 *lin_scratch;               // bf16 mode: dout of a linear layer in bf16
-    // loss scratch
-    int32_t *labels;                    // [n * views]
-    float *y, *dist, *dist2, *ddist, *ddist2, *diff, *ddiff, *hz, *hg, *probs, *probs2, *dhg, *dhz;
-    float *loss;                        // [max(4, n)]: contrastive/triplet terms, supcon per position
-    // supcon: rows item-major [n, views, D], the logits of each position [n, views, views]
-    float *zr, *z1, *z2, *dz2, *dz1, *dzr, *slogits, *sscratch;
+    // the objective: head pointers and loss scratch (gpu_objective.h, shared with MaxViT)
+    hw_gpu_objective obj;
     // integrated gradients (saliency)
     path_scratch ig;
 };
@@ -78,10 +75,7 @@ static inline float *G(hw_gpu_slenet *s, int t) { return s->grads + s->off[t]; }
 
 // ---- carving one allocation into named buffers (two passes: measure, then point) ---------
 
-typedef struct {
-    char *base;
-    size_t off;
-} carver;
+typedef hw_gpu_carver carver; // gpu_objective.h
 
 template <typename T> static T *carve(carver *c, size_t count) {
     size_t off = (c->off + 255) & ~(size_t)255; // 256-byte alignment for coalesced access

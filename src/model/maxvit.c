@@ -798,6 +798,11 @@ static int maxvit_path_grad(hw_model *m, const float *from, const float *to, con
     return 0;
 }
 
+hw_maxvit_arch hw_model_maxvit_arch(const hw_model *m) {
+    if (m->bb != &hw_maxvit_backbone && m->bb != &hw_maxvit_multi_backbone) return (hw_maxvit_arch){0};
+    return ((const hw_maxvit *)m->bb_state)->arch;
+}
+
 const hw_backbone_ops hw_maxvit_backbone = {
     .name = "SMaxViT",
     .check = maxvit_check,

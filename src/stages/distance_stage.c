@@ -13,7 +13,8 @@
  * Any rank's error stops all ranks at the next common point.
  *
  * --device cuda: the embeddings come from the GPU model's evaluation-mode forward
- * (gpu_slenet.h, one GPU per rank, in chunks of 64 tiles); the reading, the baselines and
+ * (gpu_model.h: the backbone's GPU model, one GPU per rank, in chunks of 64 tiles for
+ * SLeNet and 16 for MaxViT); the reading, the baselines and
  * the distances between embeddings stay on the host, as with --device cpu. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -51,17 +52,18 @@
 
 #ifdef HITWIN_HAVE_CUDA
 #include "hitwin/gpu_context.h"
-#include "hitwin/gpu_slenet.h"
+#include "hitwin/gpu_model.h"
 #else
 /* without the CUDA backend --device never resolves to cuda: these are never reached */
-typedef struct hw_gpu_slenet hw_gpu_slenet;
-static hw_gpu_slenet *hw_gpu_slenet_create(hw_gpu *g, const hw_model *m, uint64_t seed) {
+typedef struct hw_gpu_model hw_gpu_model;
+static hw_gpu_model *hw_gpu_model_create(hw_gpu *g, const hw_model *m, uint64_t seed) {
     (void)g, (void)m, (void)seed;
     hw_fail("distance: this hitwin was built without the CUDA backend");
     return NULL;
 }
-static void hw_gpu_slenet_free(hw_gpu_slenet *s) { (void)s; }
-static int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb) {
+static void hw_gpu_model_free(hw_gpu_model *s) { (void)s; }
+static int hw_gpu_model_embed_chunk(const hw_gpu_model *s) { return (void)s, 0; }
+static int hw_gpu_model_embed(hw_gpu_model *s, const float *tiles, int n, float *emb) {
     (void)s, (void)tiles, (void)n, (void)emb;
     return hw_fail("distance: this hitwin was built without the CUDA backend");
 }
@@ -265,7 +267,8 @@ typedef struct {
     float *emb;          /* [batch, D] */
     int *tile_of;        /* [block windows * S]: row in btiles, -1 when not kept */
     hw_tile_prep *prep;  /* [S] */
-    hw_gpu_slenet *gnet; /* --device cuda: the checkpoint's model on this rank's GPU */
+    hw_gpu_model *gnet;  /* --device cuda: the checkpoint's model on this rank's GPU */
+    int gpu_chunk;       /* its tiles per evaluation pass, for the run's config */
     double *work;
     int batch_cap;
     double t_read, t_baseline, t_embed; /* seconds, this rank */
@@ -322,7 +325,7 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
     }
     double t2 = MPI_Wtime();
     /* every kept tile once, in evaluation mode */
-    if (wk->gnet ? hw_gpu_slenet_embed(wk->gnet, wk->btiles, n, wk->emb) != 0
+    if (wk->gnet ? hw_gpu_model_embed(wk->gnet, wk->btiles, n, wk->emb) != 0
                  : hw_model_embed(model, wk->btiles, n, wk->emb) != 0)
         return -1;
     for (int64_t i = i0; i < i1; i++) {
@@ -461,11 +464,9 @@ static int pairs_for_model(const hw_dist *d, worker *wk, hw_model *model, hw_gpu
                            const window_plan *plan, int64_t b0, int64_t b1, const char *name,
                            hw_pair_table *mine, hw_pair_table *all) {
     int rc = 0;
-    /* the GPU model is SLeNet's (gpu_slenet.h); MaxViT embeds on the CPU only, for now */
-    if (gpu && strcmp(hw_model_backbone_name(model), "SLeNet") != 0)
-        rc = hw_fail("%s: --device cuda: model %s has no GPU implementation yet (use --device cpu)", name,
-                     hw_model_backbone_name(model));
-    else if (gpu && !(wk->gnet = hw_gpu_slenet_create(gpu, model, 0))) rc = hw_fail_prefix("%s", name);
+    /* the backbone's GPU model (gpu_model.h), fp32 */
+    if (gpu && !(wk->gnet = hw_gpu_model_create(gpu, model, 0))) rc = hw_fail_prefix("%s", name);
+    if (wk->gnet) wk->gpu_chunk = hw_gpu_model_embed_chunk(wk->gnet);
     int64_t cursor = 0;
     for (int64_t b = b0; !rc && b < b1; b++) {
         rc = run_block(wk, model, plan, plan->block_first[b], plan->block_first[b + 1], mine, &cursor);
@@ -475,7 +476,7 @@ static int pairs_for_model(const hw_dist *d, worker *wk, hw_model *model, hw_gpu
                           d->size > 1 ? "s" : "");
     }
     log_progress_done0();
-    hw_gpu_slenet_free(wk->gnet);
+    hw_gpu_model_free(wk->gnet);
     wk->gnet = NULL;
     if (rc) log_error("%s", hw_error());
     if (hw_dist_agree(d, rc) != 0) return -1;
@@ -747,7 +748,7 @@ int hw_distance_main(int argc, char **argv) {
                      HW_SCC_H, HW_BASELINE_BAND, T - 1, HW_INSULATION_WINDOW, fdr, neighbours);
             if (gpu) /* a cpu run's config is what it was before --device existed */
                 snprintf(config + strlen(config), sizeof config - strlen(config),
-                         "device: cuda (fp32 embeddings, chunks of 64 tiles)\n");
+                         "device: cuda (fp32 embeddings, chunks of %d tiles)\n", wk.gpu_chunk);
             hw_distance_run run = {.out_dir = out_dir, .ckpt_path = ckpts[k], .ckpt_base = base,
                                    .ckpt_meta = lc.meta, .n_ckpt_meta = lc.n_meta,
                                    .store_path = store_path, .run_config = config,

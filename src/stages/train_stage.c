@@ -16,10 +16,11 @@
  * --device cuda (docs/gpu.md): the same flow with one GPU per rank. When every training
  * and validation window is resident, the tiles are uploaded once and each batch is
  * gathered, thinned, flipped and augmented on the device (gpu_batch.h), bit-identical to
- * the host's batch; otherwise batches are assembled on the host and uploaded; the GPU SLeNet
- * (gpu_slenet.h) does forward/backward, NCCL sums the gradients, the GPU optimiser steps;
- * the weights (and, for state files, the moments) come back to the host buffers only to
- * be hashed, saved and returned. With --device cpu none of it runs: gpu == NULL. */
+ * the host's batch; otherwise batches are assembled on the host and uploaded; the
+ * backbone's GPU model (gpu_model.h: SLeNet or MaxViT) does forward/backward, NCCL sums the
+ * gradients, the GPU optimiser steps; the weights (and, for state files, the moments and
+ * BatchNorm statistics) come back to the host buffers only to be hashed, broadcast, saved
+ * and returned. With --device cpu none of it runs: gpu == NULL. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -53,7 +54,7 @@
 #include "hitwin/gpu_context.h"
 #include "hitwin/gpu_nccl.h"
 #include "hitwin/gpu_ops.h"
-#include "hitwin/gpu_slenet.h"
+#include "hitwin/gpu_model.h"
 #endif
 
 #define STEP_STREAM_SHIFT 40 /* dropout draws of step s start at s << 40 */
@@ -66,7 +67,7 @@ typedef struct gpu_run gpu_run;
 #ifdef HITWIN_HAVE_CUDA
 struct gpu_run {
     hw_gpu *g;
-    hw_gpu_slenet *net;
+    hw_gpu_model *net; /* the backbone's GPU model (gpu_model.h) */
     hw_gpu_optim opt;
     int have_opt;
     hw_nccl *nc;
@@ -79,7 +80,7 @@ static void gpu_close(gpu_run *gr) {
     hw_gpu_tiles_free(gr->tiles);
     hw_nccl_destroy(gr->nc);
     if (gr->have_opt) hw_gpu_optim_free(&gr->opt);
-    hw_gpu_slenet_free(gr->net);
+    hw_gpu_model_free(gr->net);
     hw_gpu_destroy(gr->g);
     free(gr);
 }
@@ -96,8 +97,8 @@ static gpu_run *gpu_open(const hw_dist *d, hw_model *model, uint64_t seed, const
     gr->device = hw_gpu_pick_device(d->comm, &gr->local_rank, &gr->local_size);
     if (gr->device < 0) rc = -1;
     if (rc == 0 && !(gr->g = hw_gpu_create(gr->device))) rc = -1;
-    if (rc == 0 && !(gr->net = hw_gpu_slenet_create(gr->g, model, seed))) rc = -1;
-    if (rc == 0 && hw_gpu_slenet_set_precision(gr->net, bf16) != 0) rc = -1;
+    if (rc == 0 && !(gr->net = hw_gpu_model_create(gr->g, model, seed))) rc = -1;
+    if (rc == 0 && hw_gpu_model_set_precision(gr->net, bf16) != 0) rc = -1;
     if (rc == 0) {
         gr->have_opt = 1; /* gpu_close frees what an init that stopped part way allocated */
         if (hw_gpu_optim_init(gr->g, &gr->opt, (int)o->kind, o->lr, o->n) != 0) rc = -1;
@@ -136,7 +137,7 @@ static size_t gpu_tile_budget(gpu_run *gr, const hw_batcher *b, int supcon) {
     int n = supcon ? b->cap_items : b->cap_items * copies;
     int views = supcon ? b->max_views * copies : b->max_views;
     size_t free_b = 0, total = 0;
-    if (hw_gpu_slenet_reserve(gr->net, n, views) != 0 || hw_gpu_memory(gr->g, &free_b, &total) != 0) {
+    if (hw_gpu_model_reserve(gr->net, n, views) != 0 || hw_gpu_memory(gr->g, &free_b, &total) != 0) {
         log_warn("tiles on the GPU: %s", hw_error());
         return 0;
     }
@@ -206,30 +207,30 @@ static int gpu_fill(gpu_run *gr, hw_batcher *b, const hw_item_set *set, const in
     return hw_batcher_fill_device(b, gr->tiles, set, idx, n, augment, seed, epoch, out);
 }
 
-static int gpu_zero_grad(gpu_run *gr) { return hw_gpu_slenet_zero_grad(gr->net); }
+static int gpu_zero_grad(gpu_run *gr) { return hw_gpu_model_zero_grad(gr->net); }
 static int gpu_train_step(gpu_run *gr, const hw_batch *b, uint64_t counter, hw_step_stats *st) {
-    return hw_gpu_slenet_train_step(gr->net, b, counter, st);
+    return hw_gpu_model_train_step(gr->net, b, counter, st);
 }
 static int gpu_eval_loss(gpu_run *gr, const hw_batch *b, hw_step_stats *st) {
-    return hw_gpu_slenet_eval_loss(gr->net, b, st);
+    return hw_gpu_model_eval_loss(gr->net, b, st);
 }
 /* The gradient sum over ranks, as the CPU path's reduce-scatter (SUM): the model's losses are
  * divided by the global batch already. Queued on the context's stream. */
 static int gpu_allreduce(gpu_run *gr) {
     if (!gr->nc) return 0;
     size_t n;
-    float *dgrads = hw_gpu_slenet_grads(gr->net, &n);
+    float *dgrads = hw_gpu_model_grads(gr->net, &n);
     return hw_nccl_allreduce(gr->nc, dgrads, n, HW_NCCL_SUM);
 }
 static int gpu_optim_step(gpu_run *gr) {
     size_t n;
-    float *dparams = hw_gpu_slenet_params(gr->net, &n);
-    return hw_gpu_optim_step(gr->g, &gr->opt, dparams, hw_gpu_slenet_grads(gr->net, NULL));
+    float *dparams = hw_gpu_model_params(gr->net, &n);
+    return hw_gpu_optim_step(gr->g, &gr->opt, dparams, hw_gpu_model_grads(gr->net, NULL));
 }
 /* Weights into the host model's buffer; with o, the optimiser's moments too (state files). */
 static int gpu_to_host(gpu_run *gr, float *params, hw_optim *o) {
     size_t n;
-    const float *dparams = hw_gpu_slenet_params(gr->net, &n);
+    const float *dparams = hw_gpu_model_params(gr->net, &n);
     if (hw_gpu_download(gr->g, params, dparams, n * sizeof(float)) != 0) return -1;
     if (!o) return 0;
     if (gr->opt.m && o->m && hw_gpu_download(gr->g, o->m, gr->opt.m, n * sizeof(float)) != 0)
@@ -238,6 +239,14 @@ static int gpu_to_host(gpu_run *gr, float *params, hw_optim *o) {
         return -1;
     o->step = gr->opt.step;
     return 0;
+}
+/* The model state (BatchNorm running statistics; none for SLeNet, n = 0) between the device
+ * and the host model's buffer: down before it is broadcast or saved, up after the broadcast. */
+static int gpu_state_to_host(gpu_run *gr, hw_train_model_state *ms) {
+    return hw_gpu_model_state_to_host(gr->net, ms->values, ms->n);
+}
+static int gpu_state_from_host(gpu_run *gr, const hw_train_model_state *ms) {
+    return hw_gpu_model_state_from_host(gr->net, ms->values, ms->n);
 }
 #else
 /* Without the CUDA backend hw_device_resolve never gives cuda, so none of these is called. */
@@ -274,6 +283,10 @@ static int gpu_allreduce(gpu_run *gr) { return (void)gr, NO_CUDA; }
 static int gpu_optim_step(gpu_run *gr) { return (void)gr, NO_CUDA; }
 static int gpu_to_host(gpu_run *gr, float *params, hw_optim *o) {
     return (void)gr, (void)params, (void)o, NO_CUDA;
+}
+static int gpu_state_to_host(gpu_run *gr, hw_train_model_state *ms) { return (void)gr, (void)ms, NO_CUDA; }
+static int gpu_state_from_host(gpu_run *gr, const hw_train_model_state *ms) {
+    return (void)gr, (void)ms, NO_CUDA;
 }
 #endif
 
@@ -497,16 +510,19 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
 
     /* ---- device: decided before anything is read or written ------------------------- */
     hw_device_kind device = HW_DEVICE_CPU;
-    /* the GPU model is SLeNet's (gpu_slenet.h): MaxViT trains on the CPU only, for now */
-    if (cfg->backbone != HW_BACKBONE_SLENET && cfg->device == HW_DEVICE_CUDA)
-        return agree(d, hw_fail("--device cuda: model %s has no GPU implementation yet (train it "
-                                "with --device cpu)", cfg->model));
-    if (cfg->device != HW_DEVICE_CPU && cfg->backbone == HW_BACKBONE_SLENET) {
+    /* the GPU model of every backbone (gpu_model.h); the GPU MaxViT is fp32 only (gpu_maxvit.h),
+     * refused here, before anything is read or written, as soon as cuda is certain */
+    const int fp32_only = cfg->backbone != HW_BACKBONE_SLENET && cfg->precision == HW_PRECISION_BF16;
+#define FP32_ONLY_LINE "--device cuda: model %s runs in fp32 only on the GPU (set precision: fp32, or --precision fp32)"
+    if (fp32_only && cfg->device == HW_DEVICE_CUDA) return agree(d, hw_fail(FP32_ONLY_LINE, cfg->model));
+    if (cfg->device != HW_DEVICE_CPU) {
         if (agree(d, hw_device_resolve(cfg->device, &device)) != 0) return -1;
         int mine = device == HW_DEVICE_CUDA, all = 0; /* auto: cuda only if every rank has one */
         MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, d->comm);
         device = all ? HW_DEVICE_CUDA : HW_DEVICE_CPU;
     }
+    if (fp32_only && device == HW_DEVICE_CUDA) return agree(d, hw_fail(FP32_ONLY_LINE, cfg->model));
+#undef FP32_ONLY_LINE
 
     /* ---- inputs: store, items (every rank, the same) ------------------------------- */
     hw_tile_store *store = hw_tile_store_open(cfg->tiles);
@@ -836,6 +852,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
                 s2.version = (char *)HITWIN_VERSION_STRING;
                 if (!gpu) hw_shard_gather_moments(&shard, &optim); /* collective */
                 rc = gpu && rank == 0 ? gpu_to_host(gpu, params, &optim) : 0;
+                if (rc == 0 && gpu && rank == 0) rc = gpu_state_to_host(gpu, &mstate);
                 if (rc == 0)
                     rc = rank == 0 ? hw_train_state_write(state_path, &s2, tensors, n_tensors,
                                                           params, optim.m, optim.v, n_params, &mstate)
@@ -860,7 +877,17 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
          * model's are rank 0's: every rank validates with them and rank 0 saves them. Rank 0's
          * statistics depend only on its own batches, so the other ranks' never reach a result
          * and a resumed run (which starts every rank from rank 0's) is bit-identical. */
-        if (mstate.n > 0) MPI_Bcast(mstate.values, (int)mstate.n, MPI_FLOAT, 0, d->comm);
+        if (mstate.n > 0) { /* GPU: the device's statistics down, rank 0's back up */
+            if (gpu && agree(d, gpu_state_to_host(gpu, &mstate)) != 0) {
+                failed = 1;
+                break;
+            }
+            MPI_Bcast(mstate.values, (int)mstate.n, MPI_FLOAT, 0, d->comm);
+            if (gpu && agree(d, gpu_state_from_host(gpu, &mstate)) != 0) {
+                failed = 1;
+                break;
+            }
+        }
 
         /* ---- validation: evaluation mode, every rank a contiguous part ----------------- */
         int64_t vlo = rank * val.n / size, vhi = (rank + 1) * val.n / size;
@@ -971,7 +998,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
     }
     if (stopped) log_info0("stopped after step %lld (--stop-after-steps)", (long long)step);
     /* GPU: the final weights (a stopped run ends mid-epoch) */
-    if (gpu && !failed && gpu_to_host(gpu, params, NULL) != 0) {
+    if (gpu && !failed && (gpu_to_host(gpu, params, NULL) != 0 || gpu_state_to_host(gpu, &mstate) != 0)) {
         log_error("%s", hw_error());
         failed = 1;
     }

@@ -7,6 +7,8 @@
 #     not even create its -o directory);
 #   - --device bogus, --set device=bogus, `device: bogus` in the YAML, --precision fp16,
 #     --set precision=fp16: exact messages;
+#   - MaxViT (SMaxViT, SMaxViTMulti) has a GPU model too: --device cuda gives the same no-device
+#     line (train 1 and 2 ranks, distance), after the one line that refuses bf16 for it;
 #   - --device auto without a visible GPU is the CPU path: the same metrics and weights
 #     (params_hash) as --device cpu, the same distances, the same saliency file and tracks.
 # usage: test_device_flag.sh TRAIN_FIXTURE   (env: HITWIN, MPIEXEC)
@@ -83,6 +85,30 @@ $HITWIN distance "$tmp/t.h5" -c "$ck" -o "$tmp/da" --device auto -q > /dev/null 
 for f in best_pairwise_distances_raw.csv best_cosine_distances_raw.csv best_ssim_distances_raw.csv; do
   cmp -s "$tmp/dc/$f" "$tmp/da/$f" || die "distance --device auto without a GPU: $f differs from cpu"
 done
+
+# ---- MaxViT: it has a GPU model (gpu_maxvit.h), so --device cuda looks for a device as SLeNet's
+# does: the same no-device line, exit 1, nothing written; bf16 (the default precision) is
+# refused first, the GPU MaxViT being fp32 only; --device auto without a GPU trains on the CPU
+"$fixture" "$tmp/t56.h5" normal 56 4 2 || { echo "fixture (56) failed"; exit 1; }
+printf 'tiles: t56.h5\nmodel: SMaxViT\nmaxvit:\n  stem: 8\n  channels: [8, 16]\n  depths: [1, 2]\n  head_dim: 4\nbatch_size: 4\nepochs: 1\noutput: mv\n' > "$tmp/mv.yaml"
+fp32only="--device cuda: model SMaxViT runs in fp32 only on the GPU (set precision: fp32, or --precision fp32)"
+expect "train SMaxViT --device cuda (bf16)" 1 "$fp32only" $HITWIN train "$tmp/mv.yaml" --device cuda
+[ -e "$tmp/mv" ] && die "train SMaxViT --device cuda (bf16) wrote $tmp/mv"
+expect "train SMaxViT --device cuda --precision fp32" 1 "$nodev" \
+  $HITWIN train "$tmp/mv.yaml" --device cuda --precision fp32
+[ -e "$tmp/mv" ] && die "train SMaxViT --device cuda wrote $tmp/mv"
+expect "train SMaxViT --device cuda --precision fp32, 2 ranks" 1 "$nodev" \
+  $mpi -x CUDA_VISIBLE_DEVICES $HITWIN train "$tmp/mv.yaml" --device cuda --precision fp32
+[ -e "$tmp/mv" ] && die "train SMaxViT --device cuda (2 ranks) wrote $tmp/mv"
+sed 's/^model: SMaxViT$/model: SMaxViTMulti/' "$tmp/mv.yaml" > "$tmp/mvm.yaml"
+expect "train SMaxViTMulti --device cuda --precision fp32" 1 "$nodev" \
+  $HITWIN train "$tmp/mvm.yaml" --device cuda --precision fp32
+[ -e "$tmp/mv" ] && die "train SMaxViTMulti --device cuda wrote $tmp/mv"
+$HITWIN train "$tmp/mv.yaml" --device auto -q > /dev/null 2> "$tmp/err.txt" || { die "SMaxViT --device auto run"; cat "$tmp/err.txt" >&2; }
+mck="$tmp/mv/best.safetensors"
+mkdir -p "$tmp/mdx"
+expect "distance SMaxViT --device cuda" 1 "$nodev" $HITWIN distance "$tmp/t56.h5" -c "$mck" -o "$tmp/mdx" --device cuda
+[ -z "$(ls -A "$tmp/mdx")" ] || die "distance SMaxViT --device cuda wrote files"
 
 # ---- saliency -------------------------------------------------------------------------------------
 sal=("$tmp/t.h5" -c "$ck" --steps 3 --every 2)

@@ -32,10 +32,18 @@
 #             stay on the CPU model); the file's config says `device: cuda`; 2 ranks on cuda
 #             (sharing the GPU when there is one) write the same tracks as 1, and the same
 #             file (h5diff, where the HDF5 tools are installed).
-# usage: test_train_gpu.sh train|2rank|distance|saliency   (env: HITWIN, MPIEXEC)
+#   maxvit    the tiny MaxViT (tests/maxvit_tiny.h's mapping) on tiles of 56 bins, precision
+#             fp32: SMaxViT 2 epochs cuda vs cpu within MV_LOSS_RTOL = 1e-2 relative per epoch
+#             (an estimate: ~20 layers in place of SLeNet's 4, and per-view BatchNorm over
+#             batches of 8 amplifies rounding; test_gpu_maxvit checks one step to 1e-4);
+#             bf16 refused with its line and nothing written; a run stopped at step 15 and
+#             resumed gives metrics identical to the uninterrupted one (the BatchNorm
+#             statistics go through state.bin); distance from the cuda checkpoint, cuda vs
+#             cpu, within DIST_RTOL/DIST_STOL; SMaxViTMulti 1 epoch cuda vs cpu.
+# usage: test_train_gpu.sh train|2rank|distance|saliency|maxvit   (env: HITWIN, MPIEXEC)
 set -u
-mode=${1:?usage: test_train_gpu.sh train|2rank|distance|saliency}
-LOSS_RTOL=1e-3 DIST_RTOL=1e-3 DIST_STOL=1e-4 SAL_RTOL=1e-3 SAL_STOL=1e-4
+mode=${1:?usage: test_train_gpu.sh train|2rank|distance|saliency|maxvit}
+LOSS_RTOL=1e-3 DIST_RTOL=1e-3 DIST_STOL=1e-4 SAL_RTOL=1e-3 SAL_STOL=1e-4 MV_LOSS_RTOL=1e-2
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 gpus=$($HITWIN version | sed -n 's/^gpus: //p')
 if ! $HITWIN version | grep -q '^cuda backend: built' || [ "${gpus:-0}" -lt 1 ]; then
@@ -217,6 +225,62 @@ saliency)
     cmp -s "$tmp/sc/${k}_features.bedgraph" "$tmp/sg/${k}_features.bedgraph" \
       || die "saliency ${k}_features (CPU conv2 maps) differ between --device cpu and cuda"
   done
+  ;;
+maxvit)
+  # the tiny MaxViT (stem 8, blocks [8, 16] x [1, 2], head_dim 4) on tiles of 56 bins
+  $HITWIN tile "$tmp/sim/dataset.yaml" --set tile_size=56 --set stride=56 -o "$tmp/t56.h5" -q > /dev/null \
+    || { echo "tile (56) failed"; exit 1; }
+  sed -e 's/^tiles: t32.h5$/tiles: t56.h5/' -e 's/^epochs: 2$/epochs: 2\nmodel: SMaxViT/' "$tmp/train.yaml" > "$tmp/mv.yaml"
+  printf 'maxvit:\n  stem: 8\n  channels: [8, 16]\n  depths: [1, 2]\n  head_dim: 4\n' >> "$tmp/mv.yaml"
+  $HITWIN train "$tmp/mv.yaml" --set output="$tmp/cpu" --device cpu -q > /dev/null 2> "$tmp/cpu.err" \
+    || die "cpu run: $(cat "$tmp/cpu.err")"
+  $HITWIN train "$tmp/mv.yaml" --set output="$tmp/gpu" --device cuda > /dev/null 2> "$tmp/gpu.err" \
+    || die "cuda run: $(cat "$tmp/gpu.err")"
+  grep -q "device: cuda, fp32, one GPU per rank" "$tmp/gpu.err" || die "the cuda run did not log its device"
+  [ -f "$tmp/gpu/best.safetensors" ] && [ -f "$tmp/gpu/state.bin" ] || die "the cuda run is missing its checkpoint or state"
+  LOSS_RTOL=$MV_LOSS_RTOL close "$tmp/gpu/metrics.jsonl" "$tmp/cpu/metrics.jsonl" "SMaxViT cuda vs cpu"
+  # bf16 is refused with its line
+  $HITWIN train "$tmp/mv.yaml" --set output="$tmp/bf" --set precision=bf16 --device cuda > /dev/null 2> "$tmp/bf.err" \
+    && die "SMaxViT in bf16 on cuda ran"
+  grep -q "^hitwin: error: --device cuda: model SMaxViT runs in fp32 only on the GPU" "$tmp/bf.err" \
+    || die "SMaxViT bf16: $(cat "$tmp/bf.err")"
+  [ -e "$tmp/bf" ] && die "SMaxViT bf16 on cuda wrote $tmp/bf"
+  # resume on cuda: the BatchNorm statistics go through state.bin too
+  $HITWIN train "$tmp/mv.yaml" --set output="$tmp/killed" --device cuda --stop-after-steps 15 -q \
+    > /dev/null 2> "$tmp/k1.err" || die "stopped cuda run: $(cat "$tmp/k1.err")"
+  $HITWIN train "$tmp/mv.yaml" --set output="$tmp/killed" --device cuda --resume > /dev/null 2> "$tmp/k2.err" \
+    || die "resumed cuda run: $(cat "$tmp/k2.err")"
+  grep -q "resuming from .*killed/state.bin" "$tmp/k2.err" || die "resume did not start from a state"
+  same_metrics "$tmp/gpu/metrics.jsonl" "$tmp/killed/metrics.jsonl" \
+    "the resumed SMaxViT cuda run differs from the uninterrupted one:"
+  # distance from the cuda run's checkpoint, cuda vs cpu (BatchNorm statistics in the file)
+  mkdir -p "$tmp/dc" "$tmp/dg"
+  $HITWIN distance "$tmp/t56.h5" -c "$tmp/gpu/best.safetensors" -o "$tmp/dc" --no-baselines -q > /dev/null \
+    2> "$tmp/dc.err" || die "distance cpu: $(cat "$tmp/dc.err")"
+  $HITWIN distance "$tmp/t56.h5" -c "$tmp/gpu/best.safetensors" -o "$tmp/dg" --no-baselines --device cuda -q \
+    > /dev/null 2> "$tmp/dg.err" || die "distance cuda: $(cat "$tmp/dg.err")"
+  for m in pairwise cosine; do
+    f=best_${m}_distances_raw.csv
+    [ -f "$tmp/dg/$f" ] || { die "distance cuda wrote no $f"; continue; }
+    paste -d, <(cut -d, -f4 "$tmp/dg/$f") <(cut -d, -f4 "$tmp/dc/$f") | awk -F, -v r=$DIST_RTOL -v s=$DIST_STOL -v m=$m '
+      NR == 1 { next }
+      { g[NR] = $1; c[NR] = $2; a = $2 < 0 ? -$2 : $2; if (a > mx) mx = a; n = NR }
+      END {
+        for (i = 2; i <= n; i++) {
+          d = g[i] - c[i]; if (d < 0) d = -d; a = c[i] < 0 ? -c[i] : c[i]
+          if (d > worst) worst = d
+          if (!(d <= r * a + s * mx)) bad++
+        }
+        printf "  SMaxViT %s: %d pairs, max|gpu - cpu| %.3g (max|cpu| %.3g), %d outside\n", m, n - 1, worst, mx, bad
+        exit (bad > 0 || n < 2) }' || die "SMaxViT distance $m: cuda differs from cpu beyond the tolerance"
+  done
+  # SMaxViTMulti: one epoch, cuda vs cpu
+  sed -e 's/^model: SMaxViT$/model: SMaxViTMulti/' -e 's/^epochs: 2$/epochs: 1/' "$tmp/mv.yaml" > "$tmp/mvm.yaml"
+  $HITWIN train "$tmp/mvm.yaml" --set output="$tmp/mcpu" --device cpu -q > /dev/null 2> "$tmp/mcpu.err" \
+    || die "SMaxViTMulti cpu run: $(cat "$tmp/mcpu.err")"
+  $HITWIN train "$tmp/mvm.yaml" --set output="$tmp/mgpu" --device cuda -q > /dev/null 2> "$tmp/mgpu.err" \
+    || die "SMaxViTMulti cuda run: $(cat "$tmp/mgpu.err")"
+  LOSS_RTOL=$MV_LOSS_RTOL close "$tmp/mgpu/metrics.jsonl" "$tmp/mcpu/metrics.jsonl" "SMaxViTMulti cuda vs cpu"
   ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
