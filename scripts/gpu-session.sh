@@ -86,12 +86,14 @@ run() {
   step ops 240 "$p/tests/test_gpu_ops"
   step maxvit_ops 240 "$p/tests/test_gpu_maxvit_ops"
   step slenet 240 "$p/tests/test_gpu_slenet"
+  step maxvit 300 "$p/tests/test_gpu_maxvit"
   step batch 120 "$p/tests/test_gpu_batch"
   step saliency 120 "$p/tests/test_gpu_saliency"
   step nccl 60 "$MPIEXEC" -n 2 "$p/tests/test_gpu_nccl"   # skips (77) on one GPU
   step stage_train 300 bash tests/gpu/test_train_gpu.sh train
   step stage_distance 300 bash tests/gpu/test_train_gpu.sh distance
   step stage_saliency 180 bash tests/gpu/test_train_gpu.sh saliency
+  step stage_maxvit 300 bash tests/gpu/test_train_gpu.sh maxvit
   # the benchmarks read the binaries from a build folder: give them one
   mkdir -p "$root/build/tests" && ln -sf "$p"/hitwin "$p"/bench_gpu_* "$root/build/" &&
     ln -sf "$p"/tests/* "$root/build/tests/"
