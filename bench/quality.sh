@@ -17,7 +17,9 @@
 #     SETS   names from the table below (default: all), e.g. "real-sparse synth-sparse"
 #     SEEDS  training seeds (default "1 2 3")
 #   env:   EPOCHS (default 12), RANKS (2), TRAIN_SET ("k=v k=v" added to every train as --set),
-#          OUT (bench/data/quality), VARIANTS ("real null"; "real" alone for a quick look)
+#          OUT (bench/data/quality), VARIANTS ("real null"; "real" alone for a quick look),
+#          SHIPPED=1 (train with configs/train-slenet.yaml as it is, as a user would: its batch
+#          128 and up to 100 epochs, no --set but tiles, output and seed; EPOCHS is ignored)
 #
 # Sets (simulate configs in configs/; each is also run with --null: same sites, no change):
 #   real-sparse   simulate-realistic-sparse.yaml: a real 10 kb map (shared/data's
@@ -82,8 +84,10 @@ PY
   local run="$dir/seed$seed"
   if [ ! -f "$run/dist/best_distances.h5" ]; then
     rm -rf "$run" && mkdir -p "$run/dist"
+    local length=(--set epochs="$epochs" --set batch_size=32)
+    [ "${SHIPPED:-0}" = 1 ] && length=()
     $mpi "$hitwin" train configs/train-slenet.yaml --set tiles="$dir/tiles.h5" \
-      --set output="$run/train" --set seed="$seed" --set epochs="$epochs" --set batch_size=32 \
+      --set output="$run/train" --set seed="$seed" "${length[@]}" \
       "${train_set[@]/#/--set=}" -q > "$run/train.log" 2>&1 || { tail -3 "$run/train.log"; exit 1; }
     $mpi "$hitwin" distance "$dir/tiles.h5" --checkpoint "$run/train/best.safetensors" \
       -o "$run/dist" -q > "$run/distance.log" 2>&1 || { tail -3 "$run/distance.log"; exit 1; }
@@ -97,6 +101,7 @@ for set in $sets; do
     for variant in ${VARIANTS:-real null}; do pipeline "$set" "$variant" "$seed"; done
   done
 done
+if [ "${SHIPPED:-0}" = 1 ]; then length="the file's batch and epochs"; else length="epochs <= $epochs, batch 32"; fi
 echo "hitwin $("$hitwin" --version 2>&1 | head -1); configs/train-slenet.yaml ${TRAIN_SET:-}" \
-  "(epochs <= $epochs, batch 32, $mpi); $(( $(date +%s) - t0 )) s"
+  "($length, $mpi); $(( $(date +%s) - t0 )) s"
 python3 bench/quality_table.py "$out" $sets
