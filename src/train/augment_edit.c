@@ -51,11 +51,9 @@ int hw_edit_is_contrast(double p, uint64_t seed) {
     return uniform(&r, 0.0, 1.0) < p;
 }
 
-/* The loop of hw_aug_loop (train_edits.h): box sums of the O/E and of its finite count by
- * integral images, so the search is O(T^2). Returns rho, 0 when there is no candidate. */
-static double strongest_loop(const float *t, int T, int dmax, int *bi, int *bj) {
-    size_t W = (size_t)T + 1;
-    double *S = xcalloc(W * W * 2, sizeof *S), *N = S + W * W, *E = xmalloc((size_t)T * sizeof *E);
+/* E[d] = the mean of diagonal d of the T x T tile over its finite pixels (0 where none): the
+ * tile's expected, for the contrast and loop edits. */
+static void diagonal_means(const float *t, int T, double *E) {
     for (int d = 0; d < T; d++) {
         double s = 0;
         int n = 0;
@@ -63,6 +61,14 @@ static double strongest_loop(const float *t, int T, int dmax, int *bi, int *bj) 
             if (isfinite(t[(size_t)i * T + i - d])) s += t[(size_t)i * T + i - d], n++;
         E[d] = n ? s / n : 0.0;
     }
+}
+
+/* The loop of hw_aug_loop (train_edits.h): box sums of the O/E and of its finite count by
+ * integral images, so the search is O(T^2). Returns rho, 0 when there is no candidate. */
+static double strongest_loop(const float *t, int T, int dmax, int *bi, int *bj) {
+    size_t W = (size_t)T + 1;
+    double *S = xcalloc(W * W * 2, sizeof *S), *N = S + W * W, *E = xmalloc((size_t)T * sizeof *E);
+    diagonal_means(t, T, E);
     for (int i = 0; i < T; i++)
         for (int j = 0; j < T; j++) {
             double v = t[(size_t)i * T + j], e = E[i > j ? i - j : j - i];
@@ -218,14 +224,11 @@ hw_edit_info hw_aug_contrast(float *t, int T, double scale, uint64_t seed) {
     double *obs = xmalloc(TT * 4 * sizeof *obs), *expd = obs + TT, *tmp = obs + 2 * TT;
     double *u = xmalloc((size_t)T * sizeof *u);
     /* the expected: each diagonal's mean over its finite pixels */
-    for (int d = 0; d < T; d++) {
-        double s = 0;
-        int n = 0;
-        for (int i = d; i < T; i++)
-            if (isfinite(t[(size_t)i * T + i - d])) s += t[(size_t)i * T + i - d], n++;
-        double m = n ? s / n : 0.0;
-        for (int i = d; i < T; i++) expd[(size_t)i * T + i - d] = expd[(size_t)(i - d) * T + i] = m;
-    }
+    double *dm = xmalloc((size_t)T * sizeof *dm);
+    diagonal_means(t, T, dm);
+    for (int d = 0; d < T; d++)
+        for (int i = d; i < T; i++) expd[(size_t)i * T + i - d] = expd[(size_t)(i - d) * T + i] = dm[d];
+    free(dm);
     for (size_t q = 0; q < TT; q++) obs[q] = isfinite(t[q]) ? (double)t[q] : NAN;
     blur(obs, T, 3.0, tmp);
     blur(expd, T, 3.0, tmp);
