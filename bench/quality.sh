@@ -29,6 +29,12 @@
 #   synth-sparse  simulate-realistic-synthetic.yaml: the 205 Mb synthetic genome with the same
 #                 realistic noise
 #   synth-dense   the same genome and noise in genome-wide ctcf mode
+#   synth-sparse-20kb  simulate-realistic-synthetic-20kb.yaml: the synthetic genome at 20 kb
+#                 (the unseen benchmark's resolution) and a tenth of the depth per Mb (0.4x
+#                 the counts per pixel of synth-sparse)
+# SET@N is SET with its sites placed by simulation seed N (`hitwin simulate --seed N`), e.g.
+# "synth-sparse@3": another placement of the same kinds of change (docs/recipe.md, "Four
+# placements"); without @N the config's own seed (1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -44,11 +50,12 @@ read -r -a train_set <<< "${TRAIN_SET:-}"
 mkdir -p "$out"
 
 config_of() {
-  case $1 in
+  case ${1%@*} in
     real-sparse) echo "configs/simulate-realistic-sparse.yaml" ;;
     real-dense) echo "configs/simulate-realistic-dense.yaml" ;;
     synth-sparse) echo "configs/simulate-realistic-synthetic.yaml" ;;
     synth-dense) echo "configs/simulate-realistic-synthetic-dense.yaml" ;;
+    synth-sparse-20kb) echo "configs/simulate-realistic-synthetic-20kb.yaml" ;;
     *) echo "bench/quality: unknown set '$1'" >&2; exit 2 ;;
   esac
 }
@@ -59,6 +66,7 @@ pipeline() { # set variant(real|null) seed
   if [ ! -f "$dir/tiles.h5" ]; then
     local flags=()
     [ "$variant" = null ] && flags+=(--null)
+    [ "$set" != "${set%@*}" ] && flags+=(--seed "${set##*@}")
     rm -rf "$dir"
     $mpi "$hitwin" simulate --config "$(config_of "$set")" --out "$dir" --quiet "${flags[@]}" > /dev/null
     $mpi "$hitwin" tile "$dir/dataset.yaml" -o "$dir/tiles.h5" -q > /dev/null

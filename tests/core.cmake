@@ -7,3 +7,5 @@ hw_test(test_tile_stage SOURCES integration/test_tile_stage.c LABELS integration
 set_tests_properties(test_tile_stage PROPERTIES PROCESSORS 2
                      ENVIRONMENT "${HW_TEST_ENV};MPIEXEC=${MPIEXEC_EXECUTABLE}")
 hw_script_test(test_cli_dump tests/integration/test_cli_dump.sh LABELS integration)
+# every file in configs/ loads and validates with its stage's loader
+hw_test(test_shipped_configs SOURCES unit/test_shipped_configs.c LABELS unit)
