@@ -131,8 +131,7 @@ static char *resolved(const char *sweep_path, const char *p) {
 /* every point's training config loads, takes its --set values and validates */
 static int check_points(hw_sweep *s) {
     for (int i = 0; i < s->n_points; i++) {
-        hw_train_config cfg;
-        hw_train_config_defaults(&cfg);
+        hw_train_config cfg; /* hw_train_config_load starts from the defaults itself */
         int rc = hw_train_config_load(s->train_config, &cfg);
         if (rc) {
             hw_train_config_free(&cfg);
