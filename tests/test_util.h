@@ -54,4 +54,18 @@ static int test_failures = 0;
  * tests run. */
 #define SHARED_DATA(name) "../shared/data/" name
 
+/* Copy the file src to dst (a test's scratch copy of a fixture): 0, or -1 when either
+ * cannot be opened or a write fails. */
+static inline int test_copy_file(const char *src, const char *dst) {
+    FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+    int rc = in && out ? 0 : -1;
+    char buf[8192];
+    size_t n;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) rc = -1;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) rc = -1;
+    return rc;
+}
+
 #endif

@@ -17,22 +17,10 @@
 
 static char tmp[64];
 
-static int copy_file(const char *src, const char *dst) {
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    int rc = in && out ? 0 : -1;
-    char buf[8192];
-    size_t n;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) rc = -1;
-    if (in) fclose(in);
-    if (out) fclose(out);
-    return rc;
-}
-
 /* A fresh copy of SRC, opened read-write. */
 static hid_t damaged(void) {
     snprintf(tmp, sizeof tmp, "/tmp/hitwin_cool_hostile_%d.cool", (int)getpid());
-    CHECK_INT_EQ(copy_file(SRC, tmp), 0);
+    CHECK_INT_EQ(test_copy_file(SRC, tmp), 0);
     hw_h5_quiet();
     hid_t f = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
     CHECK(f >= 0);

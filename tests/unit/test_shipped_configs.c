@@ -10,6 +10,7 @@
 #include "hitwin/sim_config.h"
 #include "hitwin/sweep.h"
 #include "hitwin/train.h"
+#include "test_util.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -28,18 +29,6 @@ static int cmp_name(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int copy_file(const char *from, const char *to) {
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    int rc = in && out ? 0 : -1;
-    char buf[8192];
-    size_t k;
-    while (rc == 0 && (k = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, k, out) != k) rc = -1;
-    if (in) fclose(in);
-    if (out && fclose(out) != 0) rc = -1;
-    return rc;
-}
-
 static int load_sweep_copy(const char *dir, const char *name) {
     char tmp[] = "/tmp/hw_shipped_configs_XXXXXX", p[4096], q[4096];
     if (!mkdtemp(tmp)) return hw_fail("cannot make a temporary folder");
@@ -52,11 +41,11 @@ static int load_sweep_copy(const char *dir, const char *name) {
         if (ends_with(e->d_name, ".yaml")) {
             snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
             snprintf(q, sizeof q, "%s/configs/%s", tmp, e->d_name);
-            if (copy_file(p, q) != 0) rc = hw_fail("cannot copy %s to %s", p, q);
+            if (test_copy_file(p, q) != 0) rc = hw_fail("cannot copy %s to %s", p, q);
         }
     if (d) closedir(d);
     snprintf(q, sizeof q, "%s/demo-out/tiles.h5", tmp);
-    if (rc == 0 && copy_file("/dev/null", q) != 0) rc = hw_fail("cannot write %s", q);
+    if (rc == 0 && test_copy_file("/dev/null", q) != 0) rc = hw_fail("cannot write %s", q);
     if (rc == 0) {
         snprintf(p, sizeof p, "%s/configs/%s", tmp, name);
         hw_sweep s;
@@ -117,12 +106,12 @@ int main(int argc, char **argv) {
         if (ends_with(e->d_name, ".yaml") || ends_with(e->d_name, ".yml")) names[n++] = strdup(e->d_name);
     closedir(d);
     qsort(names, (size_t)n, sizeof *names, cmp_name);
-    int fail = 0, seen[4] = {0, 0, 0, 0};
+    int seen[4] = {0, 0, 0, 0};
     for (int i = 0; i < n; i++) {
         const char *kind = "?";
         if (load_one(dir, names[i], &kind) != 0) {
             fprintf(stderr, "FAIL: %s/%s (%s config): %s\n", dir, names[i], kind, hw_error());
-            fail = 1;
+            test_failures++;
         } else {
             printf("ok   %s/%s (%s config)\n", dir, names[i], kind);
         }
@@ -134,8 +123,8 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 4; k++)
         if (!seen[k]) {
             fprintf(stderr, "FAIL: no %s config in %s\n", kinds[k], dir);
-            fail = 1;
+            test_failures++;
         }
     printf("%d configs\n", n);
-    return fail;
+    return test_failures ? 1 : 0;
 }

@@ -17,20 +17,8 @@
 
 static char good[256], bad[256];
 
-static int copy_file(const char *src, const char *dst) {
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    int rc = in && out ? 0 : -1;
-    char buf[8192];
-    size_t n;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) rc = -1;
-    if (in) fclose(in);
-    if (out) fclose(out);
-    return rc;
-}
-
 static hid_t damaged(void) {
-    CHECK_INT_EQ(copy_file(good, bad), 0);
+    CHECK_INT_EQ(test_copy_file(good, bad), 0);
     hid_t f = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
     CHECK(f >= 0);
     return f;
