@@ -86,9 +86,10 @@ int hw_gpu_slenet_path_grad(hw_gpu_slenet *s, const float *from, const float *to
  * x[i] = transform(tile i) / max, tile i at tiles + i * tile_stride (floats), x [n, S, S]
  * contiguous: transform and region as hw_model_config's input_transform / norm_region, with
  * slenet.c's rules (NONE + WHOLE is maxnorm_forward's, guard included; otherwise the max is
- * over the region's non-NaN values and at least 0). maxval[i] = the max used. */
+ * over the region's non-NaN values and at least 0). maxval[i] = the max used. smooth > 0:
+ * the counts are first averaged over (2 smooth + 1)^2 squares (nn_smooth.c), in x. */
 int gpu_input_normalise(hw_gpu *g, float *x, float *maxval, const float *tiles,
-                        size_t tile_stride, int n, int S, int transform, int region);
+                        size_t tile_stride, int n, int S, int transform, int region, int smooth);
 
 #ifdef __cplusplus
 }

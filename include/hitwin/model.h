@@ -60,6 +60,9 @@ typedef struct {
     float stochastic_depth;                /* the last layer's p; linspace from 0 */
 } hw_maxvit_arch;
 
+/* the largest `smooth` half-width: a 17 x 17 square already averages away a loop */
+#define HW_SMOOTH_MAX 8
+
 typedef struct {
     int image_size;     /* tile side, 224 */
     int mask;           /* 1: zero |i - j| < 3 before the backbone */
@@ -74,6 +77,8 @@ typedef struct {
     hw_norm_region norm_region;
     hw_backbone_kind backbone;
     hw_maxvit_arch maxvit;  /* SMaxViT / SMaxViTMulti only */
+    int smooth;             /* counts averaged over a (2 smooth + 1)^2 square first (the
+                               recipe's, nn_smooth.c); 0 off. Last: positional initialisers */
 } hw_model_config;
 
 typedef struct {

@@ -170,6 +170,11 @@ void gelu_backward(float *dinp,       /* [n] */
  * for x > 0, 0 for x <= 0, NaN and +inf pass; vectorised, within 2 ulp of log1pf
  * (test_nn_log1p). In place allowed. */
 void log1p_clamped_forward(float *out, const float *inp, size_t n); /* [n], [n] */
+
+/* ---- nn_smooth.c: the recipe's count smoothing (no backward: the tiles are data) --------- */
+/* out = mean of inp over the (2h + 1)^2 square around each pixel, clipped to the S x S tile;
+ * values <= 0 as 0, NaN propagates. Not in place. h = 0 copies (negatives to 0). */
+void box_smooth_forward(float *out, const float *inp, int S, int h); /* [S, S], [S, S] */
 /* Inverted dropout: keep with probability 1 - p, scale kept values by 1/(1 - p).
  * mask[i] = 1 if kept; element i uses draw rng->counter + i, and the counter advances by
  * n. p == 0 copies (mask all ones, no draws); p == 1 zeroes everything. */

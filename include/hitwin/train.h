@@ -82,6 +82,8 @@ typedef struct {
     /* additions (recipe, docs/recipe.md) */
     hw_input_transform input_transform; /* none | log1p | oe */
     hw_norm_region norm_region;         /* whole | offdiag */
+    int smooth;                         /* counts averaged over a (2 smooth + 1)^2 square before
+                                           the transform (nn_smooth.c); 0 off */
     int flip;                           /* reverse each training item's orientation, p 1/2 */
     double thin;                        /* thin training tiles to U(thin, 1) of their depth; 0 off */
     hw_pairs_kind pairs;                /* condition (reference) | edits (train_edits.h) */
@@ -133,6 +135,8 @@ typedef struct {
 /* a quarter of the edits flatten or sharpen all the structure of a region at once, as a
  * cohesin or CTCF depletion does (docs/recipe.md, "Contrast edits") */
 #define HW_RECIPE_CONTRAST_EDITS 0.25
+/* no count smoothing by default (docs/recipe.md, "Smoothing sparse maps") */
+#define HW_RECIPE_SMOOTH 0
 #define HW_RECIPE_LOOP_EDITS 0.0
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);

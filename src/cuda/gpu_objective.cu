@@ -273,7 +273,8 @@ extern "C" int hw_gpu_prepare_inputs(hw_gpu *g, const hw_model_config *cfg, floa
     // views * S2 apart, into rows v n .. v n + n - 1
     for (int v = 0; v < views; v++)
         if (gpu_input_normalise(g, x + v * vn * S2, maxval + v * vn, in + v * S2, views * S2, n,
-                                cfg->image_size, cfg->input_transform, cfg->norm_region))
+                                cfg->image_size, cfg->input_transform, cfg->norm_region,
+                                cfg->smooth))
             return -1;
     if (mask && gpu_diagmask_forward(g, x, x, NN_DIAG_MASK_BAND, n * views, cfg->image_size,
                                      cfg->image_size))

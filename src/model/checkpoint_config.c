@@ -1,4 +1,5 @@
 /* A checkpoint's model config (include/hitwin/checkpoint_config.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "hitwin/checkpoint_config.h"
@@ -61,6 +62,14 @@ int hw_checkpoint_model_config(const hw_st_file *f, const char *path, int tile_s
         int k = transform_by_name(v);
         if (k < 0) return hw_fail("%s: unknown input_transform '%s' in the checkpoint's config", path, v);
         cfg->input_transform = (hw_input_transform)k;
+    }
+    if (hw_config_value(yaml, "smooth", v, sizeof v)) { /* absent: a run from before the key, 0 */
+        char *end = NULL;
+        long h = strtol(v, &end, 10);
+        if (end == v || *end || h < 0 || h > HW_SMOOTH_MAX)
+            return hw_fail("%s: 'smooth' in the checkpoint's config must be 0..%d, got '%s'", path,
+                           HW_SMOOTH_MAX, v);
+        cfg->smooth = (int)h;
     }
     if (hw_config_value(yaml, "norm_region", v, sizeof v)) {
         int k = region_by_name(v);

@@ -62,6 +62,7 @@ struct hw_model {
     float *emb;      /* [N, D]    embeddings, view-major: view v at emb + v * n * D */
     float *demb;     /* [N, D]    loss gradient w.r.t. each view's embedding */
     double *diag_scratch; /* [S] the recipe's OE input transform */
+    float *smooth_scratch; /* [S, S] the smoothed tile (cfg.smooth > 0), else NULL */
     /* loss scratch (small, per batch) */
     float *lbuf;
     size_t lbuf_cap;

@@ -92,6 +92,10 @@ hw_model *hw_model_create(const hw_model_config *cfg, uint64_t seed) {
         return NULL;
     }
     if (bb->check(cfg)) return NULL;
+    if (cfg->smooth < 0 || cfg->smooth > HW_SMOOTH_MAX) {
+        hw_fail("model: smooth %d is outside 0..%d", cfg->smooth, HW_SMOOTH_MAX);
+        return NULL;
+    }
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f)) {
         hw_fail("model: dropout %g is outside [0, 1)", (double)cfg->dropout);
         return NULL;
@@ -118,6 +122,7 @@ hw_model *hw_model_create(const hw_model_config *cfg, uint64_t seed) {
     m->grads = xcalloc(m->n_params, sizeof(float));
     m->state = xcalloc(m->n_state + 1, sizeof(float));
     m->diag_scratch = xcalloc((size_t)m->S, sizeof(double));
+    if (cfg->smooth > 0) m->smooth_scratch = xcalloc((size_t)m->S * m->S, sizeof(float));
 
     /* PyTorch default init, layers in state_dict order from one stream, the head last */
     NnRng rng;
@@ -142,6 +147,7 @@ void hw_model_free(hw_model *m) {
     free(m->params);
     free(m->state);
     free(m->diag_scratch);
+    free(m->smooth_scratch);
     free(m->grads);
     free(m->arena);
     free(m->lbuf);
@@ -254,6 +260,10 @@ void hw_model_prepare_inputs(hw_model *m, const float *tiles, int n, int views, 
         for (int i = 0; i < n; i++) {
             const float *t = tiles + ((size_t)i * views + v) * S2;
             const size_t row = (size_t)v * n + i;
+            if (m->cfg.smooth > 0) { /* counts first, then everything as for any tile */
+                box_smooth_forward(m->smooth_scratch, t, S, m->cfg.smooth);
+                t = m->smooth_scratch;
+            }
             float *x = m->x + row * S2;
             if (m->cfg.input_transform == HW_INPUT_NONE && m->cfg.norm_region == HW_NORM_WHOLE) {
                 maxnorm_forward(x, m->maxval + row, t, 1, (int)S2);

@@ -729,7 +729,7 @@ int hw_distance_main(int argc, char **argv) {
             char config[8192];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
-                     "input_transform: %s\nnorm_region: %s\n"
+                     "input_transform: %s\nnorm_region: %s\nsmooth: %d\n"
                      "measures: %s\n%s"
                      "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n"
                      "scc: hicrep 0.2.6 sccByDiag, h %d, strata %d..%d\n"
@@ -739,6 +739,7 @@ int hw_distance_main(int argc, char **argv) {
                      store_path, ckpts[k], split_name, batch, lc.mask ? "true" : "false", T,
                      hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
+                     hw_model_cfg(lc.model)->smooth,
                      baselines ? "[pairwise, cosine, ssim, pearson, mse, scc, insulation]"
                                : "[pairwise, cosine] (--no-baselines)",
                      folds > 1 ? "cross_fit: every window scored by the fold model that did not "

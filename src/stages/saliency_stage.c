@@ -746,6 +746,7 @@ int hw_saliency_main(int argc, char **argv) {
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nchrom: %s\nsteps: %d\npairs: %s\n"
                      "measure: %s\nchunk: %d\nevery: %d\nmask: %s\ninput_transform: %s\nnorm_region: %s\n"
+                     "smooth: %d\n"
                      "feature_layer: features.2 (conv2, %d x %d, pixel r at bin 2 r + 6.5)\n"
                      "orientation: condition = higher class_id minus lower; replicate = later store "
                      "sample minus earlier\n"
@@ -755,7 +756,8 @@ int hw_saliency_main(int argc, char **argv) {
                      measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", chunk, every,
                      hw_model_cfg(model)->mask ? "true" : "false",
                      hw_input_transform_name(hw_model_cfg(model)->input_transform),
-                     hw_norm_region_name(hw_model_cfg(model)->norm_region), G, G);
+                     hw_norm_region_name(hw_model_cfg(model)->norm_region),
+                     hw_model_cfg(model)->smooth, G, G);
             hw_h5_write_attr_str(f, "format", "hitwin-saliency");
             hw_h5_write_attr_int(f, "format_version", 1);
             hw_h5_write_attr_str(f, "hitwin_version", HITWIN_VERSION_STRING);

@@ -580,6 +580,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
                           .temperature = (float)cfg->temperature,
                           .input_transform = cfg->input_transform,
                           .norm_region = cfg->norm_region,
+                          .smooth = cfg->smooth,
                           .backbone = cfg->backbone,
                           .maxvit = cfg->maxvit};
     hw_model *model = hw_model_create(&mc, cfg->seed);
@@ -1102,7 +1103,7 @@ static void usage(FILE *out) {
             "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin, pairs,\n"
             "                           technical, graded_edits, edits_per_tile, contrast_edits, folds, optimiser, dropout,\n"
             "                           output, checkpoint_every_steps, device, precision, tile_memory_mb,\n"
-            "                           recipe, input_transform, norm_region)\n"
+            "                           recipe, input_transform, norm_region, smooth)\n"
             "      --device DEV         cpu (default), cuda (one GPU per rank) or auto (cuda when\n"
             "                           built with CUDA and a GPU is visible); overrides 'device'\n"
             "      --precision P        GPU arithmetic: bf16 (default: mixed precision, fp32\n"

@@ -18,13 +18,13 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "contrast_edits", "loop_edits", "folds", "fold", "device",
+    "input_transform", "norm_region", "smooth", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "contrast_edits", "loop_edits", "folds", "fold", "device",
     "precision", "tile_memory_mb", "maxvit", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
-    "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, technical, "\
+    "checkpoint_every_steps, recipe, input_transform, norm_region, smooth, flip, thin, pairs, technical, "\
     "graded_edits, edits_per_tile, contrast_edits, loop_edits, folds, device, precision, "         \
     "tile_memory_mb"
 
@@ -111,6 +111,7 @@ typedef struct {
     hw_ce_form ce_form;
     hw_input_transform input_transform;
     hw_norm_region norm_region;
+    int smooth;
     double learning_rate, dropout;
     int flip;
     double thin;
@@ -123,12 +124,12 @@ typedef struct {
 } recipe_keys;
 
 static const recipe_keys recipes[] = {
-    {"reference", HW_CE_REFERENCE, HW_INPUT_NONE, HW_NORM_WHOLE, 1e-4, 0.5, 0, 0.0,
+    {"reference", HW_CE_REFERENCE, HW_INPUT_NONE, HW_NORM_WHOLE, 0, 1e-4, 0.5, 0, 0.0,
      HW_PAIRS_CONDITION, 0.0, 0.0, 1, 0.0, 0.0},
     /* the default before realistic data showed its flaw */
-    {"labels", HW_CE_REFERENCE, HW_INPUT_LOG1P, HW_NORM_OFFDIAG, 1e-4, 0.0, 1, 0.5,
+    {"labels", HW_CE_REFERENCE, HW_INPUT_LOG1P, HW_NORM_OFFDIAG, 0, 1e-4, 0.0, 1, 0.5,
      HW_PAIRS_CONDITION, 0.0, 0.0, 1, 0.0, 0.0},
-    {"default", HW_RECIPE_CE, HW_RECIPE_INPUT, HW_RECIPE_NORM, HW_RECIPE_LR, HW_RECIPE_DROPOUT,
+    {"default", HW_RECIPE_CE, HW_RECIPE_INPUT, HW_RECIPE_NORM, HW_RECIPE_SMOOTH, HW_RECIPE_LR, HW_RECIPE_DROPOUT,
      HW_RECIPE_FLIP, HW_RECIPE_THIN, HW_RECIPE_PAIRS, HW_RECIPE_TECHNICAL, HW_RECIPE_GRADED_EDITS,
      HW_RECIPE_EDITS_PER_TILE, HW_RECIPE_CONTRAST_EDITS, HW_RECIPE_LOOP_EDITS},
 };
@@ -140,6 +141,7 @@ static int apply_recipe(hw_train_config *cfg, const char *s) {
         cfg->ce_form = r->ce_form;
         cfg->input_transform = r->input_transform;
         cfg->norm_region = r->norm_region;
+        cfg->smooth = r->smooth;
         cfg->learning_rate = r->learning_rate;
         cfg->dropout = r->dropout;
         cfg->flip = r->flip;
@@ -318,6 +320,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         get_int(d, r, "n_aug", 0, 64, &cfg->n_aug) ||
         get_int(d, r, "folds", 1, 16, &cfg->folds) ||
         get_int(d, r, "edits_per_tile", 1, 16, &cfg->edits_per_tile) ||
+        get_int(d, r, "smooth", 0, HW_SMOOTH_MAX, &cfg->smooth) ||
         get_int(d, r, "fold", -1, 15, &cfg->fold))
         goto done;
     int64_t v = (int64_t)cfg->seed;
@@ -372,7 +375,8 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"batch_size", &cfg->batch_size, 1, 1 << 20}, {"epochs", &cfg->epochs, 1, 1000000},
         {"enforced_epochs", &cfg->enforced_epochs, 0, 1000000},
         {"patience", &cfg->patience, 1, 1000000}, {"n_aug", &cfg->n_aug, 0, 64},
-        {"folds", &cfg->folds, 1, 16}, {"edits_per_tile", &cfg->edits_per_tile, 1, 16}};
+        {"folds", &cfg->folds, 1, 16}, {"edits_per_tile", &cfg->edits_per_tile, 1, 16},
+        {"smooth", &cfg->smooth, 0, HW_SMOOTH_MAX}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
         if (!strcmp(key, ints[i].k)) {
             if (hw_set_int(key, val, ints[i].lo, ints[i].hi, &v)) return -1;
@@ -483,6 +487,8 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "contrast_edits: %.15g\n", cfg->contrast_edits);
     if (cfg->loop_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "loop_edits: %.15g\n", cfg->loop_edits);
+    if (cfg->smooth != 0)
+        n += snprintf(buf + n, cap - (size_t)n, "smooth: %d\n", cfg->smooth);
     if (cfg->edits_per_tile != 1)
         n += snprintf(buf + n, cap - (size_t)n, "edits_per_tile: %d\n", cfg->edits_per_tile);
     if (cfg->folds > 1)

@@ -350,6 +350,12 @@ int main(void) {
     c.input_transform = HW_INPUT_OE, c.norm_region = HW_NORM_NONE;
     config_case(g, "contrastive, OE input undivided (the edits recipe)", c, 4, 2, 0);
     c = base_config();
+    c.input_transform = HW_INPUT_OE, c.norm_region = HW_NORM_NONE, c.smooth = 1;
+    config_case(g, "contrastive, smoothed counts (smooth 1), OE undivided", c, 4, 2, 0);
+    c = base_config();
+    c.smooth = 3;
+    config_case(g, "contrastive, smoothed counts (smooth 3), log1p offdiag", c, 3, 2, 0);
+    c = base_config();
     c.loss = HW_LOSS_TRIPLET, c.margin = NN_TRIPLET_MARGIN;
     config_case(g, "triplet", c, 4, 3, 0);
     c = base_config();

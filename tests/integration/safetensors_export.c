@@ -17,7 +17,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
         return 2;
     }
-    hw_model_config c = {S, 1, 0.5f, HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE, 2.0f, 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}};
+    hw_model_config c = {S, 1, 0.5f, HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE, 2.0f, 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}, 0};
     hw_model *m = hw_model_create(&c, 20240611);
     /* raw Hi-C-like tiles [N, 2, S, S] */
     float *tiles = malloc((size_t)N * 2 * S * S * sizeof(float));

@@ -56,6 +56,13 @@ int main(void) {
     CHECK_INT_EQ(c.input_transform, HW_INPUT_NONE);
     CHECK_INT_EQ(c.norm_region, HW_NORM_WHOLE);
 
+    CHECK_INT_EQ(c.smooth, 0); /* a config without the key: a run from before it */
+    f = file_with("input_transform: oe\nsmooth: 2\n", 0, meta, &t);
+    CHECK_INT_EQ(hw_checkpoint_model_config(&f, "s.safetensors", 224, &c), 0);
+    CHECK_INT_EQ(c.smooth, 2);
+    f = file_with("smooth: 9\n", 0, meta, &t);
+    CHECK_INT_EQ(hw_checkpoint_model_config(&f, "s9.safetensors", 224, &c), -1);
+    CHECK_STR_EQ(hw_error(), "s9.safetensors: 'smooth' in the checkpoint's config must be 0..8, got '9'");
     f = file_with("input_transform: sqrt\n", 0, meta, &t);
     CHECK_INT_EQ(hw_checkpoint_model_config(&f, "d.safetensors", 224, &c), -1);
     CHECK_STR_EQ(hw_error(), "d.safetensors: unknown input_transform 'sqrt' in the checkpoint's config");

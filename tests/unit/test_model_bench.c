@@ -18,7 +18,7 @@ static double now(clockid_t c) {
 int main(void) {
     const char *e = getenv("HW_BENCH_BATCH");
     const int n = e ? atoi(e) : 32, S = 224;
-    hw_model_config c = {S, 1, 0.5f, HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE, 2.0f, 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}};
+    hw_model_config c = {S, 1, 0.5f, HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE, 2.0f, 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}, 0};
     hw_model *m = hw_model_create(&c, 1);
     float *tiles = malloc((size_t)n * 2 * S * S * sizeof(float));
     uint64_t s = 1;

@@ -14,7 +14,7 @@
 static char dir[] = "/tmp/hw_ckpt_XXXXXX";
 
 static hw_model *make(int S, int mask, hw_loss_kind loss, uint64_t seed) {
-    hw_model_config c = {S, mask, 0.5f, loss, HW_CE_REFERENCE, 2.0f, 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}};
+    hw_model_config c = {S, mask, 0.5f, loss, HW_CE_REFERENCE, 2.0f, 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}, 0};
     return hw_model_create(&c, seed);
 }
 

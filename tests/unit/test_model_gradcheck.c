@@ -37,7 +37,7 @@ static void make_tiles(float *t, int count, uint64_t seed) {
 }
 
 static hw_model_config cfg_for(hw_loss_kind loss, hw_ce_form ce) {
-    hw_model_config c = {S, 1, 0.5f, loss, ce, 2.0f, loss == HW_LOSS_TRIPLET ? 1.0f : 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}};
+    hw_model_config c = {S, 1, 0.5f, loss, ce, 2.0f, loss == HW_LOSS_TRIPLET ? 1.0f : 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}, 0};
     return c;
 }
 
@@ -286,7 +286,7 @@ static void run_case(const char *what, hw_loss_kind loss, hw_ce_form ce, int n, 
 }
 
 static void check_table(void) {
-    hw_model_config c = {224, 1, 0.5f, HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE, 2.0f, 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}};
+    hw_model_config c = {224, 1, 0.5f, HW_LOSS_CONTRASTIVE, HW_CE_REFERENCE, 2.0f, 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}, 0};
     hw_model *m = hw_model_create(&c, 1);
     const hw_tensor *t;
     int nt = hw_model_tensors(m, &t);

@@ -5,7 +5,8 @@
  * its normalisation the identity); with norm_region whole the transform alone; with
  * norm_region none the transform undivided (the band zeroed and its pixel (0, 0) set to 1,
  * so that the reference's max is 1 again: the tiles' O/E stays below e - 1). Also: the zero
- * config is the reference. */
+ * config is the reference. With `smooth` h the counts are first averaged over the clipped
+ * (2h + 1)^2 square (here by a summed-area table, not nn_smooth.c's loop). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -14,6 +15,23 @@
 #include "test_util.h"
 
 #define S 32
+
+/* the clipped-square mean through a summed-area table of the counts (<= 0 as 0) */
+static void smooth_by_hand(float *out, const float *t, int h) {
+    double sat[(S + 1) * (S + 1)] = {0};
+    for (int r = 0; r < S; r++)
+        for (int c = 0; c < S; c++)
+            sat[(r + 1) * (S + 1) + c + 1] = (t[r * S + c] > 0 ? t[r * S + c] : 0) + sat[r * (S + 1) + c + 1] +
+                                             sat[(r + 1) * (S + 1) + c] - sat[r * (S + 1) + c];
+    for (int r = 0; r < S; r++)
+        for (int c = 0; c < S; c++) {
+            int r0 = r - h < 0 ? 0 : r - h, r1 = r + h > S - 1 ? S : r + h + 1;
+            int c0 = c - h < 0 ? 0 : c - h, c1 = c + h > S - 1 ? S : c + h + 1;
+            double sum = sat[r1 * (S + 1) + c1] - sat[r0 * (S + 1) + c1] - sat[r1 * (S + 1) + c0] +
+                         sat[r0 * (S + 1) + c0];
+            out[r * S + c] = (float)(sum / ((r1 - r0) * (c1 - c0)));
+        }
+}
 
 static void by_hand(float *out, const float *t, hw_input_transform tr, hw_norm_region reg) {
     double e[S] = {0};
@@ -62,15 +80,22 @@ int main(void) {
     CHECK_INT_EQ(ref.input_transform, HW_INPUT_NONE);
     CHECK_INT_EQ(ref.norm_region, HW_NORM_WHOLE);
     const hw_input_transform trs[] = {HW_INPUT_NONE, HW_INPUT_LOG1P, HW_INPUT_OE, HW_INPUT_LOG1P,
-                                      HW_INPUT_OE};
+                                      HW_INPUT_OE,   HW_INPUT_OE,    HW_INPUT_LOG1P};
     const hw_norm_region regs[] = {HW_NORM_OFFDIAG, HW_NORM_OFFDIAG, HW_NORM_OFFDIAG, HW_NORM_WHOLE,
-                                   HW_NORM_NONE};
-    for (int v = 0; v < 5; v++) {
+                                   HW_NORM_NONE,    HW_NORM_NONE,    HW_NORM_OFFDIAG};
+    const int smooths[] = {0, 0, 0, 0, 0, 1, 2};
+    for (int v = 0; v < 7; v++) {
         hw_model_config rc = ref;
         rc.input_transform = trs[v];
         rc.norm_region = regs[v];
+        rc.smooth = smooths[v];
         hw_model *a = hw_model_create(&rc, 7), *b = hw_model_create(&ref, 7);
-        for (int i = 0; i < 2; i++) by_hand(h + i * S * S, t + i * S * S, trs[v], regs[v]);
+        for (int i = 0; i < 2; i++) {
+            float ts[S * S];
+            if (smooths[v]) smooth_by_hand(ts, t + i * S * S, smooths[v]);
+            else memcpy(ts, t + i * S * S, sizeof ts);
+            by_hand(h + i * S * S, ts, trs[v], regs[v]);
+        }
         float ea[2 * 83], eb[2 * 83];
         CHECK_INT_EQ(hw_model_embed(a, t, 2, ea), 0);
         CHECK_INT_EQ(hw_model_embed(b, h, 2, eb), 0);
@@ -83,7 +108,19 @@ int main(void) {
             fprintf(stderr, "variant %d: embeddings differ by %g (scale %g)\n", v, maxd, maxe);
             test_failures++;
         }
-        /* and the reference scaling differs from the recipe's on these tiles */
+        /* and the reference scaling differs from the recipe's on these tiles, and the
+         * smoothing from none */
+        if (v == 5) {
+            hw_model_config u = rc;
+            u.smooth = 0;
+            hw_model *c = hw_model_create(&u, 7);
+            float eu[2 * 83];
+            CHECK_INT_EQ(hw_model_embed(c, t, 2, eu), 0);
+            double du = 0;
+            for (int k = 0; k < 2 * 83; k++) du = fmax(du, fabs(eu[k] - ea[k]));
+            CHECK(du > 1e-3 * (1 + maxe));
+            hw_model_free(c);
+        }
         if (v == 1) {
             float er[2 * 83];
             CHECK_INT_EQ(hw_model_embed(b, t, 2, er), 0);

@@ -61,7 +61,7 @@ static void compare1(const char *name, double got, double atol, double rtol) {
 }
 
 static hw_model *load_model(hw_loss_kind loss, hw_ce_form ce) {
-    hw_model_config c = {S, 1, 0.0f, loss, ce, 2.0f, loss == HW_LOSS_TRIPLET ? 1.0f : 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}};
+    hw_model_config c = {S, 1, 0.0f, loss, ce, 2.0f, loss == HW_LOSS_TRIPLET ? 1.0f : 2.0f, 0.07f, HW_INPUT_NONE, HW_NORM_WHOLE, HW_BACKBONE_SLENET, {0}, 0};
     hw_model *m = hw_model_create(&c, 999);
     if (hw_model_load(m, WEIGHTS)) {
         fprintf(stderr, "hw_model_load: %s\n", hw_error());

@@ -212,6 +212,20 @@ int main(void) {
                 free(ly);
                 hw_train_config_free(&l);
             }
+            {
+                /* smooth is in the YAML (and the hash) only when set */
+                hw_train_config l;
+                hw_train_config_defaults(&l);
+                CHECK_INT_EQ(l.smooth, 0);
+                CHECK(hw_train_config_set(&l, "smooth=2") == 0);
+                CHECK_INT_EQ(l.smooth, 2);
+                char *ly = hw_train_config_to_yaml(&l);
+                CHECK(strstr(ly, "smooth: 2\n") != NULL && strstr(dy, "smooth") == NULL);
+                CHECK(hw_train_config_hash(&l) != hw_train_config_hash(&dflt));
+                free(ly);
+                hw_train_config_free(&l);
+            }
+            CHECK_STR_EQ(set_err(&dflt, "smooth=9"), "--set smooth: 9 is out of range [0, 8]");
             CHECK_STR_EQ(set_err(&dflt, "contrast_edits=1.5"), "--set contrast_edits: 1.5 is out of range [0, 1]");
             CHECK_STR_EQ(set_err(&dflt, "edits_per_tile=0"), "--set edits_per_tile: 0 is out of range [1, 16]");
             CHECK_STR_EQ(set_err(&dflt, "graded_edits=2"), "--set graded_edits: 2 is out of range [0, 1]");
@@ -271,7 +285,7 @@ int main(void) {
                  "--set: unknown key 'lr' (expected one of: tiles, model, loss, ce_form, bias, "
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
-                 "checkpoint_every_steps, recipe, input_transform, norm_region, flip, thin, pairs, "
+                 "checkpoint_every_steps, recipe, input_transform, norm_region, smooth, flip, thin, pairs, "
                  "technical, graded_edits, edits_per_tile, contrast_edits, loop_edits, folds, device, precision, "
                  "tile_memory_mb)");
     hw_train_config_free(&c);
@@ -282,7 +296,7 @@ int main(void) {
                  "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, "
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
-                 "input_transform, norm_region, flip, thin, pairs, technical, graded_edits, "
+                 "input_transform, norm_region, smooth, flip, thin, pairs, technical, graded_edits, "
                  "edits_per_tile, contrast_edits, loop_edits, folds, fold, device, precision, tile_memory_mb, maxvit)");
     CHECK_STR_EQ(load_err("badpairs.yaml", "tiles: t.h5\npairs: windows\n"),
                  "badpairs.yaml:2: 'pairs' must be condition or edits, got 'windows'");
@@ -293,6 +307,8 @@ int main(void) {
                  "badint.yaml:2: 'batch_size' in train config must be an integer, got 'lots'");
     CHECK_STR_EQ(load_err("badbool.yaml", "tiles: t.h5\nmask: maybe\n"),
                  "badbool.yaml:2: 'mask' in train config must be true or false, got 'maybe'");
+    CHECK_STR_EQ(load_err("smooth.yaml", "tiles: t.h5\nsmooth: -1\n"),
+                 "smooth.yaml:2: 'smooth' in train config = -1 is out of range [0, 8]");
     CHECK_STR_EQ(load_err("dropout.yaml", "tiles: t.h5\ndropout: 1.5\n"),
                  "dropout.yaml:2: 'dropout' in train config = 1.5 is out of range [0, 0.999]");
     CHECK_STR_EQ(load_err("model.yaml", "tiles: t.h5\nmodel: MaxViT\n"),
