@@ -13,6 +13,7 @@ hw_test(test_safetensors_hostile SOURCES unit/test_safetensors_hostile.c LABELS 
 # The MaxViT backbones behind the backbone interface: maxvit_t's table, a tiny MaxViT against
 # finite differences, running statistics, checkpoint round trip (docs/maxvit.md).
 hw_test(test_model_maxvit SOURCES unit/test_model_maxvit.c LABELS unit)
+hw_test(test_maxvit_geometry SOURCES unit/test_maxvit_geometry.c LABELS unit)
 hw_test(test_model_maxvit_torch SOURCES unit/test_model_maxvit_torch.c LABELS unit)
 # MaxViT checkpoints' int64 buffers (num_batches_tracked, relative_position_index): written,
 # optional on load, a wrong one refused with one line (docs/maxvit.md).

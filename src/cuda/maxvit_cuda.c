@@ -18,6 +18,7 @@
 #include "hitwin/gpu_maxvit.h"
 #include "hitwin/gpu_ops.h"
 #include "hitwin/gpu_ops_maxvit.h"
+#include "hitwin/maxvit_geometry.h"
 #include "hitwin/nn.h"
 #include "hitwin/nn_maxvit.h"
 
@@ -27,10 +28,6 @@
 
 /* maxvit.c's constants (private there): MBConv expansion 4, SE squeeze out / 4, MLP ratio 4,
  * 5 stochastic-depth draws per layer, SMaxViTMulti's 512-d projector */
-#define MV_EXPANSION 4
-#define MV_SQUEEZE_DIV 4
-#define MV_MLP_RATIO 4
-#define MV_SD_PER_LAYER 5
 #define MV_WIN NN_MAXVIT_WINDOW
 #define MV_P (NN_MAXVIT_WINDOW * NN_MAXVIT_WINDOW)
 
@@ -102,7 +99,6 @@ struct hw_gpu_maxvit {
 static float *P(hw_gpu_maxvit *s, size_t off) { return s->params + off; }
 static float *G(hw_gpu_maxvit *s, size_t off) { return s->grads + off; }
 static float *ST(hw_gpu_maxvit *s, size_t off) { return s->state + off; }
-static int conv_out(int side) { return (side + 2 - 3) / 2 + 1; } /* 3x3, stride 2, pad 1 */
 
 /* ---- creation: the tensor table read by name ------------------------------------------ */
 
@@ -193,9 +189,9 @@ static void find_attn(table *tb, gattn *at, const char *lp, const char *kind) {
     snprintf(p, sizeof p, "%s%s_attention.mlp_layer.", lp, kind);
     at->ln2_w = find(tb, p, "0.weight", C);
     at->ln2_b = find(tb, p, "0.bias", C);
-    at->fc1_w = find(tb, p, "1.weight", MV_MLP_RATIO * C * C);
-    at->fc1_b = find(tb, p, "1.bias", MV_MLP_RATIO * C);
-    at->fc2_w = find(tb, p, "3.weight", C * MV_MLP_RATIO * C);
+    at->fc1_w = find(tb, p, "1.weight", HW_MAXVIT_MLP_RATIO * C * C);
+    at->fc1_b = find(tb, p, "1.bias", HW_MAXVIT_MLP_RATIO * C);
+    at->fc2_w = find(tb, p, "3.weight", C * HW_MAXVIT_MLP_RATIO * C);
     at->fc2_b = find(tb, p, "3.bias", C);
 }
 
@@ -213,12 +209,12 @@ static int setup(hw_gpu_maxvit *s, hw_model *m, uint64_t seed) {
     s->S = cfg->image_size;
     s->D = hw_model_embed_dim(m);
     s->stem_c = a->stem_channels;
-    s->SH = conv_out(s->S);
-    for (int b = 0; b < a->n_blocks; b++) s->n_layers += a->layers[b];
+    s->SH = hw_maxvit_conv_out(s->S);
+    s->n_layers = hw_maxvit_n_layers(a);
     if (s->n_layers < 1) return hw_fail("cuda maxvit: an architecture without layers");
     s->layers = calloc((size_t)s->n_layers, sizeof *s->layers);
     if (!s->layers) return hw_fail("cuda maxvit: out of host memory");
-    if ((uint64_t)s->n_layers * MV_SD_PER_LAYER != hw_model_dropout_draws_per_tile(m))
+    if ((uint64_t)s->n_layers * HW_MAXVIT_SD_PER_LAYER != hw_model_dropout_draws_per_tile(m))
         return hw_fail("cuda maxvit: %d layers, the model draws %llu values a tile", s->n_layers,
                        (unsigned long long)hw_model_dropout_draws_per_tile(m));
     table tb = {0};
@@ -229,42 +225,35 @@ static int setup(hw_gpu_maxvit *s, hw_model *m, uint64_t seed) {
     find_bn(&tb, &s->stem_bn, "stem.0.1.", s->stem_c);
     s->stem1_w = find(&tb, "stem.1.0.", "weight", sc * sc * 9);
     s->stem1_b = find(&tb, "stem.1.0.", "bias", sc);
-    int li = 0, side = s->SH, cin = s->stem_c;
-    s->cat_c = 0;
-    for (int b = 0; b < a->n_blocks; b++) {
-        const int cout = a->channels[b], out_side = conv_out(side);
-        s->cat_c += cout;
-        for (int l = 0; l < a->layers[b]; l++, li++) {
-            glayer *L = &s->layers[li];
-            char lp[96];
-            snprintf(lp, sizeof lp, "blocks.%d.layers.%d.layers.", b, l);
-            const float p = s->n_layers > 1 ? a->stochastic_depth * (float)li / (float)(s->n_layers - 1) : 0.0f;
-            gmbconv *mb = &L->mb;
-            mb->cin = l == 0 ? cin : cout;
-            mb->cout = cout;
-            mb->mid = MV_EXPANSION * cout;
-            mb->sq = cout / MV_SQUEEZE_DIV;
-            mb->stride = l == 0 ? 2 : 1;
-            mb->H = mb->W = l == 0 ? side : out_side;
-            mb->OH = mb->OW = out_side;
-            mb->p_sd = p;
-            mb->sd_slot = li * MV_SD_PER_LAYER;
-            find_mbconv(&tb, mb, lp);
-            gattn *at[2] = {&L->win, &L->grid};
-            for (int k = 0; k < 2; k++) {
-                at[k]->C = cout;
-                at[k]->H = at[k]->W = out_side;
-                at[k]->NH = cout / a->head_dim;
-                at[k]->kind = k ? NN_PARTITION_GRID : NN_PARTITION_WINDOW;
-                at[k]->p_sd = p;
-                at[k]->sd_slot = li * MV_SD_PER_LAYER + 1 + 2 * k;
-                find_attn(&tb, at[k], lp, k ? "grid" : "window");
-            }
+    hw_maxvit_layer *geom = calloc((size_t)s->n_layers, sizeof *geom);
+    if (!geom) return hw_fail("cuda maxvit: out of host memory");
+    s->cat_c = hw_maxvit_layers(a, s->S, geom, s->block_end);
+    for (int li = 0; li < s->n_layers; li++) {
+        const hw_maxvit_layer *gl = &geom[li];
+        glayer *L = &s->layers[li];
+        gmbconv *mb = &L->mb;
+        mb->cin = gl->cin;
+        mb->cout = gl->cout;
+        mb->mid = gl->mid;
+        mb->sq = gl->squeeze;
+        mb->stride = gl->stride;
+        mb->H = mb->W = gl->in_side;
+        mb->OH = mb->OW = gl->out_side;
+        mb->p_sd = gl->p_sd;
+        mb->sd_slot = gl->sd_slot;
+        find_mbconv(&tb, mb, gl->prefix);
+        gattn *at[2] = {&L->win, &L->grid};
+        for (int k = 0; k < 2; k++) {
+            at[k]->C = gl->cout;
+            at[k]->H = at[k]->W = gl->out_side;
+            at[k]->NH = gl->heads;
+            at[k]->kind = k ? NN_PARTITION_GRID : NN_PARTITION_WINDOW;
+            at[k]->p_sd = gl->p_sd;
+            at[k]->sd_slot = gl->sd_slot + 1 + 2 * k;
+            find_attn(&tb, at[k], gl->prefix, k ? "grid" : "window");
         }
-        s->block_end[b] = li - 1;
-        side = out_side;
-        cin = cout;
     }
+    free(geom);
     if (s->multi) s->proj_w = find(&tb, "", "projector.weight", (size_t)s->D * s->cat_c);
     size_t head_w = 0, head_b = 0;
     int HO = 0;
@@ -415,13 +404,13 @@ static void layout(hw_gpu_maxvit *s, hw_gpu_carver *c, int n, int views) {
             a->ln2 = CARVE(c, rows * C);
             a->ln2_mean = CARVE(c, rows);
             a->ln2_rstd = CARVE(c, rows);
-            a->h = CARVE(c, rows * MV_MLP_RATIO * C);
-            a->g = CARVE(c, rows * MV_MLP_RATIO * C);
+            a->h = CARVE(c, rows * HW_MAXVIT_MLP_RATIO * C);
+            a->g = CARVE(c, rows * HW_MAXVIT_MLP_RATIO * C);
             a->t2 = CARVE(c, rows * C);
             a->sd1 = CARVE(c, N);
             a->sd2 = CARVE(c, N);
             a->y = CARVE(c, rows * C);
-            big = mx(big, rows * MV_MLP_RATIO * C);
+            big = mx(big, rows * HW_MAXVIT_MLP_RATIO * C);
             /* the attention's dtable scratch (BG NH P P) and LayerNorm's parameter gradients */
             scratch = mx(scratch, groups * a->NH * MV_P * MV_P);
             scratch = mx(scratch, gpu_layernorm_backward_scratch_floats((int)rows, a->C));
@@ -494,7 +483,7 @@ static int sd_fwd(hw_gpu_maxvit *s, float *out, float *scale, const float *in, f
                   int views, size_t per, int train) {
     return gpu_stochastic_depth_forward(s->g, out, scale, in, p, train, s->dropout_seed,
                                         s->rng_base + (uint64_t)slot, views,
-                                        (uint64_t)s->n_layers * MV_SD_PER_LAYER, n * views, per);
+                                        (uint64_t)s->n_layers * HW_MAXVIT_SD_PER_LAYER, n * views, per);
 }
 
 static int mbconv_fwd(hw_gpu_maxvit *s, gmbconv *mb, const float *x, int n, int views, int train) {
@@ -545,9 +534,9 @@ static int attn_fwd(hw_gpu_maxvit *s, gattn *a, const float *x, int n, int views
         gpu_add_inplace(g, a->t1, a->t0, nt) ||
         gpu_layernorm_forward(g, a->ln2, a->ln2_mean, a->ln2_rstd, a->t1, P(s, a->ln2_w), P(s, a->ln2_b),
                               NN_LAYERNORM_EPS, rows, C) ||
-        gpu_linear_forward(g, a->h, a->ln2, P(s, a->fc1_w), P(s, a->fc1_b), rows, C, MV_MLP_RATIO * C) ||
-        gpu_gelu_forward(g, a->g, a->h, (size_t)rows * MV_MLP_RATIO * C) ||
-        gpu_linear_forward(g, mlp, a->g, P(s, a->fc2_w), P(s, a->fc2_b), rows, MV_MLP_RATIO * C, C) ||
+        gpu_linear_forward(g, a->h, a->ln2, P(s, a->fc1_w), P(s, a->fc1_b), rows, C, HW_MAXVIT_MLP_RATIO * C) ||
+        gpu_gelu_forward(g, a->g, a->h, (size_t)rows * HW_MAXVIT_MLP_RATIO * C) ||
+        gpu_linear_forward(g, mlp, a->g, P(s, a->fc2_w), P(s, a->fc2_b), rows, HW_MAXVIT_MLP_RATIO * C, C) ||
         sd_fwd(s, a->t2, a->sd2, mlp, a->p_sd, a->sd_slot + 1, n, views, per, train) ||
         gpu_add_inplace(g, a->t2, a->t1, nt))
         return -1;
@@ -596,7 +585,7 @@ static int zero(hw_gpu_maxvit *s, float *p, size_t n) { return hw_gpu_zero(s->g,
 /* dy [N, C, H, W] -> dx [N, C, H, W] (overwritten) */
 static int attn_bwd(hw_gpu_maxvit *s, gattn *a, float *dx, const float *dy, int n, int views) {
     hw_gpu *g = s->g;
-    const int N = n * views, C = a->C, HW = a->H * a->W, rows = N * HW, C4 = MV_MLP_RATIO * C;
+    const int N = n * views, C = a->C, HW = a->H * a->W, rows = N * HW, C4 = HW_MAXVIT_MLP_RATIO * C;
     const int groups = rows / MV_P;
     const size_t nt = (size_t)rows * C, per = (size_t)HW * C, nw = (size_t)rows * C4;
     float *dt = s->t1, *dbr = s->t2, *dwide = s->t3, *dwide2 = dx; /* dx is free until the end */

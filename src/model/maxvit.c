@@ -19,6 +19,7 @@
 
 #include "hitwin/error.h"
 #include "hitwin/nn.h"
+#include "hitwin/maxvit_geometry.h"
 #include "hitwin/nn_maxvit.h"
 #include "hitwin/saliency.h"
 #include "hitwin/xalloc.h"
@@ -28,11 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MV_EXPANSION 4   /* MBConv mid = 4 out */
-#define MV_SQUEEZE_DIV 4 /* SE squeeze = out / 4 */
-#define MV_MLP_RATIO 4
-#define MV_SD_PER_LAYER 5 /* MBConv, window attn + mlp, grid attn + mlp */
-#define MV_EMBED_MULTI 512
 
 typedef struct {
     int C;
@@ -98,23 +94,16 @@ typedef struct {
 
 static inline hw_maxvit *mv_of(hw_model *m) { return (hw_maxvit *)m->bb_state; }
 
-static hw_maxvit_arch resolved_arch(const hw_maxvit_arch *a) {
-    if (a->n_blocks > 0) return *a;
-    return (hw_maxvit_arch){.n_blocks = 4, .stem_channels = 64, .channels = {64, 128, 256, 512},
-                            .layers = {2, 2, 5, 2}, .head_dim = 32, .stochastic_depth = 0.2f};
-}
-
-static int conv_out(int s) { return (s + 2 - 3) / 2 + 1; } /* 3x3, stride 2, pad 1 */
 
 static int maxvit_check(const hw_model_config *cfg) {
-    const hw_maxvit_arch a = resolved_arch(&cfg->maxvit);
+    const hw_maxvit_arch a = hw_maxvit_resolved(&cfg->maxvit);
     if (a.n_blocks > HW_MAXVIT_MAX_BLOCKS || a.stem_channels < 1 || a.head_dim < 1)
         return hw_fail("model: MaxViT architecture out of range (%d blocks, stem %d, head_dim %d)",
                        a.n_blocks, a.stem_channels, a.head_dim);
-    int s = conv_out(cfg->image_size);
+    int s = hw_maxvit_conv_out(cfg->image_size);
     for (int b = 0; b < a.n_blocks; b++) {
-        s = conv_out(s);
-        if (a.layers[b] < 1 || a.channels[b] % a.head_dim || a.channels[b] % MV_SQUEEZE_DIV)
+        s = hw_maxvit_conv_out(s);
+        if (a.layers[b] < 1 || a.channels[b] % a.head_dim || a.channels[b] % HW_MAXVIT_SQUEEZE_DIV)
             return hw_fail("model: MaxViT block %d: %d layers of %d channels (head_dim %d)", b,
                            a.layers[b], a.channels[b], a.head_dim);
         if (s < NN_MAXVIT_WINDOW || s % NN_MAXVIT_WINDOW)
@@ -204,21 +193,21 @@ static void add_attn(hw_model *m, mv_attn *at, const char *lp, const char *kind,
     snprintf(p, sizeof p, "%s%s_attention.mlp_layer.", lp, kind);
     at->ln2_w = add_param(m, p, "0.weight", 1, C, 0, 0, 0);
     at->ln2_b = add_param(m, p, "0.bias", 1, C, 0, 0, 0);
-    at->fc1_w = add_param(m, p, "1.weight", 2, MV_MLP_RATIO * C, C, 0, 0);
-    at->fc1_b = add_param(m, p, "1.bias", 1, MV_MLP_RATIO * C, 0, 0, 0);
-    at->fc2_w = add_param(m, p, "3.weight", 2, C, MV_MLP_RATIO * C, 0, 0);
+    at->fc1_w = add_param(m, p, "1.weight", 2, HW_MAXVIT_MLP_RATIO * C, C, 0, 0);
+    at->fc1_b = add_param(m, p, "1.bias", 1, HW_MAXVIT_MLP_RATIO * C, 0, 0, 0);
+    at->fc2_w = add_param(m, p, "3.weight", 2, C, HW_MAXVIT_MLP_RATIO * C, 0, 0);
     at->fc2_b = add_param(m, p, "3.bias", 1, C, 0, 0, 0);
 }
 
 static int maxvit_create(hw_model *m) {
     hw_maxvit *s = xcalloc(1, sizeof *s);
     m->bb_state = s;
-    s->arch = resolved_arch(&m->cfg.maxvit);
+    s->arch = hw_maxvit_resolved(&m->cfg.maxvit);
     s->multi = m->cfg.backbone == HW_BACKBONE_SMAXVIT_MULTI;
     const hw_maxvit_arch *a = &s->arch;
     s->stem_c = a->stem_channels;
-    s->SH = conv_out(m->S);
-    for (int b = 0; b < a->n_blocks; b++) s->n_layers += a->layers[b];
+    s->SH = hw_maxvit_conv_out(m->S);
+    s->n_layers = hw_maxvit_n_layers(a);
     s->layers = xcalloc((size_t)s->n_layers, sizeof *s->layers);
     int64_t *relpos_index = xmalloc((size_t)NN_MAXVIT_WINDOW * NN_MAXVIT_WINDOW * NN_MAXVIT_WINDOW *
                                     NN_MAXVIT_WINDOW * sizeof *relpos_index);
@@ -229,45 +218,37 @@ static int maxvit_create(hw_model *m) {
     s->stem1_w = add_param(m, "stem.1.0.", "weight", 4, s->stem_c, s->stem_c, 3, 3);
     s->stem1_b = add_param(m, "stem.1.0.", "bias", 1, s->stem_c, 0, 0, 0);
 
-    int li = 0, side = s->SH, cin = s->stem_c, total_c = 0;
-    for (int b = 0; b < a->n_blocks; b++) {
-        const int cout = a->channels[b], out_side = conv_out(side);
-        total_c += cout;
-        for (int l = 0; l < a->layers[b]; l++, li++) {
-            mv_layer *L = &s->layers[li];
-            char lp[96];
-            snprintf(lp, sizeof lp, "blocks.%d.layers.%d.layers.", b, l);
-            /* linspace(0, p_max, n_layers): the same p for the layer's three residuals */
-            const float p = s->n_layers > 1 ? a->stochastic_depth * (float)li / (float)(s->n_layers - 1) : 0.0f;
-            mv_mbconv *mb = &L->mb;
-            mb->cin = l == 0 ? cin : cout;
-            mb->cout = cout;
-            mb->mid = MV_EXPANSION * cout;
-            mb->sq = cout / MV_SQUEEZE_DIV;
-            mb->stride = l == 0 ? 2 : 1;
-            mb->H = mb->W = l == 0 ? side : out_side;
-            mb->OH = mb->OW = out_side;
-            mb->p_sd = p;
-            mb->sd_slot = li * MV_SD_PER_LAYER;
-            add_mbconv(m, mb, lp);
-            mv_attn *at[2] = {&L->win, &L->grid};
-            for (int k = 0; k < 2; k++) {
-                at[k]->C = cout;
-                at[k]->H = at[k]->W = out_side;
-                at[k]->NH = cout / a->head_dim;
-                at[k]->kind = k ? NN_PARTITION_GRID : NN_PARTITION_WINDOW;
-                at[k]->p_sd = p;
-                at[k]->sd_slot = li * MV_SD_PER_LAYER + 1 + 2 * k;
-                add_attn(m, at[k], lp, k ? "grid" : "window", relpos_index);
-            }
+    hw_maxvit_layer *geom = xcalloc((size_t)s->n_layers, sizeof *geom);
+    const int total_c = hw_maxvit_layers(a, m->S, geom, s->block_end);
+    for (int li = 0; li < s->n_layers; li++) {
+        const hw_maxvit_layer *g = &geom[li];
+        mv_layer *L = &s->layers[li];
+        mv_mbconv *mb = &L->mb;
+        mb->cin = g->cin;
+        mb->cout = g->cout;
+        mb->mid = g->mid;
+        mb->sq = g->squeeze;
+        mb->stride = g->stride;
+        mb->H = mb->W = g->in_side;
+        mb->OH = mb->OW = g->out_side;
+        mb->p_sd = g->p_sd;
+        mb->sd_slot = g->sd_slot;
+        add_mbconv(m, mb, g->prefix);
+        mv_attn *at[2] = {&L->win, &L->grid};
+        for (int k = 0; k < 2; k++) {
+            at[k]->C = g->cout;
+            at[k]->H = at[k]->W = g->out_side;
+            at[k]->NH = g->heads;
+            at[k]->kind = k ? NN_PARTITION_GRID : NN_PARTITION_WINDOW;
+            at[k]->p_sd = g->p_sd;
+            at[k]->sd_slot = g->sd_slot + 1 + 2 * k;
+            add_attn(m, at[k], g->prefix, k ? "grid" : "window", relpos_index);
         }
-        s->block_end[b] = li - 1;
-        side = out_side;
-        cin = cout;
     }
+    free(geom);
     free(relpos_index);
-    if (s->multi) s->proj_w = add_param(m, "", "projector.weight", 2, MV_EMBED_MULTI, total_c, 0, 0);
-    m->D = s->multi ? MV_EMBED_MULTI : a->channels[a->n_blocks - 1];
+    if (s->multi) s->proj_w = add_param(m, "", "projector.weight", 2, HW_MAXVIT_EMBED_MULTI, total_c, 0, 0);
+    m->D = s->multi ? HW_MAXVIT_EMBED_MULTI : a->channels[a->n_blocks - 1];
     s->wsum = xcalloc((size_t)s->stem_c * 9, sizeof(float));
     s->dwsum = xcalloc((size_t)s->stem_c * 9, sizeof(float));
     return 0;
@@ -314,7 +295,7 @@ static void maxvit_destroy(hw_model *m) {
 }
 
 static uint64_t maxvit_draws_per_tile(const hw_model *m) {
-    return (uint64_t)((const hw_maxvit *)m->bb_state)->n_layers * MV_SD_PER_LAYER;
+    return (uint64_t)((const hw_maxvit *)m->bb_state)->n_layers * HW_MAXVIT_SD_PER_LAYER;
 }
 
 /* ---- arena ---------------------------------------------------------------------------------- */
@@ -385,13 +366,13 @@ static void maxvit_layout(hw_model *m, hw_carver *c, int n_tiles) {
             a->ln2 = hw_carve(c, rows * C, sizeof(float));
             a->ln2_mean = hw_carve(c, rows, sizeof(float));
             a->ln2_rstd = hw_carve(c, rows, sizeof(float));
-            a->h = hw_carve(c, rows * MV_MLP_RATIO * C, sizeof(float));
-            a->g = hw_carve(c, rows * MV_MLP_RATIO * C, sizeof(float));
+            a->h = hw_carve(c, rows * HW_MAXVIT_MLP_RATIO * C, sizeof(float));
+            a->g = hw_carve(c, rows * HW_MAXVIT_MLP_RATIO * C, sizeof(float));
             a->t2 = hw_carve(c, rows * C, sizeof(float));
             a->sd1 = hw_carve(c, N, sizeof(float));
             a->sd2 = hw_carve(c, N, sizeof(float));
             a->y = hw_carve(c, rows * C, sizeof(float));
-            track(&big, rows * MV_MLP_RATIO * C);
+            track(&big, rows * HW_MAXVIT_MLP_RATIO * C);
         }
         track(&small, N * (2 * (size_t)mb->mid + mb->sq)); /* squeeze-excitation's backward */
     }
@@ -512,10 +493,10 @@ static void attn_fwd(hw_model *m, mv_attn *a, const float *x, int n, int views, 
     for (size_t k = 0; k < (size_t)rows * C; k++) a->t1[k] += a->t0[k];
     layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->t1, hw_p(m, a->ln2_w), hw_p(m, a->ln2_b),
                       NN_LAYERNORM_EPS, rows, C);
-    linear_forward(a->h, a->ln2, hw_p(m, a->fc1_w), hw_p(m, a->fc1_b), rows, C, MV_MLP_RATIO * C);
-    gelu_forward(a->g, a->h, (size_t)rows * MV_MLP_RATIO * C);
+    linear_forward(a->h, a->ln2, hw_p(m, a->fc1_w), hw_p(m, a->fc1_b), rows, C, HW_MAXVIT_MLP_RATIO * C);
+    gelu_forward(a->g, a->h, (size_t)rows * HW_MAXVIT_MLP_RATIO * C);
     float *mlp = mv_of(m)->t1;
-    linear_forward(mlp, a->g, hw_p(m, a->fc2_w), hw_p(m, a->fc2_b), rows, MV_MLP_RATIO * C, C);
+    linear_forward(mlp, a->g, hw_p(m, a->fc2_w), hw_p(m, a->fc2_b), rows, HW_MAXVIT_MLP_RATIO * C, C);
     sd_fwd(m, a->t2, a->sd2, mlp, a->p_sd, a->sd_slot + 1, n, views, per, train);
     for (size_t k = 0; k < (size_t)rows * C; k++) a->t2[k] += a->t1[k];
     departition_forward(a->y, a->t2, a->kind, N, C, a->H, a->W, NN_MAXVIT_WINDOW);
@@ -575,7 +556,7 @@ static void zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
 /* dy [N, C, H, W] -> dx [N, C, H, W] (overwritten) */
 static void attn_bwd(hw_model *m, mv_attn *a, float *dx, const float *dy, int n, int views) {
     hw_maxvit *s = mv_of(m);
-    const int N = n * views, C = a->C, HW = a->H * a->W, rows = N * HW, C4 = MV_MLP_RATIO * C;
+    const int N = n * views, C = a->C, HW = a->H * a->W, rows = N * HW, C4 = HW_MAXVIT_MLP_RATIO * C;
     const int groups = rows / (NN_MAXVIT_WINDOW * NN_MAXVIT_WINDOW);
     const size_t nt = (size_t)rows * C, per = (size_t)HW * C;
     float *dt = s->t1, *dbr = s->t2, *dwide = s->t3, *dwide2 = dx; /* dx is free until the end */

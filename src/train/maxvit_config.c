@@ -5,9 +5,9 @@
 
 #include "hitwin/error.h"
 #include "hitwin/maxvit_config.h"
+#include "hitwin/maxvit_geometry.h"
 
 #define MV_DEFAULT_STOCHASTIC_DEPTH 0.2 /* maxvit_t's */
-#define MV_SQUEEZE_DIV 4                 /* the squeeze-excitation's width is channels / 4 */
 
 static const char *const arch_keys[] = {"stem", "channels", "depths", "head_dim", "stochastic_depth", NULL};
 
@@ -50,7 +50,7 @@ int hw_maxvit_arch_parse(const yt_doc *d, const yt_node *node, hw_maxvit_arch *a
         if (a.channels[b] % head)
             return hw_fail("%s:%d: maxvit: block %d has %d channels, not a multiple of head_dim %lld", d->name,
                            yt_get(node, "channels")->line, b, a.channels[b], (long long)head);
-        if (a.channels[b] % MV_SQUEEZE_DIV)
+        if (a.channels[b] % HW_MAXVIT_SQUEEZE_DIV)
             return hw_fail("%s:%d: maxvit: block %d has %d channels, not a multiple of 4 (the "
                            "squeeze-excitation's width is a quarter of it)",
                            d->name, yt_get(node, "channels")->line, b, a.channels[b]);
