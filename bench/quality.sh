@@ -34,7 +34,10 @@
 #                 the counts per pixel of synth-sparse)
 # SET@N is SET with its sites placed by simulation seed N (`hitwin simulate --seed N`), e.g.
 # "synth-sparse@3": another placement of the same kinds of change (docs/recipe.md, "Four
-# placements"); without @N the config's own seed (1).
+# placements"); without @N the config's own seed (1). SET~F scales the set's depth per Mb by F,
+# e.g. "synth-sparse-20kb~0.25" (0.1x the counts per pixel of synth-sparse) or "~0.08" (0.03x:
+# about 1 contact per pixel at separations 3-112 bins, docs/recipe.md "Smoothing sparse
+# maps"); both together as SET~F@N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -50,7 +53,8 @@ read -r -a train_set <<< "${TRAIN_SET:-}"
 mkdir -p "$out"
 
 config_of() {
-  case ${1%@*} in
+  local base=${1%@*}
+  case ${base%~*} in
     real-sparse) echo "configs/simulate-realistic-sparse.yaml" ;;
     real-dense) echo "configs/simulate-realistic-dense.yaml" ;;
     synth-sparse) echo "configs/simulate-realistic-synthetic.yaml" ;;
@@ -67,8 +71,23 @@ pipeline() { # set variant(real|null) seed
     local flags=()
     [ "$variant" = null ] && flags+=(--null)
     [ "$set" != "${set%@*}" ] && flags+=(--seed "${set##*@}")
-    rm -rf "$dir"
-    $mpi "$hitwin" simulate --config "$(config_of "$set")" --out "$dir" --quiet "${flags[@]}" > /dev/null
+    rm -rf "$dir" && mkdir -p "$dir"
+    local config
+    config=$(config_of "$set")
+    local base=${set%@*}
+    if [ "$base" != "${base%~*}" ]; then # SET~F: the same config at F times the depth
+      python3 - "$config" "$dir/depth.yaml" "${base##*~}" <<'PY'
+import os, sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+bg = c.get("background", {}).get("file")
+if bg and not os.path.isabs(bg):
+    c["background"]["file"] = os.path.abspath(os.path.join(os.path.dirname(sys.argv[1]), bg))
+c["depth"] = {k: v * float(sys.argv[3]) for k, v in c["depth"].items()}
+yaml.safe_dump(c, open(sys.argv[2], "w"))
+PY
+      config="$dir/depth.yaml"
+    fi
+    $mpi "$hitwin" simulate --config "$config" --out "$dir" --quiet "${flags[@]}" > /dev/null
     $mpi "$hitwin" tile "$dir/dataset.yaml" -o "$dir/tiles.h5" -q > /dev/null
     if grep -q '^genome_wide:' "$(config_of "$set")" && [ "$variant" = real ]; then
       # dense: the same structure without technical noise at 100x depth, one replicate per
