@@ -1,6 +1,8 @@
 # hitwin saliency / hitwin features (docs/saliency.md): the numeric core (input gradient,
 # IG completeness, batched == unbatched, registration, strips, feature calls) and the stage
 # end to end (1 vs 2 ranks identical, bedGraph and BED outputs, bad input).
+# --regions: the BED reader
+hw_test(test_bed_regions SOURCES unit/test_bed_regions.c LABELS unit)
 hw_test(test_saliency SOURCES unit/test_saliency.c LABELS unit)
 set_tests_properties(test_saliency PROPERTIES TIMEOUT 300)
 # feature difference and IG against PyTorch running the reference's formula (committed fixture)

@@ -37,6 +37,7 @@
 #include "hitwin/model.h"
 #include "hitwin/output_guard.h"
 #include "hitwin/safetensors.h"
+#include "hitwin/bed_regions.h"
 #include "hitwin/saliency.h"
 #include "hitwin/stage_device.h"
 #include "hitwin/tile_store.h"
@@ -97,6 +98,9 @@ static void usage(FILE *out) {
             "      --chunk N           interpolants per forward/backward (default %d)\n"
             "      --every K           every K-th window of each chromosome only (default 1; the\n"
             "                          strips stay covered while K x stride < tile size)\n"
+            "      --regions BED       only the windows whose tile overlaps a region of BED (e.g.\n"
+            "                          distance's CKPT_pairwise_called.bed); strip pixels with both\n"
+            "                          bins in a region are those of a run over every window\n"
             "      --device DEV        cpu (default), cuda (integrated gradients on one GPU per\n"
             "                          rank; SLeNet checkpoints) or auto (cuda where every rank\n"
             "                          has a GPU and the checkpoint is SLeNet's, else cpu)\n"
@@ -174,7 +178,8 @@ typedef struct {
 
 /* every: keep windows 0, every, 2 every, ... of each chromosome (in store order, among those
  * the split selects), so that a coarser set of overlapping tiles still covers the strips */
-static void plan_windows(const hw_tile_meta *m, int split, int chrom, const int *want, int every, plan *p) {
+static void plan_windows(const hw_tile_meta *m, int split, int chrom, const int *want, int every,
+                         const hw_regions *regions, plan *p) {
     const int S = m->n_samples;
     int64_t seen = 0;
     int last_chrom = -1;
@@ -186,6 +191,9 @@ static void plan_windows(const hw_tile_meta *m, int split, int chrom, const int 
         if (chrom >= 0 && m->win_chrom[w] != chrom) continue;
         if (m->win_chrom[w] != last_chrom) last_chrom = m->win_chrom[w], seen = 0;
         if (seen++ % every != 0) continue;
+        if (regions && !hw_regions_overlap(regions, m->win_chrom[w], m->win_start[w],
+                                           m->win_start[w] + (int64_t)m->tile_size * m->resolution))
+            continue;
         int32_t cnt[N_KINDS] = {0, 0};
         for (int a = 0; a < S; a++)
             for (int b = a + 1; b < S; b++) {
@@ -462,11 +470,13 @@ int hw_saliency_main(int argc, char **argv) {
                                          {"measure", required_argument, 0, 'm'},
                                          {"chunk", required_argument, 0, 'k'},
                                          {"every", required_argument, 0, 'e'},
+                                         {"regions", required_argument, 0, 'R'},
                                          {"device", required_argument, 0, 'D'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *ckpt = NULL, *out_dir = NULL, *split_name = "all", *chrom_name = NULL;
+    const char *regions_path = NULL;
     int steps = 100, chunk = HW_IG_DEFAULT_CHUNK, every = 1, want[N_KINDS] = {1, 1};
     hw_ig_measure measure = HW_IG_PAIRWISE;
     hw_device_kind device = HW_DEVICE_CPU;
@@ -480,6 +490,7 @@ int hw_saliency_main(int argc, char **argv) {
         case 'o': out_dir = optarg; break;
         case 's': split_name = optarg; break;
         case 'C': chrom_name = optarg; break;
+        case 'R': regions_path = optarg; break;
         case 'n':
             if (hw_parse_int("--steps", optarg, 1, 100000, &v) != 0) return hw_usage_error(NULL);
             steps = (int)v;
@@ -533,22 +544,24 @@ int hw_saliency_main(int argc, char **argv) {
     snprintf(h5name, sizeof h5name, "saliency%s%s.h5", chrom_name ? "_" : "", chrom_name ? chrom_name : "");
     int rc = 0;
     if (d.rank == 0) {
-        hw_input in[] = {{store_path, "the tile store"}, {ckpt, "--checkpoint"}};
-        rc = hw_input_check(&in[0]);
-        if (!rc) rc = hw_input_check(&in[1]);
+        hw_input in[] = {{store_path, "the tile store"}, {ckpt, "--checkpoint"},
+                         {regions_path, "--regions"}};
+        const int n_in = regions_path ? 3 : 2;
+        for (int i = 0; i < n_in && !rc; i++) rc = hw_input_check(&in[i]);
         char names[9][400];
         const char *ptr[9];
         snprintf(names[0], sizeof names[0], "%s", h5name);
         for (int q = 0; q < 4; q++)
             snprintf(names[q + 1], sizeof names[0], "%s%s_%s.bedgraph", stem, kind_name[q / 2], map_suffix[q % 2]);
         for (int q = 0; q < 5; q++) ptr[q] = names[q];
-        if (!rc) rc = hw_output_dir_check(out_dir, "-o", 0, ptr, 5, in, 2);
+        if (!rc) rc = hw_output_dir_check(out_dir, "-o", 0, ptr, 5, in, n_in);
     }
     if (hw_dist_agree_report(&d, rc) != 0) return 1;
     hw_tile_store *store = hw_tile_store_open(store_path);
     const hw_tile_meta *m = store ? hw_tile_store_meta(store) : NULL;
     hw_model *model = store ? load_model(ckpt, m->tile_size) : NULL;
     plan pl = {0};
+    hw_regions regions = {0};
     int chrom = -1;
     rc = store && model ? 0 : -1;
     if (!rc && m->n_samples > 64) rc = hw_fail("%s: %d samples; saliency handles at most 64", store_path, m->n_samples);
@@ -557,13 +570,16 @@ int hw_saliency_main(int argc, char **argv) {
             if (!strcmp(m->chrom_name[i], chrom_name)) chrom = i;
         if (chrom < 0) rc = hw_fail("--chrom %s: no such chromosome in %s", chrom_name, store_path);
     }
+    if (!rc && regions_path) rc = hw_regions_read(regions_path, m->chrom_name, m->n_chroms, &regions);
     if (!rc) {
-        plan_windows(m, split, chrom, want, every, &pl);
+        plan_windows(m, split, chrom, want, every, regions_path ? &regions : NULL, &pl);
         if (pl.n == 0)
-            rc = hw_fail("%s: no windows in split '%s'%s%s with a %spair of samples passing QC", store_path,
+            rc = hw_fail("%s: no windows in split '%s'%s%s%s%s with a %spair of samples passing QC", store_path,
                          split_name, chrom_name ? " on " : "", chrom_name ? chrom_name : "",
+                         regions_path ? " overlapping a region of " : "", regions_path ? regions_path : "",
                          want[0] && want[1] ? "" : want[0] ? "condition " : "replicate ");
     }
+    hw_regions_free(&regions);
     /* ---- the device: once every input is read, before anything is written ---- */
     int status = hw_dist_agree_report(&d, rc) != 0 ? 1 : 0;
     hw_gpu *gpu = NULL;
@@ -745,8 +761,8 @@ int hw_saliency_main(int argc, char **argv) {
             char config[2048];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nchrom: %s\nsteps: %d\npairs: %s\n"
-                     "measure: %s\nchunk: %d\nevery: %d\nmask: %s\ninput_transform: %s\nnorm_region: %s\n"
-                     "smooth: %d\n"
+                     "measure: %s\nchunk: %d\nevery: %d\nregions: %s\nmask: %s\ninput_transform: %s\n"
+                     "norm_region: %s\nsmooth: %d\n"
                      "feature_layer: features.2 (conv2, %d x %d, pixel r at bin 2 r + 6.5)\n"
                      "orientation: condition = higher class_id minus lower; replicate = later store "
                      "sample minus earlier\n"
@@ -754,7 +770,7 @@ int hw_saliency_main(int argc, char **argv) {
                      "covering each pixel\n",
                      store_path, ckpt, split_name, chrom_name ? chrom_name : "all", steps, pairs_name,
                      measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", chunk, every,
-                     hw_model_cfg(model)->mask ? "true" : "false",
+                     regions_path ? regions_path : "none (every window)", hw_model_cfg(model)->mask ? "true" : "false",
                      hw_input_transform_name(hw_model_cfg(model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(model)->norm_region),
                      hw_model_cfg(model)->smooth, G, G);

@@ -6,6 +6,8 @@
 #   - the file holds per window the four maps and per chromosome the strips with their counts,
 #     the config, checkpoint and version; no temporary file is left;
 #   - --chrom NAME writes saliency_NAME.h5 whose strips equal the whole run's for NAME;
+#   - --regions BED keeps the windows overlapping its regions, and inside them the strips are
+#     the whole run's; a BED with an unknown chromosome is one error line;
 #   - --pairs condition leaves the replicate maps out;
 #   - features: a BED9 sorted like sort -k1,1 -k2,2n (strand + or -, thick = the call, the
 #     separation range as gffTags in the name), and
@@ -61,6 +63,30 @@ done
 [ -f "$tmp/one/saliency_chr2.h5" ] && [ -f "$tmp/one/chr2_condition_saliency.bedgraph" ] || die "--chrom outputs missing"
 h5diff "$tmp/one/saliency.h5" "$tmp/one/saliency_chr2.h5" /strips/chr2 /strips/chr2 > /dev/null 2>&1 \
   || die "--chrom chr2 strips differ from the whole run's"
+
+# --regions: only the windows whose tile overlaps a region (a track line, a comment, the
+# alias "2" for chr2); strip pixels with both bins inside the region equal the whole run's
+# (rows 0-7, columns 48-111 of chr2: bins 44-115, inside [40, 120)), pixels far from both
+# regions are gaps (count 0), and the window table is smaller
+printf 'track name=calls\n# a comment\nchr2\t400000\t1200000\tcall\n2 3000000 3100000\n' > "$tmp/r.bed"
+$mpi "$HITWIN" saliency "${args[@]}" --chrom chr2 --regions "$tmp/r.bed" -o "$tmp/reg" > "$tmp/reg.log" 2>&1 \
+  || { cat "$tmp/reg.log"; die "--regions"; }
+for f in one reg; do
+  h5dump -d /strips/chr2/condition_saliency -s "0,48" -c "8,64" "$tmp/$f/saliency_chr2.h5" | sed 1d > "$tmp/$f.strip"
+  h5dump -d /strips/chr2/replicate_features -s "0,48" -c "8,64" "$tmp/$f/saliency_chr2.h5" | sed 1d >> "$tmp/$f.strip"
+done
+grep -q '(5,48): [^0]' "$tmp/one.strip" || die "--regions: the whole run's strip is zero where it is compared"
+cmp -s "$tmp/one.strip" "$tmp/reg.strip" || die "--regions: strips inside the region differ from the whole run's"
+h5dump -d /strips/chr2/condition_saliency_count -s "5,600" -c "1,4" "$tmp/reg/saliency_chr2.h5" \
+  | grep -q '(5,600): 0, 0, 0, 0' || die "--regions: a pixel outside every region is covered"
+nw() { h5dump -H -d /windows/start "$1" | sed -n 's/.*DATASPACE  SIMPLE { ( \([0-9]*\) ).*/\1/p'; }
+[ "$(nw "$tmp/reg/saliency_chr2.h5")" -lt "$(nw "$tmp/one/saliency_chr2.h5")" ] || die "--regions kept every window"
+grep -q 'regions: .*r.bed' <(h5dump -a /config "$tmp/reg/saliency_chr2.h5") || die "--regions: not in the config attribute"
+printf 'chrZ\t1\t100\n' > "$tmp/bad.bed"
+"$HITWIN" saliency "${args[@]}" --regions "$tmp/bad.bed" -o "$tmp/badreg" > "$tmp/badreg.log" 2>&1 && die "--regions with an unknown chromosome succeeded"
+grep -qx "hitwin: error: $tmp/bad.bed:1: chromosome 'chrZ' is not in the tile store" "$tmp/badreg.log" \
+  || { cat "$tmp/badreg.log"; die "--regions with an unknown chromosome: not the expected line"; }
+[ -e "$tmp/badreg" ] && die "--regions with an unknown chromosome left an output directory"
 
 # condition pairs only
 "$HITWIN" saliency "${args[@]}" --pairs condition -o "$tmp/cond" > /dev/null 2>&1 || die "--pairs condition"
