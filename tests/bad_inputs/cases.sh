@@ -236,6 +236,10 @@ case_ saliency_device_unknown 2 "--device tpu: expected cpu, cuda or auto" 2 '' 
 case_ saliency_head_checkpoint 1 "$F/run/best_nn.safetensors: not a backbone checkpoint (no features.2.weight / linear.1.weight of SLeNet, no stem.0.0.weight of MaxViT); saliency supports SLeNet, SMaxViT and SMaxViTMulti" 2 '' -- saliency "$TS" -c "$F/run/best_nn.safetensors" -o out
 case_ saliency_split_without_windows 1 "$F/notest.h5: no windows in split 'test' with a pair of samples passing QC" 2 '' -- saliency "$F/notest.h5" -c "$CK" -o out --split test
 case_ saliency_chrom_unknown 1 "--chrom chrZ: no such chromosome in $TS" 2 '' -- saliency "$TS" -c "$CK" -o out --chrom chrZ
+case_ saliency_regions_missing 1 "nope.bed: no such file (--regions)" 2 '' -- saliency "$TS" -c "$CK" -o out --regions nope.bed
+case_ saliency_regions_unknown_chrom 1 "%W%/r.bed:2: chromosome 'chrZ' is not in the tile store" 2 "printf 'chr1\\t0\\t100\\nchrZ\\t1\\t100\\n' > r.bed" -- saliency "$TS" -c "$CK" -o out --regions "%W%/r.bed"
+case_ saliency_regions_binary 1 "%W%/r.bed:1: expected chrom, start and end" 2 "printf '\\001\\002\\377' > r.bed" -- saliency "$TS" -c "$CK" -o out --regions "%W%/r.bed"
+case_ saliency_regions_no_window 1 "$TS: no windows in split 'all' overlapping a region of %W%/r.bed with a pair of samples passing QC" 2 "printf 'chr1\\t900000000\\t900000100\\n' > r.bed" -- saliency "$TS" -c "$CK" -o out --regions "%W%/r.bed"
 case_ saliency_store_is_mcool 1 "$F/sim/control_R1.mcool: not a hitwin tile store (attribute format is not 'hitwin-tiles')" 2 '' -- saliency "$S1" -c "$CK" -o out
 case_ features_not_saliency 1 "$TS: not a hitwin saliency file (format hitwin-saliency)" 1 '' -- features "$TS" -o out
 case_ features_quantile_out_of_range 2 "--quantile 2: expected a number in (0.5, 1)" 1 '' -- features "$TS" -o out --quantile 2
