@@ -135,7 +135,7 @@ typedef struct {
 /* a quarter of the edits flatten or sharpen all the structure of a region at once, as a
  * cohesin or CTCF depletion does (docs/recipe.md, "Contrast edits") */
 #define HW_RECIPE_CONTRAST_EDITS 0.25
-/* no count smoothing by default (docs/recipe.md, "Smoothing sparse maps") */
+/* no count smoothing by default (docs/recipe.md, "Smoothing the counts") */
 #define HW_RECIPE_SMOOTH 0
 #define HW_RECIPE_LOOP_EDITS 0.0
 const char *hw_input_transform_name(hw_input_transform k);
