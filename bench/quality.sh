@@ -36,8 +36,8 @@
 # "synth-sparse@3": another placement of the same kinds of change (docs/recipe.md, "Four
 # placements"); without @N the config's own seed (1). SET~F scales the set's depth per Mb by F,
 # e.g. "synth-sparse-20kb~0.25" (0.1x the counts per pixel of synth-sparse) or "~0.08" (0.03x:
-# about 1 contact per pixel at separations 3-112 bins, docs/recipe.md "Smoothing sparse
-# maps"); both together as SET~F@N.
+# about 1 contact per pixel at separations 3-112 bins, docs/recipe.md "Smoothing the
+# counts"); both together as SET~F@N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
