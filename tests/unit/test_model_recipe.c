@@ -109,24 +109,17 @@ int main(void) {
             test_failures++;
         }
         /* and the reference scaling differs from the recipe's on these tiles, and the
-         * smoothing from none */
-        if (v == 5) {
+         * smoothing from none: m's embedding of the raw tiles is >1e-3 away from a's */
+        if (v == 1 || v == 5) {
             hw_model_config u = rc;
             u.smooth = 0;
-            hw_model *c = hw_model_create(&u, 7);
-            float eu[2 * 83];
-            CHECK_INT_EQ(hw_model_embed(c, t, 2, eu), 0);
-            double du = 0;
-            for (int k = 0; k < 2 * 83; k++) du = fmax(du, fabs(eu[k] - ea[k]));
-            CHECK(du > 1e-3 * (1 + maxe));
-            hw_model_free(c);
-        }
-        if (v == 1) {
-            float er[2 * 83];
-            CHECK_INT_EQ(hw_model_embed(b, t, 2, er), 0);
-            double dr = 0;
-            for (int k = 0; k < 2 * 83; k++) dr = fmax(dr, fabs(er[k] - ea[k]));
-            CHECK(dr > 1e-3 * (1 + maxe));
+            hw_model *c = v == 1 ? b : hw_model_create(&u, 7);
+            float eo[2 * 83];
+            CHECK_INT_EQ(hw_model_embed(c, t, 2, eo), 0);
+            double d = 0;
+            for (int k = 0; k < 2 * 83; k++) d = fmax(d, fabs(eo[k] - ea[k]));
+            CHECK(d > 1e-3 * (1 + maxe));
+            if (c != b) hw_model_free(c);
         }
         hw_model_free(a);
         hw_model_free(b);
