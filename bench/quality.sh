@@ -5,7 +5,7 @@
 # on several simulated sets with known truth, the null beside each, several training seeds,
 # and every score in one table (bench/quality_table.py, with the null AUROC's sampling band): the learned scores (pairwise,
 # cosine; unclipped diff = mean between - mean within over the window and its neighbours
-# (hitwin distance's default --neighbours 1), the same from the window's own pairs ("own"),
+# (hitwin distance's default --neighbours 2), the same from the window's own pairs ("own"),
 # and its z) next to the classical
 # ones (SSIM, Pearson of log1p, MSE, HiCRep SCC, insulation difference), AUROC / AP over all
 # windows and on the held-out test chromosome, Spearman rho against the changed fraction for

@@ -8,7 +8,7 @@ AUROC on the null variant (same sites, nothing changed) beside it, which must be
 
 Scores per window (from hitwin distance's HDF5): for each measure, `diff` = mean between -
 mean within (unclipped; windows/<m>_diff, or computed from the _between/_within columns of an
-older file: with `distance --neighbours H`, the default 1, averaged over the window and its
+older file: with `distance --neighbours H`, the default 2, averaged over the window and its
 neighbours), `own` = the same from the window's own pairs alone (pairs/, as --neighbours 0
 would give), and `z` where the file has it. Truth: sparse sets, a window is positive when its
 tile span overlaps a change of truth.bed (the null is scored against the real set's sites);

@@ -31,7 +31,7 @@ void hw_pair_table_free(hw_pair_table *p);
  * window and at the windows of the same chromosome whose start is at most h strides away
  * (docs/distance.md "Neighbouring windows"); NaN stays NaN; h <= 0: a copy. out is new
  * (free it with hw_pair_table_free). */
-#define HW_DEFAULT_NEIGHBOURS 1
+#define HW_DEFAULT_NEIGHBOURS 2
 void hw_pair_table_neighbours(const hw_pair_table *in, const hw_tile_meta *m, int h, hw_pair_table *out);
 
 /* Per window with at least one pair: means over the pairs of each label (NaN when

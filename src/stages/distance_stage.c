@@ -96,7 +96,7 @@ static void usage(FILE *out) {
             "                             (default 0.05; X in (0, 1])\n"
             "      --neighbours H         window scores from each pair's distance averaged over the\n"
             "                             window and the windows up to H strides away on each side\n"
-            "                             (default 1; 0: the window's own, as the reference;\n"
+            "                             (default 2; 0: the window's own, as the reference;\n"
             "                             docs/distance.md \"Neighbouring windows\")\n"
             "  -q, --quiet                no progress output\n"
             "  -h, --help\n"
