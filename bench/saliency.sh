@@ -8,9 +8,9 @@
 # (2 ranks, --every 4) and a projection to a mouse-sized genome.
 #
 # Napkin: an SLeNet forward + input backward is ~130 MFLOP per 224 tile. The reference runs
-# per pair 100 x (4 forwards + 2 backwards) at batch 1; hitwin 200 interpolants (2 x 100) in
+# per pair 100 x (4 forwards + 2 backwards) at batch 1; hitwin 100 interpolants (both directions on one path) in
 # batches of 50, each one forward and one backward, the endpoints once per window, and no
-# weight gradients: ~2.5x less arithmetic, at a better rate.
+# weight gradients: ~5x less arithmetic, at a better rate.
 #   usage: bench/saliency.sh [BUILD_DIR]   (default build; needs /usr/bin/python3 with torch:
 #          apt-get install python3-torch)
 set -euo pipefail

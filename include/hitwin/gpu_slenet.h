@@ -71,8 +71,9 @@ int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb)
  * hw_model_path_grad of a SLeNet (src/model/slenet_saliency.c) on the GPU, with its contract:
  * host pointers in; the interpolants from + alpha_i (to - from), i < n, of prepared inputs
  * from, to [S, S] (normalisation and mask already applied), each measured against `other`
- * [D] (as D's second argument when `second`; a row of alpha 0 against its own embedding,
- * HW_IG_BASELINE); the SUM of their input gradients added to the host's gsum [S, S].
+ * [D] (as D's second argument when `second` is HW_IG_SECOND; a row of alpha 0 against its
+ * own embedding, HW_IG_BASELINE), or with HW_IG_BOTH against other = [D of from, D of to]
+ * (saliency.h; alpha 1 as HW_IG_BASELINE_TO); the SUM of their input gradients added to the host's gsum [S, S].
  * Evaluation mode (no dropout); fp32 whatever hw_gpu_slenet_set_precision says; passes of
  * up to 64 interpolants in the activation arena (reserved as by hw_gpu_slenet_embed), plus
  * about 4.3 MB of its own at image size 224, allocated at the first call. No weight gradient is

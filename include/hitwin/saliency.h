@@ -28,7 +28,7 @@
 
 typedef enum { HW_IG_PAIRWISE = 0, HW_IG_COSINE = 1 } hw_ig_measure;
 
-/* Alpha steps per forward/backward batch when none is given: 2 x 50 interpolants x ~3.5 MB. */
+/* Alpha steps per forward/backward batch when none is given: 50 interpolants x ~3.5 MB. */
 #define HW_IG_DEFAULT_CHUNK 50
 
 /* ---- the backbone on prepared inputs (src/model/slenet_saliency.c, maxvit_saliency.c) ---- */
@@ -61,11 +61,20 @@ int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps);
  * The parameters' gradient buffer is not touched. */
 #define HW_IG_SECOND 1
 #define HW_IG_BASELINE 2
+/* Paths only (hw_model_path_grad's `second` = HW_IG_BOTH): the row serves both directions of
+ * ig.c's formula at once. other is then [from's embedding, to's embedding] (2 x D) and the
+ * row's gradient is that of D(emb_i, other_from) - D(other_to, emb_i); HW_IG_BASELINE
+ * (alpha 0) replaces other_from by the row's own embedding, HW_IG_BASELINE_TO (alpha 1)
+ * other_to. */
+#define HW_IG_BOTH 4
+#define HW_IG_BASELINE_TO 8
 int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
                            hw_ig_measure measure, float *dist, float *dx);
 /* One straight path of integrated gradients: the interpolants from + alpha_i (to - from),
- * i < n, each measured against `other` [D] (as D's second argument when `second`; alpha 0 as
- * HW_IG_BASELINE), and the SUM of their input gradients added to gsum [S, S]. The same
+ * i < n, each measured against `other` [D] (as D's second argument when `second` is
+ * HW_IG_SECOND; alpha 0 as HW_IG_BASELINE), or, when `second` is HW_IG_BOTH, against
+ * other = [D of from, D of to] as that bit says (alpha 1 as HW_IG_BASELINE_TO), and the SUM
+ * of their input gradients added to gsum [S, S]. The same
  * gradients as hw_model_distance_grad, computed with less work: conv1 is linear, so the
  * interpolants' conv1 outputs are base + alpha slope (two convolutions per call) and the sum
  * of their input gradients is one transposed convolution of their summed conv1 gradients. */
@@ -74,6 +83,19 @@ int hw_model_path_grad(hw_model *m, const float *from, const float *to, const fl
 /* D(a, b) and its gradient with respect to a (grad_b 0) or b (grad_b 1); grad may be NULL. */
 double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure measure, int grad_b,
                       float *grad);
+/* The role of a path's interpolant at alpha a: `second` is 0, HW_IG_SECOND or HW_IG_BOTH
+ * (hw_model_path_grad); alpha 0 is the from end (HW_IG_BASELINE), alpha 1 with HW_IG_BOTH
+ * the to end (HW_IG_BASELINE_TO). */
+static inline uint8_t hw_ig_path_role(int second, float a) {
+    const int both = second & HW_IG_BOTH;
+    return (uint8_t)((both ? HW_IG_BOTH : second ? HW_IG_SECOND : 0) | (a == 0.0f ? HW_IG_BASELINE : 0) |
+                     (both && a == 1.0f ? HW_IG_BASELINE_TO : 0));
+}
+/* One row of a pass: D and its gradient with respect to emb (dim values) for the row's role
+ * bits (above); other is [dim], or [2 dim] with HW_IG_BOTH (tmp: dim floats of scratch, used
+ * then only). Returns D(emb, other) (the first direction's with HW_IG_BOTH). */
+double hw_ig_row_gradient(const float *emb, const float *other, int role, int dim, hw_ig_measure measure,
+                          float *grad, float *tmp);
 
 /* ---- integrated gradients (src/saliency/ig.c) --------------------------------------------- */
 /* The reference's formula (7.3) between prepared inputs x1 and x2 with embeddings e1, e2:
@@ -81,19 +103,27 @@ double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure mea
  *   ig1 = (x1 - x2) * mean_k grad D(f(x2 + a_k (x1 - x2)), e2),
  *   ig2 = (x2 - x1) * mean_k grad D(e1, f(x1 + a_k (x2 - x1))),
  *   map = (ig1 + ig2) / 2                                           [S, S]
- * The 2 x steps interpolants go through the model `chunk` at a time (chunk >= 1; 1 is the
- * reference's one alpha per pass); the gradients are summed in alpha order in double, so the
- * chunk size changes nothing but the BLAS's rounding. */
+ * The alphas are symmetric (a_k = 1 - a_(steps-1-k)), so both directions visit the same
+ * interpolants: each goes through the model once (HW_IG_BOTH), with the gradient of
+ * D(f, e2) - D(e1, f) taken back in one backward, since a backward is linear in the gradient
+ * it starts from. Half the work of the two paths; the same map up to float rounding of the
+ * interpolants (hw_ig_map_two_paths computes it as written, for the tests). They go through
+ * the model `chunk` at a time (chunk >= 1; 1 is the reference's one alpha per pass); the
+ * gradients are summed in alpha order in double, so the chunk size changes nothing but the
+ * BLAS's rounding. */
 int hw_ig_map(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2,
               int steps, int chunk, hw_ig_measure measure, float *map);
+int hw_ig_map_two_paths(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2,
+                        int steps, int chunk, hw_ig_measure measure, float *map);
 /* The same formula with the path gradients from `path` (hw_model_path_grad's contract, ctx
  * its first argument): hw_ig_map passes the CPU model's, `hitwin saliency --device cuda` the
- * GPU model's (gpu_slenet.h, hw_gpu_slenet_path_grad). S is the tile side. -1 as soon as a
+ * GPU model's (gpu_slenet.h, hw_gpu_slenet_path_grad). S is the tile side, D the embedding's
+ * width. -1 as soon as a
  * path call fails (its hw_error() line kept; map then undefined). */
 typedef int (*hw_ig_path_fn)(void *ctx, const float *from, const float *to, const float *alpha,
                              int n, const float *other, int second, hw_ig_measure measure,
                              double *gsum);
-int hw_ig_map_path(hw_ig_path_fn path, void *ctx, int S, const float *x1, const float *x2,
+int hw_ig_map_path(hw_ig_path_fn path, void *ctx, int S, int D, const float *x1, const float *x2,
                    const float *e1, const float *e2, int steps, int chunk, hw_ig_measure measure,
                    float *map);
 

@@ -42,22 +42,14 @@ __global__ static void path_kernel(float *c1, const float *base, const float *sl
     }
 }
 
-// demb[i] = the gradient of D with respect to emb[i] (hw_ig_distance), rows i < k of D
-// values: D(emb_i, o) or, when second, D(o, emb_i); o = other, or emb_i itself on a row of
-// alpha 0 (HW_IG_BASELINE: the reference's two forwards of the baseline are equal, and so
-// the pairwise eps alone sets the direction there). One thread per row: D is 83 wide, k at
-// most HW_GPU_IG_PASS, and the sequential double sums are the C loop's, in its order, with
-// every operation explicitly rounded (nvcc would otherwise fuse them into FMAs).
-__global__ static void ig_distance_kernel(float *demb, const float *emb, const float *other,
-                                          const float *alpha, int k, int D, int second,
-                                          int cosine) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= k) return;
-    const float *e = emb + (size_t)i * D, *o = alpha[i] == 0.0f ? e : other;
-    float *g = demb + (size_t)i * D;
-    if (!cosine) { // torch.pairwise_distance: ||a - b + 1e-6||; the gradient w.r.t. emb_i
-        const float *a = second ? o : e, *b = second ? e : o;
-        const double sign = second ? -1.0 : 1.0;
+// hw_ig_distance's gradient of D(a, b) with respect to a (grad_b 0) or b (grad_b 1), D values,
+// into g (subtract 0) or subtracted from g (subtract 1: g - grad, each rounded as the C loop's
+// float subtraction). The sequential double sums are the C loop's, in its order, with every
+// operation explicitly rounded (nvcc would otherwise fuse them into FMAs).
+__device__ static void distance_grad(float *g, const float *a, const float *b, int D, int grad_b,
+                                     int cosine, int subtract) {
+    if (!cosine) { // torch.pairwise_distance: ||a - b + 1e-6||
+        const double sign = grad_b ? -1.0 : 1.0;
         double ss = 0.0;
         for (int j = 0; j < D; j++) {
             const double d = __dadd_rn(__dsub_rn((double)a[j], (double)b[j]), 1e-6);
@@ -66,12 +58,17 @@ __global__ static void ig_distance_kernel(float *demb, const float *emb, const f
         const double dist = __dsqrt_rn(ss);
         for (int j = 0; j < D; j++) {
             const double d = __dadd_rn(__dsub_rn((double)a[j], (double)b[j]), 1e-6);
-            g[j] = dist > 0.0 ? (float)__ddiv_rn(__dmul_rn(sign, d), dist) : 0.0f;
+            const float v = dist > 0.0 ? (float)__ddiv_rn(__dmul_rn(sign, d), dist) : 0.0f;
+            g[j] = subtract ? __fsub_rn(g[j], v) : v;
         }
         return;
     }
-    // 1 - a.b / max(|a| |b|, 1e-8) is symmetric: a is emb_i whichever argument it is
-    const float *a = e, *b = o;
+    if (grad_b) { // 1 - cosine is symmetric
+        const float *t = a;
+        a = b;
+        b = t;
+    }
+    // 1 - a.b / max(|a| |b|, 1e-8)
     double ab = 0.0, aa = 0.0, bb = 0.0;
     for (int j = 0; j < D; j++) {
         ab = __dadd_rn(ab, __dmul_rn((double)a[j], (double)b[j]));
@@ -86,8 +83,33 @@ __global__ static void ig_distance_kernel(float *demb, const float *emb, const f
         // d(1 - cos)/da = -(b / den - cos a / |a|^2); with the clamp den is a constant
         double gj = __ddiv_rn((double)b[j], den);
         if (!clamped && aa > 0.0) gj = __dsub_rn(gj, __ddiv_rn(__dmul_rn(cs, (double)a[j]), aa));
-        g[j] = (float)-gj;
+        const float v = (float)-gj;
+        g[j] = subtract ? __fsub_rn(g[j], v) : v;
     }
+}
+
+// demb[i] = the gradient of D with respect to emb[i] (hw_ig_row_gradient), rows i < k of D
+// values, with the row's role as hw_ig_path_role gives it for `second`: D(emb_i, o) or, with
+// HW_IG_SECOND, D(o, emb_i); o = other, or emb_i itself on a row of alpha 0 (HW_IG_BASELINE:
+// the reference's two forwards of the baseline are equal, and so the pairwise eps alone sets
+// the direction there). With HW_IG_BOTH, other is [from's, to's] embedding and the gradient
+// is that of D(emb_i, from's) - D(to's, emb_i), to's being emb_i itself at alpha 1. One thread
+// per row: D is 83 wide, k at most HW_GPU_IG_PASS.
+__global__ static void ig_distance_kernel(float *demb, const float *emb, const float *other,
+                                          const float *alpha, int k, int D, int second,
+                                          int cosine) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= k) return;
+    const float *e = emb + (size_t)i * D, *o = alpha[i] == 0.0f ? e : other;
+    float *g = demb + (size_t)i * D;
+    if (second & HW_IG_BOTH) {
+        const float *to = alpha[i] == 1.0f ? e : other + D;
+        distance_grad(g, e, o, D, 0, cosine, 0);
+        distance_grad(g, to, e, D, 1, cosine, 1);
+        return;
+    }
+    if (second) distance_grad(g, o, e, D, 1, cosine, 0);
+    else distance_grad(g, e, o, D, 0, cosine, 0);
 }
 
 // dsum[c, h, w] += the pooled gradients dp1[i, c, oh, ow] of the outputs whose argmax is
@@ -131,7 +153,7 @@ static void scratch_layout(hw_gpu_slenet *s, carver *c) {
     w->slope = carve<float>(c, Q);
     w->dsum = carve<float>(c, Q);
     w->dx = carve<float>(c, S2);
-    w->other = carve<float>(c, (size_t)s->D);
+    w->other = carve<float>(c, 2 * (size_t)s->D); // HW_IG_BOTH: from's and to's
     w->alpha = carve<float>(c, HW_GPU_IG_PASS);
 }
 
@@ -173,7 +195,7 @@ static int pass(hw_gpu_slenet *s, int k, int second, hw_ig_measure measure) {
         gpu_gelu_forward(g, a->emb, a->h2, K * D))
         return -1;
     ig_distance_kernel<<<(k + 63) / 64, 64, 0, g->stream>>>(s->demb, a->emb, w->other, w->alpha, k,
-                                                            s->D, second != 0,
+                                                            s->D, second,
                                                             measure == HW_IG_COSINE);
     HW_LAUNCH_CHECK();
     // backward, input gradients only. conv1's output has been pooled (its argmax a1 is all
@@ -207,7 +229,7 @@ extern "C" int hw_gpu_slenet_path_grad(hw_gpu_slenet *s, const float *from, cons
     if (scratch(s) || hw_gpu_slenet_reserve(s, n < HW_GPU_IG_PASS ? n : HW_GPU_IG_PASS, 1))
         return -1;
     if (hw_gpu_upload(g, w->from, from, S2 * fs) || hw_gpu_upload(g, w->to, to, S2 * fs) ||
-        hw_gpu_upload(g, w->other, other, (size_t)s->D * fs))
+        hw_gpu_upload(g, w->other, other, (second & HW_IG_BOTH ? 2 : 1) * (size_t)s->D * fs))
         return -1;
     diff_kernel<<<hw_grid(S2, 256), 256, 0, g->stream>>>(w->d, w->to, w->from, S2);
     HW_LAUNCH_CHECK();

@@ -44,6 +44,9 @@ int hw_model_conv2_maps(hw_model *m, const float *x, int n, float *maps) {
 int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
                            hw_ig_measure measure, float *dist, float *dx) {
     if (!m->bb->distance_grad) return no_hook(m, "input gradient");
+    for (int i = 0; role && i < n; i++)
+        if (role[i] & (HW_IG_BOTH | HW_IG_BASELINE_TO))
+            return hw_fail("saliency: a both-directions row (HW_IG_BOTH) is for paths only");
     return m->bb->distance_grad(m, x, n, other, role, measure, dist, dx);
 }
 

@@ -718,8 +718,9 @@ static int maxvit_feature_maps(hw_model *m, const float *x, int n, float *maps) 
     return 0;
 }
 
-static int maxvit_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
-                                hw_ig_measure measure, float *dist, float *dx) {
+/* maxvit_distance_grad with the rows of other ostride floats apart (HW_IG_BOTH rows: 2 D) */
+static int distance_grad_rows(hw_model *m, const float *x, int n, const float *other, size_t ostride,
+                              const uint8_t *role, hw_ig_measure measure, float *dist, float *dx) {
     hw_maxvit *s = mv_of(m);
     const size_t S2 = (size_t)m->S * m->S;
     const int D = m->D;
@@ -727,18 +728,16 @@ static int maxvit_distance_grad(hw_model *m, const float *x, int n, const float 
     float *grads = m->grads;
     m->grads = s->grad_sink;
     memset(dx, 0, (size_t)n * S2 * sizeof(float));
+    float *tmp = xmalloc((size_t)D * sizeof(float));
     for (int i0 = 0; i0 < n; i0 += m->bb->eval_chunk) {
         const int k = n - i0 < m->bb->eval_chunk ? n - i0 : m->bb->eval_chunk;
         hw_model_reserve(m, k, 1);
         memcpy(m->x, x + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float));
         maxvit_forward(m, k, 1, 0, 0);
         for (int i = 0; i < k; i++) {
-            const float *e = m->emb + (size_t)i * D;
             const int r = role ? role[i0 + i] : 0;
-            const float *o = r & HW_IG_BASELINE ? e : other + (size_t)(i0 + i) * D;
-            float *g = m->demb + (size_t)i * D;
-            const double dd = r & HW_IG_SECOND ? hw_ig_distance(o, e, D, measure, 1, g)
-                                               : hw_ig_distance(e, o, D, measure, 0, g);
+            const double dd = hw_ig_row_gradient(m->emb + (size_t)i * D, other + (size_t)(i0 + i) * ostride, r, D,
+                                                 measure, m->demb + (size_t)i * D, tmp);
             if (dist) dist[i0 + i] = (float)dd;
         }
         memset(s->grad_sink, 0, m->n_params * sizeof(float));
@@ -747,7 +746,13 @@ static int maxvit_distance_grad(hw_model *m, const float *x, int n, const float 
         s->dinput = NULL;
     }
     m->grads = grads;
+    free(tmp);
     return 0;
+}
+
+static int maxvit_distance_grad(hw_model *m, const float *x, int n, const float *other, const uint8_t *role,
+                                hw_ig_measure measure, float *dist, float *dx) {
+    return distance_grad_rows(m, x, n, other, (size_t)m->D, role, measure, dist, dx);
 }
 
 /* One IG path: the interpolants eval_chunk at a time through the input gradient above (no
@@ -757,7 +762,8 @@ static int maxvit_path_grad(hw_model *m, const float *from, const float *to, con
     const size_t S2 = (size_t)m->S * m->S;
     const int D = m->D, chunk = m->bb->eval_chunk;
     float *xs = xmalloc((size_t)chunk * S2 * sizeof(float)), *dxs = xmalloc((size_t)chunk * S2 * sizeof(float));
-    float *oth = xmalloc((size_t)chunk * D * sizeof(float));
+    const size_t ow = second & HW_IG_BOTH ? 2 * (size_t)D : (size_t)D; /* HW_IG_BOTH: from's, to's */
+    float *oth = xmalloc((size_t)chunk * ow * sizeof(float));
     uint8_t *role = xmalloc((size_t)chunk);
     for (int i0 = 0; i0 < n; i0 += chunk) {
         const int k = n - i0 < chunk ? n - i0 : chunk;
@@ -765,10 +771,10 @@ static int maxvit_path_grad(hw_model *m, const float *from, const float *to, con
             const float a = alpha[i0 + i];
             float *xi = xs + (size_t)i * S2;
             for (size_t p = 0; p < S2; p++) xi[p] = from[p] + a * (to[p] - from[p]);
-            memcpy(oth + (size_t)i * D, other, (size_t)D * sizeof(float));
-            role[i] = (uint8_t)((second ? HW_IG_SECOND : 0) | (a == 0.0f ? HW_IG_BASELINE : 0));
+            memcpy(oth + (size_t)i * ow, other, ow * sizeof(float));
+            role[i] = hw_ig_path_role(second, a);
         }
-        maxvit_distance_grad(m, xs, k, oth, role, measure, NULL, dxs);
+        distance_grad_rows(m, xs, k, oth, ow, role, measure, NULL, dxs);
         for (int i = 0; i < k; i++)
             for (size_t p = 0; p < S2; p++) gsum[p] += dxs[(size_t)i * S2 + p];
     }

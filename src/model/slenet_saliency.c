@@ -81,11 +81,28 @@ double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure mea
     return 1.0 - cos;
 }
 
+double hw_ig_row_gradient(const float *emb, const float *other, int role, int dim, hw_ig_measure measure,
+                          float *grad, float *tmp) {
+    const float *o = role & HW_IG_BASELINE ? emb : other;
+    if (role & HW_IG_BOTH) {
+        /* D(emb, from) - D(to, emb): a backward is linear in the gradient it starts from, so
+         * one backward of the difference is the two directions' backwards subtracted */
+        const float *to = role & HW_IG_BASELINE_TO ? emb : other + dim;
+        const double d = hw_ig_distance(emb, o, dim, measure, 0, grad);
+        hw_ig_distance(to, emb, dim, measure, 1, tmp);
+        for (int k = 0; k < dim; k++) grad[k] = grad[k] - tmp[k];
+        return d;
+    }
+    return role & HW_IG_SECOND ? hw_ig_distance(o, emb, dim, measure, 1, grad)
+                               : hw_ig_distance(emb, o, dim, measure, 0, grad);
+}
+
 /* The part both input-gradient passes share: from conv1's pooled output b->p1 of k rows
- * (rows i0.. of other / role) through the rest of the network, the distance and its gradient,
- * and back to b->dp1, the gradient of the pooled conv1 output. dist may be NULL. */
-static void rest_forward_backward(hw_model *m, int k, int i0, const float *other, const uint8_t *role,
-                                  hw_ig_measure measure, float *dist) {
+ * (rows i0.. of other, ostride floats apart, and of role) through the rest of the network, the
+ * distance and its gradient, and back to b->dp1, the gradient of the pooled conv1 output.
+ * dist may be NULL. */
+static void rest_forward_backward(hw_model *m, int k, int i0, const float *other, size_t ostride,
+                                  const uint8_t *role, hw_ig_measure measure, float *dist) {
     hw_slenet *b = hw_slenet_of(m);
     const size_t K = (size_t)k, F = (size_t)b->F;
     NnConv2dDims d2 = {k, HW_SLENET_C1, b->P1, b->P1, HW_SLENET_C2, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
@@ -95,13 +112,11 @@ static void rest_forward_backward(hw_model *m, int k, int i0, const float *other
     gelu_forward(b->g1, b->h1, K * HW_SLENET_H1);
     linear_forward(b->h2, b->g1, hw_p(m, T_FC2_W), hw_p(m, T_FC2_B), k, HW_SLENET_H1, HW_SLENET_D);
     gelu_forward(m->emb, b->h2, K * HW_SLENET_D);
+    float tmp[HW_SLENET_D];
     for (int i = 0; i < k; i++) {
-        const float *e = m->emb + (size_t)i * HW_SLENET_D;
         const int r = role ? role[i0 + i] : 0;
-        const float *o = r & HW_IG_BASELINE ? e : other + (size_t)(i0 + i) * HW_SLENET_D;
-        float *g = m->demb + (size_t)i * HW_SLENET_D;
-        double dd = r & HW_IG_SECOND ? hw_ig_distance(o, e, HW_SLENET_D, measure, 1, g)
-                                     : hw_ig_distance(e, o, HW_SLENET_D, measure, 0, g);
+        const double dd = hw_ig_row_gradient(m->emb + (size_t)i * HW_SLENET_D, other + (size_t)(i0 + i) * ostride, r,
+                                             HW_SLENET_D, measure, m->demb + (size_t)i * HW_SLENET_D, tmp);
         if (dist) dist[i0 + i] = (float)dd;
     }
     /* backward; no weight gets a gradient (NULL) */
@@ -133,7 +148,7 @@ int hw_slenet_distance_grad(hw_model *m, const float *x, int n, const float *oth
         NnConv2dDims d1 = {k, 1, S, S, HW_SLENET_C1, HW_SLENET_K, HW_SLENET_K, 1, 0, 1};
         conv2d_maxpool_forward(b->p1, b->a1, b->c1, m->x, hw_p(m, T_CONV1_W), hw_p(m, T_CONV1_B),
                                b->conv_scratch, &d1);
-        rest_forward_backward(m, k, i0, other, role, measure, dist);
+        rest_forward_backward(m, k, i0, other, HW_SLENET_D, role, measure, dist);
         conv2d_maxpool_backward(dx + (size_t)i0 * S2, NULL, NULL, b->c1, b->dp1, b->a1, m->x,
                                 hw_p(m, T_CONV1_W), b->conv_scratch, &d1);
     }
@@ -149,7 +164,9 @@ int hw_slenet_path_grad(hw_model *m, const float *from, const float *to, const f
     hw_model_reserve(m, first, 1);
     float *base = xmalloc(c1 * sizeof(float)), *slope = xmalloc(c1 * sizeof(float));
     float *dsum = xcalloc(c1, sizeof(float)), *d = xmalloc(S2 * sizeof(float)), *dx = xcalloc(S2, sizeof(float));
-    float *oth = xmalloc((size_t)PASS_TILES * D * sizeof(float));
+    /* HW_IG_BOTH rows read two embeddings (from's, to's) */
+    const size_t ow = second & HW_IG_BOTH ? 2 * (size_t)D : (size_t)D;
+    float *oth = xmalloc((size_t)PASS_TILES * ow * sizeof(float));
     uint8_t role[PASS_TILES];
     for (size_t p = 0; p < S2; p++) d[p] = to[p] - from[p];
     /* conv1 is linear: conv1(from + a d) = (W * from + b) + a (W * d), two convolutions for the
@@ -164,11 +181,11 @@ int hw_slenet_path_grad(hw_model *m, const float *from, const float *to, const f
             const float a = alpha[i0 + i];
             float *c = b->c1 + (size_t)i * c1;
             for (size_t q = 0; q < c1; q++) c[q] = base[q] + a * slope[q];
-            memcpy(oth + (size_t)i * D, other, (size_t)D * sizeof(float));
-            role[i] = (uint8_t)((second ? HW_IG_SECOND : 0) | (a == 0.0f ? HW_IG_BASELINE : 0));
+            memcpy(oth + (size_t)i * ow, other, ow * sizeof(float));
+            role[i] = hw_ig_path_role(second, a);
         }
         maxpool2d_forward(b->p1, b->a1, b->c1, k, HW_SLENET_C1, C1, C1, 2, 2, 0);
-        rest_forward_backward(m, k, 0, oth, role, measure, NULL);
+        rest_forward_backward(m, k, 0, oth, ow, role, measure, NULL);
         /* conv1's input gradient is linear in its output gradient: sum the rows' pooled
          * gradients, scattered through their own argmax, and transpose-convolve once */
         for (int i = 0; i < k; i++)

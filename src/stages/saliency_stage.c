@@ -258,7 +258,7 @@ static int window_maps(worker *wk, const hw_tile_meta *m, hw_tile_store *store, 
             const int i = row[a], j = row[b];
             const float *x1 = wk->x + (size_t)i * S2, *x2 = wk->x + (size_t)j * S2;
             const float *e1 = wk->emb + (size_t)i * wk->D, *e2 = wk->emb + (size_t)j * wk->D;
-            if (wk->gnet ? hw_ig_map_path(gpu_path, wk->gnet, S, x1, x2, e1, e2, wk->steps, wk->chunk,
+            if (wk->gnet ? hw_ig_map_path(gpu_path, wk->gnet, S, wk->D, x1, x2, e1, e2, wk->steps, wk->chunk,
                                           wk->measure, wk->ig)
                          : hw_ig_map(wk->model, x1, x2, e1, e2, wk->steps, wk->chunk, wk->measure, wk->ig))
                 return -1;

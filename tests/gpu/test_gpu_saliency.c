@@ -4,8 +4,9 @@
  * mask on). Skips (77) without a device.
  *
  * Per image size (40, and 224 the model's real one) and measure (pairwise, cosine), both
- * directions of ig.c (second 0: from x2 to x1 against e2; second 1: from x1 to x2 against e1),
- * with alphas
+ * directions of ig.c (second 0: from x2 to x1 against e2; second 1: from x1 to x2 against e1)
+ * and both on one path (HW_IG_BOTH: from x2 to x1 against [e2, e1]; also alpha 1 alone, the
+ * to end against itself), with alphas
  *   k / 69, k < 70    a row of alpha 0 (HW_IG_BASELINE) and more rows than one GPU pass (64)
  *   0.1 .. 0.9        5 rows, none at alpha 0
  *   0                 the baseline row alone (pairwise: the eps direction; cosine: zero in
@@ -96,9 +97,14 @@ static void check_untouched(fixture *f, const char *when) {
 static double path_case(fixture *f, hw_ig_measure measure, int second, const char *name,
                         const float *alpha, int n, double zero_scale) {
     const size_t S2 = (size_t)f->S * f->S;
-    /* ig.c's directions: 0 walks x2 -> x1 against e2, 1 walks x1 -> x2 against e1 */
-    const float *from = f->x + (second ? 0 : S2), *to = f->x + (second ? S2 : 0);
-    const float *other = f->e + (second ? 0 : f->D);
+    /* ig.c's directions: 0 walks x2 -> x1 against e2, HW_IG_SECOND walks x1 -> x2 against
+     * e1; HW_IG_BOTH walks x2 -> x1 against [e2, e1] (both directions on one path) */
+    const int rev = second == HW_IG_SECOND;
+    const float *from = f->x + (rev ? 0 : S2), *to = f->x + (rev ? S2 : 0);
+    float *ends = (float *)malloc(2 * (size_t)f->D * sizeof(float));
+    memcpy(ends, f->e + f->D, (size_t)f->D * sizeof(float));
+    memcpy(ends + f->D, f->e, (size_t)f->D * sizeof(float));
+    const float *other = second == HW_IG_BOTH ? ends : f->e + (rev ? 0 : f->D);
     double *g0 = (double *)malloc(S2 * sizeof(double)), *gc = (double *)malloc(S2 * sizeof(double));
     double *gg = (double *)malloc(S2 * sizeof(double)), *gg2 = (double *)malloc(S2 * sizeof(double));
     for (size_t p = 0; p < S2; p++) g0[p] = nn_rng_uniform(&g_rng) - 0.5;
@@ -132,7 +138,7 @@ static double path_case(fixture *f, hw_ig_measure measure, int second, const cha
     GPU_OK(hw_gpu_slenet_path_grad(f->s, from, to, alpha, n, other, second, measure, gg2));
     snprintf(what, sizeof what, "  repeated: same bits");
     expect_same_bits(what, gg2, gg, S2 * sizeof(double), sizeof(double));
-    free(g0), free(gc), free(gg), free(gg2), free(ac), free(ag);
+    free(g0), free(gc), free(gg), free(gg2), free(ac), free(ag), free(ends);
     return G;
 }
 
@@ -144,7 +150,7 @@ static void map_case(fixture *f, hw_ig_measure measure, int steps, int chunk) {
         fprintf(stderr, "CPU map: %s\n", hw_error());
         exit(1);
     }
-    GPU_OK(hw_ig_map_path(gpu_path, f->s, f->S, x1, x2, e1, e2, steps, chunk, measure, mg));
+    GPU_OK(hw_ig_map_path(gpu_path, f->s, f->S, f->D, x1, x2, e1, e2, steps, chunk, measure, mg));
     char what[128];
     snprintf(what, sizeof what, "S %d IG map %s, %d steps, chunk %d", f->S,
              measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", steps, chunk);
@@ -179,16 +185,22 @@ static void size_case(hw_gpu *g, int S, hw_loss_kind loss) {
     for (size_t i = 0; i < f.n_params; i++) f.grads0[i] = nn_rng_uniform(&g_rng) - 0.5f;
     GPU_OK(hw_gpu_upload(g, gdev, f.grads0, f.n_params * sizeof(float)));
 
-    float ramp[70], mid[5] = {0.1f, 0.3f, 0.5f, 0.7f, 0.9f}, zero[1] = {0.0f};
+    float ramp[70], mid[5] = {0.1f, 0.3f, 0.5f, 0.7f, 0.9f}, zero[1] = {0.0f}, one[1] = {1.0f};
     for (int k = 0; k < 70; k++) ramp[k] = (float)k / 69.0f;
+    const int sides[3] = {0, HW_IG_SECOND, HW_IG_BOTH};
     for (int q = 0; q < 2; q++) {
         const hw_ig_measure measure = q ? HW_IG_COSINE : HW_IG_PAIRWISE;
-        for (int second = 0; second < 2; second++) {
+        for (int si = 0; si < 3; si++) {
+            const int second = sides[si], both = second == HW_IG_BOTH;
             const double G = path_case(&f, measure, second, "70 alphas k/69 (alpha 0, two passes)",
                                        ramp, 70, 0.0);
             path_case(&f, measure, second, "5 alphas 0.1..0.9", mid, 5, 0.0);
-            /* pairwise: the eps direction, the same bits on both sides; cosine: zero */
-            path_case(&f, measure, second, "alpha 0 alone", zero, 1, measure == HW_IG_COSINE ? G : 0.0);
+            /* pairwise: the eps direction, the same bits on both sides; cosine: zero (with
+             * both directions, the second one's gradient is not) */
+            path_case(&f, measure, second, "alpha 0 alone", zero, 1,
+                      measure == HW_IG_COSINE && !both ? G : 0.0);
+            /* both directions at alpha 1: the to end against itself (HW_IG_BASELINE_TO) */
+            if (both) path_case(&f, measure, second, "alpha 1 alone", one, 1, 0.0);
         }
         map_case(&f, measure, 100, 50);
         map_case(&f, measure, 100, 100);

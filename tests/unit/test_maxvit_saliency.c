@@ -14,7 +14,9 @@
  *  - the feature map: block 0's output, 8 maps of 14 x 14 (S / 4) registered at stride 4,
  *    offset 0, finite and not all zero;
  *  - IG completeness: hw_ig_map's attributions sum to D(e1, e2) - D(e, e) within 2 % of D12
- *    at 100 steps (as SLeNet's in test_saliency), the error smaller than at 10 steps. */
+ *    at 100 steps (as SLeNet's in test_saliency), the error smaller than at 10 steps;
+ *  - both directions on one path (hw_ig_map) against each on its own (hw_ig_map_two_paths)
+ *    within 1e-4 of the map's largest value. */
 #include "hitwin/error.h"
 #include "hitwin/model.h"
 #include "hitwin/saliency.h"
@@ -179,6 +181,15 @@ static void test_backbone(hw_backbone_kind kind, const char *name) {
         if (steps == 10) err10 = err;
         else CHECK(err <= 0.02 && err < err10);
     }
+    /* both directions on one path against each on its own (test_saliency's bound) */
+    float *two = malloc(S * S * sizeof(float));
+    CHECK_INT_EQ(hw_ig_map_two_paths(m, x, x + S * S, emb, emb + D, 9, 4, HW_IG_PAIRWISE, two), 0);
+    CHECK_INT_EQ(hw_ig_map(m, x, x + S * S, emb, emb + D, 9, 4, HW_IG_PAIRWISE, map), 0);
+    double worst = 0, top = 0;
+    for (int p = 0; p < S * S; p++) worst = fmax(worst, fabs(map[p] - two[p])), top = fmax(top, fabs(two[p]));
+    printf("%s: one path vs two (9 steps): max |diff| %.3e of max |map| %.3e\n", name, worst, top);
+    CHECK(top > 0 && worst <= 1e-4 * top);
+    free(two);
     CHECK(memcmp(grads, grads0, np * sizeof(float)) == 0);
     free(map);
     free(grads0), free(st0), free(tiles), free(x), free(emb), free(g);
