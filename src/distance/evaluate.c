@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hitwin/bed_lines.h"
 #include "hitwin/cli_set.h"
 #include "hitwin/error.h"
 #include "hitwin/xalloc.h"
@@ -226,37 +227,27 @@ static int truth_line(hw_truth *t, const char *path, int lineno, char **f, int n
     return 0;
 }
 
+typedef struct {
+    hw_truth *t;
+    int mode; /* 1 bedGraph, 0 BED, -1 not yet known (the first data line decides) */
+    size_t cap;
+} truth_reader;
+
+/* one data line (hw_bed_lines_read) into the truth */
+static int truth_data_line(void *ctx, const char *path, int64_t lineno, char **f, int nf) {
+    truth_reader *tr = ctx;
+    if (tr->mode < 0) tr->mode = nf == 4 ? 1 : 0;
+    return truth_line(tr->t, path, (int)lineno, f, nf, tr->mode, &tr->cap);
+}
+
 int hw_truth_load(const char *path, hw_truth *t) {
     memset(t, 0, sizeof *t);
-    FILE *fp = fopen(path, "r");
-    if (!fp) return hw_fail("%s: cannot open truth file: %s", path, strerror(errno));
-    int mode = ends_with_ci(path, ".bedgraph") || ends_with_ci(path, ".bg") ? 1
-               : ends_with_ci(path, ".bed") ? 0 : -1;
-    char *line = NULL;
-    size_t cap = 0, lcap = 0;
-    int lineno = 0, rc = 0;
-    ssize_t len;
-    while ((len = getline(&line, &lcap, fp)) >= 0) {
-        lineno++;
-        if ((size_t)len != strlen(line)) {
-            rc = hw_fail("%s:%d: NUL byte in a text line", path, lineno);
-            break;
-        }
-        char *p = line;
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0' || !strncmp(p, "track", 5) ||
-            !strncmp(p, "browser", 7))
-            continue;
-        char *f[8];
-        int nf = 0;
-        for (char *tok = strtok(p, " \t\r\n"); tok && nf < 8; tok = strtok(NULL, " \t\r\n")) f[nf++] = tok;
-        if (mode < 0) mode = nf == 4 ? 1 : 0;
-        if ((rc = truth_line(t, path, lineno, f, nf, mode, &cap)) != 0) break;
-    }
-    if (rc == 0 && ferror(fp)) rc = hw_fail("%s: read error", path);
-    free(line);
-    fclose(fp);
-    t->bedgraph = mode == 1;
+    truth_reader tr = {t, ends_with_ci(path, ".bedgraph") || ends_with_ci(path, ".bg") ? 1
+                          : ends_with_ci(path, ".bed")                                 ? 0
+                                                                                       : -1,
+                       0};
+    int rc = hw_bed_lines_read(path, truth_data_line, &tr);
+    t->bedgraph = tr.mode == 1;
     t->path = xstrdup(path);
     if (rc) hw_truth_free(t);
     return rc;

@@ -1,10 +1,10 @@
 /* Genomic regions from a BED file (include/hitwin/bed_regions.h). The files are small (a call
  * set: hundreds to thousands of lines), so the lookup is a scan. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hitwin/bed_lines.h"
 #include "hitwin/bed_regions.h"
 #include "hitwin/contacts.h"
 #include "hitwin/error.h"
@@ -27,53 +27,43 @@ static int find_name(char *const *names, int n, const char *name) {
     return -1;
 }
 
+typedef struct {
+    char *const *names;
+    int n_names;
+    hw_regions *r;
+    int64_t cap;
+} reader;
+
+/* one data line (hw_bed_lines_read) into the regions */
+static int region_line(void *ctx, const char *path, int64_t lineno, char **col, int nf) {
+    reader *rd = ctx;
+    hw_regions *r = rd->r;
+    int64_t s = 0, e = 0;
+    int c = -1;
+    if (nf < 3) return hw_fail("%s:%lld: expected chrom, start and end", path, (long long)lineno);
+    if (parse_pos(col[1], &s) || parse_pos(col[2], &e))
+        return hw_fail("%s:%lld: start and end must be whole numbers >= 0, got '%s' and '%s'", path,
+                       (long long)lineno, col[1], col[2]);
+    if (e <= s)
+        return hw_fail("%s:%lld: end %lld is not after start %lld", path, (long long)lineno, (long long)e,
+                       (long long)s);
+    if ((c = find_name(rd->names, rd->n_names, col[0])) < 0)
+        return hw_fail("%s:%lld: chromosome '%s' is not in the tile store", path, (long long)lineno, col[0]);
+    if (r->n == rd->cap) {
+        rd->cap = rd->cap ? 2 * rd->cap : 64;
+        r->chrom = xrealloc(r->chrom, (size_t)rd->cap * sizeof *r->chrom);
+        r->start = xrealloc(r->start, (size_t)rd->cap * sizeof *r->start);
+        r->end = xrealloc(r->end, (size_t)rd->cap * sizeof *r->end);
+    }
+    r->chrom[r->n] = c, r->start[r->n] = s, r->end[r->n] = e;
+    r->n++;
+    return 0;
+}
+
 int hw_regions_read(const char *path, char *const *names, int n_names, hw_regions *r) {
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "r");
-    if (!f) return hw_fail("%s: cannot open (%s)", path, strerror(errno));
-    int64_t cap = 0;
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    int64_t lineno = 0;
-    int rc = 0;
-    while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
-        lineno++;
-        if ((size_t)len != strlen(line)) {
-            rc = hw_fail("%s:%lld: a NUL byte: not a text BED file", path, (long long)lineno);
-            break;
-        }
-        char *save = NULL, *col[3] = {NULL, NULL, NULL};
-        char *tok = strtok_r(line, " \t\r\n", &save);
-        if (!tok || tok[0] == '#' || !strcmp(tok, "track") || !strcmp(tok, "browser")) continue;
-        col[0] = tok;
-        col[1] = strtok_r(NULL, " \t\r\n", &save);
-        col[2] = col[1] ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-        int64_t s = 0, e = 0;
-        int c = -1;
-        if (!col[2])
-            rc = hw_fail("%s:%lld: expected chrom, start and end", path, (long long)lineno);
-        else if (parse_pos(col[1], &s) || parse_pos(col[2], &e))
-            rc = hw_fail("%s:%lld: start and end must be whole numbers >= 0, got '%s' and '%s'", path,
-                         (long long)lineno, col[1], col[2]);
-        else if (e <= s)
-            rc = hw_fail("%s:%lld: end %lld is not after start %lld", path, (long long)lineno,
-                         (long long)e, (long long)s);
-        else if ((c = find_name(names, n_names, col[0])) < 0)
-            rc = hw_fail("%s:%lld: chromosome '%s' is not in the tile store", path, (long long)lineno, col[0]);
-        if (rc) break;
-        if (r->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            r->chrom = xrealloc(r->chrom, (size_t)cap * sizeof *r->chrom);
-            r->start = xrealloc(r->start, (size_t)cap * sizeof *r->start);
-            r->end = xrealloc(r->end, (size_t)cap * sizeof *r->end);
-        }
-        r->chrom[r->n] = c, r->start[r->n] = s, r->end[r->n] = e;
-        r->n++;
-    }
-    if (!rc && ferror(f)) rc = hw_fail("%s: read error (%s)", path, strerror(errno));
-    free(line);
-    fclose(f);
+    reader rd = {names, n_names, r, 0};
+    int rc = hw_bed_lines_read(path, region_line, &rd);
     if (rc) hw_regions_free(r);
     return rc;
 }

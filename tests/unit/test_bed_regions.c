@@ -72,7 +72,7 @@ int main(void) {
     fwrite("chr1\t1\t2\nch\0r1\t1\t2\n", 1, 19, f);
     fclose(f);
     CHECK_INT_EQ(hw_regions_read(p, names, 4, &r), -1);
-    CHECK(strstr(hw_error(), ":2: a NUL byte: not a text BED file") != NULL);
+    CHECK(strstr(hw_error(), ":2: a NUL byte: not a text file") != NULL);
     remove(p);
     CHECK_INT_EQ(hw_regions_read("/nonexistent/x.bed", names, 4, &r), -1);
     CHECK_STR_EQ(hw_error(), "/nonexistent/x.bed: cannot open (No such file or directory)");

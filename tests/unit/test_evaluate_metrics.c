@@ -178,7 +178,7 @@ static void test_truth(void) {
     fwrite("chr1\t0\t100\tx\t1\nchr1\t0\t1\0\t0\n", 1, 27, f);
     fclose(f);
     CHECK_INT_EQ(hw_truth_load(bed, &t), -1);
-    snprintf(want, sizeof want, "%s:2: NUL byte in a text line", bed);
+    snprintf(want, sizeof want, "%s:2: a NUL byte: not a text file", bed);
     CHECK_STR_EQ(hw_error(), want);
     /* bedGraph values; chromosomes checked against the distance file's */
     f = fopen(bg, "w");
