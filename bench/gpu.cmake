@@ -21,3 +21,8 @@ set_target_properties(bench_saliency PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJE
 add_executable(bench_maxvit ${CMAKE_CURRENT_LIST_DIR}/maxvit_bench.c)
 target_link_libraries(bench_maxvit PRIVATE hitwin_core)
 set_target_properties(bench_maxvit PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
+
+# the accuracy of the IG path rules per step count (docs/saliency.md "Steps and rule")
+add_executable(bench_saliency_rule ${CMAKE_CURRENT_LIST_DIR}/saliency_rule.c)
+target_link_libraries(bench_saliency_rule PRIVATE hitwin_core)
+set_target_properties(bench_saliency_rule PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})

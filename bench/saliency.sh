@@ -63,6 +63,7 @@ awk -v p="$pp" 'BEGIN {
   w = 9500; n = 6 * w;
   printf "projection (mouse, 10 kb, 4 samples, %.3f s per pair on 1 core):\n", p;
   printf "  every window, all pairs:        %5.1f h on 2 ranks\n", n * p / 2 / 3600;
+  printf "  --rule midpoint --steps 50 (as accurate, docs/saliency.md): %5.1f h on 2 ranks\n", n * p / 2 / 2 / 3600;
   printf "  --every 4 (stride 112 bins):    %5.1f h on 2 ranks\n", n * p / 4 / 2 / 3600;
   printf "  --every 4 --pairs condition:    %5.1f h on 2 ranks\n", 4 * w * p / 4 / 2 / 3600;
   printf "  --every 4 --pairs condition --steps 50: %5.1f h on 2 ranks\n", 4 * w * p / 2 / 4 / 2 / 3600 }'

@@ -27,6 +27,11 @@
 #include "hitwin/model.h"
 
 typedef enum { HW_IG_PAIRWISE = 0, HW_IG_COSINE = 1 } hw_ig_measure;
+/* Where the path is sampled (ig.c): the reference's alpha_k = k / (steps - 1), both ends
+ * included, each weighted 1 / steps (first order: its error falls as 1 / steps), or the
+ * midpoint rule's alpha_k = (k + 1/2) / steps (second order: as 1 / steps^2; no end sampled,
+ * so no row measures a tile against itself). docs/saliency.md "Steps and rule". */
+typedef enum { HW_IG_RULE_REFERENCE = 0, HW_IG_RULE_MIDPOINT = 1 } hw_ig_rule;
 
 /* Alpha steps per forward/backward batch when none is given: 50 interpolants x ~3.5 MB. */
 #define HW_IG_DEFAULT_CHUNK 50
@@ -113,6 +118,9 @@ double hw_ig_row_gradient(const float *emb, const float *other, int role, int di
  * BLAS's rounding. */
 int hw_ig_map(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2,
               int steps, int chunk, hw_ig_measure measure, float *map);
+/* The same with the path sampled by `rule` (hw_ig_map: HW_IG_RULE_REFERENCE) */
+int hw_ig_map_rule(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2, int steps,
+                   int chunk, hw_ig_measure measure, hw_ig_rule rule, float *map);
 int hw_ig_map_two_paths(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2,
                         int steps, int chunk, hw_ig_measure measure, float *map);
 /* The same formula with the path gradients from `path` (hw_model_path_grad's contract, ctx
@@ -125,7 +133,7 @@ typedef int (*hw_ig_path_fn)(void *ctx, const float *from, const float *to, cons
                              double *gsum);
 int hw_ig_map_path(hw_ig_path_fn path, void *ctx, int S, int D, const float *x1, const float *x2,
                    const float *e1, const float *e2, int steps, int chunk, hw_ig_measure measure,
-                   float *map);
+                   hw_ig_rule rule, float *map);
 
 /* ---- registration and strips (src/saliency/strips.c) ------------------------------------- */
 /* Bin b of the tile takes the conv2 map at r = (b - 6.5) / 2, linearly interpolated; bins

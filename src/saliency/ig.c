@@ -23,16 +23,20 @@ static int model_path(void *ctx, const float *from, const float *to, const float
 }
 
 /* The formula with each direction on its own path (two_paths) or both on one (HW_IG_BOTH:
- * saliency.h, hw_ig_map). One path needs symmetric alphas, which steps == 1 (alpha 1 only)
- * does not have: it takes two. */
+ * saliency.h, hw_ig_map). One path needs symmetric alphas, which the reference's rule at
+ * steps == 1 (alpha 1 only) does not have: it takes two. */
 static int ig_map(hw_ig_path_fn path, void *ctx, int S, int D, const float *x1, const float *x2, const float *e1,
-                  const float *e2, int steps, int chunk, hw_ig_measure measure, float *map, int two_paths) {
+                  const float *e2, int steps, int chunk, hw_ig_measure measure, hw_ig_rule rule, float *map,
+                  int two_paths) {
     if (steps < 1) return hw_fail("saliency: --steps must be at least 1");
     if (chunk < 1) chunk = 1;
-    if (steps == 1) two_paths = 1;
+    if (steps == 1 && rule == HW_IG_RULE_REFERENCE) two_paths = 1;
     const size_t S2 = (size_t)S * S;
     float *alpha = xmalloc((size_t)steps * sizeof(float));
-    for (int k = 0; k < steps; k++) alpha[k] = steps > 1 ? (float)k / (float)(steps - 1) : 1.0f;
+    for (int k = 0; k < steps; k++)
+        alpha[k] = rule == HW_IG_RULE_MIDPOINT ? (float)((k + 0.5) / steps)
+                   : steps > 1                 ? (float)k / (float)(steps - 1)
+                                               : 1.0f;
     double *g1 = xcalloc(S2, sizeof(double)), *g2 = two_paths ? xcalloc(S2, sizeof(double)) : NULL;
     float *ends = xmalloc(2 * (size_t)D * sizeof(float));
     memcpy(ends, e2, (size_t)D * sizeof(float)); /* from x2 ... */
@@ -64,16 +68,23 @@ static int ig_map(hw_ig_path_fn path, void *ctx, int S, int D, const float *x1, 
 
 int hw_ig_map(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2,
               int steps, int chunk, hw_ig_measure measure, float *map) {
-    return ig_map(model_path, m, hw_model_cfg(m)->image_size, hw_model_embed_dim(m), x1, x2, e1, e2, steps, chunk, measure, map, 0);
+    return hw_ig_map_rule(m, x1, x2, e1, e2, steps, chunk, measure, HW_IG_RULE_REFERENCE, map);
+}
+
+int hw_ig_map_rule(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2, int steps,
+                   int chunk, hw_ig_measure measure, hw_ig_rule rule, float *map) {
+    return ig_map(model_path, m, hw_model_cfg(m)->image_size, hw_model_embed_dim(m), x1, x2, e1, e2, steps, chunk,
+                  measure, rule, map, 0);
 }
 
 int hw_ig_map_two_paths(hw_model *m, const float *x1, const float *x2, const float *e1, const float *e2,
                         int steps, int chunk, hw_ig_measure measure, float *map) {
-    return ig_map(model_path, m, hw_model_cfg(m)->image_size, hw_model_embed_dim(m), x1, x2, e1, e2, steps, chunk, measure, map, 1);
+    return ig_map(model_path, m, hw_model_cfg(m)->image_size, hw_model_embed_dim(m), x1, x2, e1, e2, steps, chunk,
+                  measure, HW_IG_RULE_REFERENCE, map, 1);
 }
 
 int hw_ig_map_path(hw_ig_path_fn path, void *ctx, int S, int D, const float *x1, const float *x2,
                    const float *e1, const float *e2, int steps, int chunk, hw_ig_measure measure,
-                   float *map) {
-    return ig_map(path, ctx, S, D, x1, x2, e1, e2, steps, chunk, measure, map, 0);
+                   hw_ig_rule rule, float *map) {
+    return ig_map(path, ctx, S, D, x1, x2, e1, e2, steps, chunk, measure, rule, map, 0);
 }

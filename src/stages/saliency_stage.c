@@ -93,6 +93,9 @@ static void usage(FILE *out) {
             "  -s, --split NAME        all (default), train, validation or test\n"
             "      --chrom NAME        this chromosome only (output saliency_NAME.h5)\n"
             "      --steps N           integrated-gradient steps (default 100)\n"
+            "      --rule R            where the path is sampled: reference (default: k/(N-1), both\n"
+            "                          ends) or midpoint ((k+1/2)/N: as accurate at half the\n"
+            "                          steps; docs/saliency.md \"Steps and rule\")\n"
             "      --pairs KIND        condition, replicate or all (default)\n"
             "      --measure M         pairwise (default, the reference's) or cosine\n"
             "      --chunk N           interpolants per forward/backward (default %d)\n"
@@ -214,6 +217,7 @@ typedef struct {
     hw_gpu_slenet *gnet; /* --device cuda: the model on this rank's GPU, for the IG paths */
     int S, G, C, D, steps, chunk; /* C: feature maps per tile (hw_feature_geometry) */
     hw_ig_measure measure;
+    hw_ig_rule rule;
     const int *want;
     float *tiles, *x, *emb, *conv; /* [n_samples, ...] */
     float *diff, *ig;              /* one pair: [G, G], [S, S] */
@@ -259,8 +263,9 @@ static int window_maps(worker *wk, const hw_tile_meta *m, hw_tile_store *store, 
             const float *x1 = wk->x + (size_t)i * S2, *x2 = wk->x + (size_t)j * S2;
             const float *e1 = wk->emb + (size_t)i * wk->D, *e2 = wk->emb + (size_t)j * wk->D;
             if (wk->gnet ? hw_ig_map_path(gpu_path, wk->gnet, S, wk->D, x1, x2, e1, e2, wk->steps, wk->chunk,
-                                          wk->measure, wk->ig)
-                         : hw_ig_map(wk->model, x1, x2, e1, e2, wk->steps, wk->chunk, wk->measure, wk->ig))
+                                          wk->measure, wk->rule, wk->ig)
+                         : hw_ig_map_rule(wk->model, x1, x2, e1, e2, wk->steps, wk->chunk, wk->measure, wk->rule,
+                                          wk->ig))
                 return -1;
             for (size_t p = 0; p < S2; p++) wk->sal[k][p] += wk->ig[p];
             cnt[k]++;
@@ -468,6 +473,7 @@ int hw_saliency_main(int argc, char **argv) {
                                          {"steps", required_argument, 0, 'n'},
                                          {"pairs", required_argument, 0, 'p'},
                                          {"measure", required_argument, 0, 'm'},
+                                         {"rule", required_argument, 0, 'r'},
                                          {"chunk", required_argument, 0, 'k'},
                                          {"every", required_argument, 0, 'e'},
                                          {"regions", required_argument, 0, 'R'},
@@ -479,6 +485,7 @@ int hw_saliency_main(int argc, char **argv) {
     const char *regions_path = NULL;
     int steps = 100, chunk = HW_IG_DEFAULT_CHUNK, every = 1, want[N_KINDS] = {1, 1};
     hw_ig_measure measure = HW_IG_PAIRWISE;
+    hw_ig_rule rule = HW_IG_RULE_REFERENCE;
     hw_device_kind device = HW_DEVICE_CPU;
     const char *pairs_name = "all";
     int c;
@@ -514,6 +521,11 @@ int hw_saliency_main(int argc, char **argv) {
             if (!strcmp(optarg, "pairwise")) measure = HW_IG_PAIRWISE;
             else if (!strcmp(optarg, "cosine")) measure = HW_IG_COSINE;
             else return hw_usage_fail(NULL, "--measure %s: expected pairwise or cosine", optarg);
+            break;
+        case 'r':
+            if (!strcmp(optarg, "reference")) rule = HW_IG_RULE_REFERENCE;
+            else if (!strcmp(optarg, "midpoint")) rule = HW_IG_RULE_MIDPOINT;
+            else return hw_usage_fail(NULL, "--rule %s: expected reference or midpoint", optarg);
             break;
         case 'D':
             if (hw_device_parse(optarg, &device) != 0)
@@ -653,7 +665,7 @@ int hw_saliency_main(int argc, char **argv) {
     }
 
     worker wk = {.model = model, .gnet = gnet, .S = S, .G = G, .C = geo.channels, .D = hw_model_embed_dim(model), .steps = steps,
-                 .chunk = chunk, .measure = measure, .want = want};
+                 .chunk = chunk, .measure = measure, .rule = rule, .want = want};
     wk.tiles = xmalloc((size_t)NS * S2 * sizeof(float));
     wk.x = xmalloc((size_t)NS * S2 * sizeof(float));
     wk.emb = xmalloc((size_t)NS * wk.D * sizeof(float));
@@ -761,7 +773,7 @@ int hw_saliency_main(int argc, char **argv) {
             char config[2048];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nchrom: %s\nsteps: %d\npairs: %s\n"
-                     "measure: %s\nchunk: %d\nevery: %d\nregions: %s\nmask: %s\ninput_transform: %s\n"
+                     "measure: %s\nrule: %s\nchunk: %d\nevery: %d\nregions: %s\nmask: %s\ninput_transform: %s\n"
                      "norm_region: %s\nsmooth: %d\n"
                      "feature_layer: features.2 (conv2, %d x %d, pixel r at bin 2 r + 6.5)\n"
                      "orientation: condition = higher class_id minus lower; replicate = later store "
@@ -769,7 +781,9 @@ int hw_saliency_main(int argc, char **argv) {
                      "strips: rows = separation (bins), columns = midpoint bin; mean over the windows "
                      "covering each pixel\n",
                      store_path, ckpt, split_name, chrom_name ? chrom_name : "all", steps, pairs_name,
-                     measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", chunk, every,
+                     measure == HW_IG_PAIRWISE ? "pairwise" : "cosine",
+                     rule == HW_IG_RULE_MIDPOINT ? "midpoint ((k + 1/2) / steps)" : "reference (k / (steps - 1))",
+                     chunk, every,
                      regions_path ? regions_path : "none (every window)", hw_model_cfg(model)->mask ? "true" : "false",
                      hw_input_transform_name(hw_model_cfg(model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(model)->norm_region),
@@ -788,6 +802,7 @@ int hw_saliency_main(int argc, char **argv) {
             hw_h5_write_attr_int(f, "tile_size", S);
             hw_h5_write_attr_int(f, "steps", steps);
             hw_h5_write_attr_str(f, "measure", measure == HW_IG_PAIRWISE ? "pairwise" : "cosine");
+            hw_h5_write_attr_str(f, "rule", rule == HW_IG_RULE_MIDPOINT ? "midpoint" : "reference");
             hw_h5_write_attr_str(f, "pairs", pairs_name);
             hw_h5_write_attr_str(f, "split", split_name);
         }

@@ -233,6 +233,7 @@ case_ saliency_no_output 2 "saliency: -o DIR is missing" 2 '' -- saliency "$TS" 
 case_ saliency_no_checkpoint 2 "saliency: --checkpoint is missing" 2 '' -- saliency "$TS" -o out
 case_ saliency_pairs_unknown 2 "--pairs some: expected condition, replicate or all" 2 '' -- saliency "$TS" -c "$CK" -o out --pairs some
 case_ saliency_device_unknown 2 "--device tpu: expected cpu, cuda or auto" 2 '' -- saliency "$TS" -c "$CK" -o out --device tpu
+case_ saliency_rule_unknown 2 "--rule simpson: expected reference or midpoint" 2 '' -- saliency "$TS" -c "$CK" -o out --rule simpson
 case_ saliency_head_checkpoint 1 "$F/run/best_nn.safetensors: not a backbone checkpoint (no features.2.weight / linear.1.weight of SLeNet, no stem.0.0.weight of MaxViT); saliency supports SLeNet, SMaxViT and SMaxViTMulti" 2 '' -- saliency "$TS" -c "$F/run/best_nn.safetensors" -o out
 case_ saliency_split_without_windows 1 "$F/notest.h5: no windows in split 'test' with a pair of samples passing QC" 2 '' -- saliency "$F/notest.h5" -c "$CK" -o out --split test
 case_ saliency_chrom_unknown 1 "--chrom chrZ: no such chromosome in $TS" 2 '' -- saliency "$TS" -c "$CK" -o out --chrom chrZ

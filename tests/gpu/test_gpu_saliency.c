@@ -150,7 +150,7 @@ static void map_case(fixture *f, hw_ig_measure measure, int steps, int chunk) {
         fprintf(stderr, "CPU map: %s\n", hw_error());
         exit(1);
     }
-    GPU_OK(hw_ig_map_path(gpu_path, f->s, f->S, f->D, x1, x2, e1, e2, steps, chunk, measure, mg));
+    GPU_OK(hw_ig_map_path(gpu_path, f->s, f->S, f->D, x1, x2, e1, e2, steps, chunk, measure, HW_IG_RULE_REFERENCE, mg));
     char what[128];
     snprintf(what, sizeof what, "S %d IG map %s, %d steps, chunk %d", f->S,
              measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", steps, chunk);

@@ -64,6 +64,17 @@ done
 h5diff "$tmp/one/saliency.h5" "$tmp/one/saliency_chr2.h5" /strips/chr2 /strips/chr2 > /dev/null 2>&1 \
   || die "--chrom chr2 strips differ from the whole run's"
 
+# --rule midpoint: recorded; the feature strips are the reference rule's (no IG in them), the
+# saliency strips are not (the path is sampled elsewhere)
+"$HITWIN" saliency "${args[@]}" --chrom chr2 --rule midpoint -o "$tmp/mid" > /dev/null 2>&1 || die "--rule midpoint"
+h5dump -a /rule "$tmp/mid/saliency_chr2.h5" | grep -q '"midpoint"' || die "--rule midpoint: attribute rule"
+grep -q 'rule: midpoint' <(h5dump -a /config "$tmp/mid/saliency_chr2.h5") || die "--rule midpoint: not in the config"
+grep -q 'rule: reference' <(h5dump -a /config "$tmp/one/saliency_chr2.h5") || die "the default rule is not reference"
+h5diff "$tmp/one/saliency_chr2.h5" "$tmp/mid/saliency_chr2.h5" /strips/chr2/condition_features \
+  /strips/chr2/condition_features > /dev/null 2>&1 || die "--rule midpoint changed the feature strips"
+h5diff -q "$tmp/one/saliency_chr2.h5" "$tmp/mid/saliency_chr2.h5" /strips/chr2/condition_saliency \
+  /strips/chr2/condition_saliency > /dev/null 2>&1 && die "--rule midpoint: the same saliency strips as the reference rule"
+
 # --regions: only the windows whose tile overlaps a region (a track line, a comment, the
 # alias "2" for chr2); strip pixels with both bins inside the region equal the whole run's
 # (rows 0-7, columns 48-111 of chr2: bins 44-115, inside [40, 120)), pixels far from both
