@@ -632,9 +632,10 @@ int hw_saliency_main(int argc, char **argv) {
     const int64_t w0 = pl.n * d.rank / d.size, w1 = pl.n * (d.rank + 1) / d.size;
     int64_t total_pairs = 0;
     for (int64_t i = 0; i < pl.n; i++) total_pairs += pl.n_pairs[i * 2] + pl.n_pairs[i * 2 + 1];
-    log_info0("%s: saliency: %lld windows (split %s%s%s), %lld pairs (%s), %d IG steps, %s, %d rank%s%s",
+    log_info0("%s: saliency: %lld windows (split %s%s%s), %lld pairs (%s), %d IG steps (%s rule), %s, %d rank%s%s",
               HITWIN_VERSION_STRING, (long long)pl.n, split_name, chrom_name ? ", " : "",
               chrom_name ? chrom_name : "", (long long)total_pairs, pairs_name, steps,
+              rule == HW_IG_RULE_MIDPOINT ? "midpoint" : "reference",
               measure == HW_IG_PAIRWISE ? "pairwise" : "cosine", d.size, d.size > 1 ? "s" : "",
               gnet ? ", integrated gradients on the GPU" : "");
 
