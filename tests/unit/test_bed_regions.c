@@ -1,10 +1,14 @@
 /* hw_regions_read / hw_regions_overlap (src/io/bed_regions.c): header, comment and blank lines
  * skipped, tabs or spaces, the chr aliases, extra columns ignored; each malformed line is one
- * error naming the file and the line; the overlap is half-open. */
+ * error naming the file and the line; the overlap is half-open. And the line reader under it
+ * and evaluate's truth (hw_bed_lines_read, src/io/bed_lines.c): which lines reach the
+ * callback, their fields and line numbers, at most HW_BED_MAX_FIELDS fields, a callback's
+ * error stopping the read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "hitwin/bed_lines.h"
 #include "hitwin/bed_regions.h"
 #include "hitwin/error.h"
 #include "test_util.h"
@@ -35,7 +39,34 @@ static const char *read_err(const char *text) {
     return msg;
 }
 
+/* every line the reader passes on, as "LINE:NF:first|last;"; stops (with an error) at "stop" */
+static int collect(void *ctx, const char *path, int64_t lineno, char **f, int nf) {
+    char *out = ctx;
+    if (!strcmp(f[0], "stop")) return hw_fail("%s:%lld: stop here", path, (long long)lineno);
+    snprintf(out + strlen(out), 512 - strlen(out), "%lld:%d:%s|%s;", (long long)lineno, nf, f[0], f[nf - 1]);
+    return 0;
+}
+
+static void test_lines(void) {
+    char got[512] = "";
+    const char *p = write_bed("  track name=x\nbrowser hide all\n\t# indented comment\n \t \r\n"
+                              "trackline 1 2\nchr1  10\t20 \r\n"
+                              "a 2 3 4 5 6 7 8 9 10\nonly\n");
+    CHECK_INT_EQ(hw_bed_lines_read(p, collect, got), 0);
+    /* "trackline" is a chromosome name, not a header; tabs, runs of spaces and CR split; the
+     * ninth field and later are not split off */
+    CHECK_STR_EQ(got, "5:3:trackline|2;6:3:chr1|20;7:8:a|8;8:1:only|only;");
+    got[0] = 0;
+    CHECK_INT_EQ(hw_bed_lines_read(write_bed("x 1 2\nstop 1 2\ny 1 2\n"), collect, got), -1);
+    CHECK_STR_EQ(got, "1:3:x|2;");
+    CHECK(strstr(hw_error(), ":2: stop here") != NULL);
+    got[0] = 0;
+    CHECK_INT_EQ(hw_bed_lines_read(write_bed(""), collect, got), 0);
+    CHECK_STR_EQ(got, "");
+}
+
 int main(void) {
+    test_lines();
     hw_regions r;
     const char *p = write_bed("track name=calls useScore=1\nbrowser position chr1:1-100\n# note\n\n"
                               "chr2\t100\t200\tpairwise\t500\t.\t3.1\t0.01\n"
