@@ -85,7 +85,8 @@ int hw_model_distance_grad(hw_model *m, const float *x, int n, const float *othe
  * of their input gradients is one transposed convolution of their summed conv1 gradients. */
 int hw_model_path_grad(hw_model *m, const float *from, const float *to, const float *alpha, int n,
                        const float *other, int second, hw_ig_measure measure, double *gsum);
-/* D(a, b) and its gradient with respect to a (grad_b 0) or b (grad_b 1); grad may be NULL. */
+/* D(a, b) and its gradient with respect to a (grad_b 0) or b (grad_b 1); grad may be NULL
+ * (src/saliency/ig_distance.c, as hw_ig_row_gradient below: the same for every backbone). */
 double hw_ig_distance(const float *a, const float *b, int dim, hw_ig_measure measure, int grad_b,
                       float *grad);
 /* The role of a path's interpolant at alpha a: `second` is 0, HW_IG_SECOND or HW_IG_BOTH
