@@ -22,6 +22,9 @@ build=${1:-build}
 hitwin=$build/hitwin
 mkckpt=$build/tests/distance_make_ckpt
 [ -x "$hitwin" ] && [ -x "$mkckpt" ] || { echo "bench/distance: build first ($hitwin, $mkckpt)"; exit 1; }
+# the OpenBLAS kernels hitwin picks on this CPU (include/hitwin/blas_core.h), for both sides
+core=$($hitwin version | sed -n 's/^blas: OpenBLAS \([^ ]*\).*/\1/p')
+[ -n "${OPENBLAS_CORETYPE:-}" ] || [ -z "$core" ] || export OPENBLAS_CORETYPE=$core
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 dir=bench/data/distance
 mkdir -p $dir

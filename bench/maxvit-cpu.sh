@@ -16,6 +16,8 @@
 # interop 1. Both link the system OpenBLAS (torch's Linear layers and matmuls through libblas;
 # its convolutions through oneDNN), so an OPENBLAS_CORETYPE in the environment applies to both:
 # OpenBLAS 0.3.21 takes this box's Xeon for a Prescott (SSE3 kernels), see docs/maxvit.md.
+# hitwin itself now starts with the AVX-512 kernels there (include/hitwin/blas_core.h), and this
+# script exports the kernels hitwin picks, so both sides run the same ones.
 # The ratio is torch's time over hitwin's (above 1: hitwin is faster), the median of
 # the per-round ratios. Run the whole script under one nice level (both sides inherit it).
 #
@@ -40,7 +42,10 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 threads=${2:-1}
 drv=$build/bench_maxvit
-[ -x "$drv" ] || { echo "bench/maxvit-cpu: build first ($drv missing)"; exit 1; }
+[ -x "$drv" ] && [ -x "$build/hitwin" ] || { echo "bench/maxvit-cpu: build first ($drv, $build/hitwin)"; exit 1; }
+# the OpenBLAS kernels hitwin picks on this CPU (include/hitwin/blas_core.h), for both sides
+core=$($build/hitwin version | sed -n 's/^blas: OpenBLAS \([^ ]*\).*/\1/p')
+[ -n "${OPENBLAS_CORETYPE:-}" ] || [ -z "$core" ] || export OPENBLAS_CORETYPE=$core
 /usr/bin/python3 -c 'import torch' 2> /dev/null || { echo "bench/maxvit-cpu: needs torch for /usr/bin/python3 (apt-get install python3-torch)"; exit 1; }
 repeats=${REPEATS:-3}
 batches=${BATCHES:-1 2}

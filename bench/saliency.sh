@@ -20,6 +20,9 @@ hitwin=$build/hitwin
 mkckpt=$build/tests/distance_make_ckpt
 drv=$build/bench_saliency
 [ -x "$hitwin" ] && [ -x "$mkckpt" ] && [ -x "$drv" ] || { echo "bench/saliency: build first ($hitwin, $mkckpt, $drv)"; exit 1; }
+# the OpenBLAS kernels hitwin picks on this CPU (include/hitwin/blas_core.h), for both sides
+core=$($hitwin version | sed -n 's/^blas: OpenBLAS \([^ ]*\).*/\1/p')
+[ -n "${OPENBLAS_CORETYPE:-}" ] || [ -z "$core" ] || export OPENBLAS_CORETYPE=$core
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 dir=bench/data/saliency
 mkdir -p $dir

@@ -30,6 +30,9 @@ build=${1:-build}
 threads=${2:-2}
 hitwin=$build/hitwin
 [ -x "$hitwin" ] || { echo "bench/train: build first ($hitwin missing)"; exit 1; }
+# the OpenBLAS kernels hitwin picks on this CPU (include/hitwin/blas_core.h), for both sides
+core=$($hitwin version | sed -n 's/^blas: OpenBLAS \([^ ]*\).*/\1/p')
+[ -n "${OPENBLAS_CORETYPE:-}" ] || [ -z "$core" ] || export OPENBLAS_CORETYPE=$core
 . bench/train_data.sh
 
 # the machine's fp32 FMA peak, measured now on $threads cores at once (bench/peak_fma.c)

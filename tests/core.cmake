@@ -9,3 +9,5 @@ set_tests_properties(test_tile_stage PROPERTIES PROCESSORS 2
 hw_script_test(test_cli_dump tests/integration/test_cli_dump.sh LABELS integration)
 # every file in configs/ loads and validates with its stage's loader
 hw_test(test_shipped_configs SOURCES unit/test_shipped_configs.c LABELS unit)
+# OpenBLAS's kernels on CPUs it does not know: the rule, and what `hitwin version` reports
+hw_test(test_blas_core SOURCES unit/test_blas_core.c LABELS unit)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hitwin/blas_core.h"
 #include "hitwin/dist.h"
 #include "hitwin/distance.h"
 #include "hitwin/evaluate.h"
@@ -29,6 +30,9 @@ static int version_main(int argc, char **argv) {
     printf("%s\n", HITWIN_VERSION_STRING);
     printf("cuda backend: %s\n", hw_gpu_built() ? "built" : "not built");
     printf("gpus: %d\n%s", hw_gpu_count(), gpus);
+    char blas[256];
+    hw_blas_describe(blas, sizeof blas);
+    printf("%s\n", blas);
     return 0;
 }
 
@@ -59,6 +63,9 @@ int main(int argc, char **argv) {
     /* a file size limit (ulimit -f) makes write() fail with EFBIG, reported by the
      * stage as one line, instead of killing the process half-way through a file */
     signal(SIGXFSZ, SIG_IGN);
+    /* before anything else (MPI above all): may start this program again, with the BLAS
+     * kernels for this CPU where OpenBLAS did not know it */
+    hw_blas_pick_core(argv);
     if (argc < 2) {
         fprintf(stderr, "hitwin: error: a COMMAND is missing (hitwin --help lists them)\n");
         usage(stderr);
