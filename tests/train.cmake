@@ -40,3 +40,5 @@ hw_test(test_tile_store_hostile SOURCES unit/test_tile_store_hostile.c LABELS un
 hw_mpi_test(test_train_maxvit 2 SOURCES integration/test_train_maxvit.c)
 set_tests_properties(test_train_maxvit PROPERTIES
                      ENVIRONMENT "${HW_TEST_ENV};OPENBLAS_NUM_THREADS=1;OMP_NUM_THREADS=1")
+# smooth: auto: the depth rule and the store's depth (train_smooth.h)
+hw_test(test_train_smooth SOURCES unit/test_train_smooth.c LABELS unit)

@@ -44,6 +44,7 @@
 #include "hitwin/train_folds.h"
 #include "hitwin/train_preload.h"
 #include "hitwin/train_shard.h"
+#include "hitwin/train_smooth.h"
 #include "hitwin/train_pairs.h"
 #include "hitwin/train_state.h"
 #include "hitwin/version.h"
@@ -1043,9 +1044,32 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
 /* folds: K > 1 trains K models, model k in <output>/fold<k> without fold k's chromosomes
  * (train_folds.h); <output>/best.safetensors and best_nn.safetensors then link to fold 0's,
  * and `hitwin distance` given that checkpoint finds the others beside it. */
-int hw_train_run(const hw_train_config *cfg, const hw_train_options *opt, const hw_dist *d,
+/* smooth: auto (train_smooth.h): every rank reads the same training tiles and so resolves the
+ * same h; the run then goes on as if the config had said it, and its config, checkpoints and
+ * resume hash carry the number. A store that does not open is left to the run to report. */
+static int resolve_smooth(const hw_train_config *cfg, const hw_dist *d, hw_train_config *out) {
+    *out = *cfg;
+    out->smooth = 0;
+    hw_tile_store *store = hw_tile_store_open(cfg->tiles);
+    if (!store) return 0;
+    char why[256];
+    int rc = hw_smooth_auto(store, &out->smooth, why, sizeof why);
+    if (rc != 0) hw_fail_prefix("%s", cfg->tiles);
+    hw_tile_store_close(store);
+    if (agree(d, rc) != 0) return -1;
+    log_info0("%s", why);
+    return 0;
+}
+
+int hw_train_run(const hw_train_config *cfg_in, const hw_train_options *opt, const hw_dist *d,
                  hw_train_result *res) {
     memset(res, 0, sizeof *res);
+    hw_train_config resolved;
+    const hw_train_config *cfg = cfg_in;
+    if (cfg_in->smooth == HW_SMOOTH_AUTO) {
+        if (resolve_smooth(cfg_in, d, &resolved) != 0) return -1;
+        cfg = &resolved;
+    }
     if (cfg->folds <= 1) return train_one(cfg, opt, d, res);
     hw_tile_store *store = hw_tile_store_open(cfg->tiles);
     int used = 0;

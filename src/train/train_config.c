@@ -11,6 +11,7 @@
 #include "hitwin/error.h"
 #include "hitwin/maxvit_config.h"
 #include "hitwin/train.h"
+#include "hitwin/train_smooth.h"
 #include "hitwin/xalloc.h"
 #include "hitwin/yaml_tree.h"
 
@@ -242,6 +243,28 @@ static int get_int(const yt_doc *d, const yt_node *r, const char *key, int64_t l
     return 0;
 }
 
+/* smooth: auto (train_smooth.h) or a half-width 0..HW_SMOOTH_MAX */
+static int parse_smooth(const char *s, int *out) {
+    if (!strcmp(s, "auto")) {
+        *out = HW_SMOOTH_AUTO;
+        return 0;
+    }
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < 0 || v > HW_SMOOTH_MAX) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int get_smooth(const yt_doc *d, const yt_node *r, int *out) {
+    const char *s = NULL;
+    if (yt_get_str(d, r, "train config", "smooth", 0, &s) != 0) return -1;
+    if (s && parse_smooth(s, out) != 0)
+        return hw_fail("%s:%d: 'smooth' must be auto or an integer 0..%d, got '%s'", d->name,
+                       yt_get(r, "smooth")->line, HW_SMOOTH_MAX, s);
+    return 0;
+}
+
 int hw_train_config_load(const char *path, hw_train_config *cfg) {
     hw_train_config_defaults(cfg);
     free(cfg->source);
@@ -320,7 +343,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         get_int(d, r, "n_aug", 0, 64, &cfg->n_aug) ||
         get_int(d, r, "folds", 1, 16, &cfg->folds) ||
         get_int(d, r, "edits_per_tile", 1, 16, &cfg->edits_per_tile) ||
-        get_int(d, r, "smooth", 0, HW_SMOOTH_MAX, &cfg->smooth) ||
+        get_smooth(d, r, &cfg->smooth) ||
         get_int(d, r, "fold", -1, 15, &cfg->fold))
         goto done;
     int64_t v = (int64_t)cfg->seed;
@@ -375,8 +398,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"batch_size", &cfg->batch_size, 1, 1 << 20}, {"epochs", &cfg->epochs, 1, 1000000},
         {"enforced_epochs", &cfg->enforced_epochs, 0, 1000000},
         {"patience", &cfg->patience, 1, 1000000}, {"n_aug", &cfg->n_aug, 0, 64},
-        {"folds", &cfg->folds, 1, 16}, {"edits_per_tile", &cfg->edits_per_tile, 1, 16},
-        {"smooth", &cfg->smooth, 0, HW_SMOOTH_MAX}};
+        {"folds", &cfg->folds, 1, 16}, {"edits_per_tile", &cfg->edits_per_tile, 1, 16}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
         if (!strcmp(key, ints[i].k)) {
             if (hw_set_int(key, val, ints[i].lo, ints[i].hi, &v)) return -1;
@@ -392,7 +414,10 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"contrast_edits", &cfg->contrast_edits, 0, 1}, {"loop_edits", &cfg->loop_edits, 0, 1}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
         if (!strcmp(key, nums[i].k)) return hw_set_double(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
-    if (!strcmp(key, "seed")) {
+    if (!strcmp(key, "smooth")) {
+        if (parse_smooth(val, &cfg->smooth))
+            return hw_fail("--set smooth: must be auto or an integer 0..%d, got '%s'", HW_SMOOTH_MAX, val);
+    } else if (!strcmp(key, "seed")) {
         if (hw_set_int(key, val, 0, INT64_MAX, &v)) return -1;
         cfg->seed = (uint64_t)v;
     } else if (!strcmp(key, "checkpoint_every_steps")) {
@@ -487,7 +512,9 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "contrast_edits: %.15g\n", cfg->contrast_edits);
     if (cfg->loop_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "loop_edits: %.15g\n", cfg->loop_edits);
-    if (cfg->smooth != 0)
+    if (cfg->smooth == HW_SMOOTH_AUTO) /* the stage resolves it before a run's config is written */
+        n += snprintf(buf + n, cap - (size_t)n, "smooth: auto\n");
+    else if (cfg->smooth != 0)
         n += snprintf(buf + n, cap - (size_t)n, "smooth: %d\n", cfg->smooth);
     if (cfg->edits_per_tile != 1)
         n += snprintf(buf + n, cap - (size_t)n, "edits_per_tile: %d\n", cfg->edits_per_tile);

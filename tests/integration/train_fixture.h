@@ -8,6 +8,7 @@
  *   TF_ONECLASS  every sample is class 0 (no pairs of label 1)
  *   TF_NAN       NaN in every training tile of sample 0
  *   TF_MISSING   sample 1 fails QC at every third training window
+ *   TF_BALANCED  as TF_NORMAL, but the store says its values are KR-balanced
  * Collective over comm (every rank calls it); returns 0 or -1. */
 #ifndef HITWIN_TEST_TRAIN_FIXTURE_H
 #define HITWIN_TEST_TRAIN_FIXTURE_H
@@ -20,7 +21,7 @@
 
 #include "hitwin/tile_store.h"
 
-enum { TF_NORMAL, TF_NOVAL, TF_ONECLASS, TF_NAN, TF_MISSING };
+enum { TF_NORMAL, TF_NOVAL, TF_ONECLASS, TF_NAN, TF_MISSING, TF_BALANCED };
 
 static double tf_noise(uint64_t a) {
     a += 0x9E3779B97F4A7C15ULL;
@@ -85,7 +86,7 @@ static int tf_write_store(MPI_Comm comm, const char *path, int kind, int T, int 
             for (int s = 0; s < S; s++) rows[w * S + s] = kept[w * S + s] ? T : 0;
         }
         hw_tile_meta m = {.config_yaml = "synthetic: true\n", .version = "test", .name = "synthetic",
-                          .norm = "NONE", .type = "observed", .resolution = 10000, .tile_size = T,
+                          .norm = kind == TF_BALANCED ? "KR" : "NONE", .type = "observed", .resolution = 10000, .tile_size = T,
                           .stride = T, .min_row_coverage = 0.9, .n_samples = S,
                           .sample_name = names, .sample_path = paths, .condition = cond,
                           .replicate = rep, .class_id = cls, .n_chroms = C, .chrom_name = chroms,

@@ -7,6 +7,7 @@
 
 #include "hitwin/error.h"
 #include "hitwin/train.h"
+#include "hitwin/train_smooth.h"
 #include "test_util.h"
 
 static char dir[] = "/tmp/hw_train_cfg_XXXXXX";
@@ -225,7 +226,19 @@ int main(void) {
                 free(ly);
                 hw_train_config_free(&l);
             }
-            CHECK_STR_EQ(set_err(&dflt, "smooth=9"), "--set smooth: 9 is out of range [0, 8]");
+            CHECK_STR_EQ(set_err(&dflt, "smooth=9"), "--set smooth: must be auto or an integer 0..8, got '9'");
+            CHECK_STR_EQ(set_err(&dflt, "smooth=some"), "--set smooth: must be auto or an integer 0..8, got 'some'");
+            {
+                /* auto: shown as such until the stage resolves it (train_smooth.h) */
+                hw_train_config l;
+                hw_train_config_defaults(&l);
+                CHECK(hw_train_config_set(&l, "smooth=auto") == 0);
+                CHECK_INT_EQ(l.smooth, HW_SMOOTH_AUTO);
+                char *ly = hw_train_config_to_yaml(&l);
+                CHECK(strstr(ly, "smooth: auto\n") != NULL);
+                free(ly);
+                hw_train_config_free(&l);
+            }
             CHECK_STR_EQ(set_err(&dflt, "contrast_edits=1.5"), "--set contrast_edits: 1.5 is out of range [0, 1]");
             CHECK_STR_EQ(set_err(&dflt, "edits_per_tile=0"), "--set edits_per_tile: 0 is out of range [1, 16]");
             CHECK_STR_EQ(set_err(&dflt, "graded_edits=2"), "--set graded_edits: 2 is out of range [0, 1]");
@@ -308,7 +321,7 @@ int main(void) {
     CHECK_STR_EQ(load_err("badbool.yaml", "tiles: t.h5\nmask: maybe\n"),
                  "badbool.yaml:2: 'mask' in train config must be true or false, got 'maybe'");
     CHECK_STR_EQ(load_err("smooth.yaml", "tiles: t.h5\nsmooth: -1\n"),
-                 "smooth.yaml:2: 'smooth' in train config = -1 is out of range [0, 8]");
+                 "smooth.yaml:2: 'smooth' must be auto or an integer 0..8, got '-1'");
     CHECK_STR_EQ(load_err("dropout.yaml", "tiles: t.h5\ndropout: 1.5\n"),
                  "dropout.yaml:2: 'dropout' in train config = 1.5 is out of range [0, 0.999]");
     CHECK_STR_EQ(load_err("model.yaml", "tiles: t.h5\nmodel: MaxViT\n"),

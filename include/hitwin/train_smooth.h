@@ -1,0 +1,36 @@
+/* `smooth: auto`: the count smoothing chosen from the store's depth (docs/recipe.md,
+ * "Smoothing by depth"). A sparse map's single pixels are mostly Poisson noise (at ~1 contact
+ * per pixel half of them are empty), and the network's first layers then learn from noise for
+ * many epochs; averaging each count over a square of (2h + 1)^2 pixels gives it about as many
+ * counts per value as a deep map has per pixel. Deep maps keep their pixels (h = 0): there a
+ * square blurs the loops and edges a depletion weakens. */
+#ifndef HITWIN_TRAIN_SMOOTH_H
+#define HITWIN_TRAIN_SMOOTH_H
+
+#include "hitwin/tile_store.h"
+
+/* -1 in hw_train_config.smooth until the stage resolves it */
+#define HW_SMOOTH_AUTO (-1)
+/* counts a smoothed value should hold at least: Poisson noise of at most ~30 % */
+#define HW_SMOOTH_AUTO_COUNTS 10.0
+/* the widest auto choice: a 7 x 7 square (140 kb at 20 kb) */
+#define HW_SMOOTH_AUTO_MAX 3
+/* training windows read for the depth: evenly spread over the split */
+#define HW_SMOOTH_AUTO_WINDOWS 64
+
+/* The smallest h in 0..HW_SMOOTH_AUTO_MAX with (2h + 1)^2 * counts_per_pixel >=
+ * HW_SMOOTH_AUTO_COUNTS (HW_SMOOTH_AUTO_MAX if none; 0 for a depth that is not positive). */
+int hw_smooth_for_depth(double counts_per_pixel);
+
+/* The depth of a store: the median over kept training tiles (up to HW_SMOOTH_AUTO_WINDOWS
+ * windows, all samples) of the mean value of the pixels at separations 3 .. T/2 bins, the
+ * band the structure lives in. Returns 0 with *depth and *n_tiles set (*depth = 0 with
+ * *n_tiles = 0 where no training tile is kept); 1 where the store holds no counts (balanced
+ * or O/E values: nothing to read a depth from; *depth = 0); -1 on a read error (hw_error). */
+int hw_store_depth(hw_tile_store *store, double *depth, int *n_tiles);
+
+/* hw_smooth_for_depth(hw_store_depth(store)), and one line saying why in why[size];
+ * 0 on success, -1 on a read error. */
+int hw_smooth_auto(hw_tile_store *store, int *h, char *why, size_t size);
+
+#endif
