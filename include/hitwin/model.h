@@ -62,6 +62,8 @@ typedef struct {
 
 /* the largest `smooth` half-width: a 17 x 17 square already averages away a loop */
 #define HW_SMOOTH_MAX 8
+/* `smooth: auto` in a training config until the train stage resolves it (train_smooth.h) */
+#define HW_SMOOTH_AUTO (-1)
 
 typedef struct {
     int image_size;     /* tile side, 224 */

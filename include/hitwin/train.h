@@ -135,8 +135,9 @@ typedef struct {
 /* a quarter of the edits flatten or sharpen all the structure of a region at once, as a
  * cohesin or CTCF depletion does (docs/recipe.md, "Contrast edits") */
 #define HW_RECIPE_CONTRAST_EDITS 0.25
-/* no count smoothing by default (docs/recipe.md, "Smoothing the counts") */
-#define HW_RECIPE_SMOOTH 0
+/* count smoothing by the store's depth: none at 5 or more counts per pixel, wider squares on
+ * sparser maps (train_smooth.h; docs/recipe.md, "Smoothing by depth") */
+#define HW_RECIPE_SMOOTH HW_SMOOTH_AUTO
 #define HW_RECIPE_LOOP_EDITS 0.0
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);

@@ -7,19 +7,23 @@
 #ifndef HITWIN_TRAIN_SMOOTH_H
 #define HITWIN_TRAIN_SMOOTH_H
 
+#include "hitwin/model.h" /* HW_SMOOTH_AUTO */
 #include "hitwin/tile_store.h"
 
-/* -1 in hw_train_config.smooth until the stage resolves it */
-#define HW_SMOOTH_AUTO (-1)
-/* counts a smoothed value should hold at least: Poisson noise of at most ~30 % */
-#define HW_SMOOTH_AUTO_COUNTS 10.0
+/* a map with at least this many counts per pixel keeps its pixels (h = 0): measured at 10 and
+ * 48 counts per pixel, a 3 x 3 square gained nothing on held-out data and blurred the loops and
+ * edges of a dense change (docs/recipe.md) */
+#define HW_SMOOTH_AUTO_DEEP 5.0
+/* below it, counts a smoothed value should hold at least (Poisson noise of ~25 %) */
+#define HW_SMOOTH_AUTO_COUNTS 15.0
 /* the widest auto choice: a 7 x 7 square (140 kb at 20 kb) */
 #define HW_SMOOTH_AUTO_MAX 3
 /* training windows read for the depth: evenly spread over the split */
 #define HW_SMOOTH_AUTO_WINDOWS 64
 
-/* The smallest h in 0..HW_SMOOTH_AUTO_MAX with (2h + 1)^2 * counts_per_pixel >=
- * HW_SMOOTH_AUTO_COUNTS (HW_SMOOTH_AUTO_MAX if none; 0 for a depth that is not positive). */
+/* 0 for counts_per_pixel >= HW_SMOOTH_AUTO_DEEP (or not positive); else the smallest h in
+ * 1..HW_SMOOTH_AUTO_MAX with (2h + 1)^2 * counts_per_pixel >= HW_SMOOTH_AUTO_COUNTS
+ * (HW_SMOOTH_AUTO_MAX if none). */
 int hw_smooth_for_depth(double counts_per_pixel);
 
 /* The depth of a store: the median over kept training tiles (up to HW_SMOOTH_AUTO_WINDOWS

@@ -9,8 +9,8 @@
 #include "hitwin/xalloc.h"
 
 int hw_smooth_for_depth(double counts_per_pixel) {
-    if (!(counts_per_pixel > 0.0)) return 0;
-    for (int h = 0; h < HW_SMOOTH_AUTO_MAX; h++)
+    if (!(counts_per_pixel > 0.0) || counts_per_pixel >= HW_SMOOTH_AUTO_DEEP) return 0;
+    for (int h = 1; h < HW_SMOOTH_AUTO_MAX; h++)
         if ((2.0 * h + 1.0) * (2.0 * h + 1.0) * counts_per_pixel >= HW_SMOOTH_AUTO_COUNTS) return h;
     return HW_SMOOTH_AUTO_MAX;
 }

@@ -69,6 +69,7 @@ static int make_sharp_ckpt(const char *path, hw_tile_store *store) {
     tc.model = strdup("SMaxViT");
     tc.backbone = HW_BACKBONE_SMAXVIT;
     tc.maxvit = tiny_arch();
+    tc.smooth = 0; /* the model below reads the tiles as they are (a train run resolves auto) */
     char *yaml = hw_train_config_to_yaml(&tc);
     hw_model_config mc = {.image_size = T, .mask = 1, .loss = HW_LOSS_TRIPLET, .margin = 1.0f,
                           .backbone = HW_BACKBONE_SMAXVIT, .maxvit = tc.maxvit,

@@ -198,7 +198,7 @@ int main(void) {
             hw_train_config dflt;
             hw_train_config_defaults(&dflt);
             char *dy = hw_train_config_to_yaml(&dflt), *ry0 = hw_train_config_to_yaml(&r);
-            CHECK(strstr(dy, "graded_edits: 0.5\ncontrast_edits: 0.25\nedits_per_tile: 3\n") != NULL);
+            CHECK(strstr(dy, "graded_edits: 0.5\ncontrast_edits: 0.25\nsmooth: auto\nedits_per_tile: 3\n") != NULL);
             CHECK(strstr(ry0, "graded_edits") == NULL && strstr(ry0, "edits_per_tile") == NULL &&
                   strstr(ry0, "contrast_edits") == NULL && strstr(ry0, "loop_edits") == NULL);
             CHECK_STR_EQ(set_err(&dflt, "loop_edits=-0.5"), "--set loop_edits: -0.5 is out of range [0, 1]");
@@ -214,14 +214,17 @@ int main(void) {
                 hw_train_config_free(&l);
             }
             {
-                /* smooth is in the YAML (and the hash) only when set */
+                /* smooth is in the YAML (and the hash) only when not 0: the default recipe's
+                 * is auto (resolved by the stage), the reference's 0 */
                 hw_train_config l;
                 hw_train_config_defaults(&l);
-                CHECK_INT_EQ(l.smooth, 0);
+                CHECK_INT_EQ(l.smooth, HW_SMOOTH_AUTO);
+                CHECK_INT_EQ(r.smooth, 0);
                 CHECK(hw_train_config_set(&l, "smooth=2") == 0);
                 CHECK_INT_EQ(l.smooth, 2);
                 char *ly = hw_train_config_to_yaml(&l);
-                CHECK(strstr(ly, "smooth: 2\n") != NULL && strstr(dy, "smooth") == NULL);
+                CHECK(strstr(ly, "smooth: 2\n") != NULL && strstr(dy, "smooth: auto\n") != NULL);
+                CHECK(strstr(ry0, "smooth") == NULL);
                 CHECK(hw_train_config_hash(&l) != hw_train_config_hash(&dflt));
                 free(ly);
                 hw_train_config_free(&l);

@@ -44,14 +44,17 @@ static double expected_depth(int kind, int T, int n_train, int *n_tiles) {
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
-    /* the rule: the smallest square that holds HW_SMOOTH_AUTO_COUNTS (10) counts, 7 x 7 at most */
+    /* the rule: 5 or more counts per pixel read as they are; below, the smallest square that
+     * holds 15 counts, 7 x 7 at most */
     CHECK_INT_EQ(hw_smooth_for_depth(63.0), 0);
-    CHECK_INT_EQ(hw_smooth_for_depth(10.0), 0);
-    CHECK_INT_EQ(hw_smooth_for_depth(9.99), 1);
-    CHECK_INT_EQ(hw_smooth_for_depth(10.0 / 9.0), 1);
-    CHECK_INT_EQ(hw_smooth_for_depth(1.1), 2);
-    CHECK_INT_EQ(hw_smooth_for_depth(0.4), 2);
-    CHECK_INT_EQ(hw_smooth_for_depth(0.39), 3);
+    CHECK_INT_EQ(hw_smooth_for_depth(5.0), 0);
+    CHECK_INT_EQ(hw_smooth_for_depth(4.99), 1);
+    CHECK_INT_EQ(hw_smooth_for_depth(2.51), 1);
+    CHECK_INT_EQ(hw_smooth_for_depth(15.0 / 9.0), 1);
+    CHECK_INT_EQ(hw_smooth_for_depth(1.66), 2);
+    CHECK_INT_EQ(hw_smooth_for_depth(0.792), 2);
+    CHECK_INT_EQ(hw_smooth_for_depth(0.6), 2);
+    CHECK_INT_EQ(hw_smooth_for_depth(0.59), 3);
     CHECK_INT_EQ(hw_smooth_for_depth(0.01), 3);
     CHECK_INT_EQ(hw_smooth_for_depth(0.0), 0);
     CHECK_INT_EQ(hw_smooth_for_depth(NAN), 0);
