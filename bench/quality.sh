@@ -32,6 +32,8 @@
 #   synth-sparse-20kb  simulate-realistic-synthetic-20kb.yaml: the synthetic genome at 20 kb
 #                 (the unseen benchmark's resolution) and a tenth of the depth per Mb (0.4x
 #                 the counts per pixel of synth-sparse)
+#   synth-dense-20kb  the same at 20 kb in genome-wide ctcf mode (as "synth-dense-20kb~0.08":
+#                 the outside benchmark's dense set, about one contact per pixel)
 # SET@N is SET with its sites placed by simulation seed N (`hitwin simulate --seed N`), e.g.
 # "synth-sparse@3": another placement of the same kinds of change (docs/recipe.md, "Four
 # placements"); without @N the config's own seed (1). SET~F scales the set's depth per Mb by F,
@@ -60,6 +62,7 @@ config_of() {
     synth-sparse) echo "configs/simulate-realistic-synthetic.yaml" ;;
     synth-dense) echo "configs/simulate-realistic-synthetic-dense.yaml" ;;
     synth-sparse-20kb) echo "configs/simulate-realistic-synthetic-20kb.yaml" ;;
+    synth-dense-20kb) echo "configs/simulate-realistic-synthetic-dense-20kb.yaml" ;;
     *) echo "bench/quality: unknown set '$1'" >&2; exit 2 ;;
   esac
 }

@@ -10,3 +10,8 @@ hw_test(test_model_recipe SOURCES unit/test_model_recipe.c LABELS unit)
 hw_script_test(test_recipe_beats_baselines tests/integration/test_recipe_beats_baselines.sh
                LABELS integration mpi slow)
 set_tests_properties(test_recipe_beats_baselines PROPERTIES PROCESSORS 2 TIMEOUT 3600)
+# The same claim at the outside benchmark's depth (a 20 kb map at about one contact per pixel,
+# smoothed by smooth: auto). About 13 minutes on 2 cores: label slow.
+hw_script_test(test_recipe_sparse_depth tests/integration/test_recipe_sparse_depth.sh
+               LABELS integration mpi slow)
+set_tests_properties(test_recipe_sparse_depth PROPERTIES PROCESSORS 2 TIMEOUT 3600)

@@ -5,12 +5,21 @@
 #   sim_config   a simulate config of configs/
 #   tile_args    extra `hitwin tile` arguments (an array, may be empty)
 #   epochs       the training's epoch limit
+# and optionally
+#   sim_per_mb   the simulation's depth (depth.contacts_per_mb) instead of the config's
+#   sim_flags    extra `hitwin simulate` flags for both runs (an array, e.g. (--seed 2))
 
 # recipe_pipeline NAME [simulate flags...]: $tmp/NAME/{tiles.h5,train/,dist/}
 recipe_pipeline() {
   local name=$1
   shift
-  $mpi $HITWIN simulate --config "$root/configs/$sim_config" --out "$tmp/$name" --quiet "$@" \
+  local config="$root/configs/$sim_config"
+  if [ -n "${sim_per_mb:-}" ]; then # the same config at another depth
+    sed "s/contacts_per_mb: [0-9.e+]*/contacts_per_mb: $sim_per_mb/" "$config" > "$tmp/$name.sim.yaml"
+    grep -q "contacts_per_mb: $sim_per_mb}" "$tmp/$name.sim.yaml" || { echo "FAIL: $config: no contacts_per_mb"; exit 1; }
+    config="$tmp/$name.sim.yaml"
+  fi
+  $mpi $HITWIN simulate --config "$config" --out "$tmp/$name" --quiet ${sim_flags[@]+"${sim_flags[@]}"} "$@" \
     > /dev/null || { echo "FAIL: $name: simulate"; exit 1; }
   $mpi $HITWIN tile "$tmp/$name/dataset.yaml" "${tile_args[@]}" -o "$tmp/$name/tiles.h5" -q \
     > /dev/null || { echo "FAIL: $name: tile"; exit 1; }
