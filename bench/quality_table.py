@@ -177,11 +177,18 @@ def main():
     print(f"{'set':13} {'score':16} {'AUROC all':11} {'AP all':11} {'rho all':11} {'null all':11}"
           f" {'null band':9} | {'AUROC test':11} {'AP test':11} {'rho test':11} {'null test':11}"
           f" {'null band':9}")
+    judged = []
     for name in sets:
         real_dir = f"{out}/{name}-real"
-        table(name, out, read_truth_of(real_dir), None)
+        judged.append((name,) + table(name, out, read_truth_of(real_dir), None))
         if os.path.exists(f"{real_dir}/truth_change.tsv"):
-            table(name + ":change", out, None, read_change(f"{real_dir}/truth_change.tsv"))
+            judged.append((name + ":change",) +
+                          table(name + ":change", out, None, read_change(f"{real_dir}/truth_change.tsv")))
+    print()
+    print("Against the realistic-quality issue's bars (pairwise diff, the default learned score; "
+          "means over seeds):")
+    for label, results, dense in judged:
+        criteria(label, results, dense)
 
 
 def read_truth_of(real_dir):
@@ -222,6 +229,44 @@ def table(label, out, truth_of, change):
                     f" {band([r[3] for r in null]):9}")
             row += " |" if sel == "all" else ""
         print(row)
+    return results, dense
+
+
+CLASSICAL = [m for m in MEASURES if m not in LEARNED]
+
+
+def mean_of(results, key, sel, variant, col=0):
+    xs = [r[col] for r in results.get((key, sel, variant), []) if np.isfinite(r[col])]
+    return (float(np.mean(xs)), len(xs)) if xs else (np.nan, 0)
+
+
+def criteria(label, results, dense):
+    """One line per selection: the default learned score (pairwise diff) against the best
+    classical diff, its null and (dense) its rho, judged by the realistic-quality issue's
+    bars: sparse +0.05 above the best classical, dense not below it, dense rho >= 0.7, null
+    within 0.5 +- 0.05 (means over the seeds)."""
+    for sel in ("all", "test"):
+        learned, n = mean_of(results, "pairwise.diff", sel, "real")
+        if not n:
+            continue
+        best, best_name = -np.inf, "-"
+        for m in CLASSICAL:
+            v, k = mean_of(results, m + ".diff", sel, "real")
+            if k and v > best:
+                best, best_name = v, m
+        margin = learned - best
+        need = 0.0 if dense else 0.05
+        verdict = [f"margin {margin:+.3f} ({'ok' if margin >= need else 'short'}: {'>= 0' if dense else '>= +0.05'})"]
+        if dense:
+            rho, _ = mean_of(results, "pairwise.diff", sel, "real", 2)
+            verdict.append(f"rho {rho:.3f} ({'ok' if rho >= 0.7 else 'short'}: >= 0.7)")
+        null, k = mean_of(results, "pairwise.diff", sel, "null")
+        if k:
+            spread, _ = mean_of(results, "pairwise.diff", sel, "null", 3)
+            verdict.append(f"null {null:.3f} ({'ok' if abs(null - 0.5) <= 0.05 else 'out'}: 0.5 +- 0.05;"
+                           f" its sampling band +-{spread:.3f})")
+        print(f"{label:13} {sel:4} learned {learned:.3f} ({n} seeds), best classical {best_name} {best:.3f}; "
+              + ", ".join(verdict))
 
 
 if __name__ == "__main__":
