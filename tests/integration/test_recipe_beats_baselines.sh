@@ -29,14 +29,6 @@ dist_split=all
 
 recipe_real_and_null
 
-learned=$(diff_auroc "$tmp/real.eval" pairwise)
-for m in ssim pearson mse scc insulation; do
-  b=$(diff_auroc "$tmp/real.eval" $m)
-  awk -v l="$learned" -v b="$b" 'BEGIN {exit !(l != "" && b != "" && l > b)}' \
-    || die "pairwise difference AUROC $learned does not beat $m ($b)"
-done
-n=$(diff_auroc "$tmp/null.eval" pairwise)
-awk -v x="$n" 'BEGIN {exit !(x != "" && x >= 0.35 && x <= 0.65)}' || die "null: pairwise AUROC $n outside 0.5 +- 0.15"
-echo "pairwise difference AUROC over all windows: real $learned, null $n"
+require_learned_beats_classical
 [ $fail = 0 ] && echo "PASS"
 exit $fail
