@@ -34,6 +34,10 @@
 #                 the counts per pixel of synth-sparse)
 #   synth-dense-20kb  the same at 20 kb in genome-wide ctcf mode (as "synth-dense-20kb~0.08":
 #                 the outside benchmark's dense set, about one contact per pixel)
+#   real-tiled-20kb  simulate-realistic-tiled-20kb.yaml: real structure (unittest_matrix_2.cool
+#                 at 20 kb, 20 phase-shifted copies of its 20 Mb: 420 windows) at the outside
+#                 benchmark's depth (8,000 contacts per Mb), 13 sparse changes
+#   real-tiled-dense-20kb  the same background and depth in genome-wide ctcf mode
 # SET@N is SET with its sites placed by simulation seed N (`hitwin simulate --seed N`), e.g.
 # "synth-sparse@3": another placement of the same kinds of change (docs/recipe.md, "Four
 # placements"); without @N the config's own seed (1). SET~F scales the set's depth per Mb by F,
@@ -63,6 +67,8 @@ config_of() {
     synth-dense) echo "configs/simulate-realistic-synthetic-dense.yaml" ;;
     synth-sparse-20kb) echo "configs/simulate-realistic-synthetic-20kb.yaml" ;;
     synth-dense-20kb) echo "configs/simulate-realistic-synthetic-dense-20kb.yaml" ;;
+    real-tiled-20kb) echo "configs/simulate-realistic-tiled-20kb.yaml" ;;
+    real-tiled-dense-20kb) echo "configs/simulate-realistic-tiled-dense-20kb.yaml" ;;
     *) echo "bench/quality: unknown set '$1'" >&2; exit 2 ;;
   esac
 }

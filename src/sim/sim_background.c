@@ -87,8 +87,14 @@ int sim_bg_resolve(hw_sim_config *cfg) {
         goto done;
     }
     if (bres % res != 0) {
-        rc = hw_fail("%s: background.resolution %d is not a multiple of the simulate resolution %d",
-                     b->file, bres, res);
+        /* a finer background than the simulation: say how to read it at the simulation's */
+        if (res % fres == 0)
+            rc = hw_fail("%s: background.resolution %d is not a multiple of the simulate resolution "
+                         "%d (set it to %d, or leave it out, to sum the file's %d bp bins)",
+                         b->file, bres, res, res, fres);
+        else
+            rc = hw_fail("%s: background.resolution %d is not a multiple of the simulate "
+                         "resolution %d", b->file, bres, res);
         goto done;
     }
     /* Normalisation: the file's `weight` where it has one at that resolution

@@ -3,8 +3,9 @@
 # the shipped sparse config (real 10 kb map, per-library pixel pattern) gives
 # the same contents on 1 and 2 MPI ranks (h5diff) and the same text outputs;
 # its dataset.yaml names test / validation chromosomes that exist; the dense
-# config writes a bedGraph truth; a background error is one line naming the
-# file, before anything is written.
+# config writes a bedGraph truth; the tiled 20 kb configs give their exact
+# window and site counts; a background error is one line naming the file,
+# before anything is written.
 # usage: test_sim_bg_repro.sh SIM_DRIVER   (stands in for `hitwin simulate`)
 set -euo pipefail
 SIM=$1
@@ -33,11 +34,28 @@ cmp -s "$T/a/control_R1.mcool" "$T/r/control_R1.mcool" || { echo "simulate.yaml 
 "$SIM" --config configs/simulate-realistic-dense.yaml --out "$T/d" --quiet
 [ -s "$T/d/truth.bedgraph" ] && [ ! -e "$T/d/truth.bed" ] || { echo "dense: no truth.bedgraph"; fail=1; }
 
+# the tiled real background (20 phase-shifted copies of the 20 Mb map at 20 kb, bench/quality.sh's
+# real-tiled-20kb): exact window and site counts, split chromosomes, the dense variant's truth
+"$SIM" --config configs/simulate-realistic-tiled-20kb.yaml --out "$T/t" 2> "$T/t.log" > /dev/null
+grep -q 'simulate: 88 of 420 windows (224 bins, stride 28) overlap a change (21 %)' "$T/t.log" ||
+  { echo "tiled: expected 88 of 420 windows changed:"; cat "$T/t.log"; fail=1; }
+[ "$(grep -vc '^#' "$T/t/truth.bed")" = 13 ] || { echo "tiled: truth.bed should list 13 sites"; fail=1; }
+grep -q '^  test: \[chr2\]$' "$T/t/dataset.yaml" || { echo "tiled: test should be chr2"; fail=1; }
+"$SIM" --config configs/simulate-realistic-tiled-dense-20kb.yaml --out "$T/td" --quiet
+[ "$(grep -vc '^track' "$T/td/truth.bedgraph")" -gt 600 ] || { echo "tiled dense: truth.bedgraph too short"; fail=1; }
+
 # errors: one line, the file and the cause, nothing written
 printf 'resolution: 5000\n' > "$T/res5000.yaml"
 msg=$("$SIM" --background ../shared/data/unittest_matrix_2.cool --out "$T/e" 2>&1 \
       --config "$T/res5000.yaml" || true)
 want="hitwin: error: ../shared/data/unittest_matrix_2.cool: no resolution 5000 (has 10000)"
+[ "$msg" = "$want" ] || { echo "got '$msg', want '$want'"; fail=1; }
+[ ! -e "$T/e" ] || { echo "an error wrote $T/e"; fail=1; }
+# a background resolution finer than the simulation's: the message says what to set
+printf 'resolution: 20000\nbackground: {file: %s, resolution: 10000}\n' \
+  ../shared/data/unittest_matrix_2.cool > "$T/fine.yaml"
+msg=$("$SIM" --out "$T/e" --config "$T/fine.yaml" 2>&1 || true)
+want="hitwin: error: ../shared/data/unittest_matrix_2.cool: background.resolution 10000 is not a multiple of the simulate resolution 20000 (set it to 20000, or leave it out, to sum the file's 10000 bp bins)"
 [ "$msg" = "$want" ] || { echo "got '$msg', want '$want'"; fail=1; }
 [ ! -e "$T/e" ] || { echo "an error wrote $T/e"; fail=1; }
 exit $fail
