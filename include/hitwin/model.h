@@ -35,7 +35,11 @@ typedef enum { HW_OPTIM_ADAM = 0, HW_OPTIM_ADAGRAD = 1 } hw_optim_kind;
  *   LOG1P: log(1 + x)
  *   OE:    log(1 + x / e_d), e_d the mean of diagonal d = |i - j| within the tile (an
  *          observed / expected per tile: removes depth and the distance-decay slope) */
-typedef enum { HW_INPUT_NONE = 0, HW_INPUT_LOG1P = 1, HW_INPUT_OE = 2 } hw_input_transform;
+typedef enum { HW_INPUT_NONE = 0, HW_INPUT_LOG1P = 1, HW_INPUT_OE = 2, HW_INPUT_OE_BALANCED = 3 } hw_input_transform;
+/* oe_balanced (docs/recipe.md): rounds of row balancing and O/E, and the diagonals left out of
+ * the row means (the masked band), the same in the C op and the CUDA kernel */
+#define HW_BALANCE_ITERS 20
+#define HW_BALANCE_SKIP 3
 /* Which pixels give the per-tile maximum: WHOLE (reference: the diagonal, which the mask
  * then zeroes) or OFFDIAG (|i - j| >= NN_DIAG_MASK_BAND, the pixels the backbone sees);
  * NONE: no division (for OE, whose values are already on a fixed scale: log 2 where a pixel

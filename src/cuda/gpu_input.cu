@@ -1,5 +1,5 @@
 // The model's input stage on the GPU (slenet.c's hw_branch_forward, before the mask): the
-// recipe's transform (none, log1p, per-tile observed/expected), then division by the tile's
+// recipe's transform (none, log1p, per-tile observed/expected, the same balanced), then division by the tile's
 // max over the whole tile or the off-diagonal pixels. One block per tile. Before it, when the
 // recipe asks, the counts' smoothing (smooth_kernel).
 //
@@ -87,6 +87,95 @@ __global__ static void smooth_kernel(float *x_all, const float *tiles, size_t ti
     }
 }
 
+// oe_balanced (siamese_model.c's balance_oe): the tile's O/E without the log into x, then the
+// alternating row balancing and diagonal normalisation, then the log1p and the max as for any
+// tile (input_kernel's log1p branch, in place). Each sum is made by one thread in the C loop's
+// order, so the factors equal the C op's bit for bit: the pixels differ only by log1pf.
+__global__ static void oe_raw_kernel(float *x_all, const float *tiles, size_t tile_stride, int S) {
+    extern __shared__ double inv_mean[]; // [S]
+    const size_t S2 = (size_t)S * S;
+    const float *t = tiles + blockIdx.x * tile_stride;
+    float *x = x_all + blockIdx.x * S2;
+    for (int d = threadIdx.x; d < S; d += blockDim.x) { // input_kernel's order
+        double sum = 0.0;
+        for (int r = 0; r < S; r++) {
+            if (r >= d) {
+                const float y = t[(size_t)r * S + (r - d)];
+                if (y > 0.0f) sum += y;
+            }
+            if (d > 0 && r + d < S) {
+                const float y = t[(size_t)r * S + (r + d)];
+                if (y > 0.0f) sum += y;
+            }
+        }
+        const double cnt = d == 0 ? S : 2.0 * (S - d);
+        inv_mean[d] = sum > 0.0 ? cnt / sum : 0.0;
+    }
+    __syncthreads(); // every sum before any write (x may be t: the smoothed counts)
+    for (size_t k = threadIdx.x; k < S2; k += blockDim.x) {
+        const int r = (int)(k / S), c = (int)(k % S);
+        const float y = t[k];
+        x[k] = y > 0.0f ? (float)(y * inv_mean[abs(r - c)]) : isnan(y) ? y : 0.0f;
+    }
+}
+
+__global__ static void balance_kernel(float *x_all, int S, int iters, int skip) {
+    extern __shared__ double sh[]; // f [S], dm [S], mean
+    double *f = sh, *dm = sh + S, *mean = sh + 2 * S;
+    const size_t S2 = (size_t)S * S;
+    float *x = x_all + blockIdx.x * S2;
+    for (int it = 0; it < iters; it++) {
+        for (int r = threadIdx.x; r < S; r += blockDim.x) {
+            double s = 0.0;
+            int n = 0;
+            for (int c = 0; c < S; c++) {
+                if (abs(r - c) < skip) continue;
+                const float v = x[(size_t)r * S + c];
+                if (!isnan(v)) s += v, n++;
+            }
+            f[r] = n ? s / n : 0.0;
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) { // the C loop's order
+            double tot = 0.0;
+            int nz = 0;
+            for (int r = 0; r < S; r++)
+                if (f[r] > 0.0) tot += f[r], nz++;
+            mean[0] = nz ? tot / nz : -1.0;
+        }
+        __syncthreads();
+        if (mean[0] < 0.0) return; // an empty tile stays as it is (uniform across the block)
+        for (int r = threadIdx.x; r < S; r += blockDim.x) f[r] = f[r] > 0.0 ? sqrt(mean[0] / f[r]) : 0.0;
+        __syncthreads();
+        for (size_t k = threadIdx.x; k < S2; k += blockDim.x) {
+            const int r = (int)(k / S), c = (int)(k % S);
+            x[k] *= (float)(f[r] * f[c]);
+        }
+        __syncthreads();
+        for (int d = threadIdx.x; d < S; d += blockDim.x) { // row-major, as the C loop adds
+            double sum = 0.0;
+            for (int r = 0; r < S; r++) {
+                if (r >= d) {
+                    const float v = x[(size_t)r * S + (r - d)];
+                    if (v > 0.0f) sum += v;
+                }
+                if (d > 0 && r + d < S) {
+                    const float v = x[(size_t)r * S + (r + d)];
+                    if (v > 0.0f) sum += v;
+                }
+            }
+            const double cnt = d == 0 ? S : 2.0 * (S - d);
+            dm[d] = sum > 0.0 ? cnt / sum : 0.0;
+        }
+        __syncthreads();
+        for (size_t k = threadIdx.x; k < S2; k += blockDim.x) {
+            const int r = (int)(k / S), c = (int)(k % S);
+            x[k] *= (float)dm[abs(r - c)];
+        }
+        __syncthreads();
+    }
+}
+
 extern "C" int gpu_input_normalise(hw_gpu *g, float *x, float *maxval, const float *tiles,
                                    size_t tile_stride, int n, int S, int transform, int region,
                                    int smooth) {
@@ -99,6 +188,18 @@ extern "C" int gpu_input_normalise(hw_gpu *g, float *x, float *maxval, const flo
         HW_LAUNCH_CHECK();
         tiles = x;
         tile_stride = S2;
+    }
+    if (transform == HW_INPUT_OE_BALANCED) {
+        oe_raw_kernel<<<n, HW_INPUT_BLOCK, (size_t)S * sizeof(double), g->stream>>>(x, tiles,
+                                                                                  tile_stride, S);
+        HW_LAUNCH_CHECK();
+        balance_kernel<<<n, 256, (2 * (size_t)S + 1) * sizeof(double), g->stream>>>(
+            x, S, HW_BALANCE_ITERS, HW_BALANCE_SKIP);
+        HW_LAUNCH_CHECK();
+        input_kernel<<<n, HW_INPUT_BLOCK, 0, g->stream>>>(x, maxval, x, (size_t)S * S, S,
+                                                          HW_INPUT_LOG1P, region);
+        HW_LAUNCH_CHECK();
+        return 0;
     }
     const size_t shared = transform == HW_INPUT_OE ? (size_t)S * sizeof(double) : 0;
     input_kernel<<<n, HW_INPUT_BLOCK, shared, g->stream>>>(x, maxval, tiles, tile_stride, S,

@@ -121,7 +121,7 @@ hw_model *hw_model_create(const hw_model_config *cfg, uint64_t seed) {
     m->params = xcalloc(m->n_params, sizeof(float));
     m->grads = xcalloc(m->n_params, sizeof(float));
     m->state = xcalloc(m->n_state + 1, sizeof(float));
-    m->diag_scratch = xcalloc((size_t)m->S, sizeof(double));
+    m->diag_scratch = xcalloc(2 * (size_t)m->S, sizeof(double)); /* O/E, and balance_oe */
     if (cfg->smooth > 0) m->smooth_scratch = xcalloc((size_t)m->S * m->S, sizeof(float));
 
     /* PyTorch default init, layers in state_dict order from one stream, the head last */
@@ -216,6 +216,53 @@ void hw_model_reserve(hw_model *m, int n, int views) {
 
 /* ---- input preparation ------------------------------------------------------------------ */
 
+/* oe_balanced: the tile's O/E (x, S x S, symmetric) with each bin's coverage divided out, so a
+ * library's per-bin bias (a fixed row and column pattern, which the O/E keeps) is not in the
+ * input. x is brought to x[r][c] = t[r][c] / (f_r f_c e_{|r-c|}) with every row's mean over
+ * the pixels |r - c| >= HW_BALANCE_SKIP (the diagonals the model masks carry no weight) equal
+ * and every diagonal's mean 1, by alternating the two normalisations (symmetric matrix
+ * balancing, f_r <- f_r sqrt(row mean / mean of the rows' means), and the O/E) HW_BALANCE_ITERS
+ * times; the decomposition is unique, so a bias b_r b_c on t ends in f and leaves x as it
+ * was. An empty row stays empty. scratch: at least 2 S doubles. */
+static void diagonal_means_to_one(float *x, int S, double *dm) {
+    for (int d = 0; d < S; d++) dm[d] = 0.0;
+    for (int r = 0; r < S; r++)
+        for (int c = 0; c < S; c++) {
+            float v = x[(size_t)r * S + c];
+            if (v > 0.0f) dm[r > c ? r - c : c - r] += v;
+        }
+    for (int d = 0; d < S; d++) {
+        double cnt = d == 0 ? S : 2.0 * (S - d);
+        dm[d] = dm[d] > 0.0 ? cnt / dm[d] : 0.0;
+    }
+    for (int r = 0; r < S; r++)
+        for (int c = 0; c < S; c++) x[(size_t)r * S + c] *= (float)dm[r > c ? r - c : c - r];
+}
+static void balance_oe(float *x, int S, double *scratch) {
+    double *f = scratch, *dm = scratch + S;
+    for (int it = 0; it < HW_BALANCE_ITERS; it++) {
+        double tot = 0.0;
+        int nz = 0;
+        for (int r = 0; r < S; r++) {
+            double s = 0.0;
+            int n = 0;
+            for (int c = 0; c < S; c++) {
+                if ((r > c ? r - c : c - r) < HW_BALANCE_SKIP) continue;
+                float v = x[(size_t)r * S + c];
+                if (!isnan(v)) s += v, n++;
+            }
+            f[r] = n ? s / n : 0.0;
+            if (f[r] > 0.0) tot += f[r], nz++;
+        }
+        if (!nz) return;
+        const double mean = tot / nz;
+        for (int r = 0; r < S; r++) f[r] = f[r] > 0.0 ? sqrt(mean / f[r]) : 0.0;
+        for (int r = 0; r < S; r++)
+            for (int c = 0; c < S; c++) x[(size_t)r * S + c] *= (float)(f[r] * f[c]);
+        diagonal_means_to_one(x, S, dm);
+    }
+}
+
 /* The recipe's input transform of one S x S tile (no gradient: the tiles are data).
  * diag: S doubles of scratch. Negative values (none in a store) are treated as 0; NaN stays
  * NaN, so a bad tile still ends in a non-finite loss as it does without a transform. */
@@ -246,6 +293,7 @@ static void input_transform(float *x, const float *t, int S, hw_input_transform 
             float y = t[k];
             x[k] = y > 0.0f ? (float)(y * diag[r > c ? r - c : c - r]) : isnan(y) ? y : 0.0f;
         }
+    if (tr == HW_INPUT_OE_BALANCED) balance_oe(x, S, diag);
     log1p_clamped_forward(x, x, S2);
 }
 

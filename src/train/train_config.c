@@ -67,6 +67,7 @@ static int parse_input(const char *s, hw_input_transform *k) {
     if (!strcmp(s, "none")) *k = HW_INPUT_NONE;
     else if (!strcmp(s, "log1p")) *k = HW_INPUT_LOG1P;
     else if (!strcmp(s, "oe")) *k = HW_INPUT_OE;
+    else if (!strcmp(s, "oe_balanced")) *k = HW_INPUT_OE_BALANCED;
     else return -1;
     return 0;
 }
@@ -80,7 +81,8 @@ static int parse_norm(const char *s, hw_norm_region *k) {
 }
 
 const char *hw_input_transform_name(hw_input_transform k) {
-    return k == HW_INPUT_LOG1P ? "log1p" : k == HW_INPUT_OE ? "oe" : "none";
+    return k == HW_INPUT_LOG1P ? "log1p" : k == HW_INPUT_OE ? "oe"
+         : k == HW_INPUT_OE_BALANCED ? "oe_balanced" : "none";
 }
 
 const char *hw_norm_region_name(hw_norm_region k) {
@@ -312,7 +314,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
                 yt_get(r, "recipe")->line, s);
         goto done;
     }
-    if (get_enum(d, r, "input_transform", "none, log1p or oe", parse_input_v,
+    if (get_enum(d, r, "input_transform", "none, log1p, oe or oe_balanced", parse_input_v,
                  &cfg->input_transform) ||
         get_enum(d, r, "norm_region", "whole, offdiag or none", parse_norm_v, &cfg->norm_region) ||
         get_enum(d, r, "device", "cpu, cuda or auto", parse_device_v, &cfg->device) ||
@@ -437,7 +439,7 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
             return hw_fail("--set pairs: must be condition or edits, got '%s'", val);
     } else if (!strcmp(key, "input_transform")) {
         if (parse_input(val, &cfg->input_transform))
-            return hw_fail("--set input_transform: must be none, log1p or oe, got '%s'", val);
+            return hw_fail("--set input_transform: must be none, log1p, oe or oe_balanced, got '%s'", val);
     } else if (!strcmp(key, "norm_region")) {
         if (parse_norm(val, &cfg->norm_region))
             return hw_fail("--set norm_region: must be whole, offdiag or none, got '%s'", val);

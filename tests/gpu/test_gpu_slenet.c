@@ -353,6 +353,12 @@ int main(void) {
     c.input_transform = HW_INPUT_OE, c.norm_region = HW_NORM_NONE, c.smooth = 1;
     config_case(g, "contrastive, smoothed counts (smooth 1), OE undivided", c, 4, 2, 0);
     c = base_config();
+    c.input_transform = HW_INPUT_OE_BALANCED, c.norm_region = HW_NORM_NONE, c.smooth = 1;
+    config_case(g, "contrastive, balanced OE undivided, smooth 1", c, 4, 2, 0);
+    c = base_config();
+    c.input_transform = HW_INPUT_OE_BALANCED, c.norm_region = HW_NORM_NONE, c.image_size = 224;
+    config_case(g, "contrastive, balanced OE undivided at 224", c, 3, 2, 0);
+    c = base_config();
     c.smooth = 3;
     config_case(g, "contrastive, smoothed counts (smooth 3), log1p offdiag", c, 3, 2, 0);
     c = base_config();

@@ -261,7 +261,7 @@ int main(void) {
         CHECK(strstr(ry, "input_transform: oe\nnorm_region: whole\n") != NULL);
         free(ry);
         CHECK_STR_EQ(set_err(&r, "input_transform=log"),
-                     "--set input_transform: must be none, log1p or oe, got 'log'");
+                     "--set input_transform: must be none, log1p, oe or oe_balanced, got 'log'");
         CHECK_STR_EQ(set_err(&r, "norm_region=diag"),
                      "--set norm_region: must be whole, offdiag or none, got 'diag'");
         CHECK_STR_EQ(set_err(&r, "recipe=best"),
