@@ -224,42 +224,52 @@ void hw_model_reserve(hw_model *m, int n, int views) {
  * balancing, f_r <- f_r sqrt(row mean / mean of the rows' means), and the O/E) HW_BALANCE_ITERS
  * times; the decomposition is unique, so a bias b_r b_c on t ends in f and leaves x as it
  * was. An empty row stays empty. scratch: at least 2 S doubles. */
-static void diagonal_means_to_one(float *x, int S, double *dm) {
-    for (int d = 0; d < S; d++) dm[d] = 0.0;
-    for (int r = 0; r < S; r++)
-        for (int c = 0; c < S; c++) {
-            float v = x[(size_t)r * S + c];
-            if (v > 0.0f) dm[r > c ? r - c : c - r] += v;
-        }
-    for (int d = 0; d < S; d++) {
-        double cnt = d == 0 ? S : 2.0 * (S - d);
-        dm[d] = dm[d] > 0.0 ? cnt / dm[d] : 0.0;
-    }
-    for (int r = 0; r < S; r++)
-        for (int c = 0; c < S; c++) x[(size_t)r * S + c] *= (float)dm[r > c ? r - c : c - r];
-}
 static void balance_oe(float *x, int S, double *scratch) {
     double *f = scratch, *dm = scratch + S;
+    /* Two passes a round (each scaling fused with the sums the next step needs, in the same
+     * row-major order as separate loops would add them, so the CUDA kernels' separate
+     * steps give the same factors): scale by f_r f_c while adding the diagonals; scale by
+     * the diagonals' 1 / mean while adding the rows for the next round. */
+    double tot = 0.0;
+    int nz = 0;
+    for (int r = 0; r < S; r++) {
+        double s = 0.0;
+        int n = 0;
+        for (int c = 0; c < S; c++) {
+            float v = x[(size_t)r * S + c];
+            if ((r > c ? r - c : c - r) >= HW_BALANCE_SKIP && !isnan(v)) s += v, n++;
+        }
+        f[r] = n ? s / n : 0.0;
+        if (f[r] > 0.0) tot += f[r], nz++;
+    }
     for (int it = 0; it < HW_BALANCE_ITERS; it++) {
-        double tot = 0.0;
-        int nz = 0;
+        if (!nz) return;
+        const double mean = tot / nz;
+        for (int r = 0; r < S; r++) f[r] = f[r] > 0.0 ? sqrt(mean / f[r]) : 0.0;
+        for (int d = 0; d < S; d++) dm[d] = 0.0;
+        for (int r = 0; r < S; r++)
+            for (int c = 0; c < S; c++) {
+                float *v = x + (size_t)r * S + c;
+                *v *= (float)(f[r] * f[c]);
+                if (*v > 0.0f) dm[r > c ? r - c : c - r] += *v;
+            }
+        for (int d = 0; d < S; d++) {
+            double cnt = d == 0 ? S : 2.0 * (S - d);
+            dm[d] = dm[d] > 0.0 ? cnt / dm[d] : 0.0;
+        }
+        tot = 0.0, nz = 0;
         for (int r = 0; r < S; r++) {
             double s = 0.0;
             int n = 0;
             for (int c = 0; c < S; c++) {
-                if ((r > c ? r - c : c - r) < HW_BALANCE_SKIP) continue;
-                float v = x[(size_t)r * S + c];
-                if (!isnan(v)) s += v, n++;
+                const int d = r > c ? r - c : c - r;
+                float *v = x + (size_t)r * S + c;
+                *v *= (float)dm[d];
+                if (d >= HW_BALANCE_SKIP && !isnan(*v)) s += *v, n++;
             }
             f[r] = n ? s / n : 0.0;
             if (f[r] > 0.0) tot += f[r], nz++;
         }
-        if (!nz) return;
-        const double mean = tot / nz;
-        for (int r = 0; r < S; r++) f[r] = f[r] > 0.0 ? sqrt(mean / f[r]) : 0.0;
-        for (int r = 0; r < S; r++)
-            for (int c = 0; c < S; c++) x[(size_t)r * S + c] *= (float)(f[r] * f[c]);
-        diagonal_means_to_one(x, S, dm);
     }
 }
 
