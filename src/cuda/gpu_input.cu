@@ -15,6 +15,25 @@
 
 #define HW_INPUT_BLOCK 512
 
+// 1 / the mean of diagonal d of the S x S tile t (its positive pixels summed; 0 for an empty
+// diagonal), added in row-major order as slenet.c and balance_oe add them: in row r,
+// (r, r - d) comes before (r, r + d)
+__device__ static double diagonal_inv_mean(const float *t, int S, int d) {
+    double sum = 0.0;
+    for (int r = 0; r < S; r++) {
+        if (r >= d) {
+            const float y = t[(size_t)r * S + (r - d)];
+            if (y > 0.0f) sum += y;
+        }
+        if (d > 0 && r + d < S) {
+            const float y = t[(size_t)r * S + (r + d)];
+            if (y > 0.0f) sum += y;
+        }
+    }
+    const double cnt = d == 0 ? S : 2.0 * (S - d);
+    return sum > 0.0 ? cnt / sum : 0.0;
+}
+
 __global__ static void input_kernel(float *x_all, float *maxval, const float *tiles,
                                     size_t tile_stride, int S, int transform, int region) {
     extern __shared__ double inv_mean[]; // [S], OE only: 1 / mean of diagonal d
@@ -22,23 +41,7 @@ __global__ static void input_kernel(float *x_all, float *maxval, const float *ti
     const float *t = tiles + blockIdx.x * tile_stride;
     float *x = x_all + blockIdx.x * S2;
     if (transform == HW_INPUT_OE) {
-        // diagonal d's pixels in row-major order, as slenet.c adds them: in row r, (r, r - d)
-        // comes before (r, r + d)
-        for (int d = threadIdx.x; d < S; d += blockDim.x) {
-            double sum = 0.0;
-            for (int r = 0; r < S; r++) {
-                if (r >= d) {
-                    const float y = t[(size_t)r * S + (r - d)];
-                    if (y > 0.0f) sum += y;
-                }
-                if (d > 0 && r + d < S) {
-                    const float y = t[(size_t)r * S + (r + d)];
-                    if (y > 0.0f) sum += y;
-                }
-            }
-            const double cnt = d == 0 ? S : 2.0 * (S - d);
-            inv_mean[d] = sum > 0.0 ? cnt / sum : 0.0;
-        }
+        for (int d = threadIdx.x; d < S; d += blockDim.x) inv_mean[d] = diagonal_inv_mean(t, S, d);
         __syncthreads();
     }
     const bool reference = transform == HW_INPUT_NONE && region == HW_NORM_WHOLE;
@@ -96,21 +99,7 @@ __global__ static void oe_raw_kernel(float *x_all, const float *tiles, size_t ti
     const size_t S2 = (size_t)S * S;
     const float *t = tiles + blockIdx.x * tile_stride;
     float *x = x_all + blockIdx.x * S2;
-    for (int d = threadIdx.x; d < S; d += blockDim.x) { // input_kernel's order
-        double sum = 0.0;
-        for (int r = 0; r < S; r++) {
-            if (r >= d) {
-                const float y = t[(size_t)r * S + (r - d)];
-                if (y > 0.0f) sum += y;
-            }
-            if (d > 0 && r + d < S) {
-                const float y = t[(size_t)r * S + (r + d)];
-                if (y > 0.0f) sum += y;
-            }
-        }
-        const double cnt = d == 0 ? S : 2.0 * (S - d);
-        inv_mean[d] = sum > 0.0 ? cnt / sum : 0.0;
-    }
+    for (int d = threadIdx.x; d < S; d += blockDim.x) inv_mean[d] = diagonal_inv_mean(t, S, d);
     __syncthreads(); // every sum before any write (x may be t: the smoothed counts)
     for (size_t k = threadIdx.x; k < S2; k += blockDim.x) {
         const int r = (int)(k / S), c = (int)(k % S);
@@ -152,21 +141,7 @@ __global__ static void balance_kernel(float *x_all, int S, int iters, int skip) 
             x[k] *= (float)(f[r] * f[c]);
         }
         __syncthreads();
-        for (int d = threadIdx.x; d < S; d += blockDim.x) { // row-major, as the C loop adds
-            double sum = 0.0;
-            for (int r = 0; r < S; r++) {
-                if (r >= d) {
-                    const float v = x[(size_t)r * S + (r - d)];
-                    if (v > 0.0f) sum += v;
-                }
-                if (d > 0 && r + d < S) {
-                    const float v = x[(size_t)r * S + (r + d)];
-                    if (v > 0.0f) sum += v;
-                }
-            }
-            const double cnt = d == 0 ? S : 2.0 * (S - d);
-            dm[d] = sum > 0.0 ? cnt / sum : 0.0;
-        }
+        for (int d = threadIdx.x; d < S; d += blockDim.x) dm[d] = diagonal_inv_mean(x, S, d);
         __syncthreads();
         for (size_t k = threadIdx.x; k < S2; k += blockDim.x) {
             const int r = (int)(k / S), c = (int)(k % S);
