@@ -33,6 +33,17 @@ static void smooth_by_hand(float *out, const float *t, int h) {
         }
 }
 
+/* max |a - b| over n floats, and max |b| into *scale */
+static double max_diff(const float *a, const float *b, int n, double *scale) {
+    double d = 0, sc = 0;
+    for (int k = 0; k < n; k++) {
+        d = fmax(d, fabs(a[k] - b[k]));
+        sc = fmax(sc, fabs(b[k]));
+    }
+    *scale = sc;
+    return d;
+}
+
 static void by_hand(float *out, const float *t, hw_input_transform tr, hw_norm_region reg) {
     double e[S] = {0};
     for (int r = 0; r < S; r++)
@@ -99,11 +110,8 @@ int main(void) {
         float ea[2 * 83], eb[2 * 83];
         CHECK_INT_EQ(hw_model_embed(a, t, 2, ea), 0);
         CHECK_INT_EQ(hw_model_embed(b, h, 2, eb), 0);
-        double maxd = 0, maxe = 0;
-        for (int k = 0; k < 2 * 83; k++) {
-            maxd = fmax(maxd, fabs(ea[k] - eb[k]));
-            maxe = fmax(maxe, fabs(eb[k]));
-        }
+        double maxe;
+        const double maxd = max_diff(ea, eb, 2 * 83, &maxe);
         if (!(maxd <= 1e-5 * (1 + maxe))) {
             fprintf(stderr, "variant %d: embeddings differ by %g (scale %g)\n", v, maxd, maxe);
             test_failures++;
@@ -152,11 +160,8 @@ int main(void) {
             float e0[2 * 83], e1[2 * 83];
             CHECK_INT_EQ(hw_model_embed(a, t, 2, e0), 0);
             CHECK_INT_EQ(hw_model_embed(a, tb, 2, e1), 0);
-            double d = 0, sc = 0;
-            for (int k = 0; k < 2 * 83; k++) {
-                d = fmax(d, fabs(e0[k] - e1[k]));
-                sc = fmax(sc, fabs(e0[k]));
-            }
+            double sc;
+            const double d = max_diff(e1, e0, 2 * 83, &sc);
             if (v == 0 && !(d <= 1e-3 * sc)) {
                 fprintf(stderr, "oe_balanced: a per-bin bias moves the embedding by %g (scale %g)\n", d, sc);
                 test_failures++;
