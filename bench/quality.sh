@@ -38,6 +38,8 @@
 #                 at 20 kb, 20 phase-shifted copies of its 20 Mb: 420 windows) at the outside
 #                 benchmark's depth (8,000 contacts per Mb), 13 sparse changes
 #   real-tiled-dense-20kb  the same background and depth in genome-wide ctcf mode
+#   real-tiled-dense-strong-20kb  the same with a near-complete occupancy loss (strength 0.9):
+#                 a dense change that Pearson sees, as on the outside benchmark's dense set
 # SET@N is SET with its sites placed by simulation seed N (`hitwin simulate --seed N`), e.g.
 # "synth-sparse@3": another placement of the same kinds of change (docs/recipe.md, "Four
 # placements"); without @N the config's own seed (1). SET~F scales the set's depth per Mb by F,
@@ -69,6 +71,7 @@ config_of() {
     synth-dense-20kb) echo "configs/simulate-realistic-synthetic-dense-20kb.yaml" ;;
     real-tiled-20kb) echo "configs/simulate-realistic-tiled-20kb.yaml" ;;
     real-tiled-dense-20kb) echo "configs/simulate-realistic-tiled-dense-20kb.yaml" ;;
+    real-tiled-dense-strong-20kb) echo "configs/simulate-realistic-tiled-dense-strong-20kb.yaml" ;;
     *) echo "bench/quality: unknown set '$1'" >&2; exit 2 ;;
   esac
 }
@@ -99,7 +102,7 @@ PY
     $mpi "$hitwin" simulate --config "$config" --out "$dir" --quiet "${flags[@]}" > /dev/null
     $mpi "$hitwin" tile "$dir/dataset.yaml" -o "$dir/tiles.h5" -q > /dev/null
     if grep -q '^genome_wide:' "$(config_of "$set")" && [ "$variant" = real ]; then
-      # dense: the same structure without technical noise at 100x depth, one replicate per
+      # dense: the same structure without technical noise at 10000x depth, one replicate per
       # condition, for the visible-change truth (bench/quality_change.py)
       python3 - "$(config_of "$set")" "$dir/clean.yaml" <<'PY'
 import os, sys, yaml
@@ -108,11 +111,11 @@ bg = c.get("background", {}).get("file")
 if bg and not os.path.isabs(bg) and os.path.exists(os.path.join(os.path.dirname(sys.argv[1]), bg)):
     c["background"]["file"] = os.path.abspath(os.path.join(os.path.dirname(sys.argv[1]), bg))
 c["replicates"] = 1
-c["depth"] = {k: v * 100 for k, v in c["depth"].items()}
+c["depth"] = {k: v * 10000 for k, v in c["depth"].items()}
 c["noise"] = {k: 0 for k in c["noise"]}
 yaml.safe_dump(c, open(sys.argv[2], "w"))
 PY
-      $mpi "$hitwin" simulate --config "$dir/clean.yaml" --out "$dir/clean" --quiet > /dev/null
+      $mpi "$hitwin" simulate --config "$dir/clean.yaml" --out "$dir/clean" --quiet "${flags[@]}" > /dev/null
       python3 bench/quality_change.py "$dir/clean" "$dir/tiles.h5" "$dir/truth_change.tsv"
       rm -rf "$dir/clean"
     fi
