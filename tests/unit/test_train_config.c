@@ -164,12 +164,12 @@ int main(void) {
     }
     CHECK_INT_EQ(hw_train_config_set(&c, "learning_rate=1e-3"), 0);
     CHECK(hw_train_config_hash(&c) != h);
-    /* the recipe keys (docs/recipe.md): default oe undivided; recipe=reference restores
+    /* the recipe keys (docs/recipe.md): default balanced oe undivided; recipe=reference restores
      * the reference's scaling; both are trajectory keys and written to the resolved YAML */
     {
         hw_train_config r;
         hw_train_config_defaults(&r);
-        CHECK_INT_EQ(r.input_transform, HW_INPUT_OE);
+        CHECK_INT_EQ(r.input_transform, HW_INPUT_OE_BALANCED);
         CHECK_INT_EQ(r.norm_region, HW_NORM_NONE);
         uint64_t hr = hw_train_config_hash(&r);
         CHECK_INT_EQ(hw_train_config_set(&r, "recipe=labels"), 0); /* the previous default */
