@@ -113,7 +113,7 @@ case_ distance_store_truncated 1 "$F/trunc.mcool: not an HDF5 file (or truncated
 case_ distance_checkpoint_missing 1 "%W%/nope.safetensors: no such file (--checkpoint)" 2 '' -- distance "$TS" -c "%W%/nope.safetensors" -o out
 case_ distance_checkpoint_is_dir 1 "$F/adir: is a directory, not a file (--checkpoint)" 2 '' -- distance "$TS" -c "$F/adir" -o out
 case_ distance_checkpoint_garbage 1 "$F/garbage.safetensors: not a safetensors file (no 8-byte header length followed by a JSON header)" 2 '' -- distance "$TS" -c "$F/garbage.safetensors" -o out
-case_ distance_checkpoint_truncated 1 "$F/trunc.safetensors: truncated safetensors file (the header needs 1376 bytes, the file has 100)" 2 '' -- distance "$TS" -c "$F/trunc.safetensors" -o out
+case_ distance_checkpoint_truncated 1 "$F/trunc.safetensors: truncated safetensors file (the header needs 1384 bytes, the file has 100)" 2 '' -- distance "$TS" -c "$F/trunc.safetensors" -o out
 case_ distance_checkpoint_is_store 1 "$F/t32.h5: not a safetensors file (no 8-byte header length followed by a JSON header)" 2 '' -- distance "$TS" -c "$TS" -o out
 case_ distance_checkpoint_dir_empty 1 "$F/emptydir: no backbone checkpoints (*.safetensors holding features.0.weight) in the directory" 2 '' -- distance "$TS" -d "$F/emptydir" -o out
 case_ distance_checkpoint_dir_missing 1 "%W%/nodir: cannot open checkpoint directory" 2 '' -- distance "$TS" -d "%W%/nodir" -o out
