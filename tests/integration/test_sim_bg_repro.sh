@@ -47,10 +47,10 @@ grep -q '^  test: \[chr2\]$' "$T/t/dataset.yaml" || { echo "tiled: test should b
 # where the other set's lose 0.5 +- 0.2 (mean over the 725 domains: 0.891 and 0.498)
 "$SIM" --config configs/simulate-realistic-tiled-dense-strong-20kb.yaml --out "$T/ts" --quiet
 mean_loss() { awk '!/^track/ {s += $4; n++} END {if (n) printf "%d %.3f", n, s / n}' "$1"; }
-[ "$(mean_loss "$T/td/truth.bedgraph")" = "725 0.498" ] ||
-  { echo "tiled dense: got '$(mean_loss "$T/td/truth.bedgraph")', want 725 domains, mean loss 0.498"; fail=1; }
-[ "$(mean_loss "$T/ts/truth.bedgraph")" = "725 0.891" ] ||
-  { echo "tiled dense strong: got '$(mean_loss "$T/ts/truth.bedgraph")', want 725 domains, mean loss 0.891"; fail=1; }
+got=$(mean_loss "$T/td/truth.bedgraph")
+[ "$got" = "725 0.498" ] || { echo "tiled dense: got '$got', want 725 domains, mean loss 0.498"; fail=1; }
+got=$(mean_loss "$T/ts/truth.bedgraph")
+[ "$got" = "725 0.891" ] || { echo "tiled dense strong: got '$got', want 725 domains, mean loss 0.891"; fail=1; }
 
 # errors: one line, the file and the cause, nothing written
 printf 'resolution: 5000\n' > "$T/res5000.yaml"
