@@ -11,12 +11,28 @@
 #include <stdint.h>
 
 /* The measures, in the order of the output columns. Every one is a distance
- * (larger = more different): pairwise, cosine and the baselines turned into
- * distances (1 - SSIM, 1 - r, MSE, 1 - SCC, insulation profile difference). */
-enum { HW_M_PAIRWISE, HW_M_COSINE, HW_M_SSIM, HW_M_PEARSON, HW_M_MSE, HW_M_SCC, HW_M_INSULATION, HW_N_MEASURES };
-/* pairwise cosine ssim pearson mse scc insulation */
+ * (larger = more different): four from the model (pairwise and cosine between the
+ * embeddings; maps, between the feature maps the embedding is made from; combined, pairwise
+ * and maps each in units of its spread, docs/distance.md "The learned measures") and the
+ * baselines turned into distances (1 - SSIM, 1 - r, MSE, 1 - SCC, insulation profile
+ * difference). */
+enum {
+    HW_M_PAIRWISE,
+    HW_M_COSINE,
+    HW_M_MAPS,
+    HW_M_COMBINED,
+    HW_M_SSIM,
+    HW_M_PEARSON,
+    HW_M_MSE,
+    HW_M_SCC,
+    HW_M_INSULATION,
+    HW_N_MEASURES
+};
+/* pairwise cosine maps combined ssim pearson mse scc insulation */
 extern const char *const hw_measure_names[HW_N_MEASURES];
-#define HW_N_MODEL_MEASURES 2 /* the first two come from the embedding */
+#define HW_N_MODEL_MEASURES 4 /* the first four come from the model */
+/* The learned score `hitwin distance` and the quality benchmark put first. */
+#define HW_M_DEFAULT HW_M_COMBINED
 
 /* Band excluded by the Pearson, MSE, SCC and insulation baselines: |i - j| < 3, the
  * model's mask. */
@@ -32,6 +48,11 @@ extern const char *const hw_measure_names[HW_N_MEASURES];
 double hw_euclidean_distance(const float *a, const float *b, int d);
 /* 1 - a.b / (max(||a||, 1e-8) max(||b||, 1e-8)), 1 - F.cosine_similarity. */
 double hw_cosine_distance(const float *a, const float *b, int d);
+/* The `maps` measure: two tiles' feature maps [channels, positions] (hw_model_embed_maps),
+ * each channel centred on its mean over the positions, compared by the root mean square of
+ * their difference. Centring drops a channel's overall level, which a tile's depth and
+ * coverage move, and keeps where its features are. */
+double hw_map_distance(const float *a, const float *b, int channels, int positions);
 
 /* ---- baselines -------------------------------------------------------------------- */
 /* Sums of one product (x, x^2 or x*y) over an n x n matrix that give every window

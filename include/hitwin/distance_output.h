@@ -68,6 +68,18 @@ void hw_window_table_free(hw_window_table *w);
  * window lacks a within or a between distance, or no window has two within ones. */
 void hw_window_table_scores(hw_window_table *w, const hw_pair_table *p, double fdr);
 
+/* The combined measure (combined_measure.c): scale[0], scale[1] = the robust spread (below)
+ * over the windows of between - within of pairwise and of maps in p's window table (1 where
+ * it is 0 or undefined); then every pair's d[combined] = d[pairwise] / scale[0] +
+ * d[maps] / scale[1] (NaN where either is). The stage takes the scales from each window's
+ * own pairs, before the neighbour average, so that a pair's distance is the same whatever
+ * --neighbours says. */
+void hw_combined_scales(const hw_pair_table *p, const hw_tile_meta *m, double scale[2]);
+void hw_pair_table_combine(hw_pair_table *p, const double scale[2]);
+/* 1.4826 times the median absolute deviation from the median of the finite values; NaN
+ * when there are none. */
+double hw_robust_spread(const double *x, int64_t n);
+
 /* (1 + #{null >= x}) / (1 + n) over null sorted ascending; NaN for NaN x or n == 0. */
 double hw_empirical_p(const double *null_sorted, int64_t n, double x);
 /* Benjamini-Hochberg q-values (scipy.stats.false_discovery_control, method bh) over

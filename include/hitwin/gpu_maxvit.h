@@ -62,7 +62,8 @@ int hw_gpu_maxvit_state_from_host(hw_gpu_maxvit *s, const float *state, size_t n
 int hw_gpu_maxvit_train_step(hw_gpu_maxvit *s, const hw_batch *b, uint64_t rng_counter,
                              hw_step_stats *st);
 int hw_gpu_maxvit_eval_loss(hw_gpu_maxvit *s, const hw_batch *b, hw_step_stats *st);
-int hw_gpu_maxvit_embed(hw_gpu_maxvit *s, const float *tiles, int n, float *emb);
+/* maps: the last stage's output [n, C * H * W] (hw_model_embed_maps), or NULL */
+int hw_gpu_maxvit_embed(hw_gpu_maxvit *s, const float *tiles, int n, float *emb, float *maps);
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,7 @@ typedef struct {
     int (*zero_grad)(void *impl);
     int (*train_step)(void *impl, const hw_batch *b, uint64_t rng_counter, hw_step_stats *st);
     int (*eval_loss)(void *impl, const hw_batch *b, hw_step_stats *st);
-    int (*embed)(void *impl, const float *tiles, int n, float *emb);
+    int (*embed)(void *impl, const float *tiles, int n, float *emb, float *maps);
     /* the model state (hw_model_state's layout, n floats) to the host and back; NULL where
      * the backbone has none (SLeNet) */
     int (*state_to_host)(void *impl, float *state, size_t n);
@@ -54,7 +54,9 @@ float *hw_gpu_model_grads(hw_gpu_model *gm, size_t *n);
 int hw_gpu_model_zero_grad(hw_gpu_model *gm);
 int hw_gpu_model_train_step(hw_gpu_model *gm, const hw_batch *b, uint64_t rng_counter, hw_step_stats *st);
 int hw_gpu_model_eval_loss(hw_gpu_model *gm, const hw_batch *b, hw_step_stats *st);
-int hw_gpu_model_embed(hw_gpu_model *gm, const float *tiles, int n, float *emb);
+/* hw_model_embed_maps on the GPU: emb [n, D] and, unless NULL, maps [n, channels * positions]
+ * (hw_model_head_maps_shape), both host */
+int hw_gpu_model_embed(hw_gpu_model *gm, const float *tiles, int n, float *emb, float *maps);
 /* tiles per evaluation pass of hw_gpu_model_embed (64 for SLeNet, 16 for MaxViT) */
 int hw_gpu_model_embed_chunk(const hw_gpu_model *gm);
 /* n = 0 (no state) is a no-op for every backbone */

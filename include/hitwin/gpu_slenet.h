@@ -62,10 +62,10 @@ int hw_gpu_slenet_zero_grad(hw_gpu_slenet *s);
  * Same rng_counter convention, same statistics, same error for a non-finite loss. */
 int hw_gpu_slenet_train_step(hw_gpu_slenet *s, const hw_batch *b, uint64_t rng_counter,
                              hw_step_stats *st);
-/* hw_model_eval_loss (no dropout, no gradients) and hw_model_embed (tiles [n, S, S] raw, host;
- * emb [n, 83] host), on the GPU. */
+/* hw_model_eval_loss (no dropout, no gradients) and hw_model_embed_maps (tiles [n, S, S] raw,
+ * host; emb [n, 83] host; maps [n, 16 * 53 * 53 at 224] host, or NULL), on the GPU. */
 int hw_gpu_slenet_eval_loss(hw_gpu_slenet *s, const hw_batch *b, hw_step_stats *st);
-int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb);
+int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb, float *maps);
 
 /* ---- slenet_saliency_cuda.cu: integrated gradients (saliency.h) -------------------------
  * hw_model_path_grad of a SLeNet (src/model/slenet_saliency.c) on the GPU, with its contract:

@@ -161,6 +161,13 @@ int hw_model_eval_loss(hw_model *m, const hw_batch *b, hw_step_stats *st);
 
 /* Embeddings in evaluation mode: tiles [n, S, S] raw -> emb [n, D]. */
 int hw_model_embed(hw_model *m, const float *tiles, int n, float *emb);
+/* The feature maps the backbone's head reads, per tile: channels x positions (SLeNet: the
+ * pooled conv2 output, 16 x 2809 at 224; SMaxViT, SMaxViTMulti: the last stage's, 512 x 49).
+ * What the learned `maps` measure compares (distance.h). */
+void hw_model_head_maps_shape(const hw_model *m, int *channels, int *positions);
+/* hw_model_embed, and those maps of the same forward: maps [n, channels * positions]
+ * (channel-major within a tile). */
+int hw_model_embed_maps(hw_model *m, const float *tiles, int n, float *emb, float *maps);
 
 /* ---- optimiser --------------------------------------------------------------------- */
 typedef struct {

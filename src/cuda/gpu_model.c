@@ -26,7 +26,9 @@ static int sl_train(void *p, const hw_batch *b, uint64_t c, hw_step_stats *st) {
     return hw_gpu_slenet_train_step(p, b, c, st);
 }
 static int sl_eval(void *p, const hw_batch *b, hw_step_stats *st) { return hw_gpu_slenet_eval_loss(p, b, st); }
-static int sl_embed(void *p, const float *t, int n, float *e) { return hw_gpu_slenet_embed(p, t, n, e); }
+static int sl_embed(void *p, const float *t, int n, float *e, float *maps) {
+    return hw_gpu_slenet_embed(p, t, n, e, maps);
+}
 
 static const hw_gpu_model_ops slenet_ops = {
     .name = "SLeNet", .create = sl_create, .free = sl_free, .set_precision = sl_precision,
@@ -46,7 +48,9 @@ static int mv_train(void *p, const hw_batch *b, uint64_t c, hw_step_stats *st) {
     return hw_gpu_maxvit_train_step(p, b, c, st);
 }
 static int mv_eval(void *p, const hw_batch *b, hw_step_stats *st) { return hw_gpu_maxvit_eval_loss(p, b, st); }
-static int mv_embed(void *p, const float *t, int n, float *e) { return hw_gpu_maxvit_embed(p, t, n, e); }
+static int mv_embed(void *p, const float *t, int n, float *e, float *maps) {
+    return hw_gpu_maxvit_embed(p, t, n, e, maps);
+}
 static int mv_to_host(void *p, float *s, size_t n) { return hw_gpu_maxvit_state_to_host(p, s, n); }
 static int mv_from_host(void *p, const float *s, size_t n) { return hw_gpu_maxvit_state_from_host(p, s, n); }
 
@@ -102,8 +106,8 @@ int hw_gpu_model_train_step(hw_gpu_model *gm, const hw_batch *b, uint64_t rng_co
 int hw_gpu_model_eval_loss(hw_gpu_model *gm, const hw_batch *b, hw_step_stats *st) {
     return gm->ops->eval_loss(gm->impl, b, st);
 }
-int hw_gpu_model_embed(hw_gpu_model *gm, const float *tiles, int n, float *emb) {
-    return gm->ops->embed(gm->impl, tiles, n, emb);
+int hw_gpu_model_embed(hw_gpu_model *gm, const float *tiles, int n, float *emb, float *maps) {
+    return gm->ops->embed(gm->impl, tiles, n, emb, maps);
 }
 int hw_gpu_model_embed_chunk(const hw_gpu_model *gm) { return gm->ops->embed_chunk; }
 int hw_gpu_model_state_to_host(hw_gpu_model *gm, float *state, size_t n) {

@@ -739,7 +739,7 @@ int hw_gpu_maxvit_train_step(hw_gpu_maxvit *s, const hw_batch *b, uint64_t rng_c
 
 int hw_gpu_maxvit_eval_loss(hw_gpu_maxvit *s, const hw_batch *b, hw_step_stats *st) { return run(s, b, 0, 0, st); }
 
-int hw_gpu_maxvit_embed(hw_gpu_maxvit *s, const float *tiles, int n, float *emb) {
+int hw_gpu_maxvit_embed(hw_gpu_maxvit *s, const float *tiles, int n, float *emb, float *maps) {
     /* hw_model_embed: evaluation mode, mask when cfg.mask, no L2 normalisation */
     const int chunk = HW_GPU_MAXVIT_EMBED_CHUNK;
     const size_t S2 = (size_t)s->S * s->S;
@@ -752,6 +752,11 @@ int hw_gpu_maxvit_embed(hw_gpu_maxvit *s, const float *tiles, int n, float *emb)
             backbone_forward(s, k, 1, 0, 0) ||
             hw_gpu_download(s->g, emb + (size_t)i0 * s->D, s->emb, (size_t)k * s->D * sizeof(float)))
             return -1;
+        if (maps) { /* the last stage's output, as hw_model_embed_maps */
+            const gattn *last = &s->layers[s->n_layers - 1].grid;
+            const size_t per = (size_t)last->C * last->H * last->W;
+            if (hw_gpu_download(s->g, maps + (size_t)i0 * per, last->y, (size_t)k * per * sizeof(float))) return -1;
+        }
     }
     return 0;
 }

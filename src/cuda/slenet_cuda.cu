@@ -350,7 +350,7 @@ extern "C" int hw_gpu_slenet_eval_loss(hw_gpu_slenet *s, const hw_batch *b, hw_s
     return run(s, b, 0, 0, st);
 }
 
-extern "C" int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb) {
+extern "C" int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, float *emb, float *maps) {
     // hw_model_embed: evaluation mode, mask when cfg.mask, no L2 normalisation; in chunks so
     // the arena stays the size of a training batch's
     const int chunk = 64;
@@ -362,7 +362,9 @@ extern "C" int hw_gpu_slenet_embed(hw_gpu_slenet *s, const float *tiles, int n, 
         s->in = s->tiles;
         if (hw_gpu_upload(s->g, s->tiles, tiles + (size_t)i0 * S2, (size_t)k * S2 * sizeof(float)) ||
             backbone_forward(s, k, 1, s->cfg.mask, 0, 0) ||
-            hw_gpu_download(s->g, emb + (size_t)i0 * s->D, s->act.emb, (size_t)k * s->D * sizeof(float)))
+            hw_gpu_download(s->g, emb + (size_t)i0 * s->D, s->act.emb, (size_t)k * s->D * sizeof(float)) ||
+            // the pooled conv2 maps linear.0 reads (hw_model_embed_maps), still fp32 here
+            (maps && hw_gpu_download(s->g, maps + (size_t)i0 * s->F, s->p2, (size_t)k * s->F * sizeof(float))))
             return -1;
     }
     return 0;

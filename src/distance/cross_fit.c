@@ -27,7 +27,7 @@ double hw_within_median(const hw_pair_table *p, int q) {
 
 int hw_cross_fit_combine(hw_pair_table *out, hw_pair_table *const *folds, int K,
                          const hw_tile_meta *m, const int *fold_of_chrom) {
-    static const int learned[2] = {HW_M_PAIRWISE, HW_M_COSINE};
+    static const int learned[3] = {HW_M_PAIRWISE, HW_M_COSINE, HW_M_MAPS};
     for (int k = 0; k < K; k++) {
         if (folds[k]->n != out->n)
             return hw_fail("cross-fit: fold %d has %lld pairs, fold 0 %lld (internal error)", k,
@@ -37,13 +37,13 @@ int hw_cross_fit_combine(hw_pair_table *out, hw_pair_table *const *folds, int K,
                 folds[k]->b[i] != out->b[i])
                 return hw_fail("cross-fit: fold %d lists other pairs (internal error)", k);
     }
-    double scale[16][2];
+    double scale[16][3];
     for (int k = 0; k < K && k < 16; k++)
-        for (int j = 0; j < 2; j++) {
+        for (int j = 0; j < 3; j++) {
             double s = hw_within_median(folds[k], learned[j]);
             scale[k][j] = isfinite(s) && s > 0 ? s : 1.0;
         }
-    for (int j = 0; j < 2; j++) {
+    for (int j = 0; j < 3; j++) {
         int q = learned[j];
         double *d = xmalloc((size_t)out->n * sizeof *d + 1);
         for (int64_t i = 0; i < out->n; i++) {

@@ -31,10 +31,18 @@ void hw_distance_data_free(hw_distance_data *d) {
     memset(d, 0, sizeof *d);
 }
 
-static double *read_doubles(hid_t f, const char *fmt, const char *measure, int64_t n, int *rc) {
+/* A file written before the maps and combined measures existed has no columns for them:
+ * NaN there (no AUROC, no calls), as for a run without baselines. */
+static int added_later(int q) { return q == HW_M_MAPS || q == HW_M_COMBINED; }
+
+static double *read_doubles(hid_t f, const char *fmt, int q, int64_t n, int *rc) {
     char p[160];
-    snprintf(p, sizeof p, fmt, measure);
+    snprintf(p, sizeof p, fmt, hw_measure_names[q]);
     double *v = xcalloc((size_t)n + 1, sizeof *v);
+    if (added_later(q) && hw_h5_exists(f, p) <= 0) {
+        for (int64_t i = 0; i < n; i++) v[i] = NAN;
+        return v;
+    }
     *rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, n, v);
     return v;
 }
@@ -56,6 +64,7 @@ static int read_stats(hid_t f, hw_distance_data *d) {
     int rc = 0;
     for (int q = 0; q < HW_N_MEASURES; q++) {
         snprintf(p, sizeof p, "windows/%s_diff", hw_measure_names[q]);
+        if (added_later(q) && hw_h5_exists(f, p) <= 0) continue; /* NaN, not called */
         rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->diff[q]);
         snprintf(p, sizeof p, "windows/%s_z", hw_measure_names[q]);
         rc |= hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, d->nw, d->z[q]);
@@ -128,11 +137,10 @@ int hw_distance_read(const char *path, hw_distance_data *d) {
         rc |= hw_h5_read_slice(f, "pairs/label", H5T_NATIVE_INT8, 0, d->np, d->label);
         rc |= hw_h5_read_slice(f, "pairs/window", H5T_NATIVE_INT64, 0, d->np, pair_window);
         for (int q = 0; q < HW_N_MEASURES; q++) {
-            const char *m = hw_measure_names[q];
-            d->within[q] = read_doubles(f, "windows/%s_within", m, d->nw, &rc);
-            d->between[q] = read_doubles(f, "windows/%s_between", m, d->nw, &rc);
-            d->score[q] = read_doubles(f, "windows/%s_score", m, d->nw, &rc);
-            d->d[q] = read_doubles(f, "pairs/%s", m, d->np, &rc);
+            d->within[q] = read_doubles(f, "windows/%s_within", q, d->nw, &rc);
+            d->between[q] = read_doubles(f, "windows/%s_between", q, d->nw, &rc);
+            d->score[q] = read_doubles(f, "windows/%s_score", q, d->nw, &rc);
+            d->d[q] = read_doubles(f, "pairs/%s", q, d->np, &rc);
         }
         rc |= read_stats(f, d);
     }

@@ -13,8 +13,8 @@
 
 #include "hitwin/xalloc.h"
 
-const char *const hw_measure_names[HW_N_MEASURES] = {"pairwise", "cosine", "ssim",      "pearson",
-                                                     "mse",      "scc",    "insulation"};
+const char *const hw_measure_names[HW_N_MEASURES] = {"pairwise", "cosine", "maps", "combined", "ssim",
+                                                     "pearson",  "mse",    "scc",  "insulation"};
 
 /* ---- embedding distances ---------------------------------------------------------- */
 
@@ -36,6 +36,22 @@ double hw_cosine_distance(const float *a, const float *b, int d) {
     }
     double na = fmax(sqrt(aa), 1e-8), nb = fmax(sqrt(bb), 1e-8);
     return 1.0 - ab / (na * nb);
+}
+
+double hw_map_distance(const float *a, const float *b, int channels, int positions) {
+    /* per channel, with d = a - b: sum (d - mean d)^2 = sum d^2 - (sum d)^2 / P */
+    double total = 0.0;
+    for (int c = 0; c < channels; c++) {
+        const float *x = a + (size_t)c * positions, *y = b + (size_t)c * positions;
+        double s = 0.0, s2 = 0.0;
+        for (int j = 0; j < positions; j++) {
+            double d = (double)x[j] - y[j];
+            s += d;
+            s2 += d * d;
+        }
+        total += s2 - s * s / positions;
+    }
+    return sqrt(fmax(total, 0.0) / ((double)channels * positions));
 }
 
 /* ---- sums in eight lanes ----------------------------------------------------------- */

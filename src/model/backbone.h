@@ -55,6 +55,12 @@ typedef struct hw_backbone_ops {
     /* Tiles per evaluation pass (hw_model_embed, hw_model_prepare): the arena holds a train
      * forward's activations, ~3.5 MB a tile for SLeNet at 224, ~370 MB for MaxViT. */
     int eval_chunk;
+    /* The feature maps the head reads, as the learned `maps` measure compares them
+     * (distance.h): channels x positions per tile (SLeNet: the pooled conv2 output, 16 x 53 x 53
+     * at 224; MaxViT: the last stage's output, 512 x 7 x 7), and where the last evaluation
+     * forward left them in the arena, tile-major. */
+    void (*head_maps_shape)(const hw_model *m, int *channels, int *positions);
+    const float *(*head_maps)(hw_model *m);
 
     /* ---- feature-map and saliency hooks (saliency.h); NULL when the backbone has none */
     int (*feature_geometry)(const hw_model *m, hw_feature_geometry *g);

@@ -790,6 +790,20 @@ hw_maxvit_arch hw_model_maxvit_arch(const hw_model *m) {
     return ((const hw_maxvit *)m->bb_state)->arch;
 }
 
+/* the last stage's output, the maps the head pools (SMaxViTMulti's head also pools the earlier
+ * stages; the `maps` measure compares the last, the finest features at the coarsest grid) */
+static void maxvit_head_maps_shape(const hw_model *m, int *channels, int *positions) {
+    const hw_maxvit *s = (const hw_maxvit *)m->bb_state;
+    const mv_attn *last = &s->layers[s->n_layers - 1].grid;
+    *channels = last->C;
+    *positions = last->H * last->W;
+}
+
+static const float *maxvit_head_maps(hw_model *m) {
+    hw_maxvit *s = mv_of(m);
+    return s->layers[s->n_layers - 1].grid.y;
+}
+
 const hw_backbone_ops hw_maxvit_backbone = {
     .name = "SMaxViT",
     .check = maxvit_check,
@@ -801,6 +815,8 @@ const hw_backbone_ops hw_maxvit_backbone = {
     .backward = maxvit_backward,
     .draws_per_tile = maxvit_draws_per_tile,
     .eval_chunk = 4,
+    .head_maps_shape = maxvit_head_maps_shape,
+    .head_maps = maxvit_head_maps,
     .feature_geometry = maxvit_feature_geometry,
     .feature_maps = maxvit_feature_maps,
     .distance_grad = maxvit_distance_grad,
@@ -818,6 +834,8 @@ const hw_backbone_ops hw_maxvit_multi_backbone = {
     .backward = maxvit_backward,
     .draws_per_tile = maxvit_draws_per_tile,
     .eval_chunk = 4,
+    .head_maps_shape = maxvit_head_maps_shape,
+    .head_maps = maxvit_head_maps,
     .feature_geometry = maxvit_feature_geometry,
     .feature_maps = maxvit_feature_maps,
     .distance_grad = maxvit_distance_grad,

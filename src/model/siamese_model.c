@@ -357,14 +357,26 @@ void hw_backbone_forward(hw_model *m, const float *tiles, int n, int views, int 
 void hw_backbone_backward(hw_model *m, int n, int views) { m->bb->backward(m, n, views); }
 
 int hw_model_embed(hw_model *m, const float *tiles, int n, float *emb) {
+    return hw_model_embed_maps(m, tiles, n, emb, NULL);
+}
+
+void hw_model_head_maps_shape(const hw_model *m, int *channels, int *positions) {
+    m->bb->head_maps_shape(m, channels, positions);
+}
+
+int hw_model_embed_maps(hw_model *m, const float *tiles, int n, float *emb, float *maps) {
     /* evaluation mode, like SiameseNet.forward's branch: normalise, mask when cfg.mask, no
      * dropout, no L2 normalisation (distance time rebuilds the model with supcon=False) */
     const int chunk = m->bb->eval_chunk;
+    int C, P;
+    m->bb->head_maps_shape(m, &C, &P);
+    const size_t per = (size_t)C * P;
     for (int i0 = 0; i0 < n; i0 += chunk) {
         int k = n - i0 < chunk ? n - i0 : chunk;
         hw_model_reserve(m, k, 1);
         hw_backbone_forward(m, tiles + (size_t)i0 * m->S * m->S, k, 1, m->cfg.mask, 0, 0);
         memcpy(emb + (size_t)i0 * m->D, m->emb, (size_t)k * m->D * sizeof(float));
+        if (maps) memcpy(maps + (size_t)i0 * per, m->bb->head_maps(m), (size_t)k * per * sizeof(float));
     }
     return 0;
 }

@@ -143,6 +143,15 @@ static void slenet_backward(hw_model *m, int n, int views) {
                             hw_p(m, T_CONV1_W), s->conv_scratch, &d1);
 }
 
+/* features' output: 16 maps, pooled, before the flatten that linear.0 reads */
+static void slenet_head_maps_shape(const hw_model *m, int *channels, int *positions) {
+    const hw_slenet *s = (const hw_slenet *)m->bb_state;
+    *channels = HW_SLENET_C2;
+    *positions = s->P2 * s->P2;
+}
+
+static const float *slenet_head_maps(hw_model *m) { return hw_slenet_of(m)->p2; }
+
 const hw_backbone_ops hw_slenet_backbone = {
     .name = "SLeNet",
     .check = slenet_check,
@@ -154,6 +163,8 @@ const hw_backbone_ops hw_slenet_backbone = {
     .backward = slenet_backward,
     .draws_per_tile = slenet_draws_per_tile,
     .eval_chunk = 64,
+    .head_maps_shape = slenet_head_maps_shape,
+    .head_maps = slenet_head_maps,
     .feature_geometry = hw_slenet_feature_geometry,
     .feature_maps = hw_slenet_conv2_maps,
     .distance_grad = hw_slenet_distance_grad,

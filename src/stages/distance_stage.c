@@ -63,8 +63,8 @@ static hw_gpu_model *hw_gpu_model_create(hw_gpu *g, const hw_model *m, uint64_t 
 }
 static void hw_gpu_model_free(hw_gpu_model *s) { (void)s; }
 static int hw_gpu_model_embed_chunk(const hw_gpu_model *s) { return (void)s, 0; }
-static int hw_gpu_model_embed(hw_gpu_model *s, const float *tiles, int n, float *emb) {
-    (void)s, (void)tiles, (void)n, (void)emb;
+static int hw_gpu_model_embed(hw_gpu_model *s, const float *tiles, int n, float *emb, float *maps) {
+    (void)s, (void)tiles, (void)n, (void)emb, (void)maps;
     return hw_fail("distance: this hitwin was built without the CUDA backend");
 }
 #endif
@@ -265,6 +265,9 @@ typedef struct {
     float *wtiles;       /* [S, T, T] one window */
     float *btiles;       /* [batch, T, T] kept tiles of a block */
     float *emb;          /* [batch, D] */
+    float *maps;         /* [batch_cap, map_c * map_p]: the feature maps of the maps measure */
+    int map_c, map_p;    /* the model's (hw_model_head_maps_shape) */
+    size_t maps_floats;  /* allocated */
     int *tile_of;        /* [block windows * S]: row in btiles, -1 when not kept */
     hw_tile_prep *prep;  /* [S] */
     hw_gpu_model *gnet;  /* --device cuda: the checkpoint's model on this rank's GPU */
@@ -298,6 +301,11 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
             wk->btiles = xrealloc(wk->btiles, (size_t)wk->batch_cap * TT * sizeof(float));
             wk->emb = xrealloc(wk->emb, (size_t)wk->batch_cap * D * sizeof(float));
         }
+        const size_t maps_need = (size_t)wk->batch_cap * wk->map_c * wk->map_p;
+        if (maps_need > wk->maps_floats) {
+            wk->maps = xrealloc(wk->maps, maps_need * sizeof(float));
+            wk->maps_floats = maps_need;
+        }
         for (int s = 0; s < S; s++) {
             row[s] = -1;
             if (!m->kept[w * S + s]) continue;
@@ -325,9 +333,10 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
     }
     double t2 = MPI_Wtime();
     /* every kept tile once, in evaluation mode */
-    if (wk->gnet ? hw_gpu_model_embed(wk->gnet, wk->btiles, n, wk->emb) != 0
-                 : hw_model_embed(model, wk->btiles, n, wk->emb) != 0)
+    if (wk->gnet ? hw_gpu_model_embed(wk->gnet, wk->btiles, n, wk->emb, wk->maps) != 0
+                 : hw_model_embed_maps(model, wk->btiles, n, wk->emb, wk->maps) != 0)
         return -1;
+    const size_t per_map = (size_t)wk->map_c * wk->map_p;
     for (int64_t i = i0; i < i1; i++) {
         int64_t w = plan->sel[i];
         const int *row = wk->tile_of + (i - i0) * S;
@@ -340,6 +349,9 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
                 const float *ea = wk->emb + (size_t)row[a] * D, *eb = wk->emb + (size_t)row[b] * D;
                 pt->d[HW_M_PAIRWISE][k] = hw_euclidean_distance(ea, eb, D);
                 pt->d[HW_M_COSINE][k] = hw_cosine_distance(ea, eb, D);
+                pt->d[HW_M_MAPS][k] = hw_map_distance(wk->maps + (size_t)row[a] * per_map,
+                                                      wk->maps + (size_t)row[b] * per_map, wk->map_c, wk->map_p);
+                pt->d[HW_M_COMBINED][k] = NAN; /* on rank 0, once every window is in (main) */
             }
     }
     wk->t_embed += MPI_Wtime() - t2;
@@ -464,6 +476,12 @@ static int pairs_for_model(const hw_dist *d, worker *wk, hw_model *model, hw_gpu
                            const window_plan *plan, int64_t b0, int64_t b1, const char *name,
                            hw_pair_table *mine, hw_pair_table *all) {
     int rc = 0;
+    hw_model_head_maps_shape(model, &wk->map_c, &wk->map_p);
+    const size_t maps_need = (size_t)wk->batch_cap * wk->map_c * wk->map_p;
+    if (maps_need > wk->maps_floats) {
+        wk->maps = xrealloc(wk->maps, maps_need * sizeof(float));
+        wk->maps_floats = maps_need;
+    }
     /* the backbone's GPU model (gpu_model.h), fp32 */
     if (gpu && !(wk->gnet = hw_gpu_model_create(gpu, model, 0))) rc = hw_fail_prefix("%s", name);
     if (wk->gnet) wk->gpu_chunk = hw_gpu_model_embed_chunk(wk->gnet);
@@ -720,6 +738,11 @@ int hw_distance_main(int argc, char **argv) {
         if (d.rank == 0) {
             /* the window scores from the neighbour-averaged distances; pairs/ and the raw
              * CSV keep each window's own */
+            /* the combined measure, its scales from each window's own pairs: a pair's
+             * distance does not depend on --neighbours */
+            double scale[2];
+            hw_combined_scales(&all, m, scale);
+            hw_pair_table_combine(&all, scale);
             hw_pair_table avg;
             hw_pair_table_neighbours(&all, m, neighbours, &avg);
             hw_window_table_build(&wt, &avg, m);
@@ -731,6 +754,8 @@ int hw_distance_main(int argc, char **argv) {
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
                      "input_transform: %s\nnorm_region: %s\nsmooth: %d\n"
                      "measures: %s\n%s"
+                     "combined: pairwise / %.6g + maps / %.6g (each the 1.4826 MAD of its "
+                     "window scores, between - within)\n"
                      "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n"
                      "scc: hicrep 0.2.6 sccByDiag, h %d, strata %d..%d\n"
                      "insulation: cooltools 0.7.1 insul_diamond, window %d bins, mean |difference|\n"
@@ -740,11 +765,12 @@ int hw_distance_main(int argc, char **argv) {
                      hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
                      hw_model_cfg(lc.model)->smooth,
-                     baselines ? "[pairwise, cosine, ssim, pearson, mse, scc, insulation]"
-                               : "[pairwise, cosine] (--no-baselines)",
+                     baselines ? "[pairwise, cosine, maps, combined, ssim, pearson, mse, scc, insulation]"
+                               : "[pairwise, cosine, maps, combined] (--no-baselines)",
                      folds > 1 ? "cross_fit: every window scored by the fold model that did not "
-                                 "train on it; pairwise and cosine in units of that model's median "
-                                 "within-condition distance\n" : "",
+                                 "train on it; pairwise, cosine and maps in units of that model's "
+                                 "median within-condition distance\n" : "",
+                     scale[0], scale[1],
                      HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile",
                      HW_SCC_H, HW_BASELINE_BAND, T - 1, HW_INSULATION_WINDOW, fdr, neighbours);
             if (gpu) /* a cpu run's config is what it was before --device existed */
@@ -788,6 +814,7 @@ int hw_distance_main(int argc, char **argv) {
     free(wk.wtiles);
     free(wk.btiles);
     free(wk.emb);
+    free(wk.maps);
     free(wk.tile_of);
     hw_pair_table_free(&mine);
     hw_pair_table_free(&all);

@@ -171,9 +171,15 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
         const int ne = cfg.image_size > 100 ? 3 : 20, D = hw_model_embed_dim(m);
         tiles = make_tiles(ne, 1, cfg.image_size);
         float *ec = (float *)malloc((size_t)ne * D * sizeof(float)), *eg = (float *)malloc((size_t)ne * D * sizeof(float));
-        hw_model_embed(m, tiles, ne, ec);
-        GPU_OK(hw_gpu_model_embed(gm, tiles, ne, eg));
+        int mc, mp;
+        hw_model_head_maps_shape(m, &mc, &mp);
+        const size_t nm = (size_t)ne * mc * mp;
+        float *mcpu = (float *)malloc(nm * sizeof(float)), *mgpu = (float *)malloc(nm * sizeof(float));
+        hw_model_embed_maps(m, tiles, ne, ec, mcpu);
+        GPU_OK(hw_gpu_model_embed(gm, tiles, ne, eg, mgpu));
         expect_close("embeddings", eg, ec, (size_t)ne * D, 0.0, 1e-4, 1e-4);
+        expect_close("head maps (the last stage's output)", mgpu, mcpu, nm, 0.0, 1e-4, 1e-4);
+        free(mcpu), free(mgpu);
         /* the evaluation forwards left the statistics alone */
         float *hs = (float *)malloc((ns + 1) * sizeof(float));
         GPU_OK(hw_gpu_model_state_to_host(gm, hs, ns));

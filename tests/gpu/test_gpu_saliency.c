@@ -237,7 +237,7 @@ static void size_case(hw_gpu *g, int S, hw_loss_kind loss) {
         float *t = make_tiles(n, S), *ec = (float *)malloc((size_t)n * f.D * sizeof(float)),
               *eg = (float *)malloc((size_t)n * f.D * sizeof(float));
         hw_model_embed(f.m, t, n, ec);
-        GPU_OK(hw_gpu_slenet_embed(f.s, t, n, eg));
+        GPU_OK(hw_gpu_slenet_embed(f.s, t, n, eg, NULL));
         expect_close("embeddings after the paths", eg, ec, (size_t)n * f.D, 0.0, 1e-4, 1e-4);
         free(t), free(ec), free(eg);
     }

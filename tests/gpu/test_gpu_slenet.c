@@ -157,10 +157,17 @@ static void config_case(hw_gpu *g, const char *name, hw_model_config cfg, int n,
         const int D = hw_model_embed_dim(m);
         tiles = make_tiles(ne, 1, cfg.image_size);
         float *ec = (float *)malloc((size_t)ne * D * sizeof(float)), *eg = (float *)malloc((size_t)ne * D * sizeof(float));
-        hw_model_embed(m, tiles, ne, ec);
-        GPU_OK(hw_gpu_slenet_embed(s, tiles, ne, eg));
+        int mc, mp;
+        hw_model_head_maps_shape(m, &mc, &mp);
+        const size_t nm = (size_t)ne * mc * mp;
+        float *mcpu = (float *)malloc(nm * sizeof(float)), *mgpu = (float *)malloc(nm * sizeof(float));
+        hw_model_embed_maps(m, tiles, ne, ec, mcpu);
+        GPU_OK(hw_gpu_slenet_embed(s, tiles, ne, eg, mgpu));
         EXPECT("embeddings", eg, ec, (size_t)ne * D, emb_tol);
-        free(tiles), free(ec), free(eg);
+        /* the maps the distance's `maps` measure compares (conv2 pooled): the convolutions
+         * run in bf16 in the bf16 mode, so the embeddings' tolerance */
+        EXPECT("head maps", mgpu, mcpu, nm, emb_tol);
+        free(tiles), free(ec), free(eg), free(mcpu), free(mgpu);
     }
     /* one Adam step each, from each side's gradients of the last step */
     hw_optim o;

@@ -87,8 +87,9 @@ static char *read_text(const char *path) {
     return s;
 }
 
-static const char *measures[] = {"pairwise", "cosine", "ssim", "pearson", "mse", "scc", "insulation"};
-#define NM 7
+static const char *measures[] = {"pairwise", "cosine", "maps", "combined", "ssim",
+                                 "pearson",  "mse",    "scc",  "insulation"};
+#define NM 9
 
 static void check_output_set(const char *out, const char *base) {
     CHECK(exists("%s/%s/%s_distances.h5", dir, out, base));
@@ -147,6 +148,47 @@ static void free_pairs(pairs *p) {
     for (int m = 0; m < NM; m++) free(p->d[m]);
 }
 
+/* The combined measure as docs/distance.md defines it, from the file's own pairs: every
+ * pair's pairwise / s_p + maps / s_m, s the 1.4826 MAD over the windows of that measure's
+ * between - within from the window's own pairs; and the scales in the run's config. */
+static void check_combined(const char *h5, const pairs *p) {
+    hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(f >= 0);
+    if (f < 0) return;
+    double *diff = xcalloc((size_t)p->n + 1, sizeof *diff), s[2];
+    const int parts[2] = {HW_M_PAIRWISE, HW_M_MAPS};
+    for (int j = 0; j < 2; j++) {
+        int64_t nw = 0;
+        for (int64_t i0 = 0; i0 < p->n;) { /* pairs come window by window */
+            double sum[2] = {0, 0};
+            int n[2] = {0, 0};
+            int64_t i = i0;
+            for (; i < p->n && p->window[i] == p->window[i0]; i++) {
+                sum[p->label[i]] += p->d[parts[j]][i];
+                n[p->label[i]]++;
+            }
+            diff[nw++] = sum[1] / n[1] - sum[0] / n[0];
+            i0 = i;
+        }
+        CHECK_INT_EQ(nw, 50); /* 300 pairs, 6 a window */
+        s[j] = hw_robust_spread(diff, nw);
+        CHECK(s[j] > 0);
+    }
+    int same = 1;
+    for (int64_t i = 0; i < p->n; i++) {
+        double want = p->d[HW_M_PAIRWISE][i] / s[0] + p->d[HW_M_MAPS][i] / s[1];
+        same &= fabs(p->d[HW_M_COMBINED][i] - want) <= 1e-12 * fabs(want);
+    }
+    CHECK(same);
+    char config[8192] = "", line[160];
+    hw_h5_attr_str(f, "config", config, sizeof config);
+    snprintf(line, sizeof line, "combined: pairwise / %.6g + maps / %.6g (", s[0], s[1]);
+    if (!strstr(config, line)) fprintf(stderr, "config has no '%s'\n", line);
+    CHECK(strstr(config, line) != NULL);
+    free(diff);
+    H5Fclose(f);
+}
+
 /* Recompute pairs directly: each pair's two tiles embedded on their own, as a
  * per-pair forward of the reference would, in evaluation mode. */
 static void check_direct(const char *store_path, const char *ckpt, const pairs *p) {
@@ -162,6 +204,11 @@ static void check_direct(const char *store_path, const char *ckpt, const pairs *
     CHECK(model && hw_model_load(model, ckpt) == 0);
     float *tiles = xmalloc((size_t)S * T * T * sizeof(float));
     float ea[128], eb[128];
+    int mc, mp;
+    hw_model_head_maps_shape(model, &mc, &mp);
+    CHECK_INT_EQ(mc, 16); /* SLeNet at 224: conv2's 16 maps, pooled to 53 x 53 */
+    CHECK_INT_EQ(mp, 53 * 53);
+    float *ma = xmalloc((size_t)mc * mp * sizeof(float)), *mb = xmalloc((size_t)mc * mp * sizeof(float));
     double *work = xmalloc(hw_ssim_work_doubles(T) * sizeof(double));
     hw_tile_prep pa, pb;
     hw_tile_prep_init(&pa, T);
@@ -171,11 +218,12 @@ static void check_direct(const char *store_path, const char *ckpt, const pairs *
     for (int64_t i = 0; i < p->n; i += 7) { /* every 7th pair: all six pair kinds, many windows */
         CHECK(hw_tile_store_read_window(s, p->window[i], tiles) == 0);
         const float *ta = tiles + (size_t)p->a[i] * T * T, *tb = tiles + (size_t)p->b[i] * T * T;
-        CHECK(hw_model_embed(model, ta, 1, ea) == 0);
-        CHECK(hw_model_embed(model, tb, 1, eb) == 0);
+        CHECK(hw_model_embed_maps(model, ta, 1, ea, ma) == 0);
+        CHECK(hw_model_embed_maps(model, tb, 1, eb, mb) == 0);
         double dp = hw_euclidean_distance(ea, eb, D), dc = hw_cosine_distance(ea, eb, D);
         CHECK_NEAR(p->d[0][i], dp, 1e-9, 1e-4);
         CHECK_NEAR(p->d[1][i], dc, 1e-12, 1e-3);
+        CHECK_NEAR(p->d[HW_M_MAPS][i], hw_map_distance(ma, mb, mc, mp), 1e-9, 1e-4);
         worst = fmax(worst, fabs(p->d[0][i] - dp) / dp);
         CHECK_INT_EQ(p->label[i], m->class_id[p->a[i]] != m->class_id[p->b[i]]);
         CHECK(p->a[i] < p->b[i]);
@@ -183,7 +231,7 @@ static void check_direct(const char *store_path, const char *ckpt, const pairs *
         hw_tile_prep_compute(&pb, tb, 0);
         double d[HW_N_MEASURES];
         hw_baseline_distances(&pa, &pb, work, d);
-        for (int k = 2; k < NM; k++) {
+        for (int k = HW_N_MODEL_MEASURES; k < NM; k++) {
             if (isnan(d[k])) CHECK(isnan(p->d[k][i]));
             else CHECK(p->d[k][i] == d[k]);
         }
@@ -194,6 +242,8 @@ static void check_direct(const char *store_path, const char *ckpt, const pairs *
     CHECK(checked > 30);
     hw_tile_prep_free(&pa);
     hw_tile_prep_free(&pb);
+    free(ma);
+    free(mb);
     free(work);
     free(tiles);
     hw_model_free(model);
@@ -445,10 +495,10 @@ int main(int argc, char **argv) {
     CHECK_INT_EQ(run("%s distance %s --checkpoint %s/ck/model.safetensors -o %s/o1 --split test", hitwin,
                      store, dir, dir), 0);
     check_output_set("o1", "model");
-    CHECK_INT_EQ(count_files("o1"), 50);
+    CHECK_INT_EQ(count_files("o1"), 64);
     CHECK_INT_EQ(run("%s -n 2 --oversubscribe %s distance %s --checkpoint %s/ck/model.safetensors -o %s/o2 "
                      "--split test -q", mpiexec, hitwin, store, dir, dir), 0);
-    CHECK_INT_EQ(count_files("o2"), 50);
+    CHECK_INT_EQ(count_files("o2"), 64);
     CHECK_INT_EQ(run("h5diff %s/o1/model_distances.h5 %s/o2/model_distances.h5", dir, dir), 0);
     CHECK_INT_EQ(run("for f in %s/o1/*.csv %s/o1/*.bedgraph %s/o1/*.bed; do cmp $f %s/o2/$(basename $f) || exit 1; "
                      "done", dir, dir, dir, dir), 0);
@@ -461,6 +511,7 @@ int main(int argc, char **argv) {
     char ckpt[600];
     snprintf(ckpt, sizeof ckpt, "%s/ck/model.safetensors", dir);
     check_direct(store, ckpt, &p);
+    check_combined(h5, &p);
     check_csv("o1");
     int called05 = check_scores(store, "o1", 0.05, HW_DEFAULT_NEIGHBOURS);
 
@@ -507,7 +558,7 @@ int main(int argc, char **argv) {
     /* ---- --no-baselines: the same embedding distances, NaN baselines, 15 files ---- */
     CHECK_INT_EQ(run("mkdir -p %s/onb && %s -n 2 --oversubscribe %s distance %s --checkpoint %s -o %s/onb "
                      "--split test -q --no-baselines", dir, mpiexec, hitwin, store, ckpt, dir), 0);
-    CHECK_INT_EQ(count_files("onb"), 15);
+    CHECK_INT_EQ(count_files("onb"), 29);
     CHECK(exists("%s/onb/model_cosine_score.bedgraph", dir));
     CHECK(!exists("%s/onb/model_ssim_score.bedgraph", dir));
     char h5nb[600];
@@ -517,8 +568,9 @@ int main(int argc, char **argv) {
     CHECK_INT_EQ(q.n, p.n);
     int same = q.n == p.n, nan_baselines = 1;
     for (int64_t i = 0; same && i < q.n; i++) {
-        same &= q.d[0][i] == p.d[0][i] && q.d[1][i] == p.d[1][i] && q.window[i] == p.window[i];
-        for (int k = 2; k < NM; k++) nan_baselines &= isnan(q.d[k][i]);
+        for (int k = 0; k < HW_N_MODEL_MEASURES; k++) same &= q.d[k][i] == p.d[k][i];
+        same &= q.window[i] == p.window[i];
+        for (int k = HW_N_MODEL_MEASURES; k < NM; k++) nan_baselines &= isnan(q.d[k][i]);
     }
     CHECK(same);
     CHECK(nan_baselines);
@@ -530,7 +582,7 @@ int main(int argc, char **argv) {
                      dir, dir), 0);
     check_output_set("od", "model");
     check_output_set("od", "model2");
-    CHECK_INT_EQ(count_files("od"), 100);
+    CHECK_INT_EQ(count_files("od"), 128);
     CHECK(strstr(err, "skipping") && strstr(err, "junk.safetensors (not a backbone checkpoint)"));
     CHECK(strstr(err, "model_nn.safetensors (not a backbone checkpoint)"));
 

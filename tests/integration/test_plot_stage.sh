@@ -103,7 +103,7 @@ for r in roc:
     m = ev[r["measure"]]
     want = m["auroc"] if r["score"] == "score" else m[r["score"] + "_auroc"]
     near(float(r["auroc"]), want, f"{k} AUROC")
-if len(seen) != 7: print(f"FAIL: {len(seen)} ROC curves, expected 7 (one per measure)"); bad = 1
+if len(seen) != 9: print(f"FAIL: {len(seen)} ROC curves, expected 9 (one per measure)"); bad = 1
 last = {}
 for r in roc: last[(r["measure"], r["score"])] = (float(r["fpr"]), float(r["tpr"]))
 for k, v in last.items():
@@ -166,7 +166,7 @@ check_err 1 "--region: 2400 bins at 10000 bp; plot region draws at most 2000 (a 
 check_err 1 "$D: no window has its middle in --region chr2:90000000-95000000" distances "$D" -o "$T/bad.png" --region chr2:90000000-95000000
 check_err 2 "$T/bad.jpg: unknown figure format (expected .png, .svg or .pdf)" distances "$D" -o "$T/bad.jpg"
 check_err 2 "plot: unknown kind 'heat' (expected distances, hist, training, evaluate or region)" heat "$D" -o "$T/bad.png"
-check_err 2 "--measure: unknown measure 'ssimm' (expected one of: pairwise, cosine, ssim, pearson, mse, scc, insulation)" \
+check_err 2 "--measure: unknown measure 'ssimm' (expected one of: pairwise, cosine, maps, combined, ssim, pearson, mse, scc, insulation)" \
   hist "$D" -o "$T/bad.png" --measure ssimm
 check_err 1 "$T/runA/metrics.jsonl: the output (--data) is an input of this run (INPUT): choose another output" \
   training "$T/runA/metrics.jsonl" -o "$T/bad.png" --data "$T/runA/metrics.jsonl"

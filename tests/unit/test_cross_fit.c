@@ -72,7 +72,12 @@ int main(void) {
         CHECK_NEAR(t[0].d[HW_M_PAIRWISE][i], (f ? 10.0 : 1.0) * (i + 1) / (f ? 140.0 : 14.0), 0, 1e-14);
         CHECK_NEAR(t[0].d[HW_M_COSINE][i], ((f ? 10.0 : 1.0) * (i + 1) + 1) / (f ? 141.0 : 15.0), 0,
                    1e-14);
-        CHECK_NEAR(t[0].d[HW_M_SSIM][i], (i + 1) + 2.0, 0, 1e-15); /* baselines untouched */
+        /* maps is HW_M_MAPS = 2 on: within medians 16 and 142 */
+        CHECK_NEAR(t[0].d[HW_M_MAPS][i], ((f ? 10.0 : 1.0) * (i + 1) + 2) / (f ? 142.0 : 16.0), 0,
+                   1e-14);
+        /* the combined measure is made later, from the scaled ones; baselines untouched */
+        CHECK_NEAR(t[0].d[HW_M_COMBINED][i], (i + 1) + 3.0, 0, 1e-15);
+        CHECK_NEAR(t[0].d[HW_M_SSIM][i], (i + 1) + 4.0, 0, 1e-15);
     }
     t[1].b[3] = 0; /* another pair list */
     CHECK_INT_EQ(hw_cross_fit_combine(&t[0], tabs, 2, &m, fold_of), -1);

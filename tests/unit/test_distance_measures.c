@@ -250,8 +250,41 @@ static void test_formatting(void) {
     CHECK_STR_EQ(b, "chrX");
 }
 
+/* The maps measure and the combined measure's parts, by hand. */
+static void test_maps_and_combined(void) {
+    /* 2 channels x 3 positions; d = a - b = {1, 2, 6 | 0, 0, 3}: centred {-2, -1, 3 | -1, -1, 2},
+     * squares 14 + 6 = 20 over 6 values */
+    const float a[6] = {1, 2, 6, 5, 5, 8}, b[6] = {0, 0, 0, 5, 5, 5};
+    CHECK_NEAR(hw_map_distance(a, b, 2, 3), sqrt(20.0 / 6.0), 1e-15, 0);
+    CHECK_NEAR(hw_map_distance(b, a, 2, 3), sqrt(20.0 / 6.0), 1e-15, 0);
+    /* a channel's level does not count: the same maps, one channel shifted, are at 0 */
+    float c[6];
+    for (int j = 0; j < 6; j++) c[j] = a[j] + (j < 3 ? 7.5f : -2.0f);
+    CHECK_NEAR(hw_map_distance(a, c, 2, 3), 0.0, 1e-7, 0);
+    CHECK_NEAR(hw_map_distance(a, a, 2, 3), 0.0, 0, 0);
+
+    /* 1.4826 MAD about the median, NaN and inf skipped */
+    const double x[7] = {1, 2, 3, 4, 100, NAN, INFINITY};
+    CHECK_NEAR(hw_robust_spread(x, 7), 1.4826 * 1.0, 1e-15, 0); /* |x - 3| = 2 1 0 1 97 */
+    CHECK_NEAR(hw_robust_spread(x, 4), 1.4826 * 1.0, 1e-15, 0); /* median 2.5, |.| 1.5 .5 .5 1.5 */
+    CHECK(isnan(hw_robust_spread(x + 5, 2)));
+
+    /* pairs: d[combined] = d[pairwise] / 2 + d[maps] / 0.5, NaN where a part is */
+    hw_pair_table p = {0};
+    hw_pair_table_reserve(&p, 3);
+    p.n = 3;
+    const double pw[3] = {1.0, 4.0, NAN}, mp[3] = {0.25, 1.0, 1.0};
+    for (int i = 0; i < 3; i++) p.d[HW_M_PAIRWISE][i] = pw[i], p.d[HW_M_MAPS][i] = mp[i];
+    hw_pair_table_combine(&p, (const double[2]){2.0, 0.5});
+    CHECK_NEAR(p.d[HW_M_COMBINED][0], 1.0, 1e-15, 0);
+    CHECK_NEAR(p.d[HW_M_COMBINED][1], 4.0, 1e-15, 0);
+    CHECK(isnan(p.d[HW_M_COMBINED][2]));
+    hw_pair_table_free(&p);
+}
+
 int main(void) {
     test_embedding_distances();
+    test_maps_and_combined();
     test_oe_by_hand();
     test_ssim_paths();
     test_formatting();
