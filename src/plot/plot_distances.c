@@ -125,6 +125,18 @@ int hw_plot_distances(const hw_plot_request *r) {
     int rc = 0, n_read = 0;
     for (int f = 0; f < r->n_inputs && !rc; f++, n_read++) rc = hw_distance_read(r->inputs[f], &d[f]);
     if (rc) n_read--;
+    /* a measure the file has no value of (written before hitwin had it, or a baseline of a
+     * --no-baselines run) would draw empty panels: refused, naming it */
+    for (int f = 0; f < n_read && !rc; f++)
+        for (int m = 0; m < r->n_measures && !rc; m++) {
+            const int q = r->measures[m];
+            int64_t finite = 0;
+            for (int64_t i = 0; i < d[f].nw; i++) finite += isfinite(d[f].within[q][i]) || isfinite(d[f].between[q][i]);
+            if (!finite)
+                rc = hw_fail("%s: no %s distances in the file (written before hitwin had the measure, or "
+                             "with --no-baselines): name others with --measure",
+                             r->inputs[f], hw_measure_names[q]);
+        }
     char **chroms = NULL;
     int nc = rc ? 0 : chromosomes(d, r->n_inputs, &r->region, &chroms);
     if (!rc && nc == 0) {

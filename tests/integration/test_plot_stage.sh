@@ -64,7 +64,7 @@ import csv, json, math, sys
 import h5py, numpy as np
 D, T = sys.argv[1], sys.argv[2]
 bad = 0
-def near(a, b, what, tol=1e-9):
+def near(a, b, what, tol=1e-8):  # --data writes 9 significant digits
     global bad
     if (math.isnan(a) and math.isnan(b)) or abs(a - b) <= tol * (1 + abs(b)):
         return
@@ -75,17 +75,18 @@ chrom = [c.decode() if isinstance(c, bytes) else c for c in w["chrom"][:]]
 key = {(chrom[i], int(w["middle"][i])): i for i in range(len(chrom))}
 rows = list(csv.DictReader(open(f"{T}/dist.tsv"), delimiter="\t"))
 if len(rows) != len(chrom): print(f"FAIL: dist.tsv has {len(rows)} rows, the file {len(chrom)} windows"); bad = 1
+# plot distances without --measure draws combined, the default learned score
 # the band: the file's mean (neighbour-averaged) +- 1.96 standard errors of the window's own pairs
-pw = f["pairs/window"][:]; lab = f["pairs/label"][:]; d = f["pairs/pairwise"][:]
+pw = f["pairs/window"][:]; lab = f["pairs/label"][:]; d = f["pairs/combined"][:]
 row_of = {int(x): i for i, x in enumerate(w["window"][:])}
 for r in rows:
     i = key[(r["chrom"], int(r["middle"]))]
-    near(float(r["within_mean"]), w["pairwise_within"][i], "within mean")
-    near(float(r["between_mean"]), w["pairwise_between"][i], "between mean")
-    near(float(r["score"]), w["pairwise_score"][i], "score")
+    near(float(r["within_mean"]), w["combined_within"][i], "within mean")
+    near(float(r["between_mean"]), w["combined_between"][i], "between mean")
+    near(float(r["score"]), w["combined_score"][i], "score")
     v = d[(lab == 1) & (np.array([row_of[int(x)] for x in pw]) == i)]
     if len(v) > 1:
-        near(float(r["between_hi"]), w["pairwise_between"][i] + 1.96 * v.std(ddof=1) / math.sqrt(len(v)), "between band", 1e-7)
+        near(float(r["between_hi"]), w["combined_between"][i] + 1.96 * v.std(ddof=1) / math.sqrt(len(v)), "between band", 1e-7)
 ev = json.load(open(f"{T}/eval.json"))["measures"]
 head = [l[2:].rstrip("\n").split("\t") for l in open(f"{T}/hist.tsv") if l.startswith("# ")][1:]
 for h in head:
@@ -175,5 +176,30 @@ check_err 1 "$T/m.jsonl:2: not a metrics line (expected {\"epoch\": N, ...})" tr
 check_err 1 "plot evaluate: --truth FILE is missing (truth.bed or truth.bedgraph)" evaluate "$D" -o "$T/bad.png"
 printf 'chrQ\t0\t1000\tloop_loss\t1\n' > "$T/other.bed"
 check_err 1 "$D: the truth $T/other.bed marks no window as changed: no ROC curve" evaluate "$D" --truth "$T/other.bed" -o "$T/bad.png"
+# a distance file written before the maps and combined measures: evaluate reads it (those two
+# NaN, the rest as before); plot distances' default (combined) is refused with one line, an
+# older measure plots
+cp "$D" "$T/old.h5"
+python3 - "$T/old.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    for m in ("maps", "combined"):
+        del f["pairs/" + m]
+        for k in [k for k in f["windows"] if k.startswith(m + "_")]:
+            del f["windows/" + k]
+        for a in [a for a in f["windows"].attrs if a.startswith(m + "_")]:
+            del f["windows"].attrs[a]
+PY
+"$H" evaluate "$T/old.h5" --truth "$T/sim/truth.bed" --json "$T/old.json" > /dev/null || bad "evaluate on a file without maps/combined"
+python3 - "$T/eval.json" "$T/old.json" <<'PY' || bad "evaluate on a file without maps/combined: other numbers"
+import json, sys
+new, old = (json.load(open(p))["measures"] for p in sys.argv[1:])
+assert old["maps"]["auroc"] is None and old["combined"]["auroc"] is None, (old["maps"], old["combined"])
+for m in ("pairwise", "cosine", "ssim", "pearson", "scc", "insulation"):
+    assert old[m] == new[m], m
+PY
+check_err 1 "$T/old.h5: no combined distances in the file (written before hitwin had the measure, or with --no-baselines): name others with --measure" \
+  distances "$T/old.h5" -o "$T/bad.png"
+"$H" plot distances "$T/old.h5" -o "$T/old.png" --measure pairwise > /dev/null || bad "plot distances --measure pairwise on an older file"
 [ $fail = 0 ] && echo "plot stage: all checks passed"
 exit $fail
