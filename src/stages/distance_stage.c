@@ -277,6 +277,14 @@ typedef struct {
     double t_read, t_baseline, t_embed; /* seconds, this rank */
 } worker;
 
+/* wk->maps for batch_cap tiles of the current model's map shape */
+static void reserve_maps(worker *wk) {
+    const size_t need = (size_t)wk->batch_cap * wk->map_c * wk->map_p;
+    if (need <= wk->maps_floats) return;
+    wk->maps = xrealloc(wk->maps, need * sizeof(float));
+    wk->maps_floats = need;
+}
+
 /* One block: windows sel[i0, i1). Appends its pairs (first pass) or fills the model
  * distances of pairs already there, starting at *cursor. */
 static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64_t i0, int64_t i1,
@@ -300,11 +308,7 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
             wk->batch_cap = n + n_here;
             wk->btiles = xrealloc(wk->btiles, (size_t)wk->batch_cap * TT * sizeof(float));
             wk->emb = xrealloc(wk->emb, (size_t)wk->batch_cap * D * sizeof(float));
-        }
-        const size_t maps_need = (size_t)wk->batch_cap * wk->map_c * wk->map_p;
-        if (maps_need > wk->maps_floats) {
-            wk->maps = xrealloc(wk->maps, maps_need * sizeof(float));
-            wk->maps_floats = maps_need;
+            reserve_maps(wk);
         }
         for (int s = 0; s < S; s++) {
             row[s] = -1;
@@ -477,11 +481,7 @@ static int pairs_for_model(const hw_dist *d, worker *wk, hw_model *model, hw_gpu
                            hw_pair_table *mine, hw_pair_table *all) {
     int rc = 0;
     hw_model_head_maps_shape(model, &wk->map_c, &wk->map_p);
-    const size_t maps_need = (size_t)wk->batch_cap * wk->map_c * wk->map_p;
-    if (maps_need > wk->maps_floats) {
-        wk->maps = xrealloc(wk->maps, maps_need * sizeof(float));
-        wk->maps_floats = maps_need;
-    }
+    reserve_maps(wk);
     /* the backbone's GPU model (gpu_model.h), fp32 */
     if (gpu && !(wk->gnet = hw_gpu_model_create(gpu, model, 0))) rc = hw_fail_prefix("%s", name);
     if (wk->gnet) wk->gpu_chunk = hw_gpu_model_embed_chunk(wk->gnet);
@@ -736,10 +736,9 @@ int hw_distance_main(int argc, char **argv) {
         hw_distance_files *files = NULL;
         char *base = NULL;
         if (d.rank == 0) {
-            /* the window scores from the neighbour-averaged distances; pairs/ and the raw
-             * CSV keep each window's own */
             /* the combined measure, its scales from each window's own pairs: a pair's
-             * distance does not depend on --neighbours */
+             * distance does not depend on --neighbours. Then the window scores from the
+             * neighbour-averaged distances; pairs/ and the raw CSV keep each window's own */
             double scale[2];
             hw_combined_scales(&all, m, scale);
             hw_pair_table_combine(&all, scale);
