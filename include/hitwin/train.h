@@ -96,6 +96,8 @@ typedef struct {
     double contrast_edits;              /* pairs: edits: the chance that an edit is a contrast
                                            edit (all structure of a region weakened or
                                            sharpened, train_edits.h); 0 off */
+    double contrast_strength;           /* pairs: edits: a contrast edit's largest share of the
+                                           structure removed or added, a ~ U(0.25, this) */
     double loop_edits;                  /* pairs: edits: the chance that a local edit is a loop
                                            edit (the tile's own strongest loop removed or
                                            strengthened, train_edits.h); 0 off */
@@ -141,6 +143,10 @@ typedef struct {
  * sparser maps (train_smooth.h; docs/recipe.md, "Smoothing by depth") */
 #define HW_RECIPE_SMOOTH HW_SMOOTH_AUTO
 #define HW_RECIPE_LOOP_EDITS 0.0
+/* a contrast edit moves a region's log O/E by a ~ U(0.25, contrast_strength) of itself; runs
+ * made before the key existed used 0.7 (shown in a run's YAML only when it differs) */
+#define HW_CONTRAST_STRENGTH_BEFORE 0.7
+#define HW_CONTRAST_STRENGTH HW_CONTRAST_STRENGTH_BEFORE
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);
 

@@ -27,6 +27,7 @@ typedef struct {
     double technical;     /* augment: a fresh technical signature per view (train_edits.h); 0 off */
     double graded;        /* pairs: edits: the fraction of edits scaled down (train_edits.h); 0 off */
     double contrast;      /* pairs: edits: the chance that an edit is a contrast edit; 0 off */
+    double contrast_strength; /* pairs: edits: a contrast edit's a ~ U(0.25, this) */
     double loops;         /* pairs: edits: the chance that a local edit is a loop edit; 0 off */
     int max_edits;        /* pairs: edits: edits per edited tile, k ~ U{1..max_edits}; 0 or 1: one */
     int cap_items;        /* items per fill */

@@ -58,9 +58,10 @@ hw_edit_info hw_aug_edit(float *t, int T, double scale, uint64_t seed);
  *   t[i, j] *= (S[i, j] / E[i, j])^(-a w(i, j)),
  * S the tile blurred (Gaussian, sigma 3 bins, so that the field follows the structure, not a
  * pixel's counting noise), E its expected (per-diagonal mean) blurred alike, the log ratio
- * clamped to +-2, w the run's soft indicator, a = +-scale U(0.25, 0.7) (a > 0 flattens the
- * region towards its expected, a < 0 sharpens it). Symmetric; info.factor = exp(-a). */
-hw_edit_info hw_aug_contrast(float *t, int T, double scale, uint64_t seed);
+ * clamped to +-2, w the run's soft indicator, a = +-scale U(0.25, strength) (a > 0 flattens
+ * the region towards its expected, a < 0 sharpens it; strength is the train config's
+ * contrast_strength, 0.7 before it existed). Symmetric; info.factor = exp(-a). */
+hw_edit_info hw_aug_contrast(float *t, int T, double scale, double strength, uint64_t seed);
 
 /* Whether an edit is a contrast edit (probability p), from its own stream. */
 int hw_edit_is_contrast(double p, uint64_t seed);

@@ -616,6 +616,7 @@ static int train_body(const hw_train_config *cfg, const hw_train_options *opt, c
     batcher.graded = cfg->pairs == HW_PAIRS_EDITS ? cfg->graded_edits : 0.0;
     batcher.max_edits = cfg->edits_per_tile;
     batcher.contrast = cfg->pairs == HW_PAIRS_EDITS ? cfg->contrast_edits : 0.0;
+    batcher.contrast_strength = cfg->contrast_strength;
     batcher.loops = cfg->pairs == HW_PAIRS_EDITS ? cfg->loop_edits : 0.0;
     runner run = {model, &batcher, &train, cfg, hw_model_dropout_draws_per_tile(model), NULL};
 
@@ -1125,7 +1126,7 @@ static void usage(FILE *out) {
             "  -s, --set KEY=VALUE      override a config key (tiles, loss, ce_form, bias, margin,\n"
             "                           temperature, learning_rate, batch_size, epochs,\n"
             "                           enforced_epochs, patience, min_delta, seed, mask, n_aug, flip, thin, pairs,\n"
-            "                           technical, graded_edits, edits_per_tile, contrast_edits, folds, optimiser, dropout,\n"
+            "                           technical, graded_edits, edits_per_tile, contrast_edits, contrast_strength, folds, optimiser, dropout,\n"
             "                           output, checkpoint_every_steps, device, precision, tile_memory_mb,\n"
             "                           recipe, input_transform, norm_region, smooth)\n"
             "      --device DEV         cpu (default), cuda (one GPU per rank) or auto (cuda when\n"

@@ -209,12 +209,12 @@ static void blur(double *x, int T, double sigma, double *tmp) {
     }
 }
 
-hw_edit_info hw_aug_contrast(float *t, int T, double scale, uint64_t seed) {
+hw_edit_info hw_aug_contrast(float *t, int T, double scale, double strength, uint64_t seed) {
     NnRng r;
     nn_rng_init(&r, seed);
     hw_edit_info e = {0};
     e.kind = HW_EDIT_CONTRAST;
-    double a = scale * uniform(&r, 0.25, 0.7);
+    double a = scale * uniform(&r, 0.25, strength);
     if (nn_rng_u32(&r) >> 31) a = -a; /* sharpened: every feature stronger */
     int len = uniform_int(&r, T / 4, T);
     e.lo = uniform_int(&r, 0, T - len);

@@ -117,7 +117,7 @@ static void edit_and_signature(const hw_batcher *b, float *dst, const hw_train_i
         for (int x = 0; x < k; x++) { /* the first edit's stream is the one-edit recipe's */
             uint64_t s = hw_aug_seed(seed, e, item, 0, x ? 110 + x : 101);
             if (hw_edit_is_contrast(b->contrast, hw_aug_seed(seed, e, item, 0, 130 + x)))
-                hw_aug_contrast(dst, b->T, scale, s);
+                hw_aug_contrast(dst, b->T, scale, b->contrast_strength, s);
             else if (hw_edit_is_contrast(b->loops, hw_aug_seed(seed, e, item, 0, 150 + x)))
                 hw_aug_loop(dst, b->T, scale, s);
             else

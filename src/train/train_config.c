@@ -19,14 +19,14 @@ static const char *const top_keys[] = {
     "tiles", "model", "loss", "ce_form", "bias", "margin", "temperature", "learning_rate",
     "batch_size", "epochs", "enforced_epochs", "patience", "min_delta", "seed", "mask", "n_aug",
     "optimiser", "optimizer", "dropout", "output", "checkpoint_every_steps", "recipe",
-    "input_transform", "norm_region", "smooth", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "contrast_edits", "loop_edits", "folds", "fold", "device",
+    "input_transform", "norm_region", "smooth", "flip", "thin", "pairs", "technical", "graded_edits", "edits_per_tile", "contrast_edits", "contrast_strength", "loop_edits", "folds", "fold", "device",
     "precision", "tile_memory_mb", "maxvit", NULL};
 
 #define SET_KEYS                                                                                  \
     "tiles, model, loss, ce_form, bias, margin, temperature, learning_rate, batch_size, epochs, " \
     "enforced_epochs, patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "       \
     "checkpoint_every_steps, recipe, input_transform, norm_region, smooth, flip, thin, pairs, technical, "\
-    "graded_edits, edits_per_tile, contrast_edits, loop_edits, folds, device, precision, "         \
+    "graded_edits, edits_per_tile, contrast_edits, contrast_strength, loop_edits, folds, device, precision, "\
     "tile_memory_mb"
 
 uint64_t hw_fnv1a64(const void *data, size_t n, uint64_t h) {
@@ -194,6 +194,7 @@ void hw_train_config_defaults(hw_train_config *cfg) {
     cfg->precision = HW_PRECISION_BF16;
     cfg->folds = 1;
     cfg->fold = -1;
+    cfg->contrast_strength = HW_CONTRAST_STRENGTH;
     apply_recipe(cfg, "default");
 }
 
@@ -336,6 +337,7 @@ int hw_train_config_load(const char *path, hw_train_config *cfg) {
         yt_get_double(d, r, what, "technical", 0, 0.0, 3.0, &cfg->technical) ||
         yt_get_double(d, r, what, "graded_edits", 0, 0.0, 1.0, &cfg->graded_edits) ||
         yt_get_double(d, r, what, "contrast_edits", 0, 0.0, 1.0, &cfg->contrast_edits) ||
+        yt_get_double(d, r, what, "contrast_strength", 0, 0.25, 1.0, &cfg->contrast_strength) ||
         yt_get_double(d, r, what, "loop_edits", 0, 0.0, 1.0, &cfg->loop_edits))
         goto done;
     if (get_int(d, r, "batch_size", 1, 1 << 20, &cfg->batch_size) ||
@@ -413,7 +415,8 @@ int hw_train_config_set(hw_train_config *cfg, const char *assignment) {
         {"learning_rate", &cfg->learning_rate, 0, 10}, {"min_delta", &cfg->min_delta, 0, 1e9},
         {"dropout", &cfg->dropout, 0, 0.999}, {"thin", &cfg->thin, 0, 1},
         {"technical", &cfg->technical, 0, 3}, {"graded_edits", &cfg->graded_edits, 0, 1},
-        {"contrast_edits", &cfg->contrast_edits, 0, 1}, {"loop_edits", &cfg->loop_edits, 0, 1}};
+        {"contrast_edits", &cfg->contrast_edits, 0, 1},
+        {"contrast_strength", &cfg->contrast_strength, 0.25, 1}, {"loop_edits", &cfg->loop_edits, 0, 1}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
         if (!strcmp(key, nums[i].k)) return hw_set_double(key, val, nums[i].lo, nums[i].hi, nums[i].dst);
     if (!strcmp(key, "smooth")) {
@@ -512,6 +515,8 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "graded_edits: %.15g\n", cfg->graded_edits);
     if (cfg->contrast_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "contrast_edits: %.15g\n", cfg->contrast_edits);
+    if (cfg->contrast_strength != HW_CONTRAST_STRENGTH_BEFORE)
+        n += snprintf(buf + n, cap - (size_t)n, "contrast_strength: %.15g\n", cfg->contrast_strength);
     if (cfg->loop_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "loop_edits: %.15g\n", cfg->loop_edits);
     if (cfg->smooth == HW_SMOOTH_AUTO) /* the stage resolves it before a run's config is written */

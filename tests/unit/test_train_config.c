@@ -202,6 +202,28 @@ int main(void) {
             CHECK(strstr(ry0, "graded_edits") == NULL && strstr(ry0, "edits_per_tile") == NULL &&
                   strstr(ry0, "contrast_edits") == NULL && strstr(ry0, "loop_edits") == NULL);
             CHECK_STR_EQ(set_err(&dflt, "loop_edits=-0.5"), "--set loop_edits: -0.5 is out of range [0, 1]");
+            CHECK_STR_EQ(set_err(&dflt, "contrast_strength=0.2"),
+                         "--set contrast_strength: 0.2 is out of range [0.25, 1]");
+            CHECK_STR_EQ(load_err("strength.yaml", "tiles: t.h5\ncontrast_strength: 1.5\n"),
+                         "strength.yaml:2: 'contrast_strength' in train config = 1.5 is out of range [0.25, 1]");
+            {
+                /* contrast_strength is in the YAML (and the hash) only when it is not the 0.7
+                 * that every run before the key used */
+                hw_train_config k;
+                hw_train_config_defaults(&k);
+                CHECK(hw_train_config_set(&k, "contrast_strength=0.7") == 0);
+                char *k7 = hw_train_config_to_yaml(&k);
+                CHECK(strstr(k7, "contrast_strength") == NULL);
+                uint64_t h7 = hw_train_config_hash(&k);
+                CHECK(hw_train_config_set(&k, "contrast_strength=1") == 0);
+                char *k1 = hw_train_config_to_yaml(&k);
+                CHECK(strstr(k1, "contrast_strength: 1\n") != NULL);
+                CHECK(hw_train_config_hash(&k) != h7);
+                CHECK_NEAR(dflt.contrast_strength, HW_CONTRAST_STRENGTH, 0, 0);
+                free(k7);
+                free(k1);
+                hw_train_config_free(&k);
+            }
             {
                 /* loop_edits is in the YAML (and the hash) only when set */
                 hw_train_config l;
@@ -302,7 +324,7 @@ int main(void) {
                  "margin, temperature, learning_rate, batch_size, epochs, enforced_epochs, "
                  "patience, min_delta, seed, mask, n_aug, optimiser, dropout, output, "
                  "checkpoint_every_steps, recipe, input_transform, norm_region, smooth, flip, thin, pairs, "
-                 "technical, graded_edits, edits_per_tile, contrast_edits, loop_edits, folds, device, precision, "
+                 "technical, graded_edits, edits_per_tile, contrast_edits, contrast_strength, loop_edits, folds, device, precision, "
                  "tile_memory_mb)");
     hw_train_config_free(&c);
 
@@ -313,7 +335,7 @@ int main(void) {
                  "batch_size, epochs, enforced_epochs, patience, min_delta, seed, mask, n_aug, "
                  "optimiser, optimizer, dropout, output, checkpoint_every_steps, recipe, "
                  "input_transform, norm_region, smooth, flip, thin, pairs, technical, graded_edits, "
-                 "edits_per_tile, contrast_edits, loop_edits, folds, fold, device, precision, tile_memory_mb, maxvit)");
+                 "edits_per_tile, contrast_edits, contrast_strength, loop_edits, folds, fold, device, precision, tile_memory_mb, maxvit)");
     CHECK_STR_EQ(load_err("badpairs.yaml", "tiles: t.h5\npairs: windows\n"),
                  "badpairs.yaml:2: 'pairs' must be condition or edits, got 'windows'");
     CHECK_STR_EQ(set_err(&c, "pairs=all"), "--set pairs: must be condition or edits, got 'all'");

@@ -146,8 +146,8 @@ int main(void) {
             for (int j = 20; j < 44; j++) a[i * T + j] *= 2.0f;
         memcpy(c, a, sizeof a);
         memcpy(b, a, sizeof a);
-        hw_edit_info e = hw_aug_contrast(a, T, 1.0, seed);
-        hw_edit_info e2 = hw_aug_contrast(b, T, 1.0, seed);
+        hw_edit_info e = hw_aug_contrast(a, T, 1.0, 0.7, seed);
+        hw_edit_info e2 = hw_aug_contrast(b, T, 1.0, 0.7, seed);
         CHECK(memcmp(a, b, sizeof a) == 0);
         CHECK_INT_EQ(e.kind, HW_EDIT_CONTRAST);
         CHECK_INT_EQ(e2.lo, e.lo);
@@ -177,7 +177,7 @@ int main(void) {
             }
         }
         memcpy(b, c, sizeof a);
-        hw_aug_contrast(b, T, 0.0, seed);
+        hw_aug_contrast(b, T, 0.0, 0.7, seed);
         CHECK(memcmp(b, c, sizeof a) == 0);
     }
     CHECK(flat > 3 && sharp > 3);
@@ -185,9 +185,23 @@ int main(void) {
     int contrast = 0;
     for (uint64_t seed = 1; seed <= 2000; seed++) contrast += hw_edit_is_contrast(0.25, seed);
     CHECK(contrast > 430 && contrast < 570); /* binomial(2000, 0.25): sd 19 */
+    {
+        /* contrast_strength s: |a| ~ U(0.25, s), so a strength of 1 reaches flattenings that
+         * 0.7 never draws, and a strength of 0.25 draws 0.25 only */
+        double lo = 1, hi = 0;
+        for (uint64_t seed = 1; seed <= 200; seed++) {
+            fill(a);
+            double la = fabs(log(hw_aug_contrast(a, T, 1.0, 1.0, seed).factor));
+            lo = la < lo ? la : lo;
+            hi = la > hi ? la : hi;
+            fill(a);
+            CHECK_NEAR(fabs(log(hw_aug_contrast(a, T, 1.0, 0.25, seed).factor)), 0.25, 1e-12, 0);
+        }
+        CHECK(lo >= 0.25 - 1e-9 && lo < 0.3 && hi <= 1.0 + 1e-9 && hi > 0.95);
+    }
     fill(a);
     a[5 * T + 9] = a[9 * T + 5] = NAN;
-    hw_aug_contrast(a, T, 1.0, 5);
+    hw_aug_contrast(a, T, 1.0, 0.7, 5);
     CHECK(isnan(a[5 * T + 9]) && isnan(a[9 * T + 5]));
 
     /* loop edits: the planted loop at (40, 22) (a Gaussian spot, x3 at its centre) is found to
