@@ -10,7 +10,9 @@ Scores per window (from hitwin distance's HDF5): for each measure, `diff` = mean
 mean within (unclipped; windows/<m>_diff, or computed from the _between/_within columns of an
 older file: with `distance --neighbours H`, the default 2, averaged over the window and its
 neighbours), `own` = the same from the window's own pairs alone (pairs/, as --neighbours 0
-would give), and `z` where the file has it. Truth: sparse sets, a window is positive when its
+would give), and `z` where the file has it; and one reading hitwin does not make, the row
+`combined+pearson`: the pairwise, maps and Pearson window diffs, each divided by its robust
+spread, added (docs/recipe.md, "Pearson as a third part of the sum"). Truth: sparse sets, a window is positive when its
 tile span overlaps a change of truth.bed (the null is scored against the real set's sites);
 dense sets (truth.bedgraph), the changed fraction of a window is the length-weighted mean
 magnitude over its span, and AUROC compares the top against the bottom quartile of it, as the
@@ -37,6 +39,9 @@ from scipy.stats import rankdata, spearmanr
 MEASURES = ["pairwise", "cosine", "maps", "combined", "ssim", "pearson", "mse", "scc", "insulation"]
 LEARNED = {"pairwise", "cosine", "maps", "combined"}
 DEFAULT = "combined"  # the learned score hitwin distance puts first (HW_M_DEFAULT)
+# a reading computed here, not by hitwin distance (docs/recipe.md, "Pearson as a third part
+# of the sum"): pairwise + maps + Pearson window diffs, each in units of its robust spread
+HYBRID, HYBRID_PARTS = "combined+pearson", ("pairwise", "maps", "pearson")
 
 
 def auroc(s, y):
@@ -125,7 +130,22 @@ def load(run):
                 cols[m + ".z"] = w[m + "_z"][:]
             if "pairs" in h and m in h["pairs"]:
                 cols[m + ".own"] = own_diff(h["pairs"], m, w["window"][:])
+    parts = [m + ".diff" for m in HYBRID_PARTS]
+    if all(k in cols for k in parts):
+        cols[HYBRID + ".diff"] = sum(cols[k] / robust_spread(cols[k]) for k in parts)
     return cols
+
+
+def robust_spread(x):
+    """1.4826 MAD over the finite values (hitwin's hw_robust_spread); 1 when there is none."""
+    x = x[np.isfinite(x)]
+    s = 1.4826 * np.median(np.abs(x - np.median(x))) if len(x) else np.nan
+    return s if np.isfinite(s) and s > 0 else 1.0
+
+
+def order(name):
+    """Row order: the measures as hitwin lists them, the hybrid reading right after combined."""
+    return MEASURES.index(name) if name in MEASURES else MEASURES.index("combined") + 0.5
 
 
 def metrics(score, truth, dense):
@@ -175,7 +195,7 @@ def main():
     out, sets = sys.argv[1], sys.argv[2:]
     print("AUROC (mean±sd over seeds), AP, Spearman rho (dense), and the null's AUROC; "
           "all windows | held-out test chromosome")
-    print(f"{'set':13} {'score':16} {'AUROC all':11} {'AP all':11} {'rho all':11} {'null all':11}"
+    print(f"{'set':13} {'score':21} {'AUROC all':11} {'AP all':11} {'rho all':11} {'null all':11}"
           f" {'null band':9} | {'AUROC test':11} {'AP test':11} {'rho test':11} {'null test':11}"
           f" {'null band':9}")
     judged = []
@@ -218,10 +238,10 @@ def table(label, out, truth_of, change):
                         chrom = np.asarray(cols["chrom"])[sel]
                         r = r + (null_band(cols[key][sel], t[sel], dense, chrom),)
                     results.setdefault((key, sel_name, variant), []).append(r)
-    keys = sorted({k[0] for k in results}, key=lambda k: (k.split(".")[0] not in LEARNED,
-                                                          MEASURES.index(k.split(".")[0]), k))
+    keys = sorted({k[0] for k in results}, key=lambda k: (k.split(".")[0] not in LEARNED | {HYBRID},
+                                                          order(k.split(".")[0]), k))
     for key in keys:
-        row = f"{label:13} {key:16}"
+        row = f"{label:13} {key:21}"
         for sel in ("all", "test"):
             real = results.get((key, sel, "real"), [])
             null = results.get((key, sel, "null"), [])
