@@ -144,9 +144,9 @@ typedef struct {
 #define HW_RECIPE_SMOOTH HW_SMOOTH_AUTO
 #define HW_RECIPE_LOOP_EDITS 0.0
 /* a contrast edit moves a region's log O/E by a ~ U(0.25, contrast_strength) of itself; runs
- * made before the key existed used 0.7 (shown in a run's YAML only when it differs) */
-#define HW_CONTRAST_STRENGTH_BEFORE 0.7
-#define HW_CONTRAST_STRENGTH HW_CONTRAST_STRENGTH_BEFORE
+ * made before the key existed used this value, so a run's YAML names the key only when it
+ * differs */
+#define HW_CONTRAST_STRENGTH 0.7
 const char *hw_input_transform_name(hw_input_transform k);
 const char *hw_norm_region_name(hw_norm_region k);
 

@@ -515,7 +515,7 @@ static char *emit(const hw_train_config *cfg, int for_hash) {
         n += snprintf(buf + n, cap - (size_t)n, "graded_edits: %.15g\n", cfg->graded_edits);
     if (cfg->contrast_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "contrast_edits: %.15g\n", cfg->contrast_edits);
-    if (cfg->contrast_strength != HW_CONTRAST_STRENGTH_BEFORE)
+    if (cfg->contrast_strength != HW_CONTRAST_STRENGTH)
         n += snprintf(buf + n, cap - (size_t)n, "contrast_strength: %.15g\n", cfg->contrast_strength);
     if (cfg->loop_edits != 0.0)
         n += snprintf(buf + n, cap - (size_t)n, "loop_edits: %.15g\n", cfg->loop_edits);
