@@ -3,8 +3,8 @@
 # data, and does it beat what a user would pick instead? The whole pipeline, as a user runs it
 # (simulate -> tile -> train with configs/train-slenet.yaml -> distance over all windows),
 # on several simulated sets with known truth, the null beside each, several training seeds,
-# and every score in one table (bench/quality_table.py, with the null AUROC's sampling band): the learned scores (combined,
-# the default, its parts pairwise and maps, and cosine; unclipped diff = mean between - mean within over the window and its neighbours
+# and every score in one table (bench/quality_table.py, with the null AUROC's sampling band): the scores from the model
+# (hybrid, the default: combined with Pearson's beside it; combined, its parts pairwise and maps, and cosine; unclipped diff = mean between - mean within over the window and its neighbours
 # (hitwin distance's default --neighbours 2), the same from the window's own pairs ("own"),
 # and its z) next to the classical
 # ones (SSIM, Pearson of log1p, MSE, HiCRep SCC, insulation difference), AUROC / AP over all

@@ -10,9 +10,10 @@ Scores per window (from hitwin distance's HDF5): for each measure, `diff` = mean
 mean within (unclipped; windows/<m>_diff, or computed from the _between/_within columns of an
 older file: with `distance --neighbours H`, the default 2, averaged over the window and its
 neighbours), `own` = the same from the window's own pairs alone (pairs/, as --neighbours 0
-would give), and `z` where the file has it; and one reading hitwin does not make, the row
-`combined+pearson`: the pairwise, maps and Pearson window diffs, each divided by its robust
-spread, added (docs/recipe.md, "Pearson as a third part of the sum"). Truth: sparse sets, a window is positive when its
+would give), and `z` where the file has it. A file written before hitwin had the `hybrid`
+score gets it here from the pairwise, maps and Pearson window diffs, each divided by its robust
+spread, added (hitwin takes the spreads from each window's own pairs, before --neighbours: the
+same to a few parts in a thousand). Truth: sparse sets, a window is positive when its
 tile span overlaps a change of truth.bed (the null is scored against the real set's sites);
 dense sets (truth.bedgraph), the changed fraction of a window is the length-weighted mean
 magnitude over its span, and AUROC compares the top against the bottom quartile of it, as the
@@ -36,12 +37,12 @@ import h5py
 import numpy as np
 from scipy.stats import rankdata, spearmanr
 
-MEASURES = ["pairwise", "cosine", "maps", "combined", "ssim", "pearson", "mse", "scc", "insulation"]
-LEARNED = {"pairwise", "cosine", "maps", "combined"}
-DEFAULT = "combined"  # the learned score hitwin distance puts first (HW_M_DEFAULT)
-# a reading computed here, not by hitwin distance (docs/recipe.md, "Pearson as a third part
-# of the sum"): pairwise + maps + Pearson window diffs, each in units of its robust spread
-HYBRID, HYBRID_PARTS = "combined+pearson", ("pairwise", "maps", "pearson")
+MEASURES = ["pairwise", "cosine", "maps", "combined", "ssim", "pearson", "mse", "scc", "insulation", "hybrid"]
+LEARNED = {"pairwise", "cosine", "maps", "combined", "hybrid"}  # every score that uses the model
+DEFAULT = "hybrid"  # the default score of hitwin distance (HW_M_DEFAULT)
+# hybrid for files written before hitwin had it: pairwise + maps + Pearson window diffs, each
+# in units of its robust spread
+HYBRID, HYBRID_PARTS = "hybrid", ("pairwise", "maps", "pearson")
 
 
 def auroc(s, y):
@@ -131,7 +132,7 @@ def load(run):
             if "pairs" in h and m in h["pairs"]:
                 cols[m + ".own"] = own_diff(h["pairs"], m, w["window"][:])
     parts = [m + ".diff" for m in HYBRID_PARTS]
-    if all(k in cols for k in parts):
+    if HYBRID + ".diff" not in cols and all(k in cols for k in parts):
         cols[HYBRID + ".diff"] = sum(cols[k] / robust_spread(cols[k]) for k in parts)
     return cols
 
@@ -144,8 +145,8 @@ def robust_spread(x):
 
 
 def order(name):
-    """Row order: the measures as hitwin lists them, the hybrid reading right after combined."""
-    return MEASURES.index(name) if name in MEASURES else MEASURES.index("combined") + 0.5
+    """Row order: the measures as hitwin lists them."""
+    return MEASURES.index(name)
 
 
 def metrics(score, truth, dense):
@@ -206,7 +207,7 @@ def main():
             judged.append((name + ":change",) +
                           table(name + ":change", out, None, read_change(f"{real_dir}/truth_change.tsv")))
     print()
-    print(f"Against the realistic-quality issue's bars ({DEFAULT} diff, the default learned score; "
+    print(f"Against the realistic-quality issue's bars ({DEFAULT} diff, the default score; "
           "means over seeds):")
     for label, results, dense in judged:
         criteria(label, results, dense)
@@ -238,7 +239,7 @@ def table(label, out, truth_of, change):
                         chrom = np.asarray(cols["chrom"])[sel]
                         r = r + (null_band(cols[key][sel], t[sel], dense, chrom),)
                     results.setdefault((key, sel_name, variant), []).append(r)
-    keys = sorted({k[0] for k in results}, key=lambda k: (k.split(".")[0] not in LEARNED | {HYBRID},
+    keys = sorted({k[0] for k in results}, key=lambda k: (k.split(".")[0] not in LEARNED,
                                                           order(k.split(".")[0]), k))
     for key in keys:
         row = f"{label:13} {key:21}"
@@ -262,7 +263,7 @@ def mean_of(results, key, sel, variant, col=0):
 
 
 def criteria(label, results, dense):
-    """One line per selection: the default learned score (DEFAULT's diff) against the best
+    """One line per selection: the default score (DEFAULT's diff) against the best
     classical diff, its null and (dense) its rho, judged by the realistic-quality issue's
     bars: sparse +0.05 above the best classical, dense not below it, dense rho >= 0.7, null
     within 0.5 +- 0.05 (means over the seeds)."""

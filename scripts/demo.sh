@@ -69,8 +69,8 @@ echo "== 9. plot: the figures (docs/plot.md), PNG here; .svg or .pdf by the exte
 mkdir -p "$out/figures"
 run build/hitwin plot training "$out/train" -o "$out/figures/training.png"
 run build/hitwin plot distances "$out/distance/best_distances.h5" -o "$out/figures/distances.png" \
-    --measure combined,pearson --truth "$out/truth.bed"
-run build/hitwin plot hist "$out/distance/best_distances.h5" -o "$out/figures/hist.png" --measure combined,pairwise,maps,pearson,scc
+    --measure hybrid,combined,pearson --truth "$out/truth.bed"
+run build/hitwin plot hist "$out/distance/best_distances.h5" -o "$out/figures/hist.png" --measure hybrid,combined,pairwise,maps,pearson,scc
 run build/hitwin plot evaluate "$out/distance/best_distances.h5" --truth "$out/truth.bed" -o "$out/figures/roc.png"
 # the test chromosome's first planted change, its maps with the saliency strip and feature calls beneath
 # the test chromosome (its strips are in saliency.h5): 3 Mb around its first planted change

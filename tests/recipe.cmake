@@ -15,7 +15,7 @@ set_tests_properties(test_recipe_beats_baselines PROPERTIES PROCESSORS 2 TIMEOUT
 hw_script_test(test_recipe_sparse_depth tests/integration/test_recipe_sparse_depth.sh
                LABELS integration mpi slow)
 set_tests_properties(test_recipe_sparse_depth PROPERTIES PROCESSORS 2 TIMEOUT 3600)
-# The default score (combined) on real structure (a real map's 20 Mb as 20 phase-shifted
+# The default score (hybrid) and its learned part (combined) on real structure (a real map's 20 Mb as 20 phase-shifted
 # copies) at the outside benchmark's depth. About 30 minutes on 2 cores: label slow.
 hw_script_test(test_recipe_real_structure tests/integration/test_recipe_real_structure.sh
                LABELS integration mpi slow)

@@ -13,9 +13,10 @@
 /* The measures, in the order of the output columns. Every one is a distance
  * (larger = more different): four from the model (pairwise and cosine between the
  * embeddings; maps, between the feature maps the embedding is made from; combined, pairwise
- * and maps each in units of its spread, docs/distance.md "The learned measures") and the
+ * and maps each in units of its spread, docs/distance.md "The learned measures"), the
  * baselines turned into distances (1 - SSIM, 1 - r, MSE, 1 - SCC, insulation profile
- * difference). */
+ * difference), and last hybrid: combined's two parts and Pearson's, each in units of its
+ * spread (the default score; it needs the baselines, so it comes after them). */
 enum {
     HW_M_PAIRWISE,
     HW_M_COSINE,
@@ -26,13 +27,17 @@ enum {
     HW_M_MSE,
     HW_M_SCC,
     HW_M_INSULATION,
+    HW_M_HYBRID,
     HW_N_MEASURES
 };
-/* pairwise cosine maps combined ssim pearson mse scc insulation */
+/* pairwise cosine maps combined ssim pearson mse scc insulation hybrid */
 extern const char *const hw_measure_names[HW_N_MEASURES];
 #define HW_N_MODEL_MEASURES 4 /* the first four come from the model */
-/* The learned score `hitwin distance` and the quality benchmark put first. */
-#define HW_M_DEFAULT HW_M_COMBINED
+/* The default score (docs/recipe.md "The default score"): hybrid, the learned measures with
+ * Pearson's beside them; combined, the learned measures alone, where a run has no baselines
+ * (--no-baselines) and so no hybrid. */
+#define HW_M_DEFAULT HW_M_HYBRID
+#define HW_M_DEFAULT_NO_BASELINES HW_M_COMBINED
 
 /* Band excluded by the Pearson, MSE, SCC and insulation baselines: |i - j| < 3, the
  * model's mask. */

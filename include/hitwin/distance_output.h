@@ -68,14 +68,16 @@ void hw_window_table_free(hw_window_table *w);
  * window lacks a within or a between distance, or no window has two within ones. */
 void hw_window_table_scores(hw_window_table *w, const hw_pair_table *p, double fdr);
 
-/* The combined measure (combined_measure.c): scale[0], scale[1] = the robust spread (below)
- * over the windows of between - within of pairwise and of maps in p's window table (1 where
- * it is 0 or undefined); then every pair's d[combined] = d[pairwise] / scale[0] +
- * d[maps] / scale[1] (NaN where either is). The stage takes the scales from each window's
- * own pairs, before the neighbour average, so that a pair's distance is the same whatever
- * --neighbours says. */
-void hw_combined_scales(const hw_pair_table *p, const hw_tile_meta *m, double scale[2]);
-void hw_pair_table_combine(hw_pair_table *p, const double scale[2]);
+/* The combined measure and the hybrid score (combined_measure.c): scale[0..2] = the robust
+ * spread (below) over the windows of between - within of pairwise, maps and pearson in p's
+ * window table (1 where it is 0 or undefined); then every pair's d[combined] =
+ * d[pairwise] / scale[0] + d[maps] / scale[1] and d[hybrid] = d[combined] + d[pearson] /
+ * scale[2] (NaN where a part is: hybrid is NaN throughout without baselines). The stage takes
+ * the scales from each window's own pairs, before the neighbour average, so that a pair's
+ * distance is the same whatever --neighbours says. */
+#define HW_N_SUM_PARTS 3
+void hw_combined_scales(const hw_pair_table *p, const hw_tile_meta *m, double scale[HW_N_SUM_PARTS]);
+void hw_pair_table_combine(hw_pair_table *p, const double scale[HW_N_SUM_PARTS]);
 /* 1.4826 times the median absolute deviation from the median of the finite values; NaN
  * when there are none. */
 double hw_robust_spread(const double *x, int64_t n);

@@ -38,6 +38,10 @@ void hw_distance_data_free(hw_distance_data *d);
 static inline const char *hw_distance_chrom(const hw_distance_data *d, int64_t i) {
     return d->chrom + (size_t)i * HW_DIST_NAME_W;
 }
+/* The default score of a distance file: HW_M_DEFAULT where the file has a value of it,
+ * HW_M_DEFAULT_NO_BASELINES where it has none (a --no-baselines run, or a file written before
+ * hitwin had hybrid) or cannot be read (the caller's own read then says why). */
+int hw_distance_default_measure(const char *path);
 /* Index of a measure name ("pairwise", ...), or -1 with
  * "unknown measure 'x' (expected one of: pairwise, cosine, ...)". */
 int hw_measure_index(const char *name);

@@ -1,10 +1,14 @@
-/* The `combined` learned measure (include/hitwin/distance_output.h, docs/distance.md "The
- * learned measures"): every pair's pairwise (embedding) and maps (feature-map) distances, each
- * divided by the spread of its window scores over the genome, added. The two see different
- * things: the embedding was trained to tell local edits apart and finds local changes; the
- * maps pool some 45,000 features, so their within- and between-condition distances share a
- * window's own level, which between - within cancels, and they rank a change spread over a
- * whole tile. Each in units of its own spread, neither outweighs the other by its scale. */
+/* The `combined` learned measure and the `hybrid` default score (include/hitwin/
+ * distance_output.h, docs/distance.md "The learned measures"): every pair's pairwise
+ * (embedding) and maps (feature-map) distances, each divided by the spread of its window
+ * scores over the genome, added; hybrid adds the Pearson distance the same way. The three see
+ * different things: the embedding was trained to tell local edits apart and finds local
+ * changes; the maps pool some 45,000 features, so their within- and between-condition
+ * distances share a window's own level, which between - within cancels, and they rank a
+ * change spread over a whole tile; Pearson of log counts follows the contrast of the whole
+ * tile, which a strong genome-wide loss of boundaries and loops takes away (docs/recipe.md
+ * "The default score"). Each in units of its own spread, none outweighs another by its
+ * scale. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -36,22 +40,26 @@ double hw_robust_spread(const double *x, int64_t n) {
     return spread;
 }
 
-void hw_combined_scales(const hw_pair_table *p, const hw_tile_meta *m, double scale[2]) {
-    static const int parts[2] = {HW_M_PAIRWISE, HW_M_MAPS};
+void hw_combined_scales(const hw_pair_table *p, const hw_tile_meta *m, double scale[HW_N_SUM_PARTS]) {
+    static const int parts[HW_N_SUM_PARTS] = {HW_M_PAIRWISE, HW_M_MAPS, HW_M_PEARSON};
     hw_window_table w;
     hw_window_table_build(&w, p, m);
     double *diff = xmalloc(((size_t)w.n + 1) * sizeof *diff);
-    for (int j = 0; j < 2; j++) {
+    for (int j = 0; j < HW_N_SUM_PARTS; j++) {
         for (int64_t k = 0; k < w.n; k++) diff[k] = w.between[parts[j]][k] - w.within[parts[j]][k];
         double s = hw_robust_spread(diff, w.n);
-        /* no spread (a handful of identical windows): the measure's own units */
+        /* no spread (a handful of identical windows, or no baselines): the measure's own
+         * units */
         scale[j] = isfinite(s) && s > 0.0 ? s : 1.0;
     }
     free(diff);
     hw_window_table_free(&w);
 }
 
-void hw_pair_table_combine(hw_pair_table *p, const double scale[2]) {
-    for (int64_t i = 0; i < p->n; i++)
-        p->d[HW_M_COMBINED][i] = p->d[HW_M_PAIRWISE][i] / scale[0] + p->d[HW_M_MAPS][i] / scale[1];
+void hw_pair_table_combine(hw_pair_table *p, const double scale[HW_N_SUM_PARTS]) {
+    for (int64_t i = 0; i < p->n; i++) {
+        double learned = p->d[HW_M_PAIRWISE][i] / scale[0] + p->d[HW_M_MAPS][i] / scale[1];
+        p->d[HW_M_COMBINED][i] = learned;
+        p->d[HW_M_HYBRID][i] = learned + p->d[HW_M_PEARSON][i] / scale[2];
+    }
 }

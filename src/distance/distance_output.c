@@ -330,9 +330,11 @@ static csv_key *sorted_windows(const hw_window_table *w, const hw_tile_meta *m, 
     return k;
 }
 
-/* The reference's model_name column: the backbone for the embedding measures. */
+/* The reference's model_name column: the backbone for the measures from the model and for
+ * hybrid (mostly the model's), "baseline" for the classical ones. */
 static const char *model_name_of(const char *model, int measure) {
-    return measure >= HW_N_MODEL_MEASURES ? "baseline" : model ? model : "SLeNet";
+    int learned = measure < HW_N_MODEL_MEASURES || measure == HW_M_HYBRID;
+    return !learned ? "baseline" : model ? model : "SLeNet";
 }
 
 static int write_raw_csv(const char *path, const char *model, int measure, const hw_pair_table *p,

@@ -21,6 +21,25 @@ int hw_measure_index(const char *name) {
     return hw_fail("unknown measure '%s' (expected one of: %s)", name, list);
 }
 
+int hw_distance_default_measure(const char *path) {
+    hw_h5_quiet();
+    if (access(path, R_OK) != 0) return HW_M_DEFAULT_NO_BASELINES;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return HW_M_DEFAULT_NO_BASELINES;
+    char p[128];
+    snprintf(p, sizeof p, "windows/%s_between", hw_measure_names[HW_M_DEFAULT]);
+    int64_t n = hw_h5_exists(f, p) > 0 ? hw_h5_len(f, p) : 0;
+    int found = 0;
+    if (n > 0) {
+        double *v = xcalloc((size_t)n, sizeof *v);
+        if (hw_h5_read_slice(f, p, H5T_NATIVE_DOUBLE, 0, n, v) == 0)
+            for (int64_t i = 0; i < n && !found; i++) found = isfinite(v[i]);
+        free(v);
+    }
+    H5Fclose(f);
+    return found ? HW_M_DEFAULT : HW_M_DEFAULT_NO_BASELINES;
+}
+
 void hw_distance_data_free(hw_distance_data *d) {
     free(d->chrom), free(d->window), free(d->start), free(d->middle), free(d->end);
     free(d->pair_row), free(d->label);
@@ -31,9 +50,9 @@ void hw_distance_data_free(hw_distance_data *d) {
     memset(d, 0, sizeof *d);
 }
 
-/* A file written before the maps and combined measures existed has no columns for them:
- * NaN there (no AUROC, no calls), as for a run without baselines. */
-static int added_later(int q) { return q == HW_M_MAPS || q == HW_M_COMBINED; }
+/* A file written before the maps, combined and hybrid measures existed has no columns for
+ * them: NaN there (no AUROC, no calls), as for a run without baselines. */
+static int added_later(int q) { return q == HW_M_MAPS || q == HW_M_COMBINED || q == HW_M_HYBRID; }
 
 static double *read_doubles(hid_t f, const char *fmt, int q, int64_t n, int *rc) {
     char p[160];

@@ -14,7 +14,7 @@
 #include "hitwin/xalloc.h"
 
 const char *const hw_measure_names[HW_N_MEASURES] = {"pairwise", "cosine", "maps", "combined", "ssim",
-                                                     "pearson",  "mse",    "scc",  "insulation"};
+                                                     "pearson",  "mse",    "scc",  "insulation", "hybrid"};
 
 /* ---- embedding distances ---------------------------------------------------------- */
 

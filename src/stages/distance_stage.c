@@ -331,7 +331,8 @@ static int run_block(worker *wk, hw_model *model, const window_plan *plan, int64
                 double d[HW_N_MEASURES];
                 for (int q = 0; q < HW_N_MEASURES; q++) d[q] = NAN;
                 if (wk->baselines) hw_baseline_distances(&wk->prep[a], &wk->prep[b], wk->work, d);
-                for (int q = HW_N_MODEL_MEASURES; q < HW_N_MEASURES; q++) pt->d[q][k] = d[q];
+                for (int q = HW_M_SSIM; q <= HW_M_INSULATION; q++) pt->d[q][k] = d[q];
+                pt->d[HW_M_HYBRID][k] = NAN; /* with combined, on rank 0 (main) */
             }
         wk->t_baseline += MPI_Wtime() - t1;
     }
@@ -736,10 +737,11 @@ int hw_distance_main(int argc, char **argv) {
         hw_distance_files *files = NULL;
         char *base = NULL;
         if (d.rank == 0) {
-            /* the combined measure, its scales from each window's own pairs: a pair's
-             * distance does not depend on --neighbours. Then the window scores from the
-             * neighbour-averaged distances; pairs/ and the raw CSV keep each window's own */
-            double scale[2];
+            /* the combined measure and the hybrid score, their scales from each window's own
+             * pairs: a pair's distance does not depend on --neighbours. Then the window scores
+             * from the neighbour-averaged distances; pairs/ and the raw CSV keep each window's
+             * own */
+            double scale[HW_N_SUM_PARTS];
             hw_combined_scales(&all, m, scale);
             hw_pair_table_combine(&all, scale);
             hw_pair_table avg;
@@ -748,13 +750,17 @@ int hw_distance_main(int argc, char **argv) {
             hw_window_table_scores(&wt, &avg, fdr);
             hw_pair_table_free(&avg);
             base = basename_stem(ckpts[k]);
+            char hybrid_line[160] = "";
+            if (baselines)
+                snprintf(hybrid_line, sizeof hybrid_line,
+                         "hybrid: combined + pearson / %.6g (the default score)\n", scale[2]);
             char config[8192];
             snprintf(config, sizeof config,
                      "tile_store: %s\ncheckpoint: %s\nsplit: %s\nbatch: %ld\nmask: %s\nimage_size: %d\n"
                      "input_transform: %s\nnorm_region: %s\nsmooth: %d\n"
                      "measures: %s\n%s"
                      "combined: pairwise / %.6g + maps / %.6g (each the 1.4826 MAD of its "
-                     "window scores, between - within)\n"
+                     "window scores, between - within)\n%s"
                      "baseline_band: %d\nssim: chess-hic compare_matrix_pair defaults on %s\n"
                      "scc: hicrep 0.2.6 sccByDiag, h %d, strata %d..%d\n"
                      "insulation: cooltools 0.7.1 insul_diamond, window %d bins, mean |difference|\n"
@@ -764,12 +770,13 @@ int hw_distance_main(int argc, char **argv) {
                      hw_input_transform_name(hw_model_cfg(lc.model)->input_transform),
                      hw_norm_region_name(hw_model_cfg(lc.model)->norm_region),
                      hw_model_cfg(lc.model)->smooth,
-                     baselines ? "[pairwise, cosine, maps, combined, ssim, pearson, mse, scc, insulation]"
+                     baselines ? "[pairwise, cosine, maps, combined, ssim, pearson, mse, scc, insulation, "
+                                 "hybrid]"
                                : "[pairwise, cosine, maps, combined] (--no-baselines)",
                      folds > 1 ? "cross_fit: every window scored by the fold model that did not "
                                  "train on it; pairwise, cosine and maps in units of that model's "
                                  "median within-condition distance\n" : "",
-                     scale[0], scale[1],
+                     scale[0], scale[1], hybrid_line,
                      HW_BASELINE_BAND, wk.is_oe ? "the stored O/E" : "O/E with the expected from the tile",
                      HW_SCC_H, HW_BASELINE_BAND, T - 1, HW_INSULATION_WINDOW, fdr, neighbours);
             if (gpu) /* a cpu run's config is what it was before --device existed */

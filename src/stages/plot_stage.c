@@ -140,7 +140,8 @@ int hw_plot_main(int argc, char **argv) {
     }
     if (!nm && kind == 3)
         for (int q = 0; q < HW_N_MEASURES; q++) req.measures[req.n_measures++] = q;
-    else if (!nm) req.measures[req.n_measures++] = HW_M_DEFAULT;
+    else if (!nm) /* the first input's default score (combined where it has no hybrid) */
+        req.measures[req.n_measures++] = req.n_inputs ? hw_distance_default_measure(req.inputs[0]) : HW_M_DEFAULT;
 
     /* every input exists and the figure is none of them */
     hw_input *in = xcalloc((size_t)req.n_inputs + 4, sizeof *in);

@@ -21,7 +21,7 @@
 #   2rank     the same 2 epochs on cuda with 2 ranks (NCCL sum of the gradients, shards of
 #             8 of the global batch 16) vs 1 rank: losses within LOSS_RTOL, and the state of
 #             a 2-rank run resumes to the same metrics as the uninterrupted 2-rank run.
-#   distance  distances from one checkpoint, cuda vs cpu: pairwise, cosine, maps, combined within
+#   distance  distances from one checkpoint, cuda vs cpu: pairwise, cosine, maps, combined, hybrid within
 #             |gpu - cpu| <= DIST_RTOL |cpu| + DIST_STOL max|cpu| (1e-3, 1e-4: embeddings
 #             agree to ~1e-4, test_gpu_slenet, and a distance between close embeddings loses
 #             relative precision); the baselines (host code) identical.
@@ -168,7 +168,7 @@ distance)
   $HITWIN distance "$tmp/t32.h5" -c "$ck" -o "$tmp/dc" -q > /dev/null 2> "$tmp/dc.err" || die "distance cpu: $(cat "$tmp/dc.err")"
   $HITWIN distance "$tmp/t32.h5" -c "$ck" -o "$tmp/dg" --device cuda -q > /dev/null 2> "$tmp/dg.err" \
     || die "distance cuda: $(cat "$tmp/dg.err")"
-  for m in pairwise cosine maps combined; do
+  for m in pairwise cosine maps combined hybrid; do
     f=best_${m}_distances_raw.csv
     [ -f "$tmp/dg/$f" ] || { die "distance cuda wrote no $f"; continue; }
     # column 4 (distances); rows in the same order on both devices

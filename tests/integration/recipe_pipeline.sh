@@ -52,8 +52,8 @@ auroc() { awk -v m="$2" '$1 == m {print $2}' "$1" | head -1; }
 diff_auroc() { awk -v m="$2" '/^measure +scoreAUC/ {t = 1; next} t && $1 == m {print $4; exit}' "$1"; }
 
 # The method's claim on $tmp/real.eval and $tmp/null.eval (after recipe_real_and_null): the
-# learned difference's AUROC of MEASURE (default pairwise, the embedding; combined is the
-# default score of `hitwin distance`) above every classical score's, and the null's within
+# learned difference's AUROC of MEASURE (default pairwise, the embedding; hybrid is the
+# default score of `hitwin distance`, combined its learned part) above every classical score's, and the null's within
 # 0.5 +- 0.15. Failures go through the caller's die.
 require_learned_beats_classical() {
   local measure=${1:-pairwise} learned b n m
@@ -66,6 +66,6 @@ require_learned_beats_classical() {
   n=$(diff_auroc "$tmp/null.eval" "$measure")
   awk -v x="$n" 'BEGIN {exit !(x != "" && x >= 0.35 && x <= 0.65)}' || die "null: $measure AUROC $n outside 0.5 +- 0.15"
   echo "$measure difference AUROC over all windows: real $learned, null $n; every learned score" \
-    "(real, null): $(for m in pairwise cosine maps combined; do
+    "(real, null): $(for m in pairwise cosine maps combined hybrid; do
       printf '%s %s %s, ' $m "$(diff_auroc "$tmp/real.eval" $m)" "$(diff_auroc "$tmp/null.eval" $m)"; done)"
 }

@@ -88,8 +88,8 @@ static char *read_text(const char *path) {
 }
 
 static const char *measures[] = {"pairwise", "cosine", "maps", "combined", "ssim",
-                                 "pearson",  "mse",    "scc",  "insulation"};
-#define NM 9
+                                 "pearson",  "mse",    "scc",  "insulation", "hybrid"};
+#define NM 10
 
 static void check_output_set(const char *out, const char *base) {
     CHECK(exists("%s/%s/%s_distances.h5", dir, out, base));
@@ -148,22 +148,24 @@ static void free_pairs(pairs *p) {
     for (int m = 0; m < NM; m++) free(p->d[m]);
 }
 
-/* The combined measure as docs/distance.md defines it, from the file's own pairs: every
- * pair's pairwise / s_p + maps / s_m, s the 1.4826 MAD over the windows of that measure's
- * between - within from the window's own pairs; and the scales in the run's config. */
+/* The combined measure and the hybrid score as docs/distance.md defines them, from the
+ * file's own pairs: every pair's pairwise / s_p + maps / s_m (+ pearson / s_r), s the 1.4826
+ * MAD over the windows of that measure's between - within from the window's own pairs; and
+ * the scales in the run's config. */
 static void check_combined(const char *h5, const pairs *p) {
     hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
     CHECK(f >= 0);
     if (f < 0) return;
-    double *diff = xcalloc((size_t)p->n + 1, sizeof *diff), s[2];
-    const int parts[2] = {HW_M_PAIRWISE, HW_M_MAPS};
-    for (int j = 0; j < 2; j++) {
+    double *diff = xcalloc((size_t)p->n + 1, sizeof *diff), s[3];
+    const int parts[3] = {HW_M_PAIRWISE, HW_M_MAPS, HW_M_PEARSON};
+    for (int j = 0; j < 3; j++) {
         int64_t nw = 0;
         for (int64_t i0 = 0; i0 < p->n;) { /* pairs come window by window */
             double sum[2] = {0, 0};
             int n[2] = {0, 0};
             int64_t i = i0;
             for (; i < p->n && p->window[i] == p->window[i0]; i++) {
+                if (isnan(p->d[parts[j]][i])) continue; /* pandas' mean skips NaN */
                 sum[p->label[i]] += p->d[parts[j]][i];
                 n[p->label[i]]++;
             }
@@ -174,15 +176,21 @@ static void check_combined(const char *h5, const pairs *p) {
         s[j] = hw_robust_spread(diff, nw);
         CHECK(s[j] > 0);
     }
-    int same = 1;
+    int same = 1, same_hybrid = 1;
     for (int64_t i = 0; i < p->n; i++) {
         double want = p->d[HW_M_PAIRWISE][i] / s[0] + p->d[HW_M_MAPS][i] / s[1];
         same &= fabs(p->d[HW_M_COMBINED][i] - want) <= 1e-12 * fabs(want);
+        want += p->d[HW_M_PEARSON][i] / s[2];
+        same_hybrid &= isnan(want) ? isnan(p->d[HW_M_HYBRID][i]) : fabs(p->d[HW_M_HYBRID][i] - want) <= 1e-12 * fabs(want);
     }
     CHECK(same);
+    CHECK(same_hybrid);
     char config[8192] = "", line[160];
     hw_h5_attr_str(f, "config", config, sizeof config);
     snprintf(line, sizeof line, "combined: pairwise / %.6g + maps / %.6g (", s[0], s[1]);
+    if (!strstr(config, line)) fprintf(stderr, "config has no '%s'\n", line);
+    CHECK(strstr(config, line) != NULL);
+    snprintf(line, sizeof line, "hybrid: combined + pearson / %.6g (the default score)\n", s[2]);
     if (!strstr(config, line)) fprintf(stderr, "config has no '%s'\n", line);
     CHECK(strstr(config, line) != NULL);
     free(diff);
@@ -231,7 +239,7 @@ static void check_direct(const char *store_path, const char *ckpt, const pairs *
         hw_tile_prep_compute(&pb, tb, 0);
         double d[HW_N_MEASURES];
         hw_baseline_distances(&pa, &pb, work, d);
-        for (int k = HW_N_MODEL_MEASURES; k < NM; k++) {
+        for (int k = HW_M_SSIM; k <= HW_M_INSULATION; k++) {
             if (isnan(d[k])) CHECK(isnan(p->d[k][i]));
             else CHECK(p->d[k][i] == d[k]);
         }
@@ -306,6 +314,12 @@ static void check_csv(const char *out) {
     int srows = 0;
     for (char *line = first; *line; line = strchr(line, '\n') + 1) srows++;
     CHECK_INT_EQ(srows, 50);
+    free(sum);
+    /* hybrid is the model's score with Pearson's beside it: the backbone names it */
+    snprintf(path, sizeof path, "%s/%s/model_hybrid_distances_summary.csv", dir, out);
+    sum = read_text(path);
+    CHECK(sum && strncmp(sum, shdr, strlen(shdr)) == 0);
+    CHECK(sum && strstr(sum, ",SLeNet,hybrid,10000,224,") != NULL);
     free(sum);
 
     snprintf(path, sizeof path, "%s/%s/model_pairwise_score.bedgraph", dir, out);
@@ -495,10 +509,10 @@ int main(int argc, char **argv) {
     CHECK_INT_EQ(run("%s distance %s --checkpoint %s/ck/model.safetensors -o %s/o1 --split test", hitwin,
                      store, dir, dir), 0);
     check_output_set("o1", "model");
-    CHECK_INT_EQ(count_files("o1"), 64);
+    CHECK_INT_EQ(count_files("o1"), 71);
     CHECK_INT_EQ(run("%s -n 2 --oversubscribe %s distance %s --checkpoint %s/ck/model.safetensors -o %s/o2 "
                      "--split test -q", mpiexec, hitwin, store, dir, dir), 0);
-    CHECK_INT_EQ(count_files("o2"), 64);
+    CHECK_INT_EQ(count_files("o2"), 71);
     CHECK_INT_EQ(run("h5diff %s/o1/model_distances.h5 %s/o2/model_distances.h5", dir, dir), 0);
     CHECK_INT_EQ(run("for f in %s/o1/*.csv %s/o1/*.bedgraph %s/o1/*.bed; do cmp $f %s/o2/$(basename $f) || exit 1; "
                      "done", dir, dir, dir, dir), 0);
@@ -555,7 +569,7 @@ int main(int argc, char **argv) {
         CHECK_STR_EQ(err, want_fdr);
     }
 
-    /* ---- --no-baselines: the same embedding distances, NaN baselines, 15 files ---- */
+    /* ---- --no-baselines: the same embedding distances, NaN baselines and hybrid, 29 files ---- */
     CHECK_INT_EQ(run("mkdir -p %s/onb && %s -n 2 --oversubscribe %s distance %s --checkpoint %s -o %s/onb "
                      "--split test -q --no-baselines", dir, mpiexec, hitwin, store, ckpt, dir), 0);
     CHECK_INT_EQ(count_files("onb"), 29);
@@ -582,7 +596,7 @@ int main(int argc, char **argv) {
                      dir, dir), 0);
     check_output_set("od", "model");
     check_output_set("od", "model2");
-    CHECK_INT_EQ(count_files("od"), 128);
+    CHECK_INT_EQ(count_files("od"), 142);
     CHECK(strstr(err, "skipping") && strstr(err, "junk.safetensors (not a backbone checkpoint)"));
     CHECK(strstr(err, "model_nn.safetensors (not a backbone checkpoint)"));
 

@@ -75,18 +75,18 @@ chrom = [c.decode() if isinstance(c, bytes) else c for c in w["chrom"][:]]
 key = {(chrom[i], int(w["middle"][i])): i for i in range(len(chrom))}
 rows = list(csv.DictReader(open(f"{T}/dist.tsv"), delimiter="\t"))
 if len(rows) != len(chrom): print(f"FAIL: dist.tsv has {len(rows)} rows, the file {len(chrom)} windows"); bad = 1
-# plot distances without --measure draws combined, the default learned score
+# plot distances without --measure draws hybrid, the default score
 # the band: the file's mean (neighbour-averaged) +- 1.96 standard errors of the window's own pairs
-pw = f["pairs/window"][:]; lab = f["pairs/label"][:]; d = f["pairs/combined"][:]
+pw = f["pairs/window"][:]; lab = f["pairs/label"][:]; d = f["pairs/hybrid"][:]
 row_of = {int(x): i for i, x in enumerate(w["window"][:])}
 for r in rows:
     i = key[(r["chrom"], int(r["middle"]))]
-    near(float(r["within_mean"]), w["combined_within"][i], "within mean")
-    near(float(r["between_mean"]), w["combined_between"][i], "between mean")
-    near(float(r["score"]), w["combined_score"][i], "score")
+    near(float(r["within_mean"]), w["hybrid_within"][i], "within mean")
+    near(float(r["between_mean"]), w["hybrid_between"][i], "between mean")
+    near(float(r["score"]), w["hybrid_score"][i], "score")
     v = d[(lab == 1) & (np.array([row_of[int(x)] for x in pw]) == i)]
     if len(v) > 1:
-        near(float(r["between_hi"]), w["combined_between"][i] + 1.96 * v.std(ddof=1) / math.sqrt(len(v)), "between band", 1e-7)
+        near(float(r["between_hi"]), w["hybrid_between"][i] + 1.96 * v.std(ddof=1) / math.sqrt(len(v)), "between band", 1e-7)
 ev = json.load(open(f"{T}/eval.json"))["measures"]
 head = [l[2:].rstrip("\n").split("\t") for l in open(f"{T}/hist.tsv") if l.startswith("# ")][1:]
 for h in head:
@@ -104,7 +104,7 @@ for r in roc:
     m = ev[r["measure"]]
     want = m["auroc"] if r["score"] == "score" else m[r["score"] + "_auroc"]
     near(float(r["auroc"]), want, f"{k} AUROC")
-if len(seen) != 9: print(f"FAIL: {len(seen)} ROC curves, expected 9 (one per measure)"); bad = 1
+if len(seen) != 10: print(f"FAIL: {len(seen)} ROC curves, expected 10 (one per measure)"); bad = 1
 last = {}
 for r in roc: last[(r["measure"], r["score"])] = (float(r["fpr"]), float(r["tpr"]))
 for k, v in last.items():
@@ -167,7 +167,7 @@ check_err 1 "--region: 2400 bins at 10000 bp; plot region draws at most 2000 (a 
 check_err 1 "$D: no window has its middle in --region chr2:90000000-95000000" distances "$D" -o "$T/bad.png" --region chr2:90000000-95000000
 check_err 2 "$T/bad.jpg: unknown figure format (expected .png, .svg or .pdf)" distances "$D" -o "$T/bad.jpg"
 check_err 2 "plot: unknown kind 'heat' (expected distances, hist, training, evaluate or region)" heat "$D" -o "$T/bad.png"
-check_err 2 "--measure: unknown measure 'ssimm' (expected one of: pairwise, cosine, maps, combined, ssim, pearson, mse, scc, insulation)" \
+check_err 2 "--measure: unknown measure 'ssimm' (expected one of: pairwise, cosine, maps, combined, ssim, pearson, mse, scc, insulation, hybrid)" \
   hist "$D" -o "$T/bad.png" --measure ssimm
 check_err 1 "$T/runA/metrics.jsonl: the output (--data) is an input of this run (INPUT): choose another output" \
   training "$T/runA/metrics.jsonl" -o "$T/bad.png" --data "$T/runA/metrics.jsonl"
@@ -176,25 +176,47 @@ check_err 1 "$T/m.jsonl:2: not a metrics line (expected {\"epoch\": N, ...})" tr
 check_err 1 "plot evaluate: --truth FILE is missing (truth.bed or truth.bedgraph)" evaluate "$D" -o "$T/bad.png"
 printf 'chrQ\t0\t1000\tloop_loss\t1\n' > "$T/other.bed"
 check_err 1 "$D: the truth $T/other.bed marks no window as changed: no ROC curve" evaluate "$D" --truth "$T/other.bed" -o "$T/bad.png"
-# a distance file written before the maps and combined measures: evaluate reads it (those two
-# NaN, the rest as before); plot distances' default (combined) is refused with one line, an
-# older measure plots
+# a file without hybrid (a --no-baselines run's is NaN; a file from before hybrid has none):
+# plot distances' default is then combined, the learned score alone
+cp "$D" "$T/nohybrid.h5"
+python3 - "$T/nohybrid.h5" <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    for k in [k for k in f["windows"] if k.startswith("hybrid_")]:
+        f["windows/" + k][...] = 0 if k.endswith("_called") else np.nan
+PY
+"$H" plot distances "$T/nohybrid.h5" -o "$T/nohybrid.png" --data "$T/nohybrid.tsv" > /dev/null || bad "plot distances on a file without hybrid"
+python3 - "$T/nohybrid.tsv" "$D" <<'PY' || bad "plot distances on a file without hybrid: not combined"
+import csv, sys, h5py
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+w = h5py.File(sys.argv[2], "r")["windows"]
+chrom = [c.decode() if isinstance(c, bytes) else c for c in w["chrom"][:]]
+key = {(chrom[i], int(m)): i for i, m in enumerate(w["middle"][:])}
+assert rows
+for r in rows:
+    i = key[(r["chrom"], int(r["middle"]))]
+    assert abs(float(r["score"]) - w["combined_score"][i]) <= 1e-8 * max(1, abs(w["combined_score"][i])), r
+PY
+# a distance file written before the maps, combined and hybrid measures: evaluate reads it
+# (those three NaN, the rest as before); plot distances' default (hybrid, or combined where
+# that is missing) is refused with one line, an older measure plots
 cp "$D" "$T/old.h5"
 python3 - "$T/old.h5" <<'PY'
 import sys, h5py
 with h5py.File(sys.argv[1], "r+") as f:
-    for m in ("maps", "combined"):
+    for m in ("maps", "combined", "hybrid"):
         del f["pairs/" + m]
         for k in [k for k in f["windows"] if k.startswith(m + "_")]:
             del f["windows/" + k]
         for a in [a for a in f["windows"].attrs if a.startswith(m + "_")]:
             del f["windows"].attrs[a]
 PY
-"$H" evaluate "$T/old.h5" --truth "$T/sim/truth.bed" --json "$T/old.json" > /dev/null || bad "evaluate on a file without maps/combined"
-python3 - "$T/eval.json" "$T/old.json" <<'PY' || bad "evaluate on a file without maps/combined: other numbers"
+"$H" evaluate "$T/old.h5" --truth "$T/sim/truth.bed" --json "$T/old.json" > /dev/null || bad "evaluate on a file without maps/combined/hybrid"
+python3 - "$T/eval.json" "$T/old.json" <<'PY' || bad "evaluate on a file without maps/combined/hybrid: other numbers"
 import json, sys
 new, old = (json.load(open(p))["measures"] for p in sys.argv[1:])
-assert old["maps"]["auroc"] is None and old["combined"]["auroc"] is None, (old["maps"], old["combined"])
+for m in ("maps", "combined", "hybrid"):
+    assert old[m]["auroc"] is None, (m, old[m])
 for m in ("pairwise", "cosine", "ssim", "pearson", "scc", "insulation"):
     assert old[m] == new[m], m
 PY

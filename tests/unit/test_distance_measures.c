@@ -250,7 +250,7 @@ static void test_formatting(void) {
     CHECK_STR_EQ(b, "chrX");
 }
 
-/* The maps measure and the combined measure's parts, by hand. */
+/* The maps measure and the combined and hybrid measures' parts, by hand. */
 static void test_maps_and_combined(void) {
     /* 2 channels x 3 positions; d = a - b = {1, 2, 6 | 0, 0, 3}: centred {-2, -1, 3 | -1, -1, 2},
      * squares 14 + 6 = 20 over 6 values */
@@ -269,16 +269,23 @@ static void test_maps_and_combined(void) {
     CHECK_NEAR(hw_robust_spread(x, 4), 1.4826 * 1.0, 1e-15, 0); /* median 2.5, |.| 1.5 .5 .5 1.5 */
     CHECK(isnan(hw_robust_spread(x + 5, 2)));
 
-    /* pairs: d[combined] = d[pairwise] / 2 + d[maps] / 0.5, NaN where a part is */
+    /* pairs: d[combined] = d[pairwise] / 2 + d[maps] / 0.5 and d[hybrid] = d[combined] +
+     * d[pearson] / 0.25, NaN where a part is (pearson NaN: a run without baselines) */
     hw_pair_table p = {0};
-    hw_pair_table_reserve(&p, 3);
-    p.n = 3;
-    const double pw[3] = {1.0, 4.0, NAN}, mp[3] = {0.25, 1.0, 1.0};
-    for (int i = 0; i < 3; i++) p.d[HW_M_PAIRWISE][i] = pw[i], p.d[HW_M_MAPS][i] = mp[i];
-    hw_pair_table_combine(&p, (const double[2]){2.0, 0.5});
+    hw_pair_table_reserve(&p, 4);
+    p.n = 4;
+    const double pw[4] = {1.0, 4.0, NAN, 2.0}, mp[4] = {0.25, 1.0, 1.0, 0.5}, pr[4] = {0.5, 0.125, 0.5, NAN};
+    for (int i = 0; i < 4; i++)
+        p.d[HW_M_PAIRWISE][i] = pw[i], p.d[HW_M_MAPS][i] = mp[i], p.d[HW_M_PEARSON][i] = pr[i];
+    hw_pair_table_combine(&p, (const double[HW_N_SUM_PARTS]){2.0, 0.5, 0.25});
     CHECK_NEAR(p.d[HW_M_COMBINED][0], 1.0, 1e-15, 0);
     CHECK_NEAR(p.d[HW_M_COMBINED][1], 4.0, 1e-15, 0);
     CHECK(isnan(p.d[HW_M_COMBINED][2]));
+    CHECK_NEAR(p.d[HW_M_COMBINED][3], 2.0, 1e-15, 0);
+    CHECK_NEAR(p.d[HW_M_HYBRID][0], 3.0, 1e-15, 0);
+    CHECK_NEAR(p.d[HW_M_HYBRID][1], 4.5, 1e-15, 0);
+    CHECK(isnan(p.d[HW_M_HYBRID][2]));
+    CHECK(isnan(p.d[HW_M_HYBRID][3]));
     hw_pair_table_free(&p);
 }
 
