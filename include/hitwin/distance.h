@@ -33,7 +33,7 @@ enum {
 /* pairwise cosine maps combined ssim pearson mse scc insulation hybrid */
 extern const char *const hw_measure_names[HW_N_MEASURES];
 #define HW_N_MODEL_MEASURES 4 /* the first four come from the model */
-/* The default score (docs/recipe.md "The default score"): hybrid, the learned measures with
+/* The default score (docs/recipe.md "Pearson beside the learned parts"): hybrid, the learned measures with
  * Pearson's beside them; combined, the learned measures alone, where a run has no baselines
  * (--no-baselines) and so no hybrid. */
 #define HW_M_DEFAULT HW_M_HYBRID

@@ -7,8 +7,8 @@
  * distances share a window's own level, which between - within cancels, and they rank a
  * change spread over a whole tile; Pearson of log counts follows the contrast of the whole
  * tile, which a strong genome-wide loss of boundaries and loops takes away (docs/recipe.md
- * "The default score"). Each in units of its own spread, none outweighs another by its
- * scale. */
+ * "Pearson beside the learned parts"). Each in units of its own spread, none outweighs
+ * another by its scale. */
 #include <math.h>
 #include <stdlib.h>
 
