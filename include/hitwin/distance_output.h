@@ -46,12 +46,12 @@ typedef struct {
     double *within[HW_N_MEASURES], *between[HW_N_MEASURES], *score[HW_N_MEASURES];
     /* hw_window_table_scores (src/distance/window_scores.c, docs/distance.md) */
     double *diff[HW_N_MEASURES];  /* between - within, unclipped */
-    double *z[HW_N_MEASURES];     /* diff / (sigma sqrt(1/n_between + 1/n_within)) */
-    double *p[HW_N_MEASURES];     /* empirical one-sided p of z against the within null */
+    double *z[HW_N_MEASURES];     /* pair-centred diff / (sigma sqrt(1/n_between + 1/n_within)) */
+    double *p[HW_N_MEASURES];     /* one-sided normal p of z */
     double *q[HW_N_MEASURES];     /* Benjamini-Hochberg over the windows with a p */
     int8_t *called[HW_N_MEASURES]; /* q <= fdr */
     double sigma[HW_N_MEASURES];  /* 1.4826 MAD of the within residuals, genome-wide */
-    int64_t n_null[HW_N_MEASURES]; /* within residuals in the null */
+    int64_t n_null[HW_N_MEASURES]; /* within residuals that sigma is taken from */
     double fdr;
 } hw_window_table;
 
@@ -61,11 +61,13 @@ void hw_window_table_build(hw_window_table *w, const hw_pair_table *p, const hw_
 void hw_window_table_free(hw_window_table *w);
 
 /* Fill diff, z, p, q, called, sigma and n_null of a built table from its pairs
- * (windows in the table's order, as hw_window_table_build leaves them). The null:
- * at every window with m >= 2 finite within distances, their residuals from the
- * window's within mean times sqrt(m / (m - 1)); sigma = 1.4826 median |residual|;
- * p = (1 + #{residual / sigma >= z}) / (1 + #residuals). NaN (not called) where a
- * window lacks a within or a between distance, or no window has two within ones. */
+ * (windows in the table's order, as hw_window_table_build leaves them). diff = between -
+ * within of the table. The rest is on the pair-centred distances (each less its sample
+ * pair's median over the genome): at every window with m >= 2 finite within distances,
+ * their residuals from the window's within mean times sqrt(m / (m - 1)); sigma = 1.4826
+ * median |residual|; z = (centred between - centred within) / (sigma sqrt(1/nb + 1/nw));
+ * p = hw_normal_sf(z). NaN (not called) where a window lacks a within or a between
+ * distance, or no window has two within ones. */
 void hw_window_table_scores(hw_window_table *w, const hw_pair_table *p, double fdr);
 
 /* The combined measure and the hybrid score (combined_measure.c): scale[0..2] = the robust
@@ -82,8 +84,8 @@ void hw_pair_table_combine(hw_pair_table *p, const double scale[HW_N_SUM_PARTS])
  * when there are none. */
 double hw_robust_spread(const double *x, int64_t n);
 
-/* (1 + #{null >= x}) / (1 + n) over null sorted ascending; NaN for NaN x or n == 0. */
-double hw_empirical_p(const double *null_sorted, int64_t n, double x);
+/* P(Z >= z) for a standard normal Z; NaN for NaN z. */
+double hw_normal_sf(double z);
 /* Benjamini-Hochberg q-values (scipy.stats.false_discovery_control, method bh) over
  * the finite p; NaN p gives NaN q and does not count in the number of tests. */
 void hw_bh_qvalues(const double *p, int64_t n, double *q);

@@ -1,9 +1,9 @@
 /* The per-window statistics of `hitwin distance` (src/distance/window_scores.c):
  * Benjamini-Hochberg against scipy.stats.false_discovery_control
- * (tests/data/scores_fixture.txt), the empirical p-value and a small table by hand
- * (exact), NaN handling, and calibration on a simulated null with window-level
- * effects (z sd near 1, p uniform enough that BH calls almost nothing) and power on
- * planted changes. */
+ * (tests/data/scores_fixture.txt), the normal tail against scipy and a small table by
+ * hand (exact), NaN handling, and calibration on a simulated null with window-level
+ * effects (z sd near 1, p uniform enough that BH calls almost nothing), with libraries
+ * whose pair levels dwarf the window noise, and power on planted changes. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,14 +31,14 @@ static void test_bh_scipy(void) {
     CHECK_NEAR(q2[3], 0.5, 1e-15, 0);
 }
 
-static void test_empirical_p(void) {
-    const double null[4] = {-1.0, 0.0, 0.0, 2.0};
-    CHECK(hw_empirical_p(null, 4, 0.0) == 4.0 / 5.0); /* ties count: >= */
-    CHECK(hw_empirical_p(null, 4, 3.0) == 1.0 / 5.0); /* the +1: never 0 */
-    CHECK(hw_empirical_p(null, 4, -5.0) == 1.0);
-    CHECK(hw_empirical_p(null, 4, 1.0) == 2.0 / 5.0);
-    CHECK(isnan(hw_empirical_p(null, 4, NAN)));
-    CHECK(isnan(hw_empirical_p(null, 0, 1.0)));
+/* scipy.stats.norm.sf at the same points (C's erfc and scipy's ndtr agree to a few ulps) */
+static void test_normal_sf(void) {
+    CHECK(hw_normal_sf(0.0) == 0.5);
+    CHECK_NEAR(hw_normal_sf(1.959963984540054), 0.025, 0, 1e-14);
+    CHECK_NEAR(hw_normal_sf(3.0), 0.0013498980316300933, 0, 1e-14);
+    CHECK_NEAR(hw_normal_sf(-2.0), 0.9772498680518208, 0, 1e-14);
+    CHECK_NEAR(hw_normal_sf(8.0), 6.22096057427174e-16, 0, 1e-13); /* the tail, not 1 - cdf */
+    CHECK(isnan(hw_normal_sf(NAN)));
 }
 
 /* A tile meta with n windows on one chromosome, 10 kb bins, tile 224. */
@@ -98,21 +98,31 @@ static void test_by_hand(void) {
     hw_window_table_build(&w, &p, &fm.m);
     hw_window_table_scores(&w, &p, 0.5);
     CHECK_INT_EQ(w.n, 4);
-    /* residuals +-0.5/sqrt2, +-1/sqrt2, +-0.25/sqrt2: median |r| 0.5/sqrt2 */
-    double sigma = 1.4826 * 0.5 / sqrt(2.0);
+    /* each pair less its median over the windows: within 0-1 {1, 1, 2} -> 1, within 2-3
+     * {1.5, 2, 2.25} -> 2, between 0-2 {1.25, 3, 2.125, 5} -> 2.5625, the other three
+     * between pairs {1.25, 3, 2.125} -> 2.125. Centred within pairs: window 0 (0, -0.5),
+     * window 1 (0, 0), window 2 (1, 0.25); residuals +-0.25 sqrt2, 0, 0, +-0.375 sqrt2:
+     * median |r| 0.25 sqrt2 */
+    double sigma = 1.4826 * 0.25 * sqrt(2.0);
     CHECK_NEAR(w.sigma[0], sigma, 1e-15, 1e-15);
     CHECK_INT_EQ(w.n_null[0], 6);
+    /* diff is the table's own between - within */
     CHECK(w.diff[0][0] == 0.0 && w.diff[0][1] == 1.5 && w.diff[0][2] == 0.0);
-    CHECK(w.z[0][0] == 0.0);
-    CHECK_NEAR(w.z[0][1], 1.5 / (sigma * sqrt(0.75)), 0, 1e-15);
-    CHECK_NEAR(w.p[0][0], 4.0 / 7.0, 0, 1e-15);
-    CHECK_NEAR(w.p[0][1], 1.0 / 7.0, 0, 1e-15);
-    CHECK_NEAR(w.p[0][2], 4.0 / 7.0, 0, 1e-15);
-    CHECK_NEAR(w.q[0][0], 4.0 / 7.0, 0, 1e-15);
-    CHECK_NEAR(w.q[0][1], 3.0 / 7.0, 0, 1e-15);
-    CHECK_NEAR(w.q[0][2], 4.0 / 7.0, 0, 1e-15);
+    /* z from the centred means: window 0, between (-1.3125 - 3 * 0.875) / 4 = -0.984375,
+     * within -0.25; window 1, (0.4375 + 3 * 0.875) / 4 = 0.765625 and 0; window 2,
+     * (-0.4375 + 0) / 4 = -0.109375 and 0.625 */
+    CHECK_NEAR(w.z[0][0], -0.734375 / (sigma * sqrt(0.75)), 0, 1e-15);
+    CHECK_NEAR(w.z[0][1], 0.765625 / (sigma * sqrt(0.75)), 0, 1e-15);
+    CHECK_NEAR(w.z[0][2], -0.734375 / (sigma * sqrt(0.75)), 0, 1e-15);
+    /* scipy.stats.norm.sf of those z */
+    CHECK_NEAR(w.p[0][0], 0.9471404888043767, 0, 1e-12);
+    CHECK_NEAR(w.p[0][1], 0.04584224725592847, 0, 1e-12);
+    CHECK_NEAR(w.p[0][2], 0.9471404888043767, 0, 1e-12);
+    CHECK_NEAR(w.q[0][0], 0.9471404888043767, 0, 1e-12);
+    CHECK_NEAR(w.q[0][1], 3 * 0.04584224725592847, 0, 1e-12);
+    CHECK_NEAR(w.q[0][2], 0.9471404888043767, 0, 1e-12);
     CHECK_INT_EQ(w.called[0][0] + 2 * w.called[0][2], 0);
-    CHECK_INT_EQ(w.called[0][1], 1); /* 3/7 <= 0.5 */
+    CHECK_INT_EQ(w.called[0][1], 1); /* 0.1375 <= 0.5 */
     CHECK(w.fdr == 0.5);
     /* the Twins score is untouched: max(diff, 0) */
     CHECK(w.score[0][1] == 1.5 && w.score[0][0] == 0.0);
@@ -143,11 +153,12 @@ static double uniform01(void) {
 static double normal(void) { return sqrt(-2.0 * log(uniform01())) * cos(2.0 * M_PI * uniform01()); }
 
 /* n windows of 2 + 2: distance = window level (varies 5-fold along the genome) +
- * a sample effect shared by each sample's pairs + pair noise of a window-dependent
- * sd; windows with planted[k] get `shift` added to their between pairs. */
-static void simulate(hw_pair_table *p, int n, const uint8_t *planted, double shift) {
+ * a sample effect shared by each sample's pairs (sd `library`: each pair of libraries at
+ * its own level everywhere) + pair noise of a window-dependent sd (0.2-0.4); windows with
+ * planted[k] get `shift` added to their between pairs. */
+static void simulate(hw_pair_table *p, int n, const uint8_t *planted, double shift, double library) {
     double u[4];
-    for (int s = 0; s < 4; s++) u[s] = 0.1 * normal();
+    for (int s = 0; s < 4; s++) u[s] = library * normal();
     for (int k = 0; k < n; k++) {
         double level = 1.0 + 4.0 * uniform01(), sd = 0.2 + 0.2 * uniform01();
         double d[6], b[4];
@@ -158,52 +169,57 @@ static void simulate(hw_pair_table *p, int n, const uint8_t *planted, double shi
     }
 }
 
+/* Libraries of sd 0.1 (pair levels below the noise) and 2 (pair levels 5-10 times the
+ * noise, as a pooled measure sees realistic replicates: docs/distance.md "Scores"). */
 static void test_calibration(void) {
     enum { N = 4000 };
     fake_meta *fm = xmalloc(sizeof *fm);
     fake_meta_init(fm);
-    hw_pair_table p = {0};
-    simulate(&p, N, NULL, 0.0);
-    hw_window_table w;
-    hw_window_table_build(&w, &p, &fm->m);
-    hw_window_table_scores(&w, &p, 0.05);
-    double s = 0, ss = 0;
-    int small = 0, called = 0;
-    for (int k = 0; k < N; k++) {
-        s += w.z[0][k];
-        ss += w.z[0][k] * w.z[0][k];
-        small += w.p[0][k] <= 0.05;
-        called += w.called[0][k];
-    }
-    double mean = s / N, sd = sqrt(ss / N - mean * mean);
-    printf("null: z mean %.3f sd %.3f, P(p <= 0.05) %.4f, called %d of %d\n", mean, sd, (double)small / N,
-           called, N);
-    CHECK(fabs(mean) < 0.06);
-    CHECK(sd > 0.85 && sd < 1.15);
-    CHECK(fabs((double)small / N - 0.05) < 0.015);
-    CHECK(called <= N / 200); /* BH at 5 % on a null: (almost) nothing */
-    hw_window_table_free(&w);
-    hw_pair_table_free(&p);
+    const double library[2] = {0.1, 2.0};
+    for (int l = 0; l < 2; l++) {
+        hw_pair_table p = {0};
+        simulate(&p, N, NULL, 0.0, library[l]);
+        hw_window_table w;
+        hw_window_table_build(&w, &p, &fm->m);
+        hw_window_table_scores(&w, &p, 0.05);
+        double s = 0, ss = 0;
+        int small = 0, called = 0;
+        for (int k = 0; k < N; k++) {
+            s += w.z[0][k];
+            ss += w.z[0][k] * w.z[0][k];
+            small += w.p[0][k] <= 0.05;
+            called += w.called[0][k];
+        }
+        double mean = s / N, sd = sqrt(ss / N - mean * mean);
+        printf("library sd %.1f, null: z mean %.3f sd %.3f, P(p <= 0.05) %.4f, called %d of %d\n", library[l],
+               mean, sd, (double)small / N, called, N);
+        CHECK(fabs(mean) < 0.06);
+        CHECK(sd > 0.85 && sd < 1.15);
+        CHECK(fabs((double)small / N - 0.05) < 0.015);
+        CHECK(called <= N / 200); /* BH at 5 % on a null: (almost) nothing */
+        hw_window_table_free(&w);
+        hw_pair_table_free(&p);
 
-    /* 10 % of windows changed by 4 pair sds: most found, the calls' FDR near 5 % */
-    uint8_t *planted = xcalloc(N, 1);
-    for (int k = 0; k < N; k += 10) planted[k] = 1;
-    simulate(&p, N, planted, 1.2);
-    hw_window_table_build(&w, &p, &fm->m);
-    hw_window_table_scores(&w, &p, 0.05);
-    int tp = 0, fp = 0;
-    for (int k = 0; k < N; k++) {
-        if (!w.called[0][k]) continue;
-        if (planted[k]) tp++;
-        else fp++;
+        /* 10 % of windows changed by 4 pair sds: most found, the calls' FDR near 5 % */
+        uint8_t *planted = xcalloc(N, 1);
+        for (int k = 0; k < N; k += 10) planted[k] = 1;
+        simulate(&p, N, planted, 1.2, library[l]);
+        hw_window_table_build(&w, &p, &fm->m);
+        hw_window_table_scores(&w, &p, 0.05);
+        int tp = 0, fp = 0;
+        for (int k = 0; k < N; k++) {
+            if (!w.called[0][k]) continue;
+            if (planted[k]) tp++;
+            else fp++;
+        }
+        printf("library sd %.1f, planted: %d called, %d true (recall %.3f), false discovery %.3f\n", library[l],
+               tp + fp, tp, tp / (N / 10.0), tp + fp ? (double)fp / (tp + fp) : 0.0);
+        CHECK(tp >= 0.7 * (N / 10));
+        CHECK(fp <= 0.1 * (tp + fp));
+        free(planted);
+        hw_window_table_free(&w);
+        hw_pair_table_free(&p);
     }
-    printf("planted: %d called, %d true (recall %.3f), false discovery %.3f\n", tp + fp, tp,
-           tp / (N / 10.0), tp + fp ? (double)fp / (tp + fp) : 0.0);
-    CHECK(tp >= 0.7 * (N / 10));
-    CHECK(fp <= 0.1 * (tp + fp));
-    free(planted);
-    hw_window_table_free(&w);
-    hw_pair_table_free(&p);
     free(fm);
 }
 
@@ -292,7 +308,7 @@ static void test_neighbours(void) {
 int main(void) {
     if (sf_load() != 0) return 1;
     test_bh_scipy();
-    test_empirical_p();
+    test_normal_sf();
     test_by_hand();
     test_neighbours();
     test_calibration();
