@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-demo-out}
+mkdir -p "$out" && out=$(cd "$out" && pwd) # absolute: train reads paths relative to its config
 
 bash scripts/install-deps.sh
 if [ ! -x build/hitwin ]; then
@@ -35,7 +36,7 @@ echo
 echo "== 4. train: SLeNet Siamese network, contrastive + classifier loss, 3 epochs (a demo, not a recipe), 2 ranks"
 rm -rf "$out/train" # a run left by an earlier demo: train refuses to overwrite one without --resume
 run mpiexec -n 2 --oversubscribe build/hitwin train configs/train-slenet.yaml \
-    --set tiles="$PWD/$out/tiles.h5" --set output="$PWD/$out/train" --set epochs=3 --set batch_size=32
+    --set tiles="$out/tiles.h5" --set output="$out/train" --set epochs=3 --set batch_size=32
 
 echo
 echo "== 5. distance: embed every tile once, distances for every pair of samples at every window"
@@ -69,7 +70,7 @@ echo "== 9. plot: the figures (docs/plot.md), PNG here; .svg or .pdf by the exte
 mkdir -p "$out/figures"
 run build/hitwin plot training "$out/train" -o "$out/figures/training.png"
 run build/hitwin plot distances "$out/distance/best_distances.h5" -o "$out/figures/distances.png" \
-    --measure hybrid,combined,pearson --truth "$out/truth.bed"
+    --measure hybrid,combined --truth "$out/truth.bed"
 run build/hitwin plot hist "$out/distance/best_distances.h5" -o "$out/figures/hist.png" --measure hybrid,combined,pairwise,maps,pearson,scc
 run build/hitwin plot evaluate "$out/distance/best_distances.h5" --truth "$out/truth.bed" -o "$out/figures/roc.png"
 # the test chromosome's first planted change, its maps with the saliency strip and feature calls beneath
